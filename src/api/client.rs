@@ -1,0 +1,395 @@
+//! The async Gemini client: `generateContent` and `models.list` over reqwest (rustls).
+//!
+//! The API key travels only in the `x-goog-api-key` header (marked sensitive, so it never shows in
+//! debug output); it is never put in a URL. The base URL and API version are configurable, so the
+//! same code talks to Google, a proxy, or Peel's simulator. Bodies are read up to a cap, and every
+//! failure comes back as an [`ApiError`] that the diagnosis can explain.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+
+use super::wire::{GenerateContentRequest, GenerateContentResponse, ListModelsResponse, ModelInfo};
+use crate::diagnosis::{Evidence, TransportFailure};
+use crate::diagnosis::redact::redact;
+
+/// Google's public endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
+/// The API version the current official SDK (google-genai 3.6) uses by default.
+pub const DEFAULT_API_VERSION: &str = "v1";
+/// How long a whole request may take (4K images on a busy server are slow).
+pub const DEFAULT_TIMEOUT_S: u64 = 300;
+/// How long opening a connection may take.
+pub const DEFAULT_CONNECT_TIMEOUT_S: u64 = 20;
+/// Largest answer read: a 4K JPEG in base64 plus thought images stays well below this.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Most `models.list` pages followed.
+const MAX_MODEL_PAGES: usize = 20;
+/// Header that carries the key.
+pub const API_KEY_HEADER: &str = "x-goog-api-key";
+
+/// An API key. Its `Debug` and `Display` never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key, trimming whitespace a paste may add. `None` when empty.
+    pub fn new(key: impl Into<String>) -> Option<Self> {
+        let key = key.into().trim().to_owned();
+        (!key.is_empty()).then_some(Self(key))
+    }
+
+    /// The key itself, for the header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// "AIza…1234"-style hint for display.
+    pub fn masked(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() <= 8 {
+            return "••••".to_owned();
+        }
+        let head: String = chars[..4].iter().collect();
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("{head}…{tail}")
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey([REDACTED])")
+    }
+}
+
+/// Where and how to reach the API.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// Base URL without the version, e.g. `https://generativelanguage.googleapis.com`.
+    pub base_url: String,
+    /// `v1` or `v1beta`.
+    pub api_version: String,
+    /// The key; `None` sends no key (the simulator and some gateways need none).
+    pub api_key: Option<ApiKey>,
+    /// Limit for a whole request.
+    pub timeout: Duration,
+    /// Limit for opening a connection.
+    pub connect_timeout: Duration,
+    /// Largest body read.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            api_version: DEFAULT_API_VERSION.to_owned(),
+            api_key: None,
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_S),
+            connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_S),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// Everything that can go wrong calling the API.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The settings cannot make a request (bad endpoint URL, bad model id, bad key characters).
+    #[error("{0}")]
+    Config(String),
+    /// No HTTP answer: DNS, connection, TLS, reset, timeout, or a body over the cap.
+    #[error("Network problem: {} ({detail})", failure.describe())]
+    Transport {
+        /// What failed.
+        failure: TransportFailure,
+        /// The client's description, redacted.
+        detail: String,
+    },
+    /// A non-2xx answer.
+    #[error("The server answered HTTP {status}")]
+    Http {
+        /// The status.
+        status: u16,
+        /// The body, redacted.
+        body: String,
+        /// The `Retry-After` header, if any.
+        retry_after: Option<String>,
+    },
+    /// A 2xx answer that is not the expected JSON.
+    #[error("The server's answer could not be read: {reason}")]
+    Malformed {
+        /// The status.
+        status: u16,
+        /// The body, redacted.
+        body: String,
+        /// What did not parse.
+        reason: String,
+    },
+}
+
+impl ApiError {
+    /// What the diagnosis should look at.
+    pub fn evidence(&self) -> Evidence<'_> {
+        match self {
+            ApiError::Config(message) => Evidence::Transport { failure: TransportFailure::Other, detail: message },
+            ApiError::Transport { failure, detail } => Evidence::Transport { failure: *failure, detail },
+            ApiError::Http { status, body, retry_after } => Evidence::Response {
+                status: Some(*status),
+                body,
+                retry_after_header: retry_after.as_deref(),
+            },
+            ApiError::Malformed { status, body, .. } => Evidence::Response {
+                status: Some(*status),
+                body,
+                retry_after_header: None,
+            },
+        }
+    }
+}
+
+/// A successful `generateContent` call, with the exact body for verbatim storage.
+#[derive(Clone, Debug)]
+pub struct GenerateOutcome {
+    /// The parsed answer.
+    pub response: GenerateContentResponse,
+    /// The HTTP status (2xx).
+    pub status: u16,
+    /// The body as received (it holds no key: keys go out, never back).
+    pub body: String,
+}
+
+/// The Gemini REST client.
+#[derive(Clone, Debug)]
+pub struct GeminiClient {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+impl GeminiClient {
+    /// Builds a client. Fails only on settings that can never work.
+    pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
+        let base = config.base_url.trim_end_matches('/');
+        let parsed = reqwest::Url::parse(base)
+            .map_err(|e| ApiError::Config(format!("The endpoint \"{base}\" is not a valid URL ({e}). Use e.g. https://generativelanguage.googleapis.com.")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ApiError::Config(format!(
+                "The endpoint \"{base}\" must start with http:// or https://."
+            )));
+        }
+        if parsed.query().is_some_and(|q| q.to_ascii_lowercase().contains("key=")) {
+            return Err(ApiError::Config(
+                "The endpoint URL contains an API key. Remove \"?key=…\": Peel sends the key in a header only."
+                    .to_owned(),
+            ));
+        }
+        if !is_safe_segment(&config.api_version) {
+            return Err(ApiError::Config(format!(
+                "The API version \"{}\" is not valid; use v1 or v1beta.",
+                config.api_version
+            )));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &config.api_key {
+            let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+                ApiError::Config("The API key contains characters a key cannot have. Paste it again.".to_owned())
+            })?;
+            value.set_sensitive(true);
+            headers.insert(API_KEY_HEADER, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("peel/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::Config(format!("The HTTP client could not start: {e}")))?;
+        Ok(Self { http, config })
+    }
+
+    /// The settings this client uses.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}/{}", self.config.base_url.trim_end_matches('/'), self.config.api_version, path)
+    }
+
+    /// `POST /{version}/models/{model}:generateContent`.
+    pub async fn generate_content(
+        &self,
+        model: &str,
+        request: &GenerateContentRequest,
+    ) -> Result<GenerateOutcome, ApiError> {
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        if !is_safe_segment(model) {
+            return Err(ApiError::Config(format!(
+                "\"{model}\" is not a valid model id. Pick a model from the list."
+            )));
+        }
+        let url = self.url(&format!("models/{model}:generateContent"));
+        let body = serde_json::to_vec(request)
+            .map_err(|e| ApiError::Config(format!("The request could not be encoded: {e}")))?;
+        let sent = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let (status, text) = self.read_body(sent).await?;
+        let response = serde_json::from_str::<GenerateContentResponse>(&text).map_err(|e| {
+            ApiError::Malformed { status, body: redact(&text).into_owned(), reason: e.to_string() }
+        })?;
+        Ok(GenerateOutcome { response, status, body: text })
+    }
+
+    /// `GET /{version}/models`, following pages.
+    pub async fn list_models(&self) -> Result<Vec<ModelInfo>, ApiError> {
+        let mut models = Vec::new();
+        let mut page_token: Option<String> = None;
+        for _ in 0..MAX_MODEL_PAGES {
+            let mut request = self.http.get(self.url("models")).query(&[("pageSize", "1000")]);
+            if let Some(token) = &page_token {
+                request = request.query(&[("pageToken", token.as_str())]);
+            }
+            let sent = request.send().await.map_err(|e| transport_error(&e))?;
+            let (status, text) = self.read_body(sent).await?;
+            let page = serde_json::from_str::<ListModelsResponse>(&text).map_err(|e| ApiError::Malformed {
+                status,
+                body: redact(&text).into_owned(),
+                reason: e.to_string(),
+            })?;
+            models.extend(page.models);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(token) => page_token = Some(token),
+                None => break,
+            }
+        }
+        Ok(models)
+    }
+
+    /// Reads the body up to the cap; non-2xx answers become [`ApiError::Http`].
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<(u16, String), ApiError> {
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let limit = self.config.max_body_bytes;
+        if response.content_length().is_some_and(|len| len > limit as u64) {
+            return Err(too_large(limit));
+        }
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if bytes.len() + chunk.len() > limit {
+                        return Err(too_large(limit));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(transport_error(&e)),
+            }
+        }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if (200..300).contains(&status) {
+            Ok((status, text))
+        } else {
+            Err(ApiError::Http { status, body: redact(&text).into_owned(), retry_after })
+        }
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::Transport {
+        failure: TransportFailure::BodyTooLarge,
+        detail: format!("the answer is larger than {} MB", limit / (1024 * 1024)),
+    }
+}
+
+/// A path segment that cannot change the URL's meaning.
+fn is_safe_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment.len() <= 128
+        && segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+}
+
+/// Sorts a reqwest error into a [`TransportFailure`] by walking its source chain.
+fn transport_error(error: &reqwest::Error) -> ApiError {
+    let mut chain = String::new();
+    let mut reset = false;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            )
+        {
+            reset = true;
+        }
+        if !chain.is_empty() {
+            chain.push_str(": ");
+        }
+        chain.push_str(&current.to_string());
+        source = current.source();
+    }
+    let lower = chain.to_lowercase();
+    let failure = if error.is_timeout() {
+        TransportFailure::Timeout
+    } else if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+        TransportFailure::Dns
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        TransportFailure::Tls
+    } else if reset || lower.contains("connection reset") || lower.contains("connection closed") || lower.contains("incomplete message") || lower.contains("end of file") {
+        TransportFailure::ConnectionReset
+    } else if error.is_connect() {
+        TransportFailure::Connect
+    } else if error.is_body() || error.is_decode() {
+        TransportFailure::ConnectionReset
+    } else {
+        TransportFailure::Other
+    };
+    ApiError::Transport { failure, detail: redact(&chain).into_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_never_show_in_debug() {
+        let key = ApiKey::new("  AIzaSyExample0123456789abcdefghijklmno ").unwrap();
+        assert_eq!(format!("{key:?}"), "ApiKey([REDACTED])");
+        assert_eq!(key.masked(), "AIza…lmno");
+        let config = ClientConfig { api_key: Some(key), ..ClientConfig::default() };
+        assert!(!format!("{config:?}").contains("AIzaSyExample"));
+        assert!(ApiKey::new("   ").is_none());
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_a_reason() {
+        let with = |base_url: &str| ClientConfig { base_url: base_url.to_owned(), ..ClientConfig::default() };
+        assert!(GeminiClient::new(with("not a url")).unwrap_err().to_string().contains("not a valid URL"));
+        assert!(GeminiClient::new(with("ftp://x")).unwrap_err().to_string().contains("http://"));
+        let error = GeminiClient::new(with("https://x.test/?key=AIzaSecret")).unwrap_err().to_string();
+        assert!(error.contains("header only") && !error.contains("AIzaSecret"), "{error}");
+    }
+
+    #[test]
+    fn model_ids_cannot_change_the_path() {
+        assert!(is_safe_segment("gemini-3-pro-image"));
+        assert!(is_safe_segment("gemini-3.1-flash-image"));
+        assert!(!is_safe_segment("../v1/files"));
+        assert!(!is_safe_segment("x?key=1"));
+    }
+}

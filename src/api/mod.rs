@@ -1,0 +1,18 @@
+//! The Gemini API: wire types, the async client and the model catalog. No UI code here.
+//!
+//! - [`enums`]: open enums (finish/block reasons, safety categories, thresholds, modalities).
+//! - [`wire`]: `generateContent` request/response and `models.list` types.
+//! - [`error_body`]: the `{"error": …}` envelope and its typed `details`.
+//! - [`client`]: [`GeminiClient`] (reqwest + rustls), [`ApiError`], [`ApiKey`].
+//! - [`catalog`]: the model catalog from `assets/models.toml`.
+//! - [`lenient`]: forgiving field deserializers.
+
+pub mod catalog;
+pub mod client;
+pub mod enums;
+pub mod error_body;
+pub mod lenient;
+pub mod wire;
+
+pub use catalog::{Catalog, ModelEntry, ModelStatus};
+pub use client::{ApiError, ApiKey, ClientConfig, GeminiClient, GenerateOutcome};

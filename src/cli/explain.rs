@@ -1,0 +1,195 @@
+//! `peel explain [FILE|-] [--status N] [--json]`: the diagnosis of a pasted response or error.
+//!
+//! Reads the file, or standard input when the file is `-` or missing. Accepts anything people paste
+//! (raw JSON, SSE lines, SDK-printed errors, forum-mangled text, HTML pages) and Peel's own capture
+//! files (`{"http_status": …, "body": …}`, as in `tests/fixtures/real-errors/`). Exit 0 when it
+//! produced a diagnosis (also `unknown`), 2 with a one-line reason when it could not read the input.
+
+use std::io::{self, IsTerminal as _, Read as _, Write as _};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use jiff::Timestamp;
+
+use super::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::diagnosis::words::human_duration;
+use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, diagnose};
+
+/// Arguments of `peel explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// File holding the response or error; `-` or nothing reads standard input
+    pub file: Option<PathBuf>,
+    /// The HTTP status the response came with, when the text does not say
+    #[arg(long, value_parser = clap::value_parser!(u16).range(100..600))]
+    pub status: Option<u16>,
+    /// The model the request was sent to (names replacements for retired ids)
+    #[arg(long)]
+    pub model: Option<String>,
+    /// The Retry-After header, if the response had one
+    #[arg(long, value_name = "HEADER")]
+    pub retry_after: Option<String>,
+    /// Print one JSON object instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Pretend the time is this RFC 3339 instant (for reproducible output)
+    #[arg(long, hide = true)]
+    pub now: Option<Timestamp>,
+}
+
+/// Why the input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ExplainInputError {
+    /// The file could not be opened or read.
+    #[error("Could not read {path}: {source}. Check the path, or pipe the text in with `-`.")]
+    File {
+        /// The path given.
+        path: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// Standard input could not be read.
+    #[error("Could not read standard input: {0}.")]
+    Stdin(io::Error),
+    /// Nothing but whitespace.
+    #[error("The input is empty: paste a Gemini response or error (or give a file).")]
+    Empty,
+}
+
+/// Reads the input as text (invalid UTF-8 is replaced, not refused: pastes are often mangled).
+pub fn read_input(file: Option<&PathBuf>) -> Result<String, ExplainInputError> {
+    let bytes = match file {
+        Some(path) if path.as_os_str() != "-" => std::fs::read(path)
+            .map_err(|source| ExplainInputError::File { path: path.display().to_string(), source })?,
+        _ => {
+            let stdin = io::stdin();
+            if stdin.is_terminal() {
+                let _ = writeln!(io::stderr(), "Paste the response or error, then press Ctrl+D:");
+            }
+            let mut bytes = Vec::new();
+            stdin.lock().read_to_end(&mut bytes).map_err(ExplainInputError::Stdin)?;
+            bytes
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    if text.trim().is_empty() {
+        return Err(ExplainInputError::Empty);
+    }
+    Ok(text)
+}
+
+/// Runs `peel explain`.
+pub fn run(args: &ExplainArgs) -> ExitCode {
+    let text = match read_input(args.file.as_ref()) {
+        Ok(text) => text,
+        Err(error) => {
+            let _ = writeln!(io::stderr(), "peel explain: {error}");
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let now = args.now.unwrap_or_else(Timestamp::now);
+    let mut context = DiagnosisContext::new(now);
+    if let Some(model) = args.model.as_deref() {
+        context = context.with_model(model);
+    }
+    let evidence = Evidence::Response {
+        status: args.status,
+        body: &text,
+        retry_after_header: args.retry_after.as_deref(),
+    };
+    let diagnosis = diagnose(&evidence, &context);
+    let rendered = if args.json {
+        match serde_json::to_string_pretty(&diagnosis) {
+            Ok(json) => json,
+            Err(error) => {
+                let _ = writeln!(io::stderr(), "peel explain: could not write JSON: {error}");
+                return ExitCode::from(EXIT_BAD_INPUT);
+            }
+        }
+    } else {
+        render_text(&diagnosis)
+    };
+    let mut stdout = io::stdout().lock();
+    // A closed pipe (`peel explain … | head`) is not an error worth reporting.
+    let _ = writeln!(stdout, "{rendered}");
+    ExitCode::from(EXIT_OK)
+}
+
+/// The readable form of a diagnosis.
+pub fn render_text(diagnosis: &Diagnosis) -> String {
+    let mut out = String::new();
+    let mut line = |text: String| {
+        out.push_str(&text);
+        out.push('\n');
+    };
+    line(diagnosis.title.clone());
+    let status = match (diagnosis.http_status, diagnosis.api_status.as_deref()) {
+        (Some(code), Some(name)) => format!(" · HTTP {code} {name}"),
+        (Some(code), None) => format!(" · HTTP {code}"),
+        (None, Some(name)) => format!(" · {name}"),
+        (None, None) => String::new(),
+    };
+    line(format!(
+        "  {} · layer: {} ({}){status}",
+        diagnosis.kind,
+        diagnosis.layer,
+        diagnosis.layer.label()
+    ));
+    line(String::new());
+    line(format!("What happened: {}", diagnosis.explanation));
+    line(format!("What to do:    {}", diagnosis.fix));
+    line(String::new());
+    let adjustable = if diagnosis.configurable { "yes (safety settings)" } else { "no" };
+    let retry = if diagnosis.retryable { "yes" } else { "no, not unchanged" };
+    line(format!("Retry helps: {retry} · A setting can fix it: {adjustable}"));
+    if let Some(seconds) = diagnosis.retry_after_s {
+        let source = match diagnosis.retry_after_source {
+            Some(crate::diagnosis::RetryDelaySource::RetryInfo) => " (Google's RetryInfo)",
+            Some(crate::diagnosis::RetryDelaySource::Message) => " (Google's message)",
+            Some(crate::diagnosis::RetryDelaySource::Header) => " (Retry-After header)",
+            None => "",
+        };
+        line(format!("Retry after: {} [{seconds:.3} s]{source}", human_duration(seconds)));
+    }
+    if let Some(at) = diagnosis.resets_at {
+        line(format!("Quota resets: {at} (midnight America/Los_Angeles)"));
+    }
+    if let Some(quota) = &diagnosis.quota {
+        let parts: Vec<String> = [
+            quota.id.as_ref().map(|id| format!("id {id}")),
+            quota.metric.as_ref().map(|m| format!("metric {m}")),
+            quota.value.as_ref().map(|v| format!("limit {v}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if !parts.is_empty() {
+            line(format!("Quota: {}", parts.join(" · ")));
+        }
+    }
+    if let Some(model) = &diagnosis.model {
+        line(format!("Model: {model}"));
+    }
+    if let Some(reason) = &diagnosis.finish_reason {
+        line(format!("Finish reason: {reason}"));
+    }
+    if let Some(reason) = &diagnosis.block_reason {
+        line(format!("Block reason: {reason}"));
+    }
+    if let Some(message) = &diagnosis.finish_message {
+        line(format!("Google's note: {message}"));
+    }
+    if let Some(message) = &diagnosis.api_message {
+        line(format!("Google said: {}", message.trim()));
+    }
+    if let Some(text) = &diagnosis.model_text {
+        line(format!("The model said: {}", text.trim()));
+    }
+    if diagnosis.kind == crate::diagnosis::Kind::Unknown {
+        line(String::new());
+        line("Raw answer (API keys removed):".to_owned());
+        line(diagnosis.raw.clone());
+    }
+    out.trim_end().to_owned()
+}

@@ -1,0 +1,47 @@
+//! The `peel` command line. Each subcommand is one file and calls the same library functions the
+//! app uses; output goes to stdout, progress and errors to stderr.
+//!
+//! - [`explain`]: `peel explain [FILE|-] [--status N] [--json]`.
+
+pub mod explain;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code: the command did what was asked.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the input could not be read at all (missing file, empty input, bad arguments).
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Peel tells you exactly why a Gemini image generation failed, and what to do about it.
+#[derive(Debug, Parser)]
+#[command(name = "peel", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain a pasted Gemini response or error: which layer failed, why, and what to do
+    Explain(explain::ExplainArgs),
+}
+
+/// Parses the process arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let code = if error.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            // clap prints help and version to stdout and mistakes to stderr, with its own wording.
+            let _ = error.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command {
+        Command::Explain(args) => explain::run(&args),
+    }
+}

@@ -1,0 +1,309 @@
+//! Diagnosis: from (HTTP status or transport failure, body text) to a [`Diagnosis`] a designer can
+//! act on. Pure: no I/O, no async, no UI; the clock and the model catalog are passed in.
+//!
+//! - [`kind`]: the contract — every [`Kind`] and [`Layer`], with stable ids.
+//! - [`evidence`]: the input ([`Evidence`]: a response or a [`TransportFailure`]).
+//! - [`reading`]: turns messy text (JSON, SSE, SDK prints, forum pastes, HTML) into facts.
+//! - [`classify`]: decides the kind from those facts.
+//! - [`retry_delay`], [`reset`]: how long to wait; when a daily quota comes back.
+//! - [`words`]: the title, explanation and fix.
+//! - [`redact`]: removes API keys from everything returned.
+
+pub mod classify;
+pub mod evidence;
+pub mod kind;
+pub mod reading;
+pub mod redact;
+pub mod reset;
+pub mod retry_delay;
+pub mod words;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::api::catalog::Catalog;
+use crate::api::error_body::ErrorDetail;
+use crate::api::wire::GenerateContentResponse;
+
+pub use classify::QuotaInfo;
+pub use evidence::{Evidence, TransportFailure};
+pub use kind::{Kind, Layer};
+pub use reading::InputFormat;
+pub use retry_delay::RetryDelaySource;
+
+/// What the diagnosis may use besides the evidence.
+#[derive(Clone, Copy, Debug)]
+pub struct DiagnosisContext<'a> {
+    /// The moment of diagnosis (for `Retry-After` dates and the daily reset).
+    pub now: Timestamp,
+    /// The model catalog, to name replacements for retired ids.
+    pub catalog: &'a Catalog,
+    /// The model the request was sent to, when known.
+    pub requested_model: Option<&'a str>,
+}
+
+impl<'a> DiagnosisContext<'a> {
+    /// A context with the built-in catalog and no known model.
+    pub fn new(now: Timestamp) -> DiagnosisContext<'static> {
+        DiagnosisContext { now, catalog: Catalog::builtin(), requested_model: None }
+    }
+
+    /// The same context for a request sent to `model`.
+    pub fn with_model(self, model: &'a str) -> Self {
+        Self { requested_model: Some(model), ..self }
+    }
+}
+
+/// Why a request ended the way it did, in the contract's terms and in plain words.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// What happened.
+    pub kind: Kind,
+    /// Which layer decided it.
+    pub layer: Layer,
+    /// The HTTP status Google meant (the innermost one when a proxy wrapped it).
+    pub http_status: Option<u16>,
+    /// The canonical status name (`RESOURCE_EXHAUSTED`).
+    pub api_status: Option<String>,
+    /// Whether the same request can succeed later without changes.
+    pub retryable: bool,
+    /// Seconds to wait before retrying, when the server said so (or until a daily reset).
+    pub retry_after_s: Option<f64>,
+    /// When a daily quota comes back (midnight America/Los_Angeles).
+    pub resets_at: Option<Timestamp>,
+    /// Whether a setting can let it through (only Layer 1).
+    pub configurable: bool,
+    /// One line.
+    pub title: String,
+    /// What happened, in plain words.
+    pub explanation: String,
+    /// What to do.
+    pub fix: String,
+    /// The quota that decided a quota kind.
+    pub quota: Option<QuotaInfo>,
+    /// The candidate's `finishReason`, as sent.
+    pub finish_reason: Option<String>,
+    /// The prompt's `blockReason`, as sent.
+    pub block_reason: Option<String>,
+    /// The model's own words, when it answered in text.
+    pub model_text: Option<String>,
+    /// The candidate's `finishMessage`.
+    pub finish_message: Option<String>,
+    /// Google's error message.
+    pub api_message: Option<String>,
+    /// The model involved, when known.
+    pub model: Option<String>,
+    /// Where `retry_after_s` came from.
+    pub retry_after_source: Option<RetryDelaySource>,
+    /// The shape the input arrived in.
+    pub input_format: Option<InputFormat>,
+    /// The answer or pasted text, with API keys removed.
+    pub raw: String,
+}
+
+/// Diagnoses one outcome. Never panics, whatever the input.
+pub fn diagnose(evidence: &Evidence<'_>, context: &DiagnosisContext<'_>) -> Diagnosis {
+    match *evidence {
+        Evidence::Transport { failure, detail } => diagnose_transport(failure, detail, context),
+        Evidence::Response { status, body, retry_after_header } => {
+            diagnose_response(status, body, retry_after_header, context)
+        }
+    }
+}
+
+fn diagnose_transport(failure: TransportFailure, detail: &str, context: &DiagnosisContext<'_>) -> Diagnosis {
+    let kind = match failure {
+        TransportFailure::Timeout => Kind::Timeout,
+        TransportFailure::BodyTooLarge => Kind::ResponseMalformed,
+        _ => Kind::NetworkError,
+    };
+    let model = context.requested_model.map(|id| describe_model(id, context.catalog));
+    let text = words::words(&words::Particulars {
+        kind,
+        model: model.clone(),
+        quota: None,
+        retry_after_s: None,
+        resets_at: None,
+        now: context.now,
+        api_message: None,
+        finish_message: None,
+        field_violation: None,
+        replacement: None,
+        closest: None,
+        flagged_categories: &[],
+        transport: Some(failure),
+        http_status: None,
+    });
+    Diagnosis {
+        kind,
+        layer: kind.layer(),
+        http_status: None,
+        api_status: None,
+        retryable: kind.retryable(),
+        retry_after_s: None,
+        resets_at: None,
+        configurable: false,
+        title: text.title,
+        explanation: text.explanation,
+        fix: text.fix,
+        quota: None,
+        finish_reason: None,
+        block_reason: None,
+        model_text: None,
+        finish_message: None,
+        api_message: None,
+        model,
+        retry_after_source: None,
+        input_format: None,
+        raw: redact::redact(detail).into_owned(),
+    }
+}
+
+fn describe_model(id: &str, catalog: &Catalog) -> String {
+    let id = id.strip_prefix("models/").unwrap_or(id);
+    catalog.get(id).map_or_else(|| id.to_owned(), crate::api::catalog::ModelEntry::describe)
+}
+
+fn diagnose_response(
+    status: Option<u16>,
+    body: &str,
+    retry_after_header: Option<&str>,
+    context: &DiagnosisContext<'_>,
+) -> Diagnosis {
+    let reading = reading::read(body);
+    let verdict = classify::classify(&reading, status);
+    let kind = verdict.kind.unwrap_or(Kind::Unknown);
+    let layer = if kind == Kind::Unknown { layer_from_status(verdict.http_status) } else { kind.layer() };
+
+    let error = reading.error.as_ref();
+    let api_message = error.and_then(|e| e.message.clone()).map(|m| redact::redact(&m).into_owned());
+    let candidate = reading.response.as_ref().and_then(|r| r.first_candidate());
+    let finish_message = candidate.and_then(|c| c.finish_message.clone());
+    let model_text = reading.response.as_ref().and_then(GenerateContentResponse::model_text).or_else(|| {
+        (kind == Kind::TextOnly && reading.is_unstructured()).then(|| reading.answer_text().trim().to_owned())
+    });
+
+    // The model: the request's, else the one a quota or message names, else the answering version.
+    let model_id = context
+        .requested_model
+        .map(str::to_owned)
+        .or_else(|| verdict.quota_model.clone())
+        .or_else(|| reading.signals.model.clone())
+        .or_else(|| reading.response.as_ref().and_then(|r| r.model_version.clone()));
+    let model = model_id.as_deref().map(|id| describe_model(id, context.catalog));
+
+    let (replacement, closest) = match (kind, model_id.as_deref()) {
+        (Kind::ModelNotFound, Some(id)) => {
+            let known = context.catalog.get(id);
+            let replacement = match known {
+                Some(_) => context.catalog.replacement_for(id),
+                None => None,
+            };
+            let closest = if known.is_none() { context.catalog.closest(id) } else { None };
+            (replacement, closest)
+        }
+        _ => (None, None),
+    };
+
+    let resets_at = (kind == Kind::QuotaDaily).then(|| reset::next_daily_reset(context.now)).flatten();
+    let (retry_after_s, retry_after_source) = if kind == Kind::QuotaDaily {
+        let until_reset = resets_at.map(|at| at.duration_since(context.now).as_secs_f64().ceil());
+        (until_reset, None)
+    } else if kind.retryable() {
+        server_retry_delay(&reading, retry_after_header, context.now)
+    } else {
+        (None, None)
+    };
+
+    let field_violation = error.and_then(|e| {
+        e.field_violations().next().map(|v| match (&v.field, &v.description) {
+            (Some(field), Some(description)) if !description.contains(field.as_str()) => {
+                format!("{field}: {description}")
+            }
+            (_, Some(description)) => description.clone(),
+            (Some(field), None) => field.clone(),
+            (None, None) => String::new(),
+        })
+    });
+
+    let text = words::words(&words::Particulars {
+        kind,
+        model: model.clone(),
+        quota: verdict.quota.as_ref(),
+        retry_after_s,
+        resets_at,
+        now: context.now,
+        api_message: api_message.as_deref(),
+        finish_message: finish_message.as_deref(),
+        field_violation: field_violation.filter(|v| !v.is_empty()),
+        replacement,
+        closest,
+        flagged_categories: &verdict.flagged_categories,
+        transport: None,
+        http_status: verdict.http_status,
+    });
+
+    Diagnosis {
+        kind,
+        layer,
+        http_status: verdict.http_status,
+        api_status: verdict.api_status,
+        retryable: kind.retryable(),
+        retry_after_s,
+        resets_at,
+        configurable: kind.configurable(),
+        title: text.title,
+        explanation: text.explanation,
+        fix: text.fix,
+        quota: verdict.quota,
+        finish_reason: verdict.finish_reason,
+        block_reason: verdict.block_reason,
+        model_text,
+        finish_message,
+        api_message,
+        model,
+        retry_after_source,
+        input_format: reading.format,
+        raw: reading.raw,
+    }
+}
+
+
+/// `RetryInfo` wins, then the message text, then the `Retry-After` header.
+fn server_retry_delay(
+    reading: &reading::Reading,
+    header: Option<&str>,
+    now: Timestamp,
+) -> (Option<f64>, Option<RetryDelaySource>) {
+    let from_retry_info = reading
+        .error
+        .as_ref()
+        .and_then(|e| e.details.iter().find_map(|d| match d {
+            ErrorDetail::RetryInfo { retry_delay: Some(delay) } => retry_delay::parse_duration_s(delay),
+            _ => None,
+        }))
+        .or_else(|| reading.signals.retry_delay.as_deref().and_then(retry_delay::parse_duration_s));
+    if let Some(seconds) = from_retry_info {
+        return (Some(seconds), Some(RetryDelaySource::RetryInfo));
+    }
+    let message = reading.error.as_ref().and_then(|e| e.message.as_deref()).unwrap_or(&reading.text);
+    if let Some(seconds) = retry_delay::from_message_s(message) {
+        return (Some(seconds), Some(RetryDelaySource::Message));
+    }
+    if let Some(seconds) = header.and_then(|h| retry_delay::from_header_s(h, now)) {
+        return (Some(seconds), Some(RetryDelaySource::Header));
+    }
+    (None, None)
+}
+
+/// The layer of an `unknown` outcome, from the status class.
+fn layer_from_status(status: Option<u16>) -> Layer {
+    match status {
+        Some(429) => Layer::Quota,
+        Some(401 | 403) => Layer::Auth,
+        Some(400..=499) => Layer::Request,
+        Some(500..=599) => Layer::Server,
+        Some(200..=299) => Layer::Model,
+        _ => Layer::None,
+    }
+}

@@ -1,0 +1,16 @@
+//! Peel: tells designers exactly why a Gemini image generation failed, names the layer that failed,
+//! and recovers or shows what to change.
+//!
+//! Module map (dependencies point one way, top to bottom):
+//!
+//! - [`cli`]: the `peel` subcommands (clap); each calls the same library functions the app will use.
+//! - [`api`]: the Gemini REST wire types, the async client (reqwest, rustls) and the model catalog.
+//! - [`diagnosis`]: pure — (HTTP status or transport failure, body) → [`diagnosis::Diagnosis`]. Reads
+//!   `api`'s plain data types only; no I/O, no async.
+//!
+//! Still to come (see the design): `sim` (the local simulator), `resilience` and `worker` (retries,
+//! fallback, queue), `store` (history), `rewrite` (prompt suggestions), `ui` and `app` (the window).
+
+pub mod api;
+pub mod cli;
+pub mod diagnosis;
