@@ -113,7 +113,9 @@ impl ModelEntry {
 
     /// The published pixel size for a ratio and size, if any.
     pub fn pixel_size(&self, aspect_ratio: &str, image_size: &str) -> Option<[u32; 2]> {
-        self.pixel_sizes.get(&format!("{aspect_ratio}@{image_size}")).copied()
+        self.pixel_sizes
+            .get(&format!("{aspect_ratio}@{image_size}"))
+            .copied()
     }
 }
 
@@ -144,6 +146,10 @@ pub struct Catalog {
 
 impl Catalog {
     /// The catalog shipped with Peel, parsed once.
+    ///
+    /// # Panics
+    ///
+    /// Only if `assets/models.toml` is broken, which a unit test rules out for every build.
     pub fn builtin() -> &'static Catalog {
         static BUILTIN: OnceLock<Catalog> = OnceLock::new();
         BUILTIN.get_or_init(|| match Catalog::from_toml(BUILTIN_CATALOG_TOML) {
@@ -164,7 +170,10 @@ impl Catalog {
     fn check(&self) -> Result<(), CatalogError> {
         let inconsistent = |message: String| Err(CatalogError::Inconsistent(message));
         for (index, model) in self.models.iter().enumerate() {
-            if self.models[..index].iter().any(|other| other.id == model.id) {
+            if self.models[..index]
+                .iter()
+                .any(|other| other.id == model.id)
+            {
                 return inconsistent(format!("model {} is listed twice", model.id));
             }
             if let Some(replacement) = &model.replacement
@@ -178,7 +187,9 @@ impl Catalog {
         }
         for (role, id) in [("primary", &self.primary), ("fallback", &self.fallback)] {
             match self.get(id) {
-                None => return inconsistent(format!("the {role} model {id} is not in the catalog")),
+                None => {
+                    return inconsistent(format!("the {role} model {id} is not in the catalog"));
+                }
                 Some(model) if !model.is_callable() => {
                     return inconsistent(format!("the {role} model {id} is retired"));
                 }
@@ -202,7 +213,11 @@ impl Catalog {
             return None;
         }
         for _ in 0..self.models.len() {
-            match current.replacement.as_deref().and_then(|next| self.get(next)) {
+            match current
+                .replacement
+                .as_deref()
+                .and_then(|next| self.get(next))
+            {
                 Some(next) if next.status == ModelStatus::Stable => return Some(next),
                 Some(next) => current = next,
                 None => break,
@@ -255,7 +270,10 @@ mod tests {
             assert!(replacement.is_callable(), "{id} → {}", replacement.id);
         }
         assert_eq!(
-            catalog.replacement_for("gemini-3-pro-image-preview").unwrap().id,
+            catalog
+                .replacement_for("gemini-3-pro-image-preview")
+                .unwrap()
+                .id,
             "gemini-3-pro-image"
         );
         assert!(catalog.replacement_for("gemini-3-pro-image").is_none());
@@ -264,7 +282,10 @@ mod tests {
     #[test]
     fn typos_find_the_intended_model() {
         let catalog = Catalog::builtin();
-        assert_eq!(catalog.closest("gemini-3-pro-imgae").unwrap().id, "gemini-3-pro-image");
+        assert_eq!(
+            catalog.closest("gemini-3-pro-imgae").unwrap().id,
+            "gemini-3-pro-image"
+        );
         assert!(catalog.closest("stable-diffusion-xl").is_none());
     }
 
@@ -283,6 +304,9 @@ display_name = "B"
 status = "retired"
 "#;
         let error = Catalog::from_toml(text).unwrap_err();
-        assert!(error.to_string().contains("fallback model b is retired"), "{error}");
+        assert!(
+            error.to_string().contains("fallback model b is retired"),
+            "{error}"
+        );
     }
 }

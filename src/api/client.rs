@@ -11,8 +11,8 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use super::wire::{GenerateContentRequest, GenerateContentResponse, ListModelsResponse, ModelInfo};
-use crate::diagnosis::{Evidence, TransportFailure};
 use crate::diagnosis::redact::redact;
+use crate::diagnosis::{Evidence, TransportFailure};
 
 /// Google's public endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -133,9 +133,19 @@ impl ApiError {
     /// What the diagnosis should look at.
     pub fn evidence(&self) -> Evidence<'_> {
         match self {
-            ApiError::Config(message) => Evidence::Transport { failure: TransportFailure::Other, detail: message },
-            ApiError::Transport { failure, detail } => Evidence::Transport { failure: *failure, detail },
-            ApiError::Http { status, body, retry_after } => Evidence::Response {
+            ApiError::Config(message) => Evidence::Transport {
+                failure: TransportFailure::Other,
+                detail: message,
+            },
+            ApiError::Transport { failure, detail } => Evidence::Transport {
+                failure: *failure,
+                detail,
+            },
+            ApiError::Http {
+                status,
+                body,
+                retry_after,
+            } => Evidence::Response {
                 status: Some(*status),
                 body,
                 retry_after_header: retry_after.as_deref(),
@@ -178,7 +188,10 @@ impl GeminiClient {
                 "The endpoint \"{base}\" must start with http:// or https://."
             )));
         }
-        if parsed.query().is_some_and(|q| q.to_ascii_lowercase().contains("key=")) {
+        if parsed
+            .query()
+            .is_some_and(|q| q.to_ascii_lowercase().contains("key="))
+        {
             return Err(ApiError::Config(
                 "The endpoint URL contains an API key. Remove \"?key=…\": Peel sends the key in a header only."
                     .to_owned(),
@@ -193,7 +206,9 @@ impl GeminiClient {
         let mut headers = HeaderMap::new();
         if let Some(key) = &config.api_key {
             let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
-                ApiError::Config("The API key contains characters a key cannot have. Paste it again.".to_owned())
+                ApiError::Config(
+                    "The API key contains characters a key cannot have. Paste it again.".to_owned(),
+                )
             })?;
             value.set_sensitive(true);
             headers.insert(API_KEY_HEADER, value);
@@ -214,7 +229,12 @@ impl GeminiClient {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("{}/{}/{}", self.config.base_url.trim_end_matches('/'), self.config.api_version, path)
+        format!(
+            "{}/{}/{}",
+            self.config.base_url.trim_end_matches('/'),
+            self.config.api_version,
+            path
+        )
     }
 
     /// `POST /{version}/models/{model}:generateContent`.
@@ -242,9 +262,17 @@ impl GeminiClient {
             .map_err(|e| transport_error(&e))?;
         let (status, text) = self.read_body(sent).await?;
         let response = serde_json::from_str::<GenerateContentResponse>(&text).map_err(|e| {
-            ApiError::Malformed { status, body: redact(&text).into_owned(), reason: e.to_string() }
+            ApiError::Malformed {
+                status,
+                body: redact(&text).into_owned(),
+                reason: e.to_string(),
+            }
         })?;
-        Ok(GenerateOutcome { response, status, body: text })
+        Ok(GenerateOutcome {
+            response,
+            status,
+            body: text,
+        })
     }
 
     /// `GET /{version}/models`, following pages.
@@ -252,16 +280,21 @@ impl GeminiClient {
         let mut models = Vec::new();
         let mut page_token: Option<String> = None;
         for _ in 0..MAX_MODEL_PAGES {
-            let mut request = self.http.get(self.url("models")).query(&[("pageSize", "1000")]);
+            let mut request = self
+                .http
+                .get(self.url("models"))
+                .query(&[("pageSize", "1000")]);
             if let Some(token) = &page_token {
                 request = request.query(&[("pageToken", token.as_str())]);
             }
             let sent = request.send().await.map_err(|e| transport_error(&e))?;
             let (status, text) = self.read_body(sent).await?;
-            let page = serde_json::from_str::<ListModelsResponse>(&text).map_err(|e| ApiError::Malformed {
-                status,
-                body: redact(&text).into_owned(),
-                reason: e.to_string(),
+            let page = serde_json::from_str::<ListModelsResponse>(&text).map_err(|e| {
+                ApiError::Malformed {
+                    status,
+                    body: redact(&text).into_owned(),
+                    reason: e.to_string(),
+                }
             })?;
             models.extend(page.models);
             match page.next_page_token.filter(|t| !t.is_empty()) {
@@ -281,7 +314,10 @@ impl GeminiClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let limit = self.config.max_body_bytes;
-        if response.content_length().is_some_and(|len| len > limit as u64) {
+        if response
+            .content_length()
+            .is_some_and(|len| len > limit as u64)
+        {
             return Err(too_large(limit));
         }
         let mut bytes = Vec::new();
@@ -301,7 +337,11 @@ impl GeminiClient {
         if (200..300).contains(&status) {
             Ok((status, text))
         } else {
-            Err(ApiError::Http { status, body: redact(&text).into_owned(), retry_after })
+            Err(ApiError::Http {
+                status,
+                body: redact(&text).into_owned(),
+                retry_after,
+            })
         }
     }
 }
@@ -317,7 +357,9 @@ fn too_large(limit: usize) -> ApiError {
 fn is_safe_segment(segment: &str) -> bool {
     !segment.is_empty()
         && segment.len() <= 128
-        && segment.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
 }
 
 /// Sorts a reqwest error into a [`TransportFailure`] by walking its source chain.
@@ -346,11 +388,20 @@ fn transport_error(error: &reqwest::Error) -> ApiError {
     let lower = chain.to_lowercase();
     let failure = if error.is_timeout() {
         TransportFailure::Timeout
-    } else if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+    } else if lower.contains("dns error")
+        || lower.contains("failed to lookup")
+        || lower.contains("name or service not known")
+    {
         TransportFailure::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
+    {
         TransportFailure::Tls
-    } else if reset || lower.contains("connection reset") || lower.contains("connection closed") || lower.contains("incomplete message") || lower.contains("end of file") {
+    } else if reset
+        || lower.contains("connection reset")
+        || lower.contains("connection closed")
+        || lower.contains("incomplete message")
+        || lower.contains("end of file")
+    {
         TransportFailure::ConnectionReset
     } else if error.is_connect() {
         TransportFailure::Connect
@@ -359,7 +410,10 @@ fn transport_error(error: &reqwest::Error) -> ApiError {
     } else {
         TransportFailure::Other
     };
-    ApiError::Transport { failure, detail: redact(&chain).into_owned() }
+    ApiError::Transport {
+        failure,
+        detail: redact(&chain).into_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -371,18 +425,39 @@ mod tests {
         let key = ApiKey::new("  AIzaSyExample0123456789abcdefghijklmno ").unwrap();
         assert_eq!(format!("{key:?}"), "ApiKey([REDACTED])");
         assert_eq!(key.masked(), "AIza…lmno");
-        let config = ClientConfig { api_key: Some(key), ..ClientConfig::default() };
+        let config = ClientConfig {
+            api_key: Some(key),
+            ..ClientConfig::default()
+        };
         assert!(!format!("{config:?}").contains("AIzaSyExample"));
         assert!(ApiKey::new("   ").is_none());
     }
 
     #[test]
     fn bad_settings_are_refused_with_a_reason() {
-        let with = |base_url: &str| ClientConfig { base_url: base_url.to_owned(), ..ClientConfig::default() };
-        assert!(GeminiClient::new(with("not a url")).unwrap_err().to_string().contains("not a valid URL"));
-        assert!(GeminiClient::new(with("ftp://x")).unwrap_err().to_string().contains("http://"));
-        let error = GeminiClient::new(with("https://x.test/?key=AIzaSecret")).unwrap_err().to_string();
-        assert!(error.contains("header only") && !error.contains("AIzaSecret"), "{error}");
+        let with = |base_url: &str| ClientConfig {
+            base_url: base_url.to_owned(),
+            ..ClientConfig::default()
+        };
+        assert!(
+            GeminiClient::new(with("not a url"))
+                .unwrap_err()
+                .to_string()
+                .contains("not a valid URL")
+        );
+        assert!(
+            GeminiClient::new(with("ftp://x"))
+                .unwrap_err()
+                .to_string()
+                .contains("http://")
+        );
+        let error = GeminiClient::new(with("https://x.test/?key=AIzaSecret"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("header only") && !error.contains("AIzaSecret"),
+            "{error}"
+        );
     }
 
     #[test]

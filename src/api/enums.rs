@@ -274,7 +274,10 @@ mod tests {
     fn unknown_values_are_kept_not_rejected() {
         let reason: FinishReason = serde_json::from_str("\"IMAGE_TOO_SPICY\"").unwrap();
         assert_eq!(reason, FinishReason::Unknown("IMAGE_TOO_SPICY".to_owned()));
-        assert_eq!(serde_json::to_string(&reason).unwrap(), "\"IMAGE_TOO_SPICY\"");
+        assert_eq!(
+            serde_json::to_string(&reason).unwrap(),
+            "\"IMAGE_TOO_SPICY\""
+        );
     }
 
     #[test]

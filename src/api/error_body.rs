@@ -25,19 +25,39 @@ pub struct ErrorEnvelope {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ErrorStatus {
     /// The HTTP status code Google meant (e.g. 429).
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code: Option<u64>,
     /// Google's message.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message: Option<String>,
     /// The canonical code name (e.g. `RESOURCE_EXHAUSTED`).
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub status: Option<String>,
     /// Typed details.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub details: Vec<ErrorDetail>,
     /// Legacy `errors[]` (older front ends, Vertex, Code Assist).
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub errors: Vec<LegacyError>,
 }
 
@@ -85,13 +105,25 @@ impl ErrorStatus {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegacyError {
     /// Message.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub message: Option<String>,
     /// Domain (e.g. `global`).
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub domain: Option<String>,
     /// Reason (e.g. `rateLimitExceeded`).
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub reason: Option<String>,
 }
 
@@ -153,22 +185,46 @@ pub enum ErrorDetail {
 #[serde(rename_all = "camelCase")]
 pub struct QuotaViolation {
     /// E.g. `generativelanguage.googleapis.com/generate_content_free_tier_requests`.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quota_metric: Option<String>,
     /// E.g. `GenerateRequestsPerDayPerProjectPerModel-FreeTier`.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quota_id: Option<String>,
     /// E.g. `{"location": "global", "model": "gemini-2.5-flash-image"}`.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub quota_dimensions: BTreeMap<String, String>,
     /// The limit, as a string (`"250"`, `"0"`).
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub quota_value: Option<String>,
     /// The limit after a pending change.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub future_quota_value: Option<String>,
     /// Free text (older bodies).
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
 }
 
@@ -176,10 +232,18 @@ pub struct QuotaViolation {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldViolation {
     /// The field path, e.g. `contents[0].parts[2].inline_data.data`.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub field: Option<String>,
     /// What is wrong with it.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
 }
 
@@ -187,10 +251,18 @@ pub struct FieldViolation {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HelpLink {
     /// What the link is about.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub description: Option<String>,
     /// The address.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub url: Option<String>,
 }
 
@@ -222,8 +294,12 @@ impl<'de> Deserialize<'de> for ErrorDetail {
         let value = serde_json::Value::deserialize(deserializer)?;
         let type_url = text_field(&value, "@type").unwrap_or_default();
         Ok(match short_type_name(&type_url) {
-            "RetryInfo" => ErrorDetail::RetryInfo { retry_delay: text_field(&value, "retryDelay") },
-            "QuotaFailure" => ErrorDetail::QuotaFailure { violations: field(&value, "violations") },
+            "RetryInfo" => ErrorDetail::RetryInfo {
+                retry_delay: text_field(&value, "retryDelay"),
+            },
+            "QuotaFailure" => ErrorDetail::QuotaFailure {
+                violations: field(&value, "violations"),
+            },
             "ErrorInfo" => {
                 let metadata: BTreeMap<String, serde_json::Value> = field(&value, "metadata");
                 ErrorDetail::ErrorInfo {
@@ -238,15 +314,19 @@ impl<'de> Deserialize<'de> for ErrorDetail {
                         .collect(),
                 }
             }
-            "BadRequest" => {
-                ErrorDetail::BadRequest { field_violations: field(&value, "fieldViolations") }
-            }
-            "Help" => ErrorDetail::Help { links: field(&value, "links") },
+            "BadRequest" => ErrorDetail::BadRequest {
+                field_violations: field(&value, "fieldViolations"),
+            },
+            "Help" => ErrorDetail::Help {
+                links: field(&value, "links"),
+            },
             "LocalizedMessage" => ErrorDetail::LocalizedMessage {
                 locale: text_field(&value, "locale"),
                 message: text_field(&value, "message"),
             },
-            "DebugInfo" => ErrorDetail::DebugInfo { detail: text_field(&value, "detail") },
+            "DebugInfo" => ErrorDetail::DebugInfo {
+                detail: text_field(&value, "detail"),
+            },
             _ => ErrorDetail::Unknown { type_url, value },
         })
     }
@@ -263,13 +343,19 @@ impl Serialize for ErrorDetail {
             ErrorDetail::QuotaFailure { violations } => {
                 json!({"@type": format!("{PREFIX}QuotaFailure"), "violations": violations})
             }
-            ErrorDetail::ErrorInfo { reason, domain, metadata } => json!({
+            ErrorDetail::ErrorInfo {
+                reason,
+                domain,
+                metadata,
+            } => json!({
                 "@type": format!("{PREFIX}ErrorInfo"), "reason": reason, "domain": domain, "metadata": metadata
             }),
             ErrorDetail::BadRequest { field_violations } => {
                 json!({"@type": format!("{PREFIX}BadRequest"), "fieldViolations": field_violations})
             }
-            ErrorDetail::Help { links } => json!({"@type": format!("{PREFIX}Help"), "links": links}),
+            ErrorDetail::Help { links } => {
+                json!({"@type": format!("{PREFIX}Help"), "links": links})
+            }
             ErrorDetail::LocalizedMessage { locale, message } => json!({
                 "@type": format!("{PREFIX}LocalizedMessage"), "locale": locale, "message": message
             }),
@@ -307,7 +393,10 @@ mod tests {
         assert_eq!(error.retry_delays().collect::<Vec<_>>(), ["22s"]);
         let violation = error.quota_violations().next().unwrap();
         assert_eq!(violation.quota_value.as_deref(), Some("250"));
-        assert_eq!(violation.quota_dimensions["model"], "gemini-2.5-flash-image");
+        assert_eq!(
+            violation.quota_dimensions["model"],
+            "gemini-2.5-flash-image"
+        );
         assert_eq!(error.reasons(), ["API_KEY_INVALID"]);
         assert_eq!(error.field_violations().count(), 1);
         assert!(matches!(error.details[7], ErrorDetail::Unknown { .. }));
@@ -315,7 +404,10 @@ mod tests {
 
         // Round trip keeps the @type of every detail.
         let again = serde_json::to_value(&envelope).unwrap();
-        assert_eq!(again["error"]["details"][2]["@type"], "type.googleapis.com/google.rpc.RetryInfo");
+        assert_eq!(
+            again["error"]["details"][2]["@type"],
+            "type.googleapis.com/google.rpc.RetryInfo"
+        );
         assert_eq!(
             again["error"]["details"][7]["@type"],
             "type.googleapis.com/google.rpc.PreconditionFailure"
@@ -329,7 +421,16 @@ mod tests {
             "errors":[{"message":"Quota exceeded","domain":"global","reason":"rateLimitExceeded"}]}}"#;
         let envelope: ErrorEnvelope = serde_json::from_str(body).unwrap();
         assert_eq!(envelope.error.code, Some(429));
-        assert_eq!(envelope.error.quota_violations().next().unwrap().quota_value.as_deref(), Some("0"));
+        assert_eq!(
+            envelope
+                .error
+                .quota_violations()
+                .next()
+                .unwrap()
+                .quota_value
+                .as_deref(),
+            Some("0")
+        );
         assert_eq!(envelope.error.reasons(), ["rateLimitExceeded"]);
     }
 }

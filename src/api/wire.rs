@@ -25,16 +25,28 @@ pub struct GenerateContentRequest {
     #[serde(default)]
     pub contents: Vec<Content>,
     /// Output options: modalities and image size and ratio.
-    #[serde(default, alias = "generation_config", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "generation_config",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub generation_config: Option<GenerationConfig>,
     /// Layer 1 thresholds per category.
-    #[serde(default, alias = "safety_settings", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        alias = "safety_settings",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub safety_settings: Vec<SafetySetting>,
     /// Tools such as `{"google_search": {}}`, passed through as JSON.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<serde_json::Value>,
     /// An optional system instruction.
-    #[serde(default, alias = "system_instruction", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "system_instruction",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub system_instruction: Option<Content>,
 }
 
@@ -57,7 +69,11 @@ pub struct Part {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Inline bytes (base64), such as a reference image or a generated image.
-    #[serde(default, alias = "inline_data", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "inline_data",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub inline_data: Option<Blob>,
     /// A file uploaded through the Files API.
     #[serde(default, alias = "file_data", skip_serializing_if = "Option::is_none")]
@@ -66,7 +82,11 @@ pub struct Part {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thought: Option<bool>,
     /// Opaque signature (base64) that must be sent back exactly as received.
-    #[serde(default, alias = "thought_signature", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "thought_signature",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub thought_signature: Option<String>,
     /// Any other field (function calls, media resolution, …), kept verbatim.
     #[serde(flatten)]
@@ -76,13 +96,19 @@ pub struct Part {
 impl Part {
     /// A text part.
     pub fn text(text: impl Into<String>) -> Self {
-        Self { text: Some(text.into()), ..Self::default() }
+        Self {
+            text: Some(text.into()),
+            ..Self::default()
+        }
     }
 
     /// An inline image part from a MIME type and bare base64 data.
     pub fn inline_image(mime_type: impl Into<String>, base64_data: impl Into<String>) -> Self {
         Self {
-            inline_data: Some(Blob { mime_type: mime_type.into(), data: base64_data.into() }),
+            inline_data: Some(Blob {
+                mime_type: mime_type.into(),
+                data: base64_data.into(),
+            }),
             ..Self::default()
         }
     }
@@ -97,7 +123,9 @@ impl Part {
         if self.is_thought() {
             return None;
         }
-        self.inline_data.as_ref().filter(|blob| blob.mime_type.starts_with("image/"))
+        self.inline_data
+            .as_ref()
+            .filter(|blob| blob.mime_type.starts_with("image/"))
     }
 }
 
@@ -130,13 +158,25 @@ pub struct FileData {
 #[serde(rename_all = "camelCase")]
 pub struct GenerationConfig {
     /// `["TEXT", "IMAGE"]` (image models' default) or `["IMAGE"]`.
-    #[serde(default, alias = "response_modalities", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        alias = "response_modalities",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub response_modalities: Vec<Modality>,
     /// Aspect ratio and size of the image.
-    #[serde(default, alias = "image_config", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "image_config",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub image_config: Option<ImageConfig>,
     /// Number of candidates (image models produce one).
-    #[serde(default, alias = "candidate_count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "candidate_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub candidate_count: Option<u32>,
     /// Sampling temperature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -151,7 +191,11 @@ pub struct GenerationConfig {
 #[serde(rename_all = "camelCase")]
 pub struct ImageConfig {
     /// E.g. `"16:9"`.
-    #[serde(default, alias = "aspect_ratio", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "aspect_ratio",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub aspect_ratio: Option<String>,
     /// `"1K"`, `"2K"` or `"4K"`; not sent to models with a single size.
     #[serde(default, alias = "image_size", skip_serializing_if = "Option::is_none")]
@@ -175,16 +219,32 @@ pub struct GenerateContentResponse {
     #[serde(default, deserialize_with = "lenient::or_default")]
     pub candidates: Vec<Candidate>,
     /// Why the prompt was blocked, if it was (sent only in the first stream chunk).
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prompt_feedback: Option<PromptFeedback>,
     /// Token counts, for cost.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub usage_metadata: Option<UsageMetadata>,
     /// The model version that answered.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub model_version: Option<String>,
     /// The server's id for this response.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub response_id: Option<String>,
 }
 
@@ -197,7 +257,13 @@ impl GenerateContentResponse {
     /// The final image: the last non-thought inline image of the first candidate that has one.
     pub fn final_image(&self) -> Option<&Blob> {
         self.candidates.iter().find_map(|candidate| {
-            candidate.content.as_ref()?.parts.iter().rev().find_map(Part::final_image)
+            candidate
+                .content
+                .as_ref()?
+                .parts
+                .iter()
+                .rev()
+                .find_map(Part::final_image)
         })
     }
 
@@ -224,7 +290,10 @@ impl GenerateContentResponse {
         }
         for incoming in chunk.candidates {
             let index = incoming.index.unwrap_or(0);
-            let existing = self.candidates.iter_mut().find(|c| c.index.unwrap_or(0) == index);
+            let existing = self
+                .candidates
+                .iter_mut()
+                .find(|c| c.index.unwrap_or(0) == index);
             match existing {
                 None => self.candidates.push(incoming),
                 Some(existing) => existing.merge_chunk(incoming),
@@ -247,16 +316,32 @@ impl GenerateContentResponse {
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
     /// The model turn; `{}` or only a role when the image was blocked.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub content: Option<Content>,
     /// Why the model stopped.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finish_reason: Option<FinishReason>,
     /// Human text explaining the finish reason (set only with a finish reason).
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub finish_message: Option<String>,
     /// Ratings per safety category.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub safety_ratings: Vec<SafetyRating>,
     /// Citations, passed through.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -265,10 +350,18 @@ pub struct Candidate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grounding_metadata: Option<serde_json::Value>,
     /// Tokens in this candidate.
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub token_count: Option<u64>,
     /// Index of the candidate.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub index: Option<u32>,
 }
 
@@ -304,13 +397,25 @@ impl Candidate {
 #[serde(rename_all = "camelCase")]
 pub struct PromptFeedback {
     /// Why the prompt was blocked.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub block_reason: Option<BlockReason>,
     /// Human text for the block, when Google sends one.
-    #[serde(default, deserialize_with = "lenient::text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub block_reason_message: Option<String>,
     /// Ratings per safety category.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub safety_ratings: Vec<SafetyRating>,
 }
 
@@ -332,34 +437,74 @@ pub struct SafetyRating {
 #[serde(rename_all = "camelCase")]
 pub struct UsageMetadata {
     /// Tokens in the prompt (text and images).
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub prompt_token_count: Option<u64>,
     /// Tokens served from cache.
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cached_content_token_count: Option<u64>,
     /// Tokens in the answer (text and images).
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub candidates_token_count: Option<u64>,
     /// Tokens in tool-use prompts.
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tool_use_prompt_token_count: Option<u64>,
     /// Thinking tokens (billed as output).
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub thoughts_token_count: Option<u64>,
     /// Total tokens.
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_token_count: Option<u64>,
     /// Prompt tokens per modality.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub prompt_tokens_details: Vec<ModalityTokenCount>,
     /// Cached tokens per modality.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub cache_tokens_details: Vec<ModalityTokenCount>,
     /// Answer tokens per modality; the `IMAGE` entry is what image output is billed on.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub candidates_tokens_details: Vec<ModalityTokenCount>,
     /// Tool-use prompt tokens per modality.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub tool_use_prompt_tokens_details: Vec<ModalityTokenCount>,
 }
 
@@ -380,7 +525,11 @@ pub struct ModalityTokenCount {
     /// The modality.
     pub modality: Modality,
     /// Tokens of that modality.
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub token_count: Option<u64>,
 }
 
@@ -416,16 +565,32 @@ pub struct ModelInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Maximum input tokens.
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub input_token_limit: Option<u64>,
     /// Maximum output tokens.
-    #[serde(default, deserialize_with = "lenient::count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub output_token_limit: Option<u64>,
     /// E.g. `["generateContent", "countTokens"]`.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub supported_generation_methods: Vec<String>,
     /// Whether the model thinks.
-    #[serde(default, deserialize_with = "lenient::or_default", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "lenient::or_default",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub thinking: Option<bool>,
 }
 
@@ -445,7 +610,10 @@ mod tests {
         let request = GenerateContentRequest {
             contents: vec![Content {
                 role: Some("user".to_owned()),
-                parts: vec![Part::text("a red fox"), Part::inline_image("image/png", "iVBOR")],
+                parts: vec![
+                    Part::text("a red fox"),
+                    Part::inline_image("image/png", "iVBOR"),
+                ],
             }],
             generation_config: Some(GenerationConfig {
                 response_modalities: vec![Modality::Text, Modality::Image],
@@ -463,14 +631,27 @@ mod tests {
         };
         let json = serde_json::to_value(&request).unwrap();
         assert_eq!(json["generationConfig"]["imageConfig"]["imageSize"], "2K");
-        assert_eq!(json["contents"][0]["parts"][1]["inlineData"]["mimeType"], "image/png");
+        assert_eq!(
+            json["contents"][0]["parts"][1]["inlineData"]["mimeType"],
+            "image/png"
+        );
 
         let snake = r#"{"contents":[{"parts":[{"inline_data":{"mime_type":"image/png","data":"AA"}}]}],
             "generation_config":{"response_modalities":["IMAGE"],"image_config":{"aspect_ratio":"1:1"}}}"#;
         let parsed: GenerateContentRequest = serde_json::from_str(snake).unwrap();
-        assert_eq!(parsed.contents[0].parts[0].inline_data.as_ref().unwrap().mime_type, "image/png");
+        assert_eq!(
+            parsed.contents[0].parts[0]
+                .inline_data
+                .as_ref()
+                .unwrap()
+                .mime_type,
+            "image/png"
+        );
         let config = parsed.generation_config.unwrap();
-        assert_eq!(config.image_config.unwrap().aspect_ratio.as_deref(), Some("1:1"));
+        assert_eq!(
+            config.image_config.unwrap().aspect_ratio.as_deref(),
+            Some("1:1")
+        );
     }
 
     #[test]
@@ -490,7 +671,10 @@ mod tests {
         let parts = &response.candidates[0].content.as_ref().unwrap().parts;
         assert_eq!(parts[3].thought_signature.as_deref(), Some("c2lnMg=="));
         assert!(parts[4].extra.contains_key("someFutureField"));
-        assert_eq!(response.usage_metadata.unwrap().image_output_tokens(), Some(1120));
+        assert_eq!(
+            response.usage_metadata.unwrap().image_output_tokens(),
+            Some(1120)
+        );
         // Verbatim round trip keeps the unknown field and the signature.
         let again = serde_json::to_value(&parts[4]).unwrap();
         assert_eq!(again["someFutureField"]["x"], 1);
@@ -503,10 +687,16 @@ mod tests {
             "usageMetadata":{"promptTokenCount":"4438"},"promptFeedback":7}"#;
         let response: GenerateContentResponse = serde_json::from_str(body).unwrap();
         let candidate = &response.candidates[0];
-        assert_eq!(candidate.finish_reason, Some(FinishReason::Unknown("IMAGE_NEW_THING".to_owned())));
+        assert_eq!(
+            candidate.finish_reason,
+            Some(FinishReason::Unknown("IMAGE_NEW_THING".to_owned()))
+        );
         assert!(candidate.safety_ratings.is_empty());
         assert_eq!(candidate.token_count, Some(12));
-        assert_eq!(response.usage_metadata.unwrap().prompt_token_count, Some(4438));
+        assert_eq!(
+            response.usage_metadata.unwrap().prompt_token_count,
+            Some(4438)
+        );
         assert!(response.prompt_feedback.is_none());
     }
 

@@ -60,15 +60,25 @@ pub enum ExplainInputError {
 /// Reads the input as text (invalid UTF-8 is replaced, not refused: pastes are often mangled).
 pub fn read_input(file: Option<&PathBuf>) -> Result<String, ExplainInputError> {
     let bytes = match file {
-        Some(path) if path.as_os_str() != "-" => std::fs::read(path)
-            .map_err(|source| ExplainInputError::File { path: path.display().to_string(), source })?,
+        Some(path) if path.as_os_str() != "-" => {
+            std::fs::read(path).map_err(|source| ExplainInputError::File {
+                path: path.display().to_string(),
+                source,
+            })?
+        }
         _ => {
             let stdin = io::stdin();
             if stdin.is_terminal() {
-                let _ = writeln!(io::stderr(), "Paste the response or error, then press Ctrl+D:");
+                let _ = writeln!(
+                    io::stderr(),
+                    "Paste the response or error, then press Ctrl+D:"
+                );
             }
             let mut bytes = Vec::new();
-            stdin.lock().read_to_end(&mut bytes).map_err(ExplainInputError::Stdin)?;
+            stdin
+                .lock()
+                .read_to_end(&mut bytes)
+                .map_err(ExplainInputError::Stdin)?;
             bytes
         }
     };
@@ -140,9 +150,19 @@ pub fn render_text(diagnosis: &Diagnosis) -> String {
     line(format!("What happened: {}", diagnosis.explanation));
     line(format!("What to do:    {}", diagnosis.fix));
     line(String::new());
-    let adjustable = if diagnosis.configurable { "yes (safety settings)" } else { "no" };
-    let retry = if diagnosis.retryable { "yes" } else { "no, not unchanged" };
-    line(format!("Retry helps: {retry} · A setting can fix it: {adjustable}"));
+    let adjustable = if diagnosis.configurable {
+        "yes (safety settings)"
+    } else {
+        "no"
+    };
+    let retry = if diagnosis.retryable {
+        "yes"
+    } else {
+        "no, not unchanged"
+    };
+    line(format!(
+        "Retry helps: {retry} · A setting can fix it: {adjustable}"
+    ));
     if let Some(seconds) = diagnosis.retry_after_s {
         let source = match diagnosis.retry_after_source {
             Some(crate::diagnosis::RetryDelaySource::RetryInfo) => " (Google's RetryInfo)",
@@ -150,7 +170,10 @@ pub fn render_text(diagnosis: &Diagnosis) -> String {
             Some(crate::diagnosis::RetryDelaySource::Header) => " (Retry-After header)",
             None => "",
         };
-        line(format!("Retry after: {} [{seconds:.3} s]{source}", human_duration(seconds)));
+        line(format!(
+            "Retry after: {} [{seconds:.3} s]{source}",
+            human_duration(seconds)
+        ));
     }
     if let Some(at) = diagnosis.resets_at {
         line(format!("Quota resets: {at} (midnight America/Los_Angeles)"));

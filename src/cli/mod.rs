@@ -35,7 +35,11 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
-            let code = if error.use_stderr() { EXIT_BAD_INPUT } else { EXIT_OK };
+            let code = if error.use_stderr() {
+                EXIT_BAD_INPUT
+            } else {
+                EXIT_OK
+            };
             // clap prints help and version to stdout and mistakes to stderr, with its own wording.
             let _ = error.print();
             return ExitCode::from(code);

@@ -59,7 +59,9 @@ fn status_for_name(name: &str) -> Option<u16> {
 }
 
 fn valid_status(code: u64) -> Option<u16> {
-    u16::try_from(code).ok().filter(|code| (100..600).contains(code))
+    u16::try_from(code)
+        .ok()
+        .filter(|code| (100..600).contains(code))
 }
 
 /// Classifies a reading. `given_status` is the HTTP status the transport saw (or `--status`).
@@ -79,7 +81,11 @@ pub fn classify(reading: &Reading, given_status: Option<u16>) -> Verdict {
         .or_else(|| api_status.as_deref().and_then(status_for_name))
         .or(reading.signals.code);
 
-    let mut verdict = Verdict { http_status, api_status, ..Verdict::default() };
+    let mut verdict = Verdict {
+        http_status,
+        api_status,
+        ..Verdict::default()
+    };
     let is_error = error.is_some() || http_status.is_some_and(|code| code >= 400);
 
     if is_error {
@@ -141,7 +147,10 @@ fn push_error_text(error: &ErrorStatus, haystack: &mut String) {
     }
     for detail in &error.details {
         match detail {
-            ErrorDetail::LocalizedMessage { message: Some(message), .. } => haystack.push_str(message),
+            ErrorDetail::LocalizedMessage {
+                message: Some(message),
+                ..
+            } => haystack.push_str(message),
             ErrorDetail::BadRequest { field_violations } => {
                 for violation in field_violations {
                     haystack.push_str(violation.field.as_deref().unwrap_or_default());
@@ -150,7 +159,10 @@ fn push_error_text(error: &ErrorStatus, haystack: &mut String) {
                     haystack.push('\n');
                 }
             }
-            ErrorDetail::ErrorInfo { reason: Some(reason), .. } => haystack.push_str(reason),
+            ErrorDetail::ErrorInfo {
+                reason: Some(reason),
+                ..
+            } => haystack.push_str(reason),
             _ => {}
         }
         haystack.push('\n');
@@ -182,38 +194,87 @@ fn classify_error(
     let api_status = verdict.api_status.as_deref().unwrap_or_default();
 
     // Phrases first: they are specific whatever status a proxy put around them.
-    if reason("API_KEY_INVALID") || has_any(haystack, &["api key not valid", "api key expired", "api_key_invalid"]) {
+    if reason("API_KEY_INVALID")
+        || has_any(
+            haystack,
+            &["api key not valid", "api key expired", "api_key_invalid"],
+        )
+    {
         return Some(Kind::ApiKeyInvalid);
     }
     if has_any(haystack, &["reported as leaked", "api key was leaked"]) {
         return Some(Kind::ApiKeyLeaked);
     }
-    if has_any(haystack, &["unregistered callers", "api key not found", "missing api key", "no api key", "api key is missing"])
-        || reason("API_KEY_MISSING")
+    if has_any(
+        haystack,
+        &[
+            "unregistered callers",
+            "api key not found",
+            "missing api key",
+            "no api key",
+            "api key is missing",
+        ],
+    ) || reason("API_KEY_MISSING")
     {
         return Some(Kind::ApiKeyMissing);
     }
     if has_any(haystack, &["thought_signature", "thought signature"]) {
         return Some(Kind::ThoughtSignatureMissing);
     }
-    if has_any(haystack, &["payload size exceeds", "request payload size", "request entity too large", "payload too large"])
-        || http_status == Some(413)
+    if has_any(
+        haystack,
+        &[
+            "payload size exceeds",
+            "request payload size",
+            "request entity too large",
+            "payload too large",
+        ],
+    ) || http_status == Some(413)
     {
         return Some(Kind::PayloadTooLarge);
     }
-    if has_any(haystack, &["unable to process input image", "provided image is not valid", "image is not valid", "invalid image", "unsupported image", "could not decode image"]) {
+    if has_any(
+        haystack,
+        &[
+            "unable to process input image",
+            "provided image is not valid",
+            "image is not valid",
+            "invalid image",
+            "unsupported image",
+            "could not decode image",
+        ],
+    ) {
         return Some(Kind::InvalidInputImage);
     }
-    if has_any(haystack, &["is not found for api version", "model not found", "no such model"]) || api_status == "NOT_FOUND" {
+    if has_any(
+        haystack,
+        &[
+            "is not found for api version",
+            "model not found",
+            "no such model",
+        ],
+    ) || api_status == "NOT_FOUND"
+    {
         return Some(Kind::ModelNotFound);
     }
     if has_any(haystack, &["billing", "free tier is not available"]) && http_status != Some(429) {
         return Some(Kind::BillingRequired);
     }
-    if has_any(haystack, &["location is not supported", "not available in your country", "region is not supported", "unsupported_country", "user location"]) {
+    if has_any(
+        haystack,
+        &[
+            "location is not supported",
+            "not available in your country",
+            "region is not supported",
+            "unsupported_country",
+            "user location",
+        ],
+    ) {
         return Some(Kind::RegionUnsupported);
     }
-    if has_any(haystack, &["deadline expired", "deadline exceeded"]) && http_status.is_none_or(|code| code >= 500) {
+    if has_any(haystack, &["deadline expired", "deadline exceeded"])
+        && http_status.is_none_or(|code| code >= 500)
+    {
         return Some(Kind::Timeout);
     }
 
@@ -244,10 +305,16 @@ fn classify_quota(reading: &Reading, haystack: &str, verdict: &mut Verdict) -> K
         violations = violations_from_signals(&reading.signals);
     }
     let text_limit_zero = reading.signals.limits.contains(&0);
-    let is_zero = |v: &QuotaViolation| v.quota_value.as_deref().is_some_and(|value| value.trim() == "0");
+    let is_zero = |v: &QuotaViolation| {
+        v.quota_value
+            .as_deref()
+            .is_some_and(|value| value.trim() == "0")
+    };
     let id_of = |v: &QuotaViolation| v.quota_id.clone().unwrap_or_default();
 
-    let pick = |predicate: &dyn Fn(&QuotaViolation) -> bool| violations.iter().find(|v| predicate(v)).cloned();
+    let pick = |predicate: &dyn Fn(&QuotaViolation) -> bool| {
+        violations.iter().find(|v| predicate(v)).cloned()
+    };
     let (kind, deciding) = if let Some(v) = pick(&is_zero) {
         (Kind::QuotaZero, Some(v))
     } else if text_limit_zero {
@@ -256,14 +323,23 @@ fn classify_quota(reading: &Reading, haystack: &str, verdict: &mut Verdict) -> K
         (Kind::QuotaDaily, Some(v))
     } else if let Some(v) = pick(&|v| {
         let id = id_of(v);
-        id.contains("InputTokens") || id.contains("TokensPer") || v.quota_metric.as_deref().is_some_and(|m| m.contains("token"))
+        id.contains("InputTokens")
+            || id.contains("TokensPer")
+            || v.quota_metric
+                .as_deref()
+                .is_some_and(|m| m.contains("token"))
     }) {
         (Kind::TokensPerMinute, Some(v))
     } else if let Some(v) = pick(&|v| id_of(v).contains("PerMinute")) {
         (Kind::RateLimitMinute, Some(v))
     } else if haystack.contains("per day") || haystack.contains("daily") {
         (Kind::QuotaDaily, violations.first().cloned())
-    } else if reading.signals.quota_metrics.iter().any(|m| m.contains("token")) {
+    } else if reading
+        .signals
+        .quota_metrics
+        .iter()
+        .any(|m| m.contains("token"))
+    {
         (Kind::TokensPerMinute, None)
     } else {
         (Kind::RateLimitUnspecified, violations.first().cloned())
@@ -276,8 +352,15 @@ fn classify_quota(reading: &Reading, haystack: &str, verdict: &mut Verdict) -> K
             .clone()
             .or_else(|| (kind == Kind::QuotaZero).then(|| "0".to_owned()))
             .or_else(|| reading.signals.limits.first().map(u64::to_string));
-        let metric = violation.quota_metric.clone().or_else(|| reading.signals.quota_metrics.first().cloned());
-        verdict.quota = Some(QuotaInfo { id: violation.quota_id, metric, value });
+        let metric = violation
+            .quota_metric
+            .clone()
+            .or_else(|| reading.signals.quota_metrics.first().cloned());
+        verdict.quota = Some(QuotaInfo {
+            id: violation.quota_id,
+            metric,
+            value,
+        });
     } else if kind == Kind::TokensPerMinute {
         verdict.quota = Some(QuotaInfo {
             id: None,
@@ -309,13 +392,19 @@ fn classify_response(response: &GenerateContentResponse, verdict: &mut Verdict) 
     }
     if response.final_image().is_some() {
         if let Some(candidate) = response.first_candidate() {
-            verdict.finish_reason = candidate.finish_reason.as_ref().map(|r| r.as_str().to_owned());
+            verdict.finish_reason = candidate
+                .finish_reason
+                .as_ref()
+                .map(|r| r.as_str().to_owned());
         }
         return Some(Kind::Success);
     }
     let candidate = response.first_candidate()?;
     verdict.flagged_categories = flagged(&candidate.safety_ratings);
-    let reason = candidate.finish_reason.clone().unwrap_or(FinishReason::Unspecified);
+    let reason = candidate
+        .finish_reason
+        .clone()
+        .unwrap_or(FinishReason::Unspecified);
     if reason != FinishReason::Unspecified {
         verdict.finish_reason = Some(reason.as_str().to_owned());
     }
@@ -364,7 +453,10 @@ fn flagged(ratings: &[SafetyRating]) -> Vec<String> {
     };
     let mut risky: Vec<&SafetyRating> = ratings.iter().filter(|r| severity(r) > 0).collect();
     risky.sort_by_key(|rating| std::cmp::Reverse(severity(rating)));
-    risky.iter().map(|rating| rating.category.label().to_owned()).collect()
+    risky
+        .iter()
+        .map(|rating| rating.category.label().to_owned())
+        .collect()
 }
 
 /// Printed SDK objects and app messages: "block_reason: SAFETY", "finish_reason: 'MAX_TOKENS'",
@@ -387,12 +479,16 @@ fn classify_from_signals(reading: &Reading, verdict: &mut Verdict) -> Option<Kin
             return classify_response(&response, verdict);
         }
     }
-    let finish = signals.finish_reason.as_deref().map(|raw| match raw.parse::<i64>() {
-        Ok(number) => FinishReason::from_number(number),
-        Err(_) => FinishReason::from_wire(raw),
-    });
+    let finish = signals
+        .finish_reason
+        .as_deref()
+        .map(|raw| match raw.parse::<i64>() {
+            Ok(number) => FinishReason::from_number(number),
+            Err(_) => FinishReason::from_wire(raw),
+        });
     let finish = finish.or_else(|| bare_finish_reason(reading.answer_text()));
-    let reason = finish.filter(|r| !matches!(r, FinishReason::Unspecified | FinishReason::Unknown(_)))?;
+    let reason =
+        finish.filter(|r| !matches!(r, FinishReason::Unspecified | FinishReason::Unknown(_)))?;
     let response = GenerateContentResponse {
         candidates: vec![crate::api::wire::Candidate {
             finish_reason: Some(reason),
@@ -415,7 +511,10 @@ fn bare_finish_reason(text: &str) -> Option<FinishReason> {
         "RECITATION",
         "MAX_TOKENS",
     ];
-    if text.to_lowercase().contains("generated images may contain unsafe content") {
+    if text
+        .to_lowercase()
+        .contains("generated images may contain unsafe content")
+    {
         return Some(FinishReason::ImageSafety);
     }
     DISTINCTIVE
@@ -424,7 +523,8 @@ fn bare_finish_reason(text: &str) -> Option<FinishReason> {
             text.match_indices(*name).any(|(at, _)| {
                 let before = text[..at].chars().next_back();
                 let after = text[at + name.len()..].chars().next();
-                let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+                let is_word =
+                    |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
                 !is_word(before) && !is_word(after)
             })
         })

@@ -29,7 +29,9 @@ impl TransportFailure {
             TransportFailure::Dns => "the server's name could not be looked up",
             TransportFailure::Connect => "the connection to the server could not be opened",
             TransportFailure::Tls => "the secure (TLS) connection could not be set up",
-            TransportFailure::ConnectionReset => "the connection broke before the answer was complete",
+            TransportFailure::ConnectionReset => {
+                "the connection broke before the answer was complete"
+            }
             TransportFailure::Timeout => "no answer arrived in time",
             TransportFailure::BodyTooLarge => "the answer was larger than Peel accepts",
             TransportFailure::Other => "the network request failed",
@@ -61,11 +63,19 @@ pub enum Evidence<'a> {
 impl<'a> Evidence<'a> {
     /// Pasted text without a known status.
     pub fn pasted(body: &'a str) -> Self {
-        Evidence::Response { status: None, body, retry_after_header: None }
+        Evidence::Response {
+            status: None,
+            body,
+            retry_after_header: None,
+        }
     }
 
     /// An HTTP answer with its status.
     pub fn http(status: u16, body: &'a str) -> Self {
-        Evidence::Response { status: Some(status), body, retry_after_header: None }
+        Evidence::Response {
+            status: Some(status),
+            body,
+            retry_after_header: None,
+        }
     }
 }

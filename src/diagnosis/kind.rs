@@ -259,7 +259,6 @@ impl Kind {
     /// HTTP status class.
     pub fn layer(self) -> Layer {
         match self {
-            Kind::Success => Layer::None,
             Kind::TextOnly | Kind::NoImage | Kind::MaxTokens => Layer::Model,
             Kind::BlockedSafety => Layer::PromptFilter,
             Kind::BlockedProhibited
@@ -267,9 +266,10 @@ impl Kind {
             | Kind::BlockedSpii
             | Kind::BlockedOther
             | Kind::Recitation => Layer::Policy,
-            Kind::ImageSafety | Kind::ImageProhibited | Kind::ImageRecitation | Kind::ImageOther => {
-                Layer::ImageFilter
-            }
+            Kind::ImageSafety
+            | Kind::ImageProhibited
+            | Kind::ImageRecitation
+            | Kind::ImageOther => Layer::ImageFilter,
             Kind::RateLimitMinute
             | Kind::TokensPerMinute
             | Kind::RateLimitUnspecified
@@ -288,7 +288,7 @@ impl Kind {
             | Kind::RegionUnsupported
             | Kind::BillingRequired => Layer::Auth,
             Kind::NetworkError | Kind::ResponseMalformed => Layer::Transport,
-            Kind::Unknown => Layer::None,
+            Kind::Success | Kind::Unknown => Layer::None,
         }
     }
 
@@ -318,7 +318,10 @@ impl Kind {
 
     /// Whether the content (prompt or image) was judged, so only a different prompt helps.
     pub fn is_content_block(self) -> bool {
-        matches!(self.layer(), Layer::PromptFilter | Layer::Policy | Layer::ImageFilter)
+        matches!(
+            self.layer(),
+            Layer::PromptFilter | Layer::Policy | Layer::ImageFilter
+        )
     }
 }
 
@@ -340,7 +343,10 @@ mod tests {
             assert_eq!(Kind::from_id(kind.id()), Some(kind));
         }
         for layer in Layer::ALL {
-            assert_eq!(serde_json::to_string(&layer).unwrap(), format!("\"{}\"", layer.id()));
+            assert_eq!(
+                serde_json::to_string(&layer).unwrap(),
+                format!("\"{}\"", layer.id())
+            );
         }
     }
 

@@ -45,12 +45,19 @@ pub struct DiagnosisContext<'a> {
 impl<'a> DiagnosisContext<'a> {
     /// A context with the built-in catalog and no known model.
     pub fn new(now: Timestamp) -> DiagnosisContext<'static> {
-        DiagnosisContext { now, catalog: Catalog::builtin(), requested_model: None }
+        DiagnosisContext {
+            now,
+            catalog: Catalog::builtin(),
+            requested_model: None,
+        }
     }
 
     /// The same context for a request sent to `model`.
     pub fn with_model(self, model: &'a str) -> Self {
-        Self { requested_model: Some(model), ..self }
+        Self {
+            requested_model: Some(model),
+            ..self
+        }
     }
 }
 
@@ -105,19 +112,27 @@ pub struct Diagnosis {
 pub fn diagnose(evidence: &Evidence<'_>, context: &DiagnosisContext<'_>) -> Diagnosis {
     match *evidence {
         Evidence::Transport { failure, detail } => diagnose_transport(failure, detail, context),
-        Evidence::Response { status, body, retry_after_header } => {
-            diagnose_response(status, body, retry_after_header, context)
-        }
+        Evidence::Response {
+            status,
+            body,
+            retry_after_header,
+        } => diagnose_response(status, body, retry_after_header, context),
     }
 }
 
-fn diagnose_transport(failure: TransportFailure, detail: &str, context: &DiagnosisContext<'_>) -> Diagnosis {
+fn diagnose_transport(
+    failure: TransportFailure,
+    detail: &str,
+    context: &DiagnosisContext<'_>,
+) -> Diagnosis {
     let kind = match failure {
         TransportFailure::Timeout => Kind::Timeout,
         TransportFailure::BodyTooLarge => Kind::ResponseMalformed,
         _ => Kind::NetworkError,
     };
-    let model = context.requested_model.map(|id| describe_model(id, context.catalog));
+    let model = context
+        .requested_model
+        .map(|id| describe_model(id, context.catalog));
     let text = words::words(&words::Particulars {
         kind,
         model: model.clone(),
@@ -161,7 +176,9 @@ fn diagnose_transport(failure: TransportFailure, detail: &str, context: &Diagnos
 
 fn describe_model(id: &str, catalog: &Catalog) -> String {
     let id = id.strip_prefix("models/").unwrap_or(id);
-    catalog.get(id).map_or_else(|| id.to_owned(), crate::api::catalog::ModelEntry::describe)
+    catalog
+        .get(id)
+        .map_or_else(|| id.to_owned(), crate::api::catalog::ModelEntry::describe)
 }
 
 fn diagnose_response(
@@ -173,15 +190,26 @@ fn diagnose_response(
     let reading = reading::read(body);
     let verdict = classify::classify(&reading, status);
     let kind = verdict.kind.unwrap_or(Kind::Unknown);
-    let layer = if kind == Kind::Unknown { layer_from_status(verdict.http_status) } else { kind.layer() };
+    let layer = if kind == Kind::Unknown {
+        layer_from_status(verdict.http_status)
+    } else {
+        kind.layer()
+    };
 
     let error = reading.error.as_ref();
-    let api_message = error.and_then(|e| e.message.clone()).map(|m| redact::redact(&m).into_owned());
+    let api_message = error
+        .and_then(|e| e.message.clone())
+        .map(|m| redact::redact(&m).into_owned());
     let candidate = reading.response.as_ref().and_then(|r| r.first_candidate());
     let finish_message = candidate.and_then(|c| c.finish_message.clone());
-    let model_text = reading.response.as_ref().and_then(GenerateContentResponse::model_text).or_else(|| {
-        (kind == Kind::TextOnly && reading.is_unstructured()).then(|| reading.answer_text().trim().to_owned())
-    });
+    let model_text = reading
+        .response
+        .as_ref()
+        .and_then(GenerateContentResponse::model_text)
+        .or_else(|| {
+            (kind == Kind::TextOnly && reading.is_unstructured())
+                .then(|| reading.answer_text().trim().to_owned())
+        });
 
     // The model: the request's, else the one a quota or message names, else the answering version.
     let model_id = context
@@ -189,8 +217,15 @@ fn diagnose_response(
         .map(str::to_owned)
         .or_else(|| verdict.quota_model.clone())
         .or_else(|| reading.signals.model.clone())
-        .or_else(|| reading.response.as_ref().and_then(|r| r.model_version.clone()));
-    let model = model_id.as_deref().map(|id| describe_model(id, context.catalog));
+        .or_else(|| {
+            reading
+                .response
+                .as_ref()
+                .and_then(|r| r.model_version.clone())
+        });
+    let model = model_id
+        .as_deref()
+        .map(|id| describe_model(id, context.catalog));
 
     let (replacement, closest) = match (kind, model_id.as_deref()) {
         (Kind::ModelNotFound, Some(id)) => {
@@ -199,13 +234,19 @@ fn diagnose_response(
                 Some(_) => context.catalog.replacement_for(id),
                 None => None,
             };
-            let closest = if known.is_none() { context.catalog.closest(id) } else { None };
+            let closest = if known.is_none() {
+                context.catalog.closest(id)
+            } else {
+                None
+            };
             (replacement, closest)
         }
         _ => (None, None),
     };
 
-    let resets_at = (kind == Kind::QuotaDaily).then(|| reset::next_daily_reset(context.now)).flatten();
+    let resets_at = (kind == Kind::QuotaDaily)
+        .then(|| reset::next_daily_reset(context.now))
+        .flatten();
     let (retry_after_s, retry_after_source) = if kind == Kind::QuotaDaily {
         let until_reset = resets_at.map(|at| at.duration_since(context.now).as_secs_f64().ceil());
         (until_reset, None)
@@ -216,14 +257,16 @@ fn diagnose_response(
     };
 
     let field_violation = error.and_then(|e| {
-        e.field_violations().next().map(|v| match (&v.field, &v.description) {
-            (Some(field), Some(description)) if !description.contains(field.as_str()) => {
-                format!("{field}: {description}")
-            }
-            (_, Some(description)) => description.clone(),
-            (Some(field), None) => field.clone(),
-            (None, None) => String::new(),
-        })
+        e.field_violations()
+            .next()
+            .map(|v| match (&v.field, &v.description) {
+                (Some(field), Some(description)) if !description.contains(field.as_str()) => {
+                    format!("{field}: {description}")
+                }
+                (_, Some(description)) => description.clone(),
+                (Some(field), None) => field.clone(),
+                (None, None) => String::new(),
+            })
     });
 
     let text = words::words(&words::Particulars {
@@ -268,7 +311,6 @@ fn diagnose_response(
     }
 }
 
-
 /// `RetryInfo` wins, then the message text, then the `Retry-After` header.
 fn server_retry_delay(
     reading: &reading::Reading,
@@ -278,15 +320,29 @@ fn server_retry_delay(
     let from_retry_info = reading
         .error
         .as_ref()
-        .and_then(|e| e.details.iter().find_map(|d| match d {
-            ErrorDetail::RetryInfo { retry_delay: Some(delay) } => retry_delay::parse_duration_s(delay),
-            _ => None,
-        }))
-        .or_else(|| reading.signals.retry_delay.as_deref().and_then(retry_delay::parse_duration_s));
+        .and_then(|e| {
+            e.details.iter().find_map(|d| match d {
+                ErrorDetail::RetryInfo {
+                    retry_delay: Some(delay),
+                } => retry_delay::parse_duration_s(delay),
+                _ => None,
+            })
+        })
+        .or_else(|| {
+            reading
+                .signals
+                .retry_delay
+                .as_deref()
+                .and_then(retry_delay::parse_duration_s)
+        });
     if let Some(seconds) = from_retry_info {
         return (Some(seconds), Some(RetryDelaySource::RetryInfo));
     }
-    let message = reading.error.as_ref().and_then(|e| e.message.as_deref()).unwrap_or(&reading.text);
+    let message = reading
+        .error
+        .as_ref()
+        .and_then(|e| e.message.as_deref())
+        .unwrap_or(&reading.text);
     if let Some(seconds) = retry_delay::from_message_s(message) {
         return (Some(seconds), Some(RetryDelaySource::Message));
     }
@@ -307,3 +363,6 @@ fn layer_from_status(status: Option<u16>) -> Layer {
         _ => Layer::None,
     }
 }
+
+#[cfg(test)]
+mod tests;

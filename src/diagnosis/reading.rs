@@ -125,7 +125,10 @@ pub fn read(input: &str) -> Reading {
     let input = truncate_at_char_boundary(input, MAX_INPUT_BYTES);
     let raw = redact(input).into_owned();
     let text = normalize(&raw);
-    let mut reading = Reading { raw, ..Reading::default() };
+    let mut reading = Reading {
+        raw,
+        ..Reading::default()
+    };
     if text.trim().is_empty() {
         reading.format = Some(InputFormat::Empty);
         reading.text = text;
@@ -310,11 +313,17 @@ fn absorb(value: &Value, reading: &mut Reading, depth: usize) {
                 }
                 return;
             }
-            let looks_like_response = ["candidates", "promptFeedback", "usageMetadata", "prompt_feedback"]
-                .iter()
-                .any(|key| map.contains_key(*key));
+            let looks_like_response = [
+                "candidates",
+                "promptFeedback",
+                "usageMetadata",
+                "prompt_feedback",
+            ]
+            .iter()
+            .any(|key| map.contains_key(*key));
             if looks_like_response {
-                if let Ok(chunk) = serde_json::from_value::<GenerateContentResponse>(value.clone()) {
+                if let Ok(chunk) = serde_json::from_value::<GenerateContentResponse>(value.clone())
+                {
                     match &mut reading.response {
                         Some(response) => response.merge_chunk(chunk),
                         slot @ None => *slot = Some(chunk),
@@ -349,8 +358,9 @@ fn innermost_error(error: &Value, depth: usize) -> Option<Value> {
             }
             Some(error.clone())
         }
-        Value::String(text) => nested_error(error, depth + 1)
-            .or_else(|| Some(serde_json::json!({ "message": text }))),
+        Value::String(text) => {
+            nested_error(error, depth + 1).or_else(|| Some(serde_json::json!({ "message": text })))
+        }
         _ => None,
     }
 }
@@ -368,7 +378,9 @@ fn nested_error(value: &Value, depth: usize) -> Option<Value> {
         Value::Array(items) => items.iter().find_map(|v| nested_error(v, depth + 1)),
         Value::String(text) if text.contains('{') => {
             let text = normalize(text);
-            embedded_values(&text).iter().find_map(|v| nested_error(v, depth + 1))
+            embedded_values(&text)
+                .iter()
+                .find_map(|v| nested_error(v, depth + 1))
         }
         _ => None,
     }
@@ -384,7 +396,8 @@ fn embedded_values(text: &str) -> Vec<Value> {
                 break;
             };
             let start = search_from + offset;
-            let mut stream = serde_json::Deserializer::from_str(&candidate[start..]).into_iter::<Value>();
+            let mut stream =
+                serde_json::Deserializer::from_str(&candidate[start..]).into_iter::<Value>();
             match stream.next() {
                 Some(Ok(value)) => {
                     search_from = start + stream.byte_offset().max(1);
@@ -421,8 +434,8 @@ fn relax_to_json(text: &str) -> String {
         word.clear();
     };
     while let Some(c) = chars.next() {
-        match quote {
-            Some(q) => match c {
+        if let Some(q) = quote {
+            match c {
                 '\\' => match chars.next() {
                     Some('\'') => out.push('\''),
                     Some(e @ ('"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | 'u')) => {
@@ -441,20 +454,19 @@ fn relax_to_json(text: &str) -> String {
                 }
                 '"' => out.push_str("\\\""),
                 other => push_json_char(&mut out, other),
-            },
-            None => {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    word.push(c);
-                    continue;
-                }
-                flush_word(&mut word, &mut out);
-                if c == '\'' || c == '"' {
-                    quote = Some(c);
-                    out.push('"');
-                } else {
-                    out.push(c);
-                }
             }
+            continue;
+        }
+        if c.is_ascii_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        flush_word(&mut word, &mut out);
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+            out.push('"');
+        } else {
+            out.push(c);
         }
     }
     flush_word(&mut word, &mut out);
@@ -466,7 +478,10 @@ fn push_json_char(out: &mut String, c: char) {
         '\n' => out.push_str("\\n"),
         '\r' => out.push_str("\\r"),
         '\t' => out.push_str("\\t"),
-        c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+        c if c.is_control() => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        }
         c => out.push(c),
     }
 }
@@ -480,13 +495,17 @@ fn regex(pattern: &str) -> Regex {
 
 static HTML_MARK: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)<!doctype html|<html[\s>]"));
 static HTML_TITLE: LazyLock<Regex> = LazyLock::new(|| regex(r"(?is)<title[^>]*>(.*?)</title>"));
-static HTML_STATUS: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)(?:error\s*|<b>\s*)([45]\d\d)\b|\b([45]\d\d)\s+(?:bad gateway|service unavailable|gateway time-?out|internal server error|server error)"));
+static HTML_STATUS: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"(?i)(?:error\s*|<b>\s*)([45]\d\d)\b|\b([45]\d\d)\s+(?:bad gateway|service unavailable|gateway time-?out|internal server error|server error)",
+    )
+});
 
 fn read_html(text: &str) -> Option<HtmlPage> {
     let is_html = HTML_MARK.is_match(text);
     // Google's "That's an error." page also arrives as rendered text, without tags.
-    let rendered_google_page = text.contains("That's an error") || text.contains("That\u{2019}s an error");
+    let rendered_google_page =
+        text.contains("That's an error") || text.contains("That\u{2019}s an error");
     if !is_html && !rendered_google_page {
         return None;
     }
@@ -495,17 +514,23 @@ fn read_html(text: &str) -> Option<HtmlPage> {
         .and_then(|c| c.get(1))
         .map(|m| m.as_str().split_whitespace().collect::<Vec<_>>().join(" "));
     let status = HTML_STATUS.captures(text).and_then(|c| {
-        c.get(1).or_else(|| c.get(2)).and_then(|m| m.as_str().parse().ok())
+        c.get(1)
+            .or_else(|| c.get(2))
+            .and_then(|m| m.as_str().parse().ok())
     });
     Some(HtmlPage { title, status })
 }
 
-static CODE_KEY: LazyLock<Regex> = LazyLock::new(|| regex(r#"(?i)\bcode\W{0,8}([1-5]\d\d)\b"#));
+static CODE_KEY: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)\bcode\W{0,8}([1-5]\d\d)\b"));
 static CODE_LEADING: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?m)(?:^|\b(?:Error|Exception|error)\W{0,3}|\[)([1-5]\d\d)\s+(?:[A-Z][A-Z_]{3,}|POST|GET|Too Many|Service Unavailable|Bad Gateway|Internal Server Error|Gateway Timeout|Forbidden|Not Found|Bad Request|Unauthorized|Deadline)")
+    regex(
+        r"(?m)(?:^|\b(?:Error|Exception|error)\W{0,3}|\[)([1-5]\d\d)\s+(?:[A-Z][A-Z_]{3,}|POST|GET|Too Many|Service Unavailable|Bad Gateway|Internal Server Error|Gateway Timeout|Forbidden|Not Found|Bad Request|Unauthorized|Deadline)",
+    )
 });
 static STATUS_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"\b(RESOURCE_EXHAUSTED|UNAVAILABLE|INTERNAL|INVALID_ARGUMENT|FAILED_PRECONDITION|PERMISSION_DENIED|NOT_FOUND|UNAUTHENTICATED|DEADLINE_EXCEEDED|CANCELLED|ABORTED|OUT_OF_RANGE|UNIMPLEMENTED|DATA_LOSS|ALREADY_EXISTS)\b")
+    regex(
+        r"\b(RESOURCE_EXHAUSTED|UNAVAILABLE|INTERNAL|INVALID_ARGUMENT|FAILED_PRECONDITION|PERMISSION_DENIED|NOT_FOUND|UNAUTHENTICATED|DEADLINE_EXCEEDED|CANCELLED|ABORTED|OUT_OF_RANGE|UNIMPLEMENTED|DATA_LOSS|ALREADY_EXISTS)\b",
+    )
 });
 static QUOTA_ID: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)quota_?id\W{0,8}([A-Za-z0-9][A-Za-z0-9_\-]{5,})"));
@@ -521,7 +546,9 @@ static FINISH_REASON: LazyLock<Regex> =
 static BLOCK_REASON: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)block_?reason\W{0,8}([A-Z][A-Z_]{2,}|\d)\b"));
 static MODEL: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"(?:models/|model:\s*|model\W{1,6})((?:gemini|imagen|nano-banana)[A-Za-z0-9.\-_]*[A-Za-z0-9])")
+    regex(
+        r"(?:models/|model(?:Version|_version|_name)?\W{1,6})((?:gemini|imagen|nano-banana)[A-Za-z0-9.\-_]*[A-Za-z0-9])",
+    )
 });
 
 /// Pulls the telling pieces out of plain text.
@@ -534,7 +561,12 @@ fn scan_text(text: &str) -> TextSignals {
         found.dedup();
         found
     };
-    let first = |regex: &Regex| regex.captures(text).and_then(|c| c.get(1)).map(|m| m.as_str().to_owned());
+    let first = |regex: &Regex| {
+        regex
+            .captures(text)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_owned())
+    };
     let code = first(&CODE_LEADING)
         .or_else(|| first(&CODE_KEY))
         .and_then(|code| code.parse().ok());
@@ -557,7 +589,10 @@ pub fn violations_from_signals(signals: &TextSignals) -> Vec<QuotaViolation> {
     signals
         .quota_ids
         .iter()
-        .map(|id| QuotaViolation { quota_id: Some(id.clone()), ..QuotaViolation::default() })
+        .map(|id| QuotaViolation {
+            quota_id: Some(id.clone()),
+            ..QuotaViolation::default()
+        })
         .collect()
 }
 
@@ -567,7 +602,9 @@ mod tests {
 
     #[test]
     fn plain_json_error() {
-        let reading = read(r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#);
+        let reading = read(
+            r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#,
+        );
         assert_eq!(reading.format, Some(InputFormat::Json));
         assert_eq!(reading.error.unwrap().code, Some(503));
     }
@@ -604,7 +641,12 @@ mod tests {
     fn terminal_wrapped_json_string_is_relaxed() {
         let text = "{\"error\": {\"code\": 400, \"message\": \"Unable to process input image. Please retry or report in\n  https://developers.generativeai.google/guide/troubleshooting\", \"status\": \"INVALID_ARGUMENT\"}}";
         let error = read(text).error.unwrap();
-        assert!(error.message.unwrap().starts_with("Unable to process input image"));
+        assert!(
+            error
+                .message
+                .unwrap()
+                .starts_with("Unable to process input image")
+        );
     }
 
     #[test]
@@ -628,7 +670,10 @@ mod tests {
         let reading = read(text);
         assert_eq!(reading.signals.code, Some(429));
         assert_eq!(reading.signals.limits, [0]);
-        assert_eq!(reading.signals.quota_ids, ["GenerateRequestsPerDayPerProjectPerModel-FreeTier"]);
+        assert_eq!(
+            reading.signals.quota_ids,
+            ["GenerateRequestsPerDayPerProjectPerModel-FreeTier"]
+        );
     }
 
     #[test]
@@ -641,7 +686,9 @@ mod tests {
 
     #[test]
     fn relax_handles_escapes_and_literals() {
-        let relaxed = relax_to_json(r#"{'a': 'it\'s', 'b': None, 'c': True, 'd': 'x\qy', 'e': 'say \"hi\"'}"#);
+        let relaxed = relax_to_json(
+            r#"{'a': 'it\'s', 'b': None, 'c': True, 'd': 'x\qy', 'e': 'say \"hi\"'}"#,
+        );
         let value: Value = serde_json::from_str(&relaxed).unwrap();
         assert_eq!(value["a"], "it's");
         assert!(value["b"].is_null());

@@ -23,9 +23,15 @@ static PATTERNS: LazyLock<[(Regex, &'static str); 4]> = LazyLock::new(|| {
         // `key=…` in URLs and query strings.
         (compile(r"(?i)([?&;]key=)[^&\s'\x22#]+"), "${1}[REDACTED]"),
         // Header echoes and bearer tokens.
-        (compile(r"(?i)(x-goog-api-key\x22?'?\s*[:=]\s*\x22?'?)[^\s'\x22,}]+"), "${1}[REDACTED]"),
+        (
+            compile(r"(?i)(x-goog-api-key\x22?'?\s*[:=]\s*\x22?'?)[^\s'\x22,}]+"),
+            "${1}[REDACTED]",
+        ),
         // DebugInfo: "Invalid API key: <anything>" / "API key: <anything>".
-        (compile(r"(?i)(api[ _-]?key\s*[:=]\s*)[^\s'\x22,}\\]{6,}"), "${1}[REDACTED]"),
+        (
+            compile(r"(?i)(api[ _-]?key\s*[:=]\s*)[^\s'\x22,}\\]{6,}"),
+            "${1}[REDACTED]",
+        ),
     ]
 });
 

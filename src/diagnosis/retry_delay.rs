@@ -85,7 +85,10 @@ mod tests {
     fn message_delays() {
         let message = "You exceeded your current quota ... Please retry in 47.434392449s.";
         assert_eq!(from_message_s(message), Some(47.434_392_449));
-        assert_eq!(from_message_s("Please retry in 856.559356ms."), Some(0.856_559_356));
+        assert_eq!(
+            from_message_s("Please retry in 856.559356ms."),
+            Some(0.856_559_356)
+        );
         assert_eq!(from_message_s("Please try again later."), None);
     }
 
@@ -93,8 +96,14 @@ mod tests {
     fn header_seconds_and_dates() {
         let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
         assert_eq!(from_header_s("30", now), Some(30.0));
-        assert_eq!(from_header_s("Fri, 27 Nov 2026 12:01:00 GMT", now), Some(60.0));
-        assert_eq!(from_header_s("Fri, 27 Nov 2026 11:00:00 GMT", now), Some(0.0));
+        assert_eq!(
+            from_header_s("Fri, 27 Nov 2026 12:01:00 GMT", now),
+            Some(60.0)
+        );
+        assert_eq!(
+            from_header_s("Fri, 27 Nov 2026 11:00:00 GMT", now),
+            Some(0.0)
+        );
         assert_eq!(from_header_s("whenever", now), None);
     }
 }

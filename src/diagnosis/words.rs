@@ -54,6 +54,7 @@ pub struct Words {
 
 /// "45 s", "4 min 10 s", "7 h 12 min".
 pub fn human_duration(seconds: f64) -> String {
+    #[expect(clippy::cast_sign_loss, reason = "clamped to zero or more just before")]
     let total = seconds.max(0.0).ceil() as u64;
     let (hours, minutes, secs) = (total / 3600, (total % 3600) / 60, total % 60);
     match (hours, minutes, secs) {
@@ -78,7 +79,10 @@ fn quota_limit_phrase(quota: Option<&QuotaInfo>) -> String {
 
 fn wait_phrase(p: &Particulars<'_>, otherwise: &str) -> String {
     match p.retry_after_s {
-        Some(seconds) => format!("Google asks to wait {}; Peel waits that long before trying again.", human_duration(seconds)),
+        Some(seconds) => format!(
+            "Google asks to wait {}; Peel waits that long before trying again.",
+            human_duration(seconds)
+        ),
         None => otherwise.to_owned(),
     }
 }
@@ -87,14 +91,26 @@ fn categories_phrase(categories: &[String]) -> Option<String> {
     match categories {
         [] => None,
         [one] => Some(format!("\"{one}\"")),
-        many => Some(many.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(" and ")),
+        many => Some(
+            many.iter()
+                .map(|c| format!("\"{c}\""))
+                .collect::<Vec<_>>()
+                .join(" and "),
+        ),
     }
 }
 
 /// The sentences for one diagnosis.
-#[expect(clippy::too_many_lines, reason = "one arm per kind reads best as one table")]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one arm per kind reads best as one table"
+)]
 pub fn words(p: &Particulars<'_>) -> Words {
-    let w = |title: &str, explanation: String, fix: String| Words { title: title.to_owned(), explanation, fix };
+    let w = |title: &str, explanation: String, fix: String| Words {
+        title: title.to_owned(),
+        explanation,
+        fix,
+    };
     let model = model_or(p, "this model");
     match p.kind {
         Kind::Success => w(
@@ -140,7 +156,7 @@ pub fn words(p: &Particulars<'_>) -> Words {
                 format!(
                     "In Settings → Safety, set {} to \"Block only high\" (or \"Block none\") and generate again. \
                      If you would rather keep the setting, rephrase the flagged part of the prompt.",
-                    which.map_or_else(|| "the flagged category".to_owned(), |c| format!("{c}"))
+                    which.unwrap_or_else(|| "the flagged category".to_owned())
                 ),
             )
         }
@@ -469,7 +485,10 @@ mod tests {
         assert_eq!(human_duration(45.0), "45 s");
         assert_eq!(human_duration(120.0), "2 min");
         assert_eq!(human_duration(250.0), "4 min 10 s");
-        assert_eq!(human_duration(7.0 * 3600.0 + 12.0 * 60.0 + 5.0), "7 h 12 min");
+        assert_eq!(
+            human_duration(7.0 * 3600.0 + 12.0 * 60.0 + 5.0),
+            "7 h 12 min"
+        );
     }
 
     #[test]
@@ -494,7 +513,11 @@ mod tests {
             });
             assert!(!words.title.ends_with('.'), "{kind}: {}", words.title);
             assert!(words.explanation.len() > 20, "{kind}");
-            assert!(words.fix.ends_with('.') || words.fix.ends_with('?'), "{kind}: {}", words.fix);
+            assert!(
+                words.fix.ends_with('.') || words.fix.ends_with('?'),
+                "{kind}: {}",
+                words.fix
+            );
         }
     }
 }
