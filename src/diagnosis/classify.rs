@@ -194,6 +194,32 @@ fn classify_error(
     let api_status = verdict.api_status.as_deref().unwrap_or_default();
 
     // Phrases first: they are specific whatever status a proxy put around them.
+    if let Some(kind) = kind_from_phrases(haystack, &reason, http_status, api_status) {
+        return Some(kind);
+    }
+
+    match http_status {
+        Some(400) => Some(Kind::InvalidArgument),
+        Some(401) => Some(Kind::ApiKeyInvalid),
+        Some(403) => Some(Kind::PermissionDenied),
+        Some(404) => Some(Kind::ModelNotFound),
+        Some(408 | 504) => Some(Kind::Timeout),
+        Some(429) => Some(classify_quota(reading, haystack, verdict)),
+        Some(499) => Some(Kind::NetworkError),
+        Some(500) => Some(Kind::Internal),
+        Some(502) => Some(Kind::BadGateway),
+        Some(503) => Some(Kind::Overloaded),
+        _ => None,
+    }
+}
+
+/// Kinds told apart by Google's wording (or an `ErrorInfo` reason) rather than by status.
+fn kind_from_phrases(
+    haystack: &str,
+    reason: &dyn Fn(&str) -> bool,
+    http_status: Option<u16>,
+    api_status: &str,
+) -> Option<Kind> {
     if reason("API_KEY_INVALID")
         || has_any(
             haystack,
@@ -278,19 +304,7 @@ fn classify_error(
         return Some(Kind::Timeout);
     }
 
-    match http_status {
-        Some(400) => Some(Kind::InvalidArgument),
-        Some(401) => Some(Kind::ApiKeyInvalid),
-        Some(403) => Some(Kind::PermissionDenied),
-        Some(404) => Some(Kind::ModelNotFound),
-        Some(408 | 504) => Some(Kind::Timeout),
-        Some(429) => Some(classify_quota(reading, haystack, verdict)),
-        Some(499) => Some(Kind::NetworkError),
-        Some(500) => Some(Kind::Internal),
-        Some(502) => Some(Kind::BadGateway),
-        Some(503) => Some(Kind::Overloaded),
-        _ => None,
-    }
+    None
 }
 
 /// Which quota a 429 is about. Limit 0 beats a daily quota (waiting never helps), a daily quota

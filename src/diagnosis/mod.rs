@@ -21,7 +21,7 @@ pub mod words;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::api::catalog::Catalog;
+use crate::api::catalog::{Catalog, ModelEntry};
 use crate::api::error_body::ErrorDetail;
 use crate::api::wire::GenerateContentResponse;
 
@@ -228,19 +228,7 @@ fn diagnose_response(
         .map(|id| describe_model(id, context.catalog));
 
     let (replacement, closest) = match (kind, model_id.as_deref()) {
-        (Kind::ModelNotFound, Some(id)) => {
-            let known = context.catalog.get(id);
-            let replacement = match known {
-                Some(_) => context.catalog.replacement_for(id),
-                None => None,
-            };
-            let closest = if known.is_none() {
-                context.catalog.closest(id)
-            } else {
-                None
-            };
-            (replacement, closest)
-        }
+        (Kind::ModelNotFound, Some(id)) => alternatives(id, context.catalog),
         _ => (None, None),
     };
 
@@ -256,18 +244,7 @@ fn diagnose_response(
         (None, None)
     };
 
-    let field_violation = error.and_then(|e| {
-        e.field_violations()
-            .next()
-            .map(|v| match (&v.field, &v.description) {
-                (Some(field), Some(description)) if !description.contains(field.as_str()) => {
-                    format!("{field}: {description}")
-                }
-                (_, Some(description)) => description.clone(),
-                (Some(field), None) => field.clone(),
-                (None, None) => String::new(),
-            })
-    });
+    let field_violation = error.and_then(first_field_violation);
 
     let text = words::words(&words::Particulars {
         kind,
@@ -278,7 +255,7 @@ fn diagnose_response(
         now: context.now,
         api_message: api_message.as_deref(),
         finish_message: finish_message.as_deref(),
-        field_violation: field_violation.filter(|v| !v.is_empty()),
+        field_violation,
         replacement,
         closest,
         flagged_categories: &verdict.flagged_categories,
@@ -309,6 +286,32 @@ fn diagnose_response(
         input_format: reading.format,
         raw: reading.raw,
     }
+}
+
+/// For a model id that was not found: its replacement when the catalog knows it, else the
+/// catalog id it looks like a typo of.
+fn alternatives<'c>(
+    id: &str,
+    catalog: &'c Catalog,
+) -> (Option<&'c ModelEntry>, Option<&'c ModelEntry>) {
+    match catalog.get(id) {
+        Some(_) => (catalog.replacement_for(id), None),
+        None => (None, catalog.closest(id)),
+    }
+}
+
+/// "field: what is wrong" for the first `BadRequest` violation.
+fn first_field_violation(error: &crate::api::error_body::ErrorStatus) -> Option<String> {
+    let violation = error.field_violations().next()?;
+    let text = match (&violation.field, &violation.description) {
+        (Some(field), Some(description)) if !description.contains(field.as_str()) => {
+            format!("{field}: {description}")
+        }
+        (_, Some(description)) => description.clone(),
+        (Some(field), None) => field.clone(),
+        (None, None) => return None,
+    };
+    Some(text)
 }
 
 /// `RetryInfo` wins, then the message text, then the `Retry-After` header.
