@@ -23,7 +23,7 @@ use crate::api::wire::GenerateContentResponse;
 /// Largest input read in full; longer pastes are cut (the tail of a huge body never decides).
 pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
 /// How deep wrappers inside wrappers are followed.
-const MAX_DEPTH: usize = 10;
+const MAX_DEPTH: usize = 40;
 /// How many embedded-JSON start positions are tried per string.
 const MAX_EMBEDDED_ATTEMPTS: usize = 12;
 
