@@ -7,10 +7,13 @@
 //! - [`api`]: the Gemini REST wire types, the async client (reqwest, rustls) and the model catalog.
 //! - [`diagnosis`]: pure — (HTTP status or transport failure, body) → [`diagnosis::Diagnosis`]. Reads
 //!   `api`'s plain data types only; no I/O, no async.
+//! - [`sim`]: the Gemini simulator, a real axum server on loopback (scenarios, quotas, faults,
+//!   safety rules from `assets/`), used without a key and by every integration test.
 //!
-//! Still to come (see the design): `sim` (the local simulator), `resilience` and `worker` (retries,
+//! Still to come (see the design): `resilience` and `worker` (retries,
 //! fallback, queue), `store` (history), `rewrite` (prompt suggestions), `ui` and `app` (the window).
 
 pub mod api;
 pub mod cli;
 pub mod diagnosis;
+pub mod sim;

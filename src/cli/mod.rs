@@ -2,8 +2,10 @@
 //! app uses; output goes to stdout, progress and errors to stderr.
 //!
 //! - [`explain`]: `peel explain [FILE|-] [--status N] [--json]`.
+//! - [`sim`]: `peel sim [--addr A] [--scenario S] [--seed N] [--time-scale X] [--list]`.
 
 pub mod explain;
+pub mod sim;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Explain a pasted Gemini response or error: which layer failed, why, and what to do
     Explain(explain::ExplainArgs),
+    /// Run the Gemini simulator on loopback: the same REST API, failing the way Google fails
+    Sim(sim::SimArgs),
 }
 
 /// Parses the process arguments and runs the command.
@@ -47,5 +51,6 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Explain(args) => explain::run(&args),
+        Command::Sim(args) => sim::run(&args),
     }
 }
