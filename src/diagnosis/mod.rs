@@ -314,7 +314,10 @@ fn first_field_violation(error: &crate::api::error_body::ErrorStatus) -> Option<
     Some(text)
 }
 
-/// `RetryInfo` wins, then the message text, then the `Retry-After` header.
+/// The server's delay: `RetryInfo` and the message's "Please retry in 22.99s" both come from Google;
+/// `RetryInfo` is rounded down to whole seconds, so when both are present the longer one is used
+/// (retrying a fraction of a second early just earns another 429). A `Retry-After` header is the
+/// last resort.
 fn server_retry_delay(
     reading: &reading::Reading,
     header: Option<&str>,
@@ -338,16 +341,19 @@ fn server_retry_delay(
                 .as_deref()
                 .and_then(retry_delay::parse_duration_s)
         });
-    if let Some(seconds) = from_retry_info {
-        return (Some(seconds), Some(RetryDelaySource::RetryInfo));
-    }
     let message = reading
         .error
         .as_ref()
         .and_then(|e| e.message.as_deref())
         .unwrap_or(&reading.text);
-    if let Some(seconds) = retry_delay::from_message_s(message) {
-        return (Some(seconds), Some(RetryDelaySource::Message));
+    let from_message = retry_delay::from_message_s(message);
+    match (from_retry_info, from_message) {
+        (Some(info), Some(text)) if text > info => {
+            return (Some(text), Some(RetryDelaySource::Message));
+        }
+        (Some(info), _) => return (Some(info), Some(RetryDelaySource::RetryInfo)),
+        (None, Some(text)) => return (Some(text), Some(RetryDelaySource::Message)),
+        (None, None) => {}
     }
     if let Some(seconds) = header.and_then(|h| retry_delay::from_header_s(h, now)) {
         return (Some(seconds), Some(RetryDelaySource::Header));

@@ -580,7 +580,7 @@ fn server_delay_wins_and_is_sourced() {
         &error_body(
             429,
             "RESOURCE_EXHAUSTED",
-            "Please retry in 40s.",
+            "Please retry in 21.4s.",
             &json!([
                 quota_violation("GenerateRequestsPerMinutePerProjectPerModel", "20"),
                 retry_info("22s")

@@ -2,6 +2,8 @@
 //! (messages, `QuotaFailure`, `RetryInfo`, `Help`), the front end's HTML 502 page, and the texts
 //! Google uses. Sources: `tests/fixtures/real-errors/` and `gemini-api-facts.md` §4.
 
+use std::fmt::Write as _;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use serde_json::{Value, json};
@@ -204,15 +206,17 @@ pub fn quota_exceeded(
         "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: {RATE_LIMITS_URL}. To monitor your current usage, head to: https://ai.dev/rate-limit. "
     );
     for (name, limit) in names.iter().zip(&limits) {
-        message.push_str(&format!(
+        let _ = write!(
+            message,
             "\n* Quota exceeded for metric: {}, limit: {limit}, model: {model}",
             name.metric
-        ));
+        );
     }
-    message.push_str(&format!(
+    let _ = write!(
+        message,
         "\nPlease retry in {}.",
         retry_in(retry_after_real_s)
-    ));
+    );
     let violations: Vec<Value> = names
         .iter()
         .zip(&limits)

@@ -40,12 +40,21 @@ fn colour(seed: u64) -> Rgb<u8> {
     Rgb([r / 2 + 96, g / 2 + 64, b / 2 + 80])
 }
 
+#[expect(
+    clippy::cast_sign_loss,
+    reason = "a mix of two bytes stays within 0..=255"
+)]
 fn blend(a: Rgb<u8>, b: Rgb<u8>, t: f32) -> Rgb<u8> {
-    let mix = |x: u8, y: u8| (f32::from(x) * (1.0 - t) + f32::from(y) * t) as u8;
+    let mix = |x: u8, y: u8| (f32::from(x) * (1.0 - t) + f32::from(y) * t).clamp(0.0, 255.0) as u8;
     Rgb([mix(a[0], b[0]), mix(a[1], b[1]), mix(a[2], b[2])])
 }
 
 /// Draws the picture for `prompt` at `width`×`height`.
+#[expect(
+    clippy::cast_possible_wrap,
+    clippy::cast_sign_loss,
+    reason = "coordinates are below the image size (at most 16384), far from the integer limits"
+)]
 pub fn render(prompt: &str, width: u32, height: u32, seed: u64) -> RgbImage {
     let width = width.max(8);
     let height = height.max(8);

@@ -165,6 +165,10 @@ pub fn key_is_well_formed(key: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+#[expect(
+    clippy::result_large_err,
+    reason = "a refusal is the HTTP answer itself"
+)]
 fn check_key(headers: &HeaderMap, query: &HashMap<String, String>) -> Result<String, Response> {
     match api_key(headers, query) {
         None => Err(bodies::unregistered()),
@@ -286,56 +290,22 @@ async fn generate_inner(
         Err(response) => return response,
     };
 
+    // Test triggers ("sim:overloaded" …) force a fault in any scenario.
+    if let Some(fault) = Fault::triggered_by(&request.prompt) {
+        return fault.answer(state).await;
+    }
     // The scenario's server faults come before quota accounting: an overloaded server never
     // reaches the quota system.
-    let is_primary = model.id == state.catalog.primary;
-    let faults = state.config.scenario.faults(is_primary);
-    if faults.overload_share > 0.0 {
-        let position = state.clock.now_s() % faults.overload_cycle_s;
-        if position < faults.overload_share * faults.overload_cycle_s && state.roll() < 0.9 {
-            let message = bodies::OVERLOADED_MESSAGES[usize::from(state.roll() < 0.5)];
-            return bodies::error(503, None, message, Vec::new());
-        }
+    let faults = state
+        .config
+        .scenario
+        .faults(model.id == state.catalog.primary);
+    if let Some(fault) = scenario_fault(state, &faults) {
+        return fault.answer(state).await;
     }
-    let roll = state.roll();
-    let mut threshold = 0.0;
-    for (share, fault) in [
-        (faults.internal, Fault::Internal),
-        (faults.bad_gateway, Fault::BadGateway),
-        (faults.gateway_timeout, Fault::GatewayTimeout),
-        (faults.deadline_expired, Fault::DeadlineExpired),
-        (faults.capacity_429, Fault::Capacity),
-    ] {
-        threshold += share;
-        if roll < threshold {
-            return fault.answer(state).await;
-        }
-    }
-    let drop_connection = state.roll() < faults.dropped;
-
-    // Quotas.
-    let tier = state.config.scenario.tier();
-    let admitted = state
-        .quotas
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .admit(
-            &key,
-            &model.id,
-            request.input_tokens,
-            tier.limits(),
-            state.clock.now_s(),
-            state.clock.quota_day(),
-        );
-    if let Err(refusal) = admitted {
-        let retry_after_real_s = match &refusal {
-            QuotaRefusal::PerMinute { retry_after_s, .. }
-            | QuotaRefusal::InputTokens { retry_after_s, .. } => state.clock.real_s(*retry_after_s),
-            // Google's daily and zero-limit 429s also carry a short (misleading) delay.
-            QuotaRefusal::PerDay { .. } => state.clock.real_s(10.0 + 50.0 * state.roll()),
-            QuotaRefusal::Zero => state.roll(),
-        };
-        return bodies::quota_exceeded(&refusal, &model.id, tier.is_free(), retry_after_real_s);
+    let drop_connection = state.roll() < faults.dropped || request.prompt.contains("sim:drop");
+    if let Some(refused) = check_quota(state, &key, model, request.input_tokens) {
+        return refused;
     }
 
     if faults.latency_s > 0.0 {
@@ -378,9 +348,76 @@ async fn generate_inner(
     response
 }
 
+/// The fault the scenario injects into this request, if any.
+fn scenario_fault(state: &SimState, faults: &super::scenario::Faults) -> Option<Fault> {
+    if faults.overload_share > 0.0 {
+        let position = state.clock.now_s() % faults.overload_cycle_s;
+        if position < faults.overload_share * faults.overload_cycle_s && state.roll() < 0.9 {
+            return Some(if state.roll() < 0.5 {
+                Fault::Overloaded
+            } else {
+                Fault::HighDemand
+            });
+        }
+    }
+    let roll = state.roll();
+    let mut threshold = 0.0;
+    for (share, fault) in [
+        (faults.internal, Fault::Internal),
+        (faults.bad_gateway, Fault::BadGateway),
+        (faults.gateway_timeout, Fault::GatewayTimeout),
+        (faults.deadline_expired, Fault::DeadlineExpired),
+        (faults.capacity_429, Fault::Capacity),
+    ] {
+        threshold += share;
+        if roll < threshold {
+            return Some(fault);
+        }
+    }
+    None
+}
+
+/// Records the request against the key's quotas, or answers the 429.
+fn check_quota(
+    state: &SimState,
+    key: &str,
+    model: &ModelEntry,
+    input_tokens: u64,
+) -> Option<Response> {
+    let tier = state.config.scenario.tier();
+    let admitted = state
+        .quotas
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .admit(
+            key,
+            &model.id,
+            input_tokens,
+            tier.limits(),
+            state.clock.now_s(),
+            state.clock.quota_day(),
+        );
+    let refusal = admitted.err()?;
+    let retry_after_real_s = match &refusal {
+        QuotaRefusal::PerMinute { retry_after_s, .. }
+        | QuotaRefusal::InputTokens { retry_after_s, .. } => state.clock.real_s(*retry_after_s),
+        // Google's daily and zero-limit 429s also carry a short (misleading) delay.
+        QuotaRefusal::PerDay { .. } => state.clock.real_s(10.0 + 50.0 * state.roll()),
+        QuotaRefusal::Zero => state.roll(),
+    };
+    Some(bodies::quota_exceeded(
+        &refusal,
+        &model.id,
+        tier.is_free(),
+        retry_after_real_s,
+    ))
+}
+
 /// Server faults a scenario injects.
 #[derive(Clone, Copy, Debug)]
 enum Fault {
+    Overloaded,
+    HighDemand,
     Internal,
     BadGateway,
     GatewayTimeout,
@@ -389,8 +426,31 @@ enum Fault {
 }
 
 impl Fault {
+    /// Prompt words that force a fault, for tests and demos.
+    const TRIGGERS: [(&'static str, Fault); 6] = [
+        ("sim:overloaded", Fault::Overloaded),
+        ("sim:internal", Fault::Internal),
+        ("sim:bad-gateway", Fault::BadGateway),
+        ("sim:timeout", Fault::GatewayTimeout),
+        ("sim:deadline", Fault::DeadlineExpired),
+        ("sim:capacity", Fault::Capacity),
+    ];
+
+    fn triggered_by(prompt: &str) -> Option<Fault> {
+        Self::TRIGGERS
+            .iter()
+            .find(|(word, _)| prompt.contains(word))
+            .map(|(_, fault)| *fault)
+    }
+
     async fn answer(self, state: &SimState) -> Response {
         match self {
+            Fault::Overloaded => {
+                bodies::error(503, None, bodies::OVERLOADED_MESSAGES[0], Vec::new())
+            }
+            Fault::HighDemand => {
+                bodies::error(503, None, bodies::OVERLOADED_MESSAGES[1], Vec::new())
+            }
             Fault::Internal => bodies::error(500, None, bodies::INTERNAL_MESSAGE, Vec::new()),
             Fault::BadGateway => bodies::bad_gateway(),
             Fault::GatewayTimeout => {

@@ -2,6 +2,12 @@
 //! 400 bodies: size, JSON, unknown fields, safety categories, image settings, inline images, the
 //! number of references, and thought signatures on earlier model turns.
 
+// A refusal *is* the HTTP answer; boxing it would only add an allocation on the error path.
+#![expect(
+    clippy::result_large_err,
+    reason = "a refusal is the HTTP answer itself"
+)]
+
 use axum::response::Response;
 use base64::Engine as _;
 use serde_json::Value;
@@ -177,22 +183,24 @@ fn check_image_config(
 
 /// A pixel size for combinations the catalog has no published number for.
 fn fallback_pixels(ratio: &str, size: &str) -> [u32; 2] {
-    let side = match size {
+    let side_px = match size {
         "4K" => 4096.0,
         "2K" => 2048.0,
         "512" => 512.0,
         _ => 1024.0,
     };
-    let (w, h) = ratio
+    let (across, down) = ratio
         .split_once(':')
-        .and_then(|(w, h)| Some((w.parse::<f64>().ok()?, h.parse::<f64>().ok()?)))
-        .filter(|(w, h)| *w > 0.0 && *h > 0.0)
+        .and_then(|(a, d)| Some((a.parse::<f64>().ok()?, d.parse::<f64>().ok()?)))
+        .filter(|(a, d)| *a > 0.0 && *d > 0.0 && *a <= 64.0 && *d <= 64.0)
         .unwrap_or((1.0, 1.0));
-    let scale = side / (w * h).sqrt();
-    [
-        ((w * scale) as u32 / 16 * 16).max(16),
-        ((h * scale) as u32 / 16 * 16).max(16),
-    ]
+    let scale = side_px / (across * down).sqrt();
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "both factors are positive and bounded above"
+    )]
+    let pixels = |units: f64| ((units * scale) as u32 / 16 * 16).max(16);
+    [pixels(across), pixels(down)]
 }
 
 fn is_image(bytes: &[u8]) -> bool {

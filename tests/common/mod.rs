@@ -1,0 +1,74 @@
+//! Shared helpers for integration tests that run the real client against the simulator.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of these helpers"
+)]
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use std::net::SocketAddr;
+
+use jiff::Timestamp;
+use peel::api::enums::Modality;
+use peel::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
+use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient, GenerateOutcome};
+use peel::diagnosis::{Diagnosis, DiagnosisContext, Evidence, diagnose};
+use peel::sim::{self, RunningSim, SIM_API_KEY, Scenario, SimConfig};
+
+/// Starts a simulator on 127.0.0.1 with a free port.
+pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    sim::start(
+        addr,
+        SimConfig {
+            scenario,
+            seed: 7,
+            time_scale,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// A client for the simulator, with the simulator's key (or `key`).
+pub fn client_for(sim: &RunningSim, version: &str, key: Option<&str>) -> GeminiClient {
+    GeminiClient::new(ClientConfig {
+        base_url: sim.base_url(),
+        api_version: version.to_owned(),
+        api_key: ApiKey::new(key.unwrap_or(SIM_API_KEY)),
+        ..ClientConfig::default()
+    })
+    .unwrap()
+}
+
+/// A one-turn request for `prompt` at a ratio and size.
+pub fn request(
+    prompt: &str,
+    aspect_ratio: Option<&str>,
+    image_size: Option<&str>,
+) -> GenerateContentRequest {
+    GenerateContentRequest {
+        contents: vec![Content {
+            role: Some("user".to_owned()),
+            parts: vec![Part::text(prompt)],
+        }],
+        generation_config: Some(GenerationConfig {
+            response_modalities: vec![Modality::Text, Modality::Image],
+            image_config: Some(ImageConfig {
+                aspect_ratio: aspect_ratio.map(str::to_owned),
+                image_size: image_size.map(str::to_owned),
+            }),
+            ..GenerationConfig::default()
+        }),
+        ..GenerateContentRequest::default()
+    }
+}
+
+/// The diagnosis of any outcome, as the worker will make it.
+pub fn diagnosis_of(outcome: &Result<GenerateOutcome, ApiError>, model: &str) -> Diagnosis {
+    let context = DiagnosisContext::new(Timestamp::now()).with_model(model);
+    match outcome {
+        Ok(outcome) => diagnose(&Evidence::http(outcome.status, &outcome.body), &context),
+        Err(error) => diagnose(&error.evidence(), &context),
+    }
+}

@@ -1,0 +1,127 @@
+#![expect(
+    clippy::disallowed_methods,
+    reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
+)]
+
+//! Google's official Python SDK (`google-genai`), pointed at the simulator, gets images and raises
+//! the same error types it raises against Google. Runs when Python and the SDK are installed
+//! (`.ci/run` installs them, and under CI a missing SDK fails the test); elsewhere it says so and
+//! passes.
+
+mod common;
+
+use std::process::Command;
+
+use common::start_sim;
+use peel::sim::{SIM_API_KEY, Scenario};
+
+const SCRIPT: &str = r#"
+import json, os, base64
+from google import genai
+from google.genai import errors, types
+
+def client(url, key):
+    return genai.Client(api_key=key, http_options=types.HttpOptions(base_url=url))
+
+calm = client(os.environ["CALM_URL"], os.environ["SIM_KEY"])
+out = {}
+response = calm.models.generate_content(
+    model="gemini-3-pro-image",
+    contents="a red fox in the snow",
+    config=types.GenerateContentConfig(
+        response_modalities=["TEXT", "IMAGE"],
+        image_config=types.ImageConfig(aspect_ratio="16:9", image_size="1K"),
+    ),
+)
+parts = response.candidates[0].content.parts
+finals = [p for p in parts if p.inline_data is not None and not p.thought]
+out["image"] = {"mime": finals[-1].inline_data.mime_type, "bytes": len(finals[-1].inline_data.data),
+                "signed": finals[-1].thought_signature is not None,
+                "image_tokens": [d.token_count for d in response.usage_metadata.candidates_tokens_details
+                                 if str(d.modality).endswith("IMAGE")]}
+
+def expect_error(name, fn):
+    try:
+        fn()
+        out[name] = "no error"
+    except errors.APIError as e:
+        out[name] = {"type": type(e).__name__, "code": e.code, "status": e.status}
+
+expect_error("404", lambda: calm.models.generate_content(model="gemini-2.0-flash-exp-image-generation", contents="x"))
+bad_key = client(os.environ["CALM_URL"], "not-a-key")  # keep a reference: the SDK closes clients it collects
+expect_error("400_key", lambda: bad_key.models.generate_content(model="gemini-3-pro-image", contents="x"))
+expect_error("503", lambda: calm.models.generate_content(model="gemini-3-pro-image", contents="sim:overloaded"))
+expect_error("500", lambda: calm.models.generate_content(model="gemini-3-pro-image", contents="sim:internal"))
+none = client(os.environ["NO_QUOTA_URL"], os.environ["SIM_KEY"])
+expect_error("429", lambda: none.models.generate_content(model="gemini-3-pro-image", contents="a fox"))
+blocked = calm.models.generate_content(model="gemini-3-pro-image", contents="sim:image-safety")
+out["image_safety"] = str(blocked.candidates[0].finish_reason)
+print(json.dumps(out))
+"#;
+
+fn sdk_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import google.genai"])
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn official_python_sdk_works_against_the_simulator() {
+    if !sdk_available() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install google-genai (see .ci/run)"
+        );
+        eprintln!("skipped: python3 with google-genai is not installed (pip install google-genai)");
+        return;
+    }
+    let calm = start_sim(Scenario::Calm, 1.0).await;
+    let no_quota = start_sim(Scenario::NoQuota, 1.0).await;
+    let (calm_url, no_quota_url) = (calm.base_url(), no_quota.base_url());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .args(["-c", SCRIPT])
+            .env("CALM_URL", calm_url)
+            .env("NO_QUOTA_URL", no_quota_url)
+            .env("SIM_KEY", SIM_API_KEY)
+            .env_remove("GEMINI_API_KEY")
+            .env_remove("GOOGLE_API_KEY")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "python failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["image"]["mime"], "image/jpeg", "{result}");
+    assert!(
+        result["image"]["bytes"].as_u64().unwrap() > 1000,
+        "{result}"
+    );
+    assert_eq!(result["image"]["signed"], true, "{result}");
+    assert_eq!(result["image"]["image_tokens"][0], 1120, "{result}");
+    for (name, class, code) in [
+        ("404", "ClientError", 404),
+        ("400_key", "ClientError", 400),
+        ("429", "ClientError", 429),
+        ("503", "ServerError", 503),
+        ("500", "ServerError", 500),
+    ] {
+        assert_eq!(result[name]["type"], class, "{name}: {result}");
+        assert_eq!(result[name]["code"], code, "{name}: {result}");
+    }
+    assert!(
+        result["image_safety"]
+            .as_str()
+            .unwrap()
+            .contains("IMAGE_SAFETY"),
+        "{result}"
+    );
+    calm.shutdown().await.unwrap();
+    no_quota.shutdown().await.unwrap();
+}
