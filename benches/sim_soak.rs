@@ -41,6 +41,7 @@ fn main() {
                 scenario: Scenario::Flaky,
                 seed: 3,
                 time_scale: 0.0001,
+                start_at: None,
             },
         )
         .await

@@ -73,6 +73,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
         scenario: args.scenario,
         seed: args.seed,
         time_scale: args.time_scale,
+        start_at: None,
     };
     #[expect(
         clippy::disallowed_methods,

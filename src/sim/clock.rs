@@ -22,6 +22,11 @@ pub struct SimClock {
 impl SimClock {
     /// A clock starting now. `time_scale` is real seconds per simulated second (1.0 = real time).
     pub fn new(time_scale: f64) -> Self {
+        Self::starting_at(time_scale, Timestamp::now())
+    }
+
+    /// A clock whose simulated wall time starts at `start` (tests pin it away from midnight).
+    pub fn starting_at(time_scale: f64, start: Timestamp) -> Self {
         let time_scale = if time_scale.is_finite() && time_scale > 0.0 {
             time_scale
         } else {
@@ -29,7 +34,7 @@ impl SimClock {
         };
         Self {
             started: Instant::now(),
-            started_wall: Timestamp::now(),
+            started_wall: start,
             time_scale,
             zone: TimeZone::get(QUOTA_TIME_ZONE).ok(),
         }

@@ -47,6 +47,8 @@ pub struct SimConfig {
     pub seed: u64,
     /// Real seconds per simulated second (1.0 = real time; 0.01 shrinks a minute to 0.6 s).
     pub time_scale: f64,
+    /// Simulated wall time at start (default: now). Daily quotas reset at midnight Pacific of it.
+    pub start_at: Option<jiff::Timestamp>,
 }
 
 impl Default for SimConfig {
@@ -55,6 +57,7 @@ impl Default for SimConfig {
             scenario: Scenario::Calm,
             seed: 1,
             time_scale: 1.0,
+            start_at: None,
         }
     }
 }
@@ -88,7 +91,10 @@ impl SimState {
     /// Fresh state for a config.
     pub fn new(config: SimConfig) -> Self {
         Self {
-            clock: SimClock::new(config.time_scale),
+            clock: SimClock::starting_at(
+                config.time_scale,
+                config.start_at.unwrap_or_else(jiff::Timestamp::now),
+            ),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
             config,
             quotas: Mutex::new(QuotaBook::default()),

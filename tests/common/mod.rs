@@ -18,12 +18,15 @@ use peel::sim::{self, RunningSim, SIM_API_KEY, Scenario, SimConfig};
 /// Starts a simulator on 127.0.0.1 with a free port.
 pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    // Noon Pacific: a fast simulated clock never crosses the daily reset during a test.
+    let start_at = Some("2026-11-27T20:00:00Z".parse().unwrap());
     sim::start(
         addr,
         SimConfig {
             scenario,
             seed: 7,
             time_scale,
+            start_at,
         },
     )
     .await
