@@ -9,11 +9,14 @@
 //!   `api`'s plain data types only; no I/O, no async.
 //! - [`sim`]: the Gemini simulator, a real axum server on loopback (scenarios, quotas, faults,
 //!   safety rules from `assets/`), used without a key and by every integration test.
+//! - [`resilience`]: pure policy — backoff, retry-after, fallback, circuit breaker, client-side
+//!   rate limits, budgets; time and randomness injected.
 //!
-//! Still to come (see the design): `resilience` and `worker` (retries,
+//! Still to come (see the design): `worker` (running jobs, the durable queue, retries,
 //! fallback, queue), `store` (history), `rewrite` (prompt suggestions), `ui` and `app` (the window).
 
 pub mod api;
 pub mod cli;
 pub mod diagnosis;
+pub mod resilience;
 pub mod sim;

@@ -1,0 +1,411 @@
+//! The retry policy: after each attempt, what to do next — done, retry (now or after a wait, on
+//! this model or the other), park the job until a blocker clears, or stop and explain.
+//!
+//! | Kind | Action |
+//! |---|---|
+//! | rate limits (`rate_limit_minute`, `tokens_per_minute`, `rate_limit_unspecified`) | wait the server's delay, else backoff 1 s → 60 s with full jitter |
+//! | `overloaded` | fall back at once; on the fallback, backoff 5 s → 120 s |
+//! | `internal`, `bad_gateway`, `timeout`, `network_error`, `response_malformed` | backoff 2 s → 30 s; after 2 failures on the primary, fall back |
+//! | `quota_daily` | no request to that model until the reset: fall back, else park until then |
+//! | `quota_zero`, auth, request kinds | never retry; explain |
+//! | content kinds | never retry automatically; explain (rewrites come from `rewrite`) |
+//! | `text_only`, `no_image` | one automatic retry, then explain |
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::backoff::Backoff;
+use crate::diagnosis::{Diagnosis, Kind, Layer};
+
+/// The settings of the policy (the design's defaults; all configurable).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    /// Backoff for rate limits when the server names no delay.
+    pub rate_limit_backoff: Backoff,
+    /// Backoff for overloads on the fallback (or with no fallback).
+    pub overload_backoff: Backoff,
+    /// Backoff for other server and network failures.
+    pub server_backoff: Backoff,
+    /// Server failures on the primary before falling back.
+    pub server_failures_before_fallback: u32,
+    /// Automatic retries after an answer without an image (`text_only`, `no_image`).
+    pub empty_answer_retries: u32,
+    /// Whether an overload switches to the fallback at once.
+    pub fallback_on_overload: bool,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            rate_limit_backoff: Backoff::doubling(1.0, 60.0),
+            overload_backoff: Backoff::doubling(5.0, 120.0),
+            server_backoff: Backoff::doubling(2.0, 30.0),
+            server_failures_before_fallback: 2,
+            empty_answer_retries: 1,
+            fallback_on_overload: true,
+        }
+    }
+}
+
+/// Which of the job's two models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// The model the designer chose.
+    Primary,
+    /// The model Peel falls back to.
+    Fallback,
+}
+
+/// What the policy knows about the job when it decides.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct JobFacts {
+    /// The model the attempt went to.
+    pub role: Role,
+    /// Whether a fallback model is configured and usable now (not locked out, breaker not open).
+    pub fallback_usable: bool,
+    /// Server failures so far on the primary.
+    pub primary_server_failures: u32,
+    /// Retries so far on the current model for this kind of failure (for backoff).
+    pub retries_on_model: u32,
+    /// Automatic retries already spent on answers without an image.
+    pub empty_answer_retries: u32,
+}
+
+/// What to do next.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "action")]
+pub enum Action {
+    /// The image arrived.
+    Done,
+    /// Send again after `wait_s`, to `role`.
+    Retry {
+        /// The model to use.
+        role: Role,
+        /// Seconds to wait first.
+        wait_s: f64,
+        /// Why, for the designer ("Google asked to wait 22 s").
+        reason: String,
+    },
+    /// Keep the job in the durable queue until `until` (or until the designer retries it).
+    Park {
+        /// When the blocker clears, if known.
+        until: Option<Timestamp>,
+        /// Why.
+        reason: String,
+    },
+    /// Nothing automatic can help: explain.
+    Stop {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Whether a kind counts as a server failure for fallback and the breaker.
+pub fn is_server_failure(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Overloaded
+            | Kind::Internal
+            | Kind::BadGateway
+            | Kind::Timeout
+            | Kind::NetworkError
+            | Kind::ResponseMalformed
+    )
+}
+
+impl Policy {
+    /// Decides after an attempt ended with `diagnosis`. `unit_random` in `[0, 1)` drives the jitter.
+    pub fn decide(&self, diagnosis: &Diagnosis, facts: &JobFacts, unit_random: f64) -> Action {
+        let kind = diagnosis.kind;
+        let fallback_now = |reason: &str| Action::Retry {
+            role: Role::Fallback,
+            wait_s: 0.0,
+            reason: reason.to_owned(),
+        };
+        let same = |wait_s: f64, reason: String| Action::Retry {
+            role: facts.role,
+            wait_s,
+            reason,
+        };
+        let on_primary_with_fallback = facts.role == Role::Primary && facts.fallback_usable;
+        match kind {
+            Kind::Success => Action::Done,
+            Kind::RateLimitMinute | Kind::TokensPerMinute | Kind::RateLimitUnspecified => {
+                if let Some(wait_s) = diagnosis.retry_after_s {
+                    return same(wait_s, format!("Google asked to wait {wait_s:.1} s"));
+                }
+                let wait_s = self
+                    .rate_limit_backoff
+                    .full_jitter_s(facts.retries_on_model, unit_random);
+                same(wait_s, format!("rate limited; backing off {wait_s:.1} s"))
+            }
+            Kind::Overloaded if on_primary_with_fallback && self.fallback_on_overload => {
+                fallback_now("the primary model is overloaded")
+            }
+            Kind::Overloaded => {
+                let wait_s = diagnosis.retry_after_s.unwrap_or_else(|| {
+                    self.overload_backoff
+                        .full_jitter_s(facts.retries_on_model, unit_random)
+                });
+                same(wait_s, format!("overloaded; backing off {wait_s:.1} s"))
+            }
+            Kind::Internal
+            | Kind::BadGateway
+            | Kind::Timeout
+            | Kind::NetworkError
+            | Kind::ResponseMalformed => {
+                if on_primary_with_fallback
+                    && facts.primary_server_failures >= self.server_failures_before_fallback
+                {
+                    return fallback_now(&format!(
+                        "{} server failures on the primary model",
+                        facts.primary_server_failures
+                    ));
+                }
+                let wait_s = self
+                    .server_backoff
+                    .full_jitter_s(facts.retries_on_model, unit_random);
+                same(wait_s, format!("{kind}; backing off {wait_s:.1} s"))
+            }
+            Kind::QuotaDaily if on_primary_with_fallback => {
+                fallback_now("the primary model's daily quota is used up")
+            }
+            Kind::QuotaDaily => Action::Park {
+                until: diagnosis.resets_at,
+                reason: "the daily quota is used up until midnight Pacific".to_owned(),
+            },
+            Kind::TextOnly | Kind::NoImage
+                if facts.empty_answer_retries < self.empty_answer_retries =>
+            {
+                same(
+                    0.0,
+                    "the model answered without an image; trying once more".to_owned(),
+                )
+            }
+            _ => Action::Stop {
+                reason: stop_reason(diagnosis),
+            },
+        }
+    }
+}
+
+fn stop_reason(diagnosis: &Diagnosis) -> String {
+    let why = match diagnosis.layer {
+        Layer::PromptFilter | Layer::Policy | Layer::ImageFilter => {
+            "a content block: only a different prompt (or setting) helps"
+        }
+        Layer::Auth => "an account or key problem: retrying cannot help",
+        Layer::Request => "the request itself is wrong: retrying unchanged cannot help",
+        Layer::Quota => "this tier has no quota for the model: waiting cannot help",
+        _ => "retrying cannot help",
+    };
+    format!("{}: {why}", diagnosis.title)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnosis::{DiagnosisContext, Evidence, diagnose};
+
+    fn diagnosis(kind: Kind) -> Diagnosis {
+        // Build a real diagnosis through the engine, then set the kind under test.
+        let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let mut diagnosis = diagnose(&Evidence::http(503, "{}"), &DiagnosisContext::new(now));
+        diagnosis.kind = kind;
+        diagnosis.layer = kind.layer();
+        diagnosis.retry_after_s = None;
+        diagnosis
+    }
+
+    fn facts(role: Role) -> JobFacts {
+        JobFacts {
+            role,
+            fallback_usable: true,
+            primary_server_failures: 0,
+            retries_on_model: 0,
+            empty_answer_retries: 0,
+        }
+    }
+
+    #[test]
+    fn rate_limits_wait_the_servers_delay_else_back_off() {
+        let policy = Policy::default();
+        for kind in [
+            Kind::RateLimitMinute,
+            Kind::TokensPerMinute,
+            Kind::RateLimitUnspecified,
+        ] {
+            let mut told = diagnosis(kind);
+            told.retry_after_s = Some(22.5);
+            assert_eq!(
+                policy.decide(&told, &facts(Role::Primary), 0.9),
+                Action::Retry {
+                    role: Role::Primary,
+                    wait_s: 22.5,
+                    reason: "Google asked to wait 22.5 s".to_owned()
+                }
+            );
+            let Action::Retry { wait_s, role, .. } = policy.decide(
+                &diagnosis(kind),
+                &JobFacts {
+                    retries_on_model: 3,
+                    ..facts(Role::Primary)
+                },
+                0.5,
+            ) else {
+                panic!()
+            };
+            assert_eq!(
+                (role, wait_s),
+                (Role::Primary, 4.0),
+                "half of the 8 s ceiling"
+            );
+        }
+    }
+
+    #[test]
+    fn overload_falls_back_at_once_then_backs_off_on_the_fallback() {
+        let policy = Policy::default();
+        let overloaded = diagnosis(Kind::Overloaded);
+        let Action::Retry { role, wait_s, .. } =
+            policy.decide(&overloaded, &facts(Role::Primary), 0.5)
+        else {
+            panic!()
+        };
+        assert_eq!((role, wait_s), (Role::Fallback, 0.0));
+        let Action::Retry { role, wait_s, .. } = policy.decide(
+            &overloaded,
+            &JobFacts {
+                retries_on_model: 1,
+                ..facts(Role::Fallback)
+            },
+            0.5,
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (role, wait_s),
+            (Role::Fallback, 5.0),
+            "half of the 10 s ceiling"
+        );
+        let no_fallback = JobFacts {
+            fallback_usable: false,
+            ..facts(Role::Primary)
+        };
+        let Action::Retry { role, .. } = policy.decide(&overloaded, &no_fallback, 0.5) else {
+            panic!()
+        };
+        assert_eq!(role, Role::Primary);
+    }
+
+    #[test]
+    fn server_errors_back_off_then_fall_back_after_two() {
+        let policy = Policy::default();
+        for kind in [
+            Kind::Internal,
+            Kind::BadGateway,
+            Kind::Timeout,
+            Kind::NetworkError,
+        ] {
+            let first = policy.decide(
+                &diagnosis(kind),
+                &JobFacts {
+                    primary_server_failures: 1,
+                    ..facts(Role::Primary)
+                },
+                1.0,
+            );
+            assert!(
+                matches!(first, Action::Retry { role: Role::Primary, wait_s, .. } if (wait_s - 2.0).abs() < 1e-9),
+                "{first:?}"
+            );
+            let third = policy.decide(
+                &diagnosis(kind),
+                &JobFacts {
+                    primary_server_failures: 2,
+                    ..facts(Role::Primary)
+                },
+                1.0,
+            );
+            assert!(
+                matches!(third, Action::Retry { role: Role::Fallback, wait_s, .. } if wait_s == 0.0),
+                "{third:?}"
+            );
+            let capped = policy.decide(
+                &diagnosis(kind),
+                &JobFacts {
+                    retries_on_model: 10,
+                    ..facts(Role::Fallback)
+                },
+                1.0,
+            );
+            assert!(
+                matches!(capped, Action::Retry { wait_s, .. } if (wait_s - 30.0).abs() < 1e-9),
+                "{capped:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn daily_quota_falls_back_or_parks_until_the_reset() {
+        let policy = Policy::default();
+        let mut daily = diagnosis(Kind::QuotaDaily);
+        daily.resets_at = Some("2026-11-28T08:00:00Z".parse().unwrap());
+        assert!(matches!(
+            policy.decide(&daily, &facts(Role::Primary), 0.5),
+            Action::Retry {
+                role: Role::Fallback,
+                ..
+            }
+        ));
+        let parked = policy.decide(&daily, &facts(Role::Fallback), 0.5);
+        assert!(
+            matches!(parked, Action::Park { until: Some(until), .. } if until.to_string() == "2026-11-28T08:00:00Z"),
+            "{parked:?}"
+        );
+    }
+
+    #[test]
+    fn nothing_automatic_for_zero_quota_auth_request_and_content() {
+        let policy = Policy::default();
+        for kind in Kind::ALL {
+            let layer = kind.layer();
+            let never = kind == Kind::QuotaZero
+                || matches!(
+                    layer,
+                    Layer::Auth
+                        | Layer::Request
+                        | Layer::PromptFilter
+                        | Layer::Policy
+                        | Layer::ImageFilter
+                );
+            if never {
+                let action = policy.decide(&diagnosis(kind), &facts(Role::Primary), 0.5);
+                assert!(matches!(action, Action::Stop { .. }), "{kind}: {action:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_retry_for_answers_without_an_image() {
+        let policy = Policy::default();
+        for kind in [Kind::TextOnly, Kind::NoImage] {
+            assert!(
+                matches!(policy.decide(&diagnosis(kind), &facts(Role::Primary), 0.5), Action::Retry { wait_s, .. } if wait_s == 0.0)
+            );
+            let again = JobFacts {
+                empty_answer_retries: 1,
+                ..facts(Role::Primary)
+            };
+            assert!(matches!(
+                policy.decide(&diagnosis(kind), &again, 0.5),
+                Action::Stop { .. }
+            ));
+        }
+        assert_eq!(
+            policy.decide(&diagnosis(Kind::Success), &facts(Role::Primary), 0.5),
+            Action::Done
+        );
+    }
+}
