@@ -11,12 +11,14 @@
 //!   safety rules from `assets/`), used without a key and by every integration test.
 //! - [`resilience`]: pure policy — backoff, retry-after, fallback, circuit breaker, client-side
 //!   rate limits, budgets; time and randomness injected.
+//! - [`store`]: the data directory, crash-safe file writes, and the SQLite database (durable job
+//!   queue, attempts, model lockouts).
 //!
-//! Still to come (see the design): `worker` (running jobs, the durable queue, retries,
-//! fallback, queue), `store` (history), `rewrite` (prompt suggestions), `ui` and `app` (the window).
+//! Still to come (see the design): `worker` (running jobs), history in `store`, `rewrite` (prompt suggestions), `ui` and `app` (the window).
 
 pub mod api;
 pub mod cli;
 pub mod diagnosis;
 pub mod resilience;
 pub mod sim;
+pub mod store;

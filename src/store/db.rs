@@ -1,0 +1,447 @@
+//! The SQLite database (bundled SQLite, WAL journal): the durable job queue, every attempt, and
+//! model lockouts (a daily quota used up: no request to that model until the reset, across runs).
+//!
+//! Synchronous by design (rusqlite); async code calls it through `spawn_blocking`.
+
+use std::path::Path;
+use std::sync::{Mutex, PoisonError};
+
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension as _, params};
+use serde::{Deserialize, Serialize};
+
+/// Schema version written to `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id            INTEGER PRIMARY KEY,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    spec          TEXT NOT NULL,
+    state         TEXT NOT NULL,
+    parked_until  TEXT,
+    reason        TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
+CREATE TABLE IF NOT EXISTS attempts (
+    id            INTEGER PRIMARY KEY,
+    job_id        INTEGER NOT NULL REFERENCES jobs(id),
+    started_at    TEXT NOT NULL,
+    duration_ms   INTEGER NOT NULL,
+    model         TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    http_status   INTEGER,
+    wait_s        REAL,
+    wait_reason   TEXT,
+    input_tokens  INTEGER,
+    output_tokens INTEGER,
+    cost_usd      REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS attempts_job ON attempts(job_id);
+CREATE TABLE IF NOT EXISTS lockouts (
+    model   TEXT PRIMARY KEY,
+    until   TEXT NOT NULL,
+    reason  TEXT NOT NULL
+);
+";
+
+/// Where a job stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting to run (or interrupted while running: it runs again).
+    Queued,
+    /// A worker has it.
+    Running,
+    /// Held back by a temporary blocker until `parked_until` (or by hand).
+    Parked,
+    /// Finished with an image.
+    Done,
+    /// Finished without one; retrying cannot help.
+    Stopped,
+    /// Cancelled by the designer.
+    Cancelled,
+}
+
+impl JobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Parked => "parked",
+            JobState::Done => "done",
+            JobState::Stopped => "stopped",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    fn parse(text: &str) -> JobState {
+        match text {
+            "running" => JobState::Running,
+            "parked" => JobState::Parked,
+            "done" => JobState::Done,
+            "stopped" => JobState::Stopped,
+            "cancelled" => JobState::Cancelled,
+            _ => JobState::Queued,
+        }
+    }
+}
+
+/// A job as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRecord {
+    /// Its id.
+    pub id: i64,
+    /// The job's settings, as JSON (the worker's `JobSpec`).
+    pub spec: String,
+    /// Where it stands.
+    pub state: JobState,
+    /// When a parked job may run again.
+    pub parked_until: Option<Timestamp>,
+    /// Why it is parked or stopped.
+    pub reason: Option<String>,
+}
+
+/// One attempt, as stored.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRow {
+    /// The job.
+    pub job_id: i64,
+    /// When it started.
+    pub started_at: Option<Timestamp>,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// The model.
+    pub model: String,
+    /// The diagnosis kind id.
+    pub kind: String,
+    /// The HTTP status.
+    pub http_status: Option<u16>,
+    /// The wait chosen after it.
+    pub wait_s: Option<f64>,
+    /// Why that wait.
+    pub wait_reason: Option<String>,
+    /// Input tokens.
+    pub input_tokens: Option<u64>,
+    /// Output tokens.
+    pub output_tokens: Option<u64>,
+    /// Dollars.
+    pub cost_usd: f64,
+}
+
+/// Database failures, with what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or used.
+    #[error(
+        "Peel's database at {path} could not be used: {source}. Check the folder's permissions and free space."
+    )]
+    Sqlite {
+        /// The file.
+        path: String,
+        /// SQLite's error.
+        source: rusqlite::Error,
+    },
+    /// The data folder could not be created.
+    #[error("Peel's data folder {path} could not be created: {source}.")]
+    Folder {
+        /// The folder.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// The database.
+#[derive(Debug)]
+pub struct Store {
+    path: String,
+    connection: Mutex<Connection>,
+}
+
+fn ts(value: Option<String>) -> Option<Timestamp> {
+    value.and_then(|text| text.parse().ok())
+}
+
+impl Store {
+    /// Opens (and creates or migrates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                path: folder.display().to_string(),
+                source,
+            })?;
+        }
+        let name = path.display().to_string();
+        let wrap = |source| StoreError::Sqlite {
+            path: name.clone(),
+            source,
+        };
+        let connection = Connection::open(path).map_err(wrap)?;
+        connection
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(wrap)?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(wrap)?;
+        connection.execute_batch(SCHEMA).map_err(wrap)?;
+        connection
+            .pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(wrap)?;
+        Ok(Store {
+            path: name,
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn with<T>(
+        &self,
+        action: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let connection = self
+            .connection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        action(&connection).map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    /// Adds a queued job; returns its id.
+    pub fn enqueue(&self, spec_json: &str, now: Timestamp) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO jobs (created_at, updated_at, spec, state) VALUES (?1, ?1, ?2, 'queued')",
+                params![now.to_string(), spec_json],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+    }
+
+    /// Moves a job to `state`.
+    pub fn set_state(
+        &self,
+        id: i64,
+        state: JobState,
+        parked_until: Option<Timestamp>,
+        reason: Option<&str>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE jobs SET state = ?2, parked_until = ?3, reason = ?4, updated_at = ?5 WHERE id = ?1",
+                params![id, state.as_str(), parked_until.map(|t| t.to_string()), reason, now.to_string()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// One job.
+    pub fn job(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT id, spec, state, parked_until, reason FROM jobs WHERE id = ?1",
+                params![id],
+                |row| {
+                    Ok(JobRecord {
+                        id: row.get(0)?,
+                        spec: row.get(1)?,
+                        state: JobState::parse(&row.get::<_, String>(2)?),
+                        parked_until: ts(row.get(3)?),
+                        reason: row.get(4)?,
+                    })
+                },
+            )
+            .optional()
+        })
+    }
+
+    /// Jobs that have not finished (queued, running when Peel stopped, parked), oldest first.
+    pub fn unfinished_jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT id, spec, state, parked_until, reason FROM jobs
+                 WHERE state IN ('queued', 'running', 'parked') ORDER BY id",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok(JobRecord {
+                    id: row.get(0)?,
+                    spec: row.get(1)?,
+                    state: JobState::parse(&row.get::<_, String>(2)?),
+                    parked_until: ts(row.get(3)?),
+                    reason: row.get(4)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Records an attempt.
+    pub fn record_attempt(&self, attempt: &AttemptRow) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO attempts (job_id, started_at, duration_ms, model, kind, http_status, wait_s,
+                                       wait_reason, input_tokens, output_tokens, cost_usd)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    attempt.job_id,
+                    attempt.started_at.map(|t| t.to_string()).unwrap_or_default(),
+                    i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX),
+                    attempt.model,
+                    attempt.kind,
+                    attempt.http_status,
+                    attempt.wait_s,
+                    attempt.wait_reason,
+                    attempt.input_tokens.and_then(|n| i64::try_from(n).ok()),
+                    attempt.output_tokens.and_then(|n| i64::try_from(n).ok()),
+                    attempt.cost_usd,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Attempts of a job, in order.
+    pub fn attempts(&self, job_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT job_id, started_at, duration_ms, model, kind, http_status, wait_s, wait_reason,
+                        input_tokens, output_tokens, cost_usd FROM attempts WHERE job_id = ?1 ORDER BY id",
+            )?;
+            let rows = statement.query_map(params![job_id], |row| {
+                Ok(AttemptRow {
+                    job_id: row.get(0)?,
+                    started_at: ts(row.get(1)?),
+                    duration_ms: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                    model: row.get(3)?,
+                    kind: row.get(4)?,
+                    http_status: row.get(5)?,
+                    wait_s: row.get(6)?,
+                    wait_reason: row.get(7)?,
+                    input_tokens: row.get::<_, Option<i64>>(8)?.and_then(|n| u64::try_from(n).ok()),
+                    output_tokens: row.get::<_, Option<i64>>(9)?.and_then(|n| u64::try_from(n).ok()),
+                    cost_usd: row.get(10)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Dollars spent by attempts started at or after `since`.
+    pub fn spend_since(&self, since: Timestamp) -> Result<f64, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT COALESCE(SUM(cost_usd), 0) FROM attempts WHERE started_at >= ?1",
+                params![since.to_string()],
+                |row| row.get(0),
+            )
+        })
+    }
+
+    /// Locks a model out until `until` (a daily quota).
+    pub fn set_lockout(
+        &self,
+        model: &str,
+        until: Timestamp,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO lockouts (model, until, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(model) DO UPDATE SET until = excluded.until, reason = excluded.reason",
+                params![model, until.to_string(), reason],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// When a model's lockout ends, if it is locked out at `now`.
+    pub fn lockout(&self, model: &str, now: Timestamp) -> Result<Option<Timestamp>, StoreError> {
+        let until: Option<String> = self.with(|c| {
+            c.query_row(
+                "SELECT until FROM lockouts WHERE model = ?1",
+                params![model],
+                |row| row.get(0),
+            )
+            .optional()
+        })?;
+        Ok(ts(until).filter(|until| *until > now))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data/peel.db")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn jobs_survive_reopening() {
+        let (dir, store) = temp_store();
+        let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let id = store.enqueue(r#"{"prompt":"a fox"}"#, now).unwrap();
+        store
+            .set_state(id, JobState::Running, None, None, now)
+            .unwrap();
+        drop(store);
+        let again = Store::open(&dir.path().join("data/peel.db")).unwrap();
+        let unfinished = again.unfinished_jobs().unwrap();
+        assert_eq!(unfinished.len(), 1);
+        assert_eq!(unfinished[0].state, JobState::Running);
+        assert_eq!(unfinished[0].spec, r#"{"prompt":"a fox"}"#);
+        again
+            .set_state(id, JobState::Done, None, None, now)
+            .unwrap();
+        assert!(again.unfinished_jobs().unwrap().is_empty());
+    }
+
+    #[test]
+    fn attempts_spend_and_lockouts() {
+        let (_dir, store) = temp_store();
+        let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let id = store.enqueue("{}", now).unwrap();
+        let attempt = AttemptRow {
+            job_id: id,
+            started_at: Some(now),
+            duration_ms: 1200,
+            model: "gemini-3-pro-image".to_owned(),
+            kind: "success".to_owned(),
+            http_status: Some(200),
+            cost_usd: 0.134,
+            ..AttemptRow::default()
+        };
+        store.record_attempt(&attempt).unwrap();
+        assert_eq!(store.attempts(id).unwrap(), [attempt]);
+        assert!(
+            (store
+                .spend_since("2026-11-27T08:00:00Z".parse().unwrap())
+                .unwrap()
+                - 0.134)
+                .abs()
+                < 1e-9
+        );
+
+        let reset: Timestamp = "2026-11-28T08:00:00Z".parse().unwrap();
+        store
+            .set_lockout("gemini-3-pro-image", reset, "daily quota")
+            .unwrap();
+        assert_eq!(
+            store.lockout("gemini-3-pro-image", now).unwrap(),
+            Some(reset)
+        );
+        assert_eq!(
+            store.lockout("gemini-3-pro-image", reset).unwrap(),
+            None,
+            "over at the reset"
+        );
+        assert_eq!(store.lockout("gemini-3.1-flash-image", now).unwrap(), None);
+    }
+}
