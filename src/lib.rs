@@ -14,7 +14,10 @@
 //! - [`store`]: the data directory, crash-safe file writes, and the SQLite database (durable job
 //!   queue, attempts, model lockouts).
 //!
-//! Still to come (see the design): `worker` (running jobs), history in `store`, `rewrite` (prompt suggestions), `ui` and `app` (the window).
+//! - [`worker`]: the tokio side: runs jobs with the policy (model choice, limits, attempts, waits),
+//!   talks to the UI or CLI over bounded channels.
+//!
+//! Still to come (see the design): history in `store`, `rewrite` (prompt suggestions), `ui` and `app` (the window).
 
 pub mod api;
 pub mod cli;
@@ -22,3 +25,4 @@ pub mod diagnosis;
 pub mod resilience;
 pub mod sim;
 pub mod store;
+pub mod worker;

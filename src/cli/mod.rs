@@ -2,9 +2,11 @@
 //! app uses; output goes to stdout, progress and errors to stderr.
 //!
 //! - [`explain`]: `peel explain [FILE|-] [--status N] [--json]`.
+//! - [`generate`]: `peel generate "PROMPT" …` — the engine without a window.
 //! - [`sim`]: `peel sim [--addr A] [--scenario S] [--seed N] [--time-scale X] [--list]`.
 
 pub mod explain;
+pub mod generate;
 pub mod sim;
 
 use std::process::ExitCode;
@@ -30,6 +32,8 @@ pub struct Cli {
 pub enum Command {
     /// Explain a pasted Gemini response or error: which layer failed, why, and what to do
     Explain(explain::ExplainArgs),
+    /// Generate images with retries, fallback and a durable queue (the app's engine, headless)
+    Generate(generate::GenerateArgs),
     /// Run the Gemini simulator on loopback: the same REST API, failing the way Google fails
     Sim(sim::SimArgs),
 }
@@ -51,6 +55,7 @@ pub fn main() -> ExitCode {
     };
     match cli.command {
         Command::Explain(args) => explain::run(&args),
+        Command::Generate(args) => generate::run(&args),
         Command::Sim(args) => sim::run(&args),
     }
 }

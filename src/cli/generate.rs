@@ -1,0 +1,366 @@
+//! `peel generate "PROMPT" [--model M] [--fallback M] [--aspect R] [--size S] [--count N]
+//! [--ref FILE]… [--out DIR] [--endpoint URL] [--json] [--resume]`: the engine without a window.
+//!
+//! Every job is written to the durable queue before its first request, so killing `peel generate`
+//! loses nothing: the next `peel generate` (or `peel generate --resume`) runs unfinished jobs first.
+//! Without a key (`GEMINI_API_KEY` / `GOOGLE_API_KEY`) and without `--endpoint`, it runs on the
+//! built-in simulator and says so.
+//!
+//! Exit codes: 0 every image delivered · 2 bad input · 3 content blocked · 4 quota or budget (the
+//! job waits in the queue) · 5 server or network gave up · 6 other stop (auth, request).
+
+use std::io::{self, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use clap::Args;
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use super::EXIT_BAD_INPUT;
+use crate::api::{ApiKey, Catalog, ClientConfig, GeminiClient};
+use crate::diagnosis::Layer;
+use crate::resilience::{BreakerConfig, Budget, Policy, TierLimits};
+use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
+use crate::store::{JobState, Store, paths};
+use crate::worker::protocol::Reference;
+use crate::worker::{
+    Engine, EngineConfig, Event, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
+};
+
+/// Exit code: a content filter blocked a job.
+pub const EXIT_CONTENT_BLOCKED: u8 = 3;
+/// Exit code: quota or budget; the job waits in the queue.
+pub const EXIT_QUOTA_OR_BUDGET: u8 = 4;
+/// Exit code: the server or the network gave up.
+pub const EXIT_NETWORK: u8 = 5;
+/// Exit code: another stop (auth, request).
+pub const EXIT_OTHER_STOP: u8 = 6;
+
+/// Arguments of `peel generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What to draw (leave out with --resume)
+    pub prompt: Option<String>,
+    /// Model to use first
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Model to fall back to ("none" for no fallback)
+    #[arg(long)]
+    pub fallback: Option<String>,
+    /// Aspect ratio, e.g. 16:9
+    #[arg(long)]
+    pub aspect: Option<String>,
+    /// Image size: 1K, 2K or 4K
+    #[arg(long)]
+    pub size: Option<String>,
+    /// Number of images (one job each)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub count: u32,
+    /// Reference image (PNG, JPEG or WebP); repeat for more
+    #[arg(long = "ref", value_name = "FILE")]
+    pub references: Vec<PathBuf>,
+    /// Folder for the images
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
+    /// API base URL (a proxy, a gateway, or a running `peel sim`)
+    #[arg(long)]
+    pub endpoint: Option<String>,
+    /// API version
+    #[arg(long, default_value = "v1")]
+    pub api_version: String,
+    /// Simulator scenario to use when no key is set
+    #[arg(long, default_value = "calm")]
+    pub sim_scenario: Scenario,
+    /// Only run jobs left unfinished by an earlier run
+    #[arg(long)]
+    pub resume: bool,
+    /// Print a JSON summary with every attempt on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn fail(message: &str) -> ExitCode {
+    let _ = writeln!(io::stderr(), "peel generate: {message}");
+    ExitCode::from(EXIT_BAD_INPUT)
+}
+
+fn read_reference(path: &Path) -> Result<Reference, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("could not read reference {}: {e}", path.display()))?;
+    let mime_type = match image::guess_format(&bytes) {
+        Ok(image::ImageFormat::Png) => "image/png",
+        Ok(image::ImageFormat::Jpeg) => "image/jpeg",
+        Ok(image::ImageFormat::WebP) => "image/webp",
+        _ => {
+            return Err(format!(
+                "{} is not a PNG, JPEG or WebP image; re-save it in one of those formats",
+                path.display()
+            ));
+        }
+    };
+    Ok(Reference {
+        mime_type: mime_type.to_owned(),
+        base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
+}
+
+fn api_key_from_env() -> Option<ApiKey> {
+    ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().and_then(ApiKey::new))
+}
+
+/// Runs `peel generate`.
+pub fn run(args: &GenerateArgs) -> ExitCode {
+    if args.prompt.is_none() && !args.resume {
+        return fail("give a prompt, e.g. peel generate \"a red fox in the snow\" (or --resume)");
+    }
+    if args.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
+        return fail("the prompt is empty");
+    }
+    let mut references = Vec::new();
+    for path in &args.references {
+        match read_reference(path) {
+            Ok(reference) => references.push(reference),
+            Err(message) => return fail(&message),
+        }
+    }
+    let Some(data_dir) = paths::data_dir() else {
+        return fail("no data folder could be found; set PEEL_DATA_DIR");
+    };
+    let store = match Store::open(&paths::database_path(&data_dir)) {
+        Ok(store) => Arc::new(store),
+        Err(error) => return fail(&error.to_string()),
+    };
+    let catalog = Catalog::builtin();
+    let model = args
+        .model
+        .clone()
+        .unwrap_or_else(|| catalog.primary.clone());
+    let fallback = match args.fallback.as_deref() {
+        Some("none") => None,
+        Some(other) => Some(other.to_owned()),
+        None => Some(catalog.fallback.clone()),
+    };
+    let spec = args.prompt.as_ref().map(|prompt| JobSpec {
+        prompt: prompt.trim().to_owned(),
+        model,
+        fallback,
+        aspect_ratio: args.aspect.clone(),
+        image_size: args.size.clone(),
+        references,
+        safety_settings: Vec::new(),
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("peel-worker")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&format!("could not start the async runtime: {error}")),
+    };
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the CLI's own main thread, not a UI thread"
+    )]
+    runtime.block_on(generate(args, spec, store))
+}
+
+async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>) -> ExitCode {
+    // Queue first: from here on, nothing the designer typed can be lost.
+    let now = Timestamp::now();
+    if let Some(spec) = &spec {
+        let Ok(json) = serde_json::to_string(spec) else {
+            return fail("could not encode the job");
+        };
+        for _ in 0..args.count {
+            if let Err(error) = store.enqueue(&json, now) {
+                return fail(&error.to_string());
+            }
+        }
+    }
+    let jobs = match store.unfinished_jobs() {
+        Ok(jobs) => jobs,
+        Err(error) => return fail(&error.to_string()),
+    };
+
+    let key = api_key_from_env();
+    let mut simulator = None;
+    let (base_url, key) = match (&args.endpoint, key) {
+        (Some(endpoint), key) => (endpoint.clone(), key),
+        (None, Some(key)) => (crate::api::client::DEFAULT_BASE_URL.to_owned(), Some(key)),
+        (None, None) => {
+            let config = SimConfig {
+                scenario: args.sim_scenario,
+                ..SimConfig::default()
+            };
+            let running = match sim::start(([127, 0, 0, 1], 0).into(), config).await {
+                Ok(running) => running,
+                Err(error) => return fail(&error.to_string()),
+            };
+            let _ = writeln!(
+                io::stderr(),
+                "No API key set (GEMINI_API_KEY): using Peel's simulator, scenario {}. Images are simulated.",
+                args.sim_scenario
+            );
+            let url = running.base_url();
+            simulator = Some(running);
+            (url, ApiKey::new(SIM_API_KEY))
+        }
+    };
+    let client = match GeminiClient::new(ClientConfig {
+        base_url,
+        api_version: args.api_version.clone(),
+        api_key: key,
+        ..ClientConfig::default()
+    }) {
+        Ok(client) => client,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let engine = Engine::new(
+        client,
+        Arc::clone(&store),
+        EngineConfig {
+            policy: Policy::default(),
+            budget: Budget::default(),
+            tier: TierLimits::default(),
+            breaker: BreakerConfig::default(),
+            image_dir: args.out.clone(),
+            seed: u64::from(std::process::id()),
+        },
+    );
+
+    let (tx, mut rx) = mpsc::channel(64);
+    let printer = tokio::spawn(async move {
+        let mut stderr = io::stderr();
+        while let Some(event) = rx.recv().await {
+            let _ = writeln!(stderr, "{}", describe(&event));
+        }
+    });
+    let sink = EventSink::new(tx, None);
+    let mut outcomes = Vec::new();
+    let now = Timestamp::now();
+    for record in jobs {
+        if record.state == JobState::Parked && record.parked_until.is_some_and(|until| until > now)
+        {
+            let _ = writeln!(
+                io::stderr(),
+                "job {} waits in the queue until {} ({})",
+                record.id,
+                record
+                    .parked_until
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                record.reason.as_deref().unwrap_or("parked")
+            );
+            continue;
+        }
+        let Ok(job_spec) = serde_json::from_str::<JobSpec>(&record.spec) else {
+            let _ = store.set_state(
+                record.id,
+                JobState::Stopped,
+                None,
+                Some("unreadable job"),
+                now,
+            );
+            continue;
+        };
+        let (_keep_alive, control) = JobControl::detached();
+        outcomes.push(engine.run_job(record.id, &job_spec, &sink, &control).await);
+    }
+    drop(sink);
+    let _ = printer.await;
+    if let Some(simulator) = simulator {
+        let _ = simulator.shutdown().await;
+    }
+    if args.json {
+        let summary = serde_json::json!({ "jobs": outcomes });
+        let _ = writeln!(
+            io::stdout(),
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        );
+    } else if !io::stdout().is_terminal() || !outcomes.is_empty() {
+        for outcome in &outcomes {
+            if let Some(path) = &outcome.image_path {
+                let _ = writeln!(io::stdout(), "{}", path.display());
+            }
+        }
+    }
+    ExitCode::from(exit_code(&outcomes))
+}
+
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Queued { job, .. } => format!("job {job}: queued"),
+        Event::AttemptStarted {
+            job,
+            attempt,
+            model,
+        } => format!("job {job}: attempt {attempt} on {model}"),
+        Event::Waiting {
+            job,
+            wait_s,
+            reason,
+            ..
+        } => format!("job {job}: waiting {wait_s:.1} s because {reason}"),
+        Event::FellBack {
+            job,
+            from,
+            to,
+            reason,
+            changes,
+        } => {
+            let changes = if changes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", changes.join(", "))
+            };
+            format!("job {job}: falling back from {from} to {to}{changes}: {reason}")
+        }
+        Event::BreakerChanged { model, state } => format!("{model}: circuit breaker now {state:?}"),
+        Event::ImageArrived { job, path, .. } => {
+            format!("job {job}: image saved to {}", path.display())
+        }
+        Event::Finished(outcome) => {
+            let status = match outcome.status {
+                OutcomeStatus::Delivered => "done",
+                OutcomeStatus::Stopped => "stopped",
+                OutcomeStatus::Parked => "kept in the queue",
+                OutcomeStatus::Cancelled => "cancelled",
+            };
+            let mut line = format!("job {}: {status}: {}", outcome.job, outcome.reason);
+            if let Some(diagnosis) = outcome
+                .diagnosis
+                .as_ref()
+                .filter(|_| outcome.status != OutcomeStatus::Delivered)
+            {
+                line.push_str(&format!("\n  What to do: {}", diagnosis.fix));
+            }
+            line
+        }
+    }
+}
+
+/// The process exit code for a run: the most serious outcome wins.
+pub fn exit_code(outcomes: &[JobOutcome]) -> u8 {
+    outcomes
+        .iter()
+        .map(|outcome| match outcome.status {
+            OutcomeStatus::Delivered | OutcomeStatus::Cancelled => 0,
+            OutcomeStatus::Parked => EXIT_QUOTA_OR_BUDGET,
+            OutcomeStatus::Stopped => match outcome.diagnosis.as_ref().map(|d| d.layer) {
+                Some(Layer::PromptFilter | Layer::Policy | Layer::ImageFilter) => {
+                    EXIT_CONTENT_BLOCKED
+                }
+                Some(Layer::Quota) => EXIT_QUOTA_OR_BUDGET,
+                Some(Layer::Server | Layer::Transport) => EXIT_NETWORK,
+                _ => EXIT_OTHER_STOP,
+            },
+        })
+        .max()
+        .unwrap_or(0)
+}

@@ -1,0 +1,901 @@
+//! The engine that runs one job to its end: picks the model (lockouts, breakers), waits for Peel's
+//! own rate limits, sends the request, diagnoses the answer, records the attempt, asks the policy
+//! what next, and waits (cancellable; "retry now" skips the wait). Shared by the app and the CLI.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use base64::Engine as _;
+use jiff::Timestamp;
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+use tokio::sync::{Notify, mpsc, watch};
+
+use super::protocol::{AttemptRecord, Event, JobId, JobOutcome, JobSpec, OutcomeStatus};
+use crate::api::catalog::{Catalog, ModelEntry};
+use crate::api::enums::Modality;
+use crate::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
+use crate::api::{ApiError, GeminiClient, GenerateOutcome};
+use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose};
+use crate::resilience::budget::{cost_usd, worst_case_cost_usd};
+use crate::resilience::policy::is_server_failure;
+use crate::resilience::{
+    Action, Breaker, BreakerConfig, Budget, JobFacts, ModelLimiter, Policy, Role, Spent, TierLimits,
+};
+use crate::store::db::AttemptRow;
+use crate::store::files::write_atomically;
+use crate::store::{JobState, Store};
+
+/// Everything the engine is configured with.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// The retry policy.
+    pub policy: Policy,
+    /// Budgets.
+    pub budget: Budget,
+    /// The user's tier limits (applied to every model).
+    pub tier: TierLimits,
+    /// Breaker settings.
+    pub breaker: BreakerConfig,
+    /// Where images are saved.
+    pub image_dir: PathBuf,
+    /// Seed for jitter.
+    pub seed: u64,
+}
+
+/// Sends events; a dropped receiver is not an error (nobody is listening any more).
+#[derive(Clone)]
+pub struct EventSink {
+    tx: mpsc::Sender<Event>,
+    repaint: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+impl std::fmt::Debug for EventSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventSink")
+            .field("repaints", &self.repaint.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EventSink {
+    /// A sink over a bounded channel; `repaint` is called after each event (the UI's repaint).
+    pub fn new(tx: mpsc::Sender<Event>, repaint: Option<Arc<dyn Fn() + Send + Sync>>) -> Self {
+        Self { tx, repaint }
+    }
+
+    /// Sends one event (waits when the channel is full: back-pressure, never unbounded memory).
+    pub async fn send(&self, event: Event) {
+        if self.tx.send(event).await.is_ok()
+            && let Some(repaint) = &self.repaint
+        {
+            repaint();
+        }
+    }
+}
+
+/// Per-job controls: cancel, and skip the current wait.
+#[derive(Clone, Debug)]
+pub struct JobControl {
+    /// Becomes true to cancel.
+    pub cancelled: watch::Receiver<bool>,
+    /// Notified to skip the current wait.
+    pub retry_now: Arc<Notify>,
+}
+
+impl JobControl {
+    /// Controls that never fire (for callers without a UI).
+    pub fn detached() -> (watch::Sender<bool>, JobControl) {
+        let (tx, rx) = watch::channel(false);
+        (
+            tx,
+            JobControl {
+                cancelled: rx,
+                retry_now: Arc::new(Notify::new()),
+            },
+        )
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    limiters: HashMap<String, ModelLimiter>,
+    breakers: HashMap<String, Breaker>,
+    rng: StdRng,
+}
+
+/// The engine.
+#[derive(Debug)]
+pub struct Engine {
+    client: GeminiClient,
+    catalog: &'static Catalog,
+    store: Arc<Store>,
+    config: EngineConfig,
+    shared: Mutex<Shared>,
+    started: tokio::time::Instant,
+}
+
+/// A wait ended how?
+enum Waited {
+    Elapsed,
+    Skipped,
+    Cancelled,
+}
+
+/// Settings of a job mapped onto a model.
+#[derive(Clone, Debug, PartialEq)]
+struct Fitted {
+    aspect_ratio: Option<String>,
+    image_size: Option<String>,
+    references: usize,
+    changes: Vec<String>,
+}
+
+/// Maps a job's settings onto what `model` supports: the nearest size not above the one asked,
+/// the ratio if offered (else 1:1), and as many references as it takes.
+fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
+    let mut changes = Vec::new();
+    let image_size = match &spec.image_size {
+        Some(size) if !model.image_sizes.is_empty() && !model.image_sizes.contains(size) => {
+            let rank = |s: &str| match s {
+                "512" => 0,
+                "1K" => 1,
+                "2K" => 2,
+                "4K" => 3,
+                _ => 1,
+            };
+            let best = model
+                .image_sizes
+                .iter()
+                .filter(|s| rank(s) <= rank(size))
+                .max_by_key(|s| rank(s))
+                .or_else(|| model.image_sizes.iter().min_by_key(|s| rank(s)))
+                .cloned();
+            if let Some(best) = &best {
+                changes.push(format!("{size} → {best}"));
+            }
+            best
+        }
+        Some(_) if model.image_sizes.is_empty() => None,
+        other => other.clone(),
+    };
+    let aspect_ratio = match &spec.aspect_ratio {
+        Some(ratio) if !model.aspect_ratios.is_empty() && !model.aspect_ratios.contains(ratio) => {
+            changes.push(format!("{ratio} → 1:1"));
+            Some("1:1".to_owned())
+        }
+        other => other.clone(),
+    };
+    let max = model
+        .max_reference_images
+        .map_or(usize::MAX, |m| m as usize);
+    let references = spec.references.len().min(max);
+    if references < spec.references.len() {
+        changes.push(format!(
+            "{} references → {references}",
+            spec.references.len()
+        ));
+    }
+    Fitted {
+        aspect_ratio,
+        image_size,
+        references,
+        changes,
+    }
+}
+
+fn request_for(spec: &JobSpec, fitted: &Fitted) -> GenerateContentRequest {
+    let mut parts = vec![Part::text(spec.prompt.clone())];
+    parts.extend(
+        spec.references
+            .iter()
+            .take(fitted.references)
+            .map(|r| Part::inline_image(r.mime_type.clone(), r.base64.clone())),
+    );
+    GenerateContentRequest {
+        contents: vec![Content {
+            role: Some("user".to_owned()),
+            parts,
+        }],
+        generation_config: Some(GenerationConfig {
+            response_modalities: vec![Modality::Text, Modality::Image],
+            image_config: Some(ImageConfig {
+                aspect_ratio: fitted.aspect_ratio.clone(),
+                image_size: fitted.image_size.clone(),
+            }),
+            ..GenerationConfig::default()
+        }),
+        safety_settings: spec.safety_settings.clone(),
+        ..GenerateContentRequest::default()
+    }
+}
+
+fn extension(mime_type: &str) -> &'static str {
+    match mime_type {
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        _ => "png",
+    }
+}
+
+impl Engine {
+    /// An engine over a client and a store.
+    pub fn new(client: GeminiClient, store: Arc<Store>, config: EngineConfig) -> Self {
+        Self {
+            client,
+            catalog: Catalog::builtin(),
+            store,
+            shared: Mutex::new(Shared {
+                limiters: HashMap::new(),
+                breakers: HashMap::new(),
+                rng: StdRng::seed_from_u64(config.seed),
+            }),
+            config,
+            started: tokio::time::Instant::now(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    fn now_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    fn shared(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn breaker_allows(&self, model: &str) -> bool {
+        let now_s = self.now_s();
+        let config = self.config.breaker;
+        self.shared()
+            .breakers
+            .entry(model.to_owned())
+            .or_insert_with(|| Breaker::new(config))
+            .allows(now_s)
+    }
+
+    fn locked_until(&self, model: &str) -> Option<Timestamp> {
+        self.store.lockout(model, Timestamp::now()).ok().flatten()
+    }
+
+    fn model_usable(&self, model: &str) -> bool {
+        self.locked_until(model).is_none() && self.breaker_allows(model)
+    }
+
+    async fn wait(&self, wait_s: f64, control: &JobControl) -> Waited {
+        let mut cancelled = control.cancelled.clone();
+        let already = *cancelled.borrow();
+        if already {
+            return Waited::Cancelled;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs_f64(wait_s.max(0.0))) => Waited::Elapsed,
+            () = control.retry_now.notified() => Waited::Skipped,
+            _ = cancelled.wait_for(|c| *c) => Waited::Cancelled,
+        }
+    }
+
+    /// Runs a stored job to its end and records the result in the store.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one loop reads best as the story of a job"
+    )]
+    pub async fn run_job(
+        &self,
+        job: JobId,
+        spec: &JobSpec,
+        events: &EventSink,
+        control: &JobControl,
+    ) -> JobOutcome {
+        let _ = self
+            .store
+            .set_state(job, JobState::Running, None, None, Timestamp::now());
+        let mut outcome = JobOutcome {
+            job,
+            status: OutcomeStatus::Stopped,
+            reason: String::new(),
+            diagnosis: None,
+            attempts: Vec::new(),
+            model_used: None,
+            changes: Vec::new(),
+            image_path: None,
+            parked_until: None,
+            cost_usd: 0.0,
+        };
+        let Some(primary) = self
+            .catalog
+            .get(&spec.model)
+            .cloned()
+            .or_else(|| unknown_entry(&spec.model))
+        else {
+            return self
+                .finish(
+                    outcome,
+                    OutcomeStatus::Stopped,
+                    "no model".to_owned(),
+                    events,
+                )
+                .await;
+        };
+        let fallback = spec
+            .fallback
+            .as_deref()
+            .filter(|f| *f != spec.model)
+            .and_then(|id| self.catalog.get(id).cloned().or_else(|| unknown_entry(id)));
+        let mut role = Role::Primary;
+        let mut spent = Spent {
+            day_usd: self.spend_today(),
+            ..Spent::default()
+        };
+        let mut primary_server_failures = 0u32;
+        let mut retries_on_model = 0u32;
+        let mut empty_answer_retries = 0u32;
+        let mut last_kind: Option<Kind> = None;
+
+        // A primary known to be locked out or tripped goes straight to the fallback.
+        if let Some(fallback) = &fallback
+            && !self.model_usable(&primary.id)
+            && self.model_usable(&fallback.id)
+        {
+            role = Role::Fallback;
+            let reason = match self.locked_until(&primary.id) {
+                Some(until) => format!(
+                    "{} is out of daily quota until {until}",
+                    primary.display_name
+                ),
+                None => format!(
+                    "{}'s circuit breaker is open after repeated server failures",
+                    primary.display_name
+                ),
+            };
+            let fitted = fit(spec, fallback);
+            outcome.changes.clone_from(&fitted.changes);
+            events
+                .send(Event::FellBack {
+                    job,
+                    from: primary.id.clone(),
+                    to: fallback.id.clone(),
+                    reason,
+                    changes: fitted.changes,
+                })
+                .await;
+        }
+
+        loop {
+            let model = match (role, &fallback) {
+                (Role::Fallback, Some(fallback)) => fallback,
+                _ => &primary,
+            };
+            // A known daily lockout: never send to that model before its reset.
+            if let Some(until) = self.locked_until(&model.id) {
+                let reason = format!(
+                    "{} is out of daily quota until {until} (midnight Pacific)",
+                    model.display_name
+                );
+                let _ = self.store.set_state(
+                    job,
+                    JobState::Parked,
+                    Some(until),
+                    Some(&reason),
+                    Timestamp::now(),
+                );
+                outcome.parked_until = Some(until);
+                return self
+                    .finish(outcome, OutcomeStatus::Parked, reason, events)
+                    .await;
+            }
+            // Peel's own limits first, so Peel never causes a 429.
+            let throttled = {
+                let now_s = self.now_s();
+                let tier = self.config.tier;
+                let mut shared = self.shared();
+                shared
+                    .limiters
+                    .entry(model.id.clone())
+                    .or_insert_with(|| ModelLimiter::new(tier))
+                    .acquire(now_s)
+            };
+            if let Err(throttled) = throttled {
+                let reason = format!(
+                    "Peel's own limit ({}) for {}",
+                    throttled.limit, model.display_name
+                );
+                if let Err(exceeded) = self.config.budget.allows(&spent, throttled.wait_s, 0.0) {
+                    return self
+                        .park_for_budget(outcome, &exceeded.to_string(), events)
+                        .await;
+                }
+                match self
+                    .announce_and_wait(job, throttled.wait_s, reason, events, control)
+                    .await
+                {
+                    Waited::Cancelled => return self.cancelled(outcome, events).await,
+                    Waited::Elapsed | Waited::Skipped => {}
+                }
+                spent.wait_s += throttled.wait_s;
+                continue;
+            }
+            let fitted = fit(spec, model);
+            let size_for_cost = fitted.image_size.clone().unwrap_or_else(|| "1K".to_owned());
+            if let Err(exceeded) =
+                self.config
+                    .budget
+                    .allows(&spent, 0.0, worst_case_cost_usd(model, &size_for_cost))
+            {
+                return self
+                    .park_for_budget(outcome, &exceeded.to_string(), events)
+                    .await;
+            }
+
+            spent.attempts += 1;
+            events
+                .send(Event::AttemptStarted {
+                    job,
+                    attempt: spent.attempts,
+                    model: model.id.clone(),
+                })
+                .await;
+            let request = request_for(spec, &fitted);
+            let started_at = Timestamp::now();
+            let clock = tokio::time::Instant::now();
+            let mut cancelled = control.cancelled.clone();
+            let answered: Option<Result<GenerateOutcome, ApiError>> = tokio::select! {
+                result = self.client.generate_content(&model.id, &request) => Some(result),
+                _ = cancelled.wait_for(|c| *c) => None,
+            };
+            let Some(result) = answered else {
+                return self.cancelled(outcome, events).await;
+            };
+            let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let context = DiagnosisContext::new(Timestamp::now()).with_model(&model.id);
+            let diagnosis = match &result {
+                Ok(answer) => diagnose(&Evidence::http(answer.status, &answer.body), &context),
+                Err(error) => diagnose(&error.evidence(), &context),
+            };
+            let usage = result
+                .as_ref()
+                .ok()
+                .and_then(|a| a.response.usage_metadata.clone());
+            let image = result
+                .as_ref()
+                .ok()
+                .and_then(|a| a.response.final_image().cloned());
+            let images = u32::from(diagnosis.kind == Kind::Success && image.is_some());
+            let cost = cost_usd(model, usage.as_ref(), &size_for_cost, images);
+            spent.job_usd += cost;
+            spent.day_usd += cost;
+            outcome.cost_usd += cost;
+
+            // The breaker and the limiter learn from the answer.
+            self.learn(model, &diagnosis, events).await;
+
+            let facts = JobFacts {
+                role,
+                fallback_usable: role == Role::Primary
+                    && fallback.as_ref().is_some_and(|f| self.model_usable(&f.id)),
+                primary_server_failures: primary_server_failures
+                    + u32::from(role == Role::Primary && is_server_failure(diagnosis.kind)),
+                retries_on_model,
+                empty_answer_retries,
+            };
+            let unit_random = self.shared().rng.random::<f64>();
+            let action = self.config.policy.decide(&diagnosis, &facts, unit_random);
+            let (wait_s, wait_reason) = match &action {
+                Action::Retry { wait_s, reason, .. } => (Some(*wait_s), Some(reason.clone())),
+                Action::Park { reason, .. } | Action::Stop { reason } => {
+                    (None, Some(reason.clone()))
+                }
+                Action::Done => (None, None),
+            };
+            let record = AttemptRecord {
+                model: model.id.clone(),
+                started_at,
+                duration_ms,
+                kind: diagnosis.kind.id().to_owned(),
+                http_status: diagnosis.http_status,
+                wait_s,
+                wait_reason: wait_reason.clone(),
+                input_tokens: usage.as_ref().and_then(|u| u.prompt_token_count),
+                output_tokens: usage.as_ref().and_then(|u| u.candidates_token_count),
+                cost_usd: cost,
+            };
+            let _ = self.store.record_attempt(&AttemptRow {
+                job_id: job,
+                started_at: Some(started_at),
+                duration_ms,
+                model: record.model.clone(),
+                kind: record.kind.clone(),
+                http_status: record.http_status,
+                wait_s,
+                wait_reason,
+                input_tokens: record.input_tokens,
+                output_tokens: record.output_tokens,
+                cost_usd: cost,
+            });
+            outcome.attempts.push(record);
+            if role == Role::Primary && is_server_failure(diagnosis.kind) {
+                primary_server_failures += 1;
+            }
+            if matches!(diagnosis.kind, Kind::TextOnly | Kind::NoImage) {
+                empty_answer_retries += 1;
+            }
+            retries_on_model = if last_kind == Some(diagnosis.kind) {
+                retries_on_model + 1
+            } else {
+                0
+            };
+            last_kind = Some(diagnosis.kind);
+            outcome.diagnosis = Some(diagnosis.clone());
+
+            match action {
+                Action::Done => {
+                    let Some(image) = image else {
+                        return self
+                            .finish(
+                                outcome,
+                                OutcomeStatus::Stopped,
+                                "the answer had no image".to_owned(),
+                                events,
+                            )
+                            .await;
+                    };
+                    return self
+                        .deliver(outcome, model, &image.mime_type, &image.data, events)
+                        .await;
+                }
+                Action::Stop { reason } => {
+                    let _ = self.store.set_state(
+                        job,
+                        JobState::Stopped,
+                        None,
+                        Some(&reason),
+                        Timestamp::now(),
+                    );
+                    return self
+                        .finish(outcome, OutcomeStatus::Stopped, reason, events)
+                        .await;
+                }
+                Action::Park { until, reason } => {
+                    let _ = self.store.set_state(
+                        job,
+                        JobState::Parked,
+                        until,
+                        Some(&reason),
+                        Timestamp::now(),
+                    );
+                    outcome.parked_until = until;
+                    return self
+                        .finish(outcome, OutcomeStatus::Parked, reason, events)
+                        .await;
+                }
+                Action::Retry {
+                    role: next,
+                    wait_s,
+                    reason,
+                } => {
+                    if next != role
+                        && let (Role::Fallback, Some(fallback)) = (next, &fallback)
+                    {
+                        let fitted = fit(spec, fallback);
+                        outcome.changes.clone_from(&fitted.changes);
+                        events
+                            .send(Event::FellBack {
+                                job,
+                                from: primary.id.clone(),
+                                to: fallback.id.clone(),
+                                reason: reason.clone(),
+                                changes: fitted.changes,
+                            })
+                            .await;
+                        role = next;
+                        retries_on_model = 0;
+                    }
+                    if let Err(exceeded) = self.config.budget.allows(&spent, wait_s, 0.0) {
+                        return self
+                            .park_for_budget(outcome, &exceeded.to_string(), events)
+                            .await;
+                    }
+                    if wait_s > 0.0 {
+                        match self
+                            .announce_and_wait(job, wait_s, reason, events, control)
+                            .await
+                        {
+                            Waited::Cancelled => return self.cancelled(outcome, events).await,
+                            Waited::Elapsed | Waited::Skipped => {}
+                        }
+                        spent.wait_s += wait_s;
+                    }
+                }
+            }
+        }
+    }
+
+    fn spend_today(&self) -> f64 {
+        let Some(reset) = crate::diagnosis::reset::next_daily_reset(Timestamp::now()) else {
+            return 0.0;
+        };
+        let day_start = reset
+            .checked_sub(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(reset);
+        self.store.spend_since(day_start).unwrap_or(0.0)
+    }
+
+    async fn learn(&self, model: &ModelEntry, diagnosis: &Diagnosis, events: &EventSink) {
+        let now_s = self.now_s();
+        let changed = {
+            let config = self.config.breaker;
+            let mut shared = self.shared();
+            let breaker = shared
+                .breakers
+                .entry(model.id.clone())
+                .or_insert_with(|| Breaker::new(config));
+            let before = breaker.state(now_s);
+            if is_server_failure(diagnosis.kind) {
+                breaker.record_failure(now_s);
+            } else if !matches!(diagnosis.kind, Kind::NetworkError) {
+                breaker.record_success();
+            }
+            let after = breaker.state(now_s);
+            if matches!(
+                diagnosis.kind,
+                Kind::RateLimitMinute | Kind::TokensPerMinute | Kind::RateLimitUnspecified
+            ) && let Some(wait_s) = diagnosis.retry_after_s
+            {
+                let tier = self.config.tier;
+                shared
+                    .limiters
+                    .entry(model.id.clone())
+                    .or_insert_with(|| ModelLimiter::new(tier))
+                    .tighten_until(now_s + wait_s);
+            }
+            (std::mem::discriminant(&before) != std::mem::discriminant(&after)).then_some(after)
+        };
+        if let Some(state) = changed {
+            events
+                .send(Event::BreakerChanged {
+                    model: model.id.clone(),
+                    state,
+                })
+                .await;
+        }
+        if diagnosis.kind == Kind::QuotaDaily
+            && let Some(until) = diagnosis.resets_at
+        {
+            let _ = self
+                .store
+                .set_lockout(&model.id, until, "daily quota used up");
+        }
+    }
+
+    async fn announce_and_wait(
+        &self,
+        job: JobId,
+        wait_s: f64,
+        reason: String,
+        events: &EventSink,
+        control: &JobControl,
+    ) -> Waited {
+        let until = Timestamp::now()
+            .checked_add(jiff::SignedDuration::try_from_secs_f64(wait_s).unwrap_or_default())
+            .unwrap_or_else(|_| Timestamp::now());
+        events
+            .send(Event::Waiting {
+                job,
+                wait_s,
+                until,
+                reason,
+            })
+            .await;
+        self.wait(wait_s, control).await
+    }
+
+    async fn deliver(
+        &self,
+        mut outcome: JobOutcome,
+        model: &ModelEntry,
+        mime_type: &str,
+        data: &str,
+        events: &EventSink,
+    ) -> JobOutcome {
+        let job = outcome.job;
+        let bytes = match base64::engine::general_purpose::STANDARD.decode(data.trim()) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                let reason = format!("the image arrived but could not be decoded ({error})");
+                return self
+                    .finish(outcome, OutcomeStatus::Stopped, reason, events)
+                    .await;
+            }
+        };
+        let path = unique_path(
+            &self.config.image_dir,
+            &format!("peel-{job}"),
+            extension(mime_type),
+        );
+        let write_path = path.clone();
+        let written =
+            tokio::task::spawn_blocking(move || write_atomically(&write_path, &bytes)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                // Keep the job so the paid image can be fetched again rather than lost silently.
+                let reason = error.to_string();
+                let _ = self.store.set_state(
+                    job,
+                    JobState::Parked,
+                    None,
+                    Some(&reason),
+                    Timestamp::now(),
+                );
+                return self
+                    .finish(outcome, OutcomeStatus::Parked, reason, events)
+                    .await;
+            }
+            Err(error) => {
+                return self
+                    .finish(outcome, OutcomeStatus::Stopped, error.to_string(), events)
+                    .await;
+            }
+        }
+        let _ = self
+            .store
+            .set_state(job, JobState::Done, None, None, Timestamp::now());
+        events
+            .send(Event::ImageArrived {
+                job,
+                path: path.clone(),
+                mime_type: mime_type.to_owned(),
+            })
+            .await;
+        outcome.image_path = Some(path);
+        outcome.model_used = Some(model.id.clone());
+        let reason = if outcome.changes.is_empty() {
+            format!("made with {}", model.describe())
+        } else {
+            format!(
+                "made with fallback {}: {}",
+                model.describe(),
+                outcome.changes.join(", ")
+            )
+        };
+        self.finish(outcome, OutcomeStatus::Delivered, reason, events)
+            .await
+    }
+
+    async fn park_for_budget(
+        &self,
+        outcome: JobOutcome,
+        reason: &str,
+        events: &EventSink,
+    ) -> JobOutcome {
+        let reason = format!(
+            "Stopped because {reason}; the job stays in the queue to retry later or by hand"
+        );
+        let _ = self.store.set_state(
+            outcome.job,
+            JobState::Parked,
+            None,
+            Some(&reason),
+            Timestamp::now(),
+        );
+        self.finish(outcome, OutcomeStatus::Parked, reason, events)
+            .await
+    }
+
+    async fn cancelled(&self, outcome: JobOutcome, events: &EventSink) -> JobOutcome {
+        let _ = self.store.set_state(
+            outcome.job,
+            JobState::Cancelled,
+            None,
+            Some("cancelled"),
+            Timestamp::now(),
+        );
+        self.finish(
+            outcome,
+            OutcomeStatus::Cancelled,
+            "cancelled".to_owned(),
+            events,
+        )
+        .await
+    }
+
+    async fn finish(
+        &self,
+        mut outcome: JobOutcome,
+        status: OutcomeStatus,
+        reason: String,
+        events: &EventSink,
+    ) -> JobOutcome {
+        outcome.status = status;
+        outcome.reason = reason;
+        events
+            .send(Event::Finished(Box::new(outcome.clone())))
+            .await;
+        outcome
+    }
+}
+
+/// `dir/stem.ext`, or `dir/stem-2.ext`, … so an earlier image is never overwritten.
+fn unique_path(dir: &std::path::Path, stem: &str, ext: &str) -> PathBuf {
+    let first = dir.join(format!("{stem}.{ext}"));
+    if !first.exists() {
+        return first;
+    }
+    (2..10_000)
+        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
+        .find(|path| !path.exists())
+        .unwrap_or(first)
+}
+
+/// A model the catalog does not know: sent as is, with no capability limits and no price.
+fn unknown_entry(id: &str) -> Option<ModelEntry> {
+    let id = id.trim();
+    (!id.is_empty()).then(|| ModelEntry {
+        id: id.to_owned(),
+        display_name: id.to_owned(),
+        official_name: None,
+        status: crate::api::catalog::ModelStatus::Preview,
+        shutdown_date: None,
+        replacement: None,
+        image_sizes: Vec::new(),
+        aspect_ratios: Vec::new(),
+        max_reference_images: None,
+        output_mime_type: None,
+        thinking: None,
+        input_token_limit: None,
+        output_token_limit: None,
+        image_output_tokens: std::collections::BTreeMap::new(),
+        price_per_image_usd: std::collections::BTreeMap::new(),
+        price_input_per_million_usd: None,
+        free_tier: None,
+        notes: None,
+        sources: Vec::new(),
+        pixel_sizes: std::collections::BTreeMap::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(size: &str, ratio: &str, references: usize) -> JobSpec {
+        JobSpec {
+            prompt: "a fox".to_owned(),
+            model: "gemini-3-pro-image".to_owned(),
+            fallback: Some("gemini-3.1-flash-lite-image".to_owned()),
+            aspect_ratio: Some(ratio.to_owned()),
+            image_size: Some(size.to_owned()),
+            references: vec![
+                super::super::protocol::Reference {
+                    mime_type: "image/png".to_owned(),
+                    base64: "AA".to_owned()
+                };
+                references
+            ],
+            safety_settings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn settings_the_fallback_cannot_honour_are_mapped_and_named() {
+        let lite = Catalog::builtin()
+            .get("gemini-3.1-flash-lite-image")
+            .unwrap();
+        let fitted = fit(&spec("4K", "16:9", 2), lite);
+        assert_eq!(fitted.image_size.as_deref(), Some("1K"));
+        assert_eq!(fitted.changes, ["4K → 1K"]);
+        let pro = Catalog::builtin().get("gemini-3-pro-image").unwrap();
+        assert!(fit(&spec("2K", "16:9", 14), pro).changes.is_empty());
+        let too_many = fit(&spec("2K", "16:9", 20), pro);
+        assert_eq!(too_many.references, 14);
+        assert_eq!(too_many.changes, ["20 references → 14"]);
+        let ratio = fit(&spec("2K", "8:1", 0), pro);
+        assert_eq!(ratio.aspect_ratio.as_deref(), Some("1:1"));
+    }
+}

@@ -1,0 +1,181 @@
+//! What the UI (or the CLI) and the worker say to each other: plain data, sent over bounded channels.
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::api::wire::SafetySetting;
+use crate::diagnosis::Diagnosis;
+use crate::resilience::BreakerState;
+
+/// A job's id (its row in the database).
+pub type JobId = i64;
+
+/// A reference image, ready to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// `image/png`, `image/jpeg`, …
+    pub mime_type: String,
+    /// Bare base64.
+    pub base64: String,
+}
+
+/// What the designer asked for.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobSpec {
+    /// The prompt.
+    pub prompt: String,
+    /// The model to use first.
+    pub model: String,
+    /// The model to fall back to, if any.
+    pub fallback: Option<String>,
+    /// `imageConfig.aspectRatio`.
+    pub aspect_ratio: Option<String>,
+    /// `imageConfig.imageSize`.
+    pub image_size: Option<String>,
+    /// Reference images.
+    #[serde(default)]
+    pub references: Vec<Reference>,
+    /// Layer 1 thresholds.
+    #[serde(default)]
+    pub safety_settings: Vec<SafetySetting>,
+}
+
+/// Requests to the worker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Queue and run a job.
+    Generate(JobSpec),
+    /// Stop a job (it is marked cancelled; nothing is lost).
+    Cancel(JobId),
+    /// Skip the current wait of a job.
+    RetryNow(JobId),
+}
+
+/// One attempt, for the timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// The model.
+    pub model: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// The diagnosis kind id.
+    pub kind: String,
+    /// The HTTP status.
+    pub http_status: Option<u16>,
+    /// The wait chosen after it, in seconds.
+    pub wait_s: Option<f64>,
+    /// Why that wait (or that switch).
+    pub wait_reason: Option<String>,
+    /// Input tokens.
+    pub input_tokens: Option<u64>,
+    /// Output tokens.
+    pub output_tokens: Option<u64>,
+    /// Dollars.
+    pub cost_usd: f64,
+}
+
+/// How a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    /// An image arrived and was saved.
+    Delivered,
+    /// Nothing automatic can help (content block, bad request, auth, no quota).
+    Stopped,
+    /// Held in the queue until a blocker clears (daily quota, a budget).
+    Parked,
+    /// Cancelled by the designer.
+    Cancelled,
+}
+
+/// The end of a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobOutcome {
+    /// The job.
+    pub job: JobId,
+    /// How it ended.
+    pub status: OutcomeStatus,
+    /// Why, in one sentence.
+    pub reason: String,
+    /// The last diagnosis (success included).
+    pub diagnosis: Option<Diagnosis>,
+    /// Every attempt.
+    pub attempts: Vec<AttemptRecord>,
+    /// The model that made the image.
+    pub model_used: Option<String>,
+    /// Settings changed to fit the fallback ("4K → 2K").
+    pub changes: Vec<String>,
+    /// Where the image was saved.
+    pub image_path: Option<PathBuf>,
+    /// When a parked job may run again.
+    pub parked_until: Option<Timestamp>,
+    /// Dollars spent.
+    pub cost_usd: f64,
+}
+
+/// News from the worker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A job is in the queue.
+    Queued {
+        /// The job.
+        job: JobId,
+        /// Its settings.
+        spec: JobSpec,
+    },
+    /// A request is on its way.
+    AttemptStarted {
+        /// The job.
+        job: JobId,
+        /// 1-based attempt number.
+        attempt: u32,
+        /// The model.
+        model: String,
+    },
+    /// The job waits before its next attempt.
+    Waiting {
+        /// The job.
+        job: JobId,
+        /// Seconds.
+        wait_s: f64,
+        /// When the wait ends.
+        until: Timestamp,
+        /// Why.
+        reason: String,
+    },
+    /// The job switched to the fallback model.
+    FellBack {
+        /// The job.
+        job: JobId,
+        /// From this model.
+        from: String,
+        /// To this one.
+        to: String,
+        /// Why.
+        reason: String,
+        /// Settings changed to fit ("4K → 2K").
+        changes: Vec<String>,
+    },
+    /// A model's circuit breaker changed state.
+    BreakerChanged {
+        /// The model.
+        model: String,
+        /// Its state now.
+        state: BreakerState,
+    },
+    /// An image arrived and is saved.
+    ImageArrived {
+        /// The job.
+        job: JobId,
+        /// Where.
+        path: PathBuf,
+        /// Its MIME type.
+        mime_type: String,
+    },
+    /// The job ended.
+    Finished(Box<JobOutcome>),
+}
