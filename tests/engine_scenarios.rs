@@ -1,3 +1,4 @@
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 #![expect(
     clippy::disallowed_methods,
     reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"

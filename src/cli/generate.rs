@@ -9,6 +9,7 @@
 //! Exit codes: 0 every image delivered · 2 bad input · 3 content blocked · 4 quota or budget (the
 //! job waits in the queue) · 5 server or network gave up · 6 other stop (auth, request).
 
+use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -187,38 +188,9 @@ async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>)
         Err(error) => return fail(&error.to_string()),
     };
 
-    let key = api_key_from_env();
-    let mut simulator = None;
-    let (base_url, key) = match (&args.endpoint, key) {
-        (Some(endpoint), key) => (endpoint.clone(), key),
-        (None, Some(key)) => (crate::api::client::DEFAULT_BASE_URL.to_owned(), Some(key)),
-        (None, None) => {
-            let config = SimConfig {
-                scenario: args.sim_scenario,
-                ..SimConfig::default()
-            };
-            let running = match sim::start(([127, 0, 0, 1], 0).into(), config).await {
-                Ok(running) => running,
-                Err(error) => return fail(&error.to_string()),
-            };
-            let _ = writeln!(
-                io::stderr(),
-                "No API key set (GEMINI_API_KEY): using Peel's simulator, scenario {}. Images are simulated.",
-                args.sim_scenario
-            );
-            let url = running.base_url();
-            simulator = Some(running);
-            (url, ApiKey::new(SIM_API_KEY))
-        }
-    };
-    let client = match GeminiClient::new(ClientConfig {
-        base_url,
-        api_version: args.api_version.clone(),
-        api_key: key,
-        ..ClientConfig::default()
-    }) {
-        Ok(client) => client,
-        Err(error) => return fail(&error.to_string()),
+    let (client, simulator) = match connect(args).await {
+        Ok(connected) => connected,
+        Err(message) => return fail(&message),
     };
     let engine = Engine::new(
         client,
@@ -293,6 +265,42 @@ async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>)
     ExitCode::from(exit_code(&outcomes))
 }
 
+/// The client for this run: the endpoint given, Google with the key from the environment, or an
+/// in-process simulator when there is neither.
+async fn connect(args: &GenerateArgs) -> Result<(GeminiClient, Option<sim::RunningSim>), String> {
+    let key = api_key_from_env();
+    let mut simulator = None;
+    let (base_url, key) = match (&args.endpoint, key) {
+        (Some(endpoint), key) => (endpoint.clone(), key),
+        (None, Some(key)) => (crate::api::client::DEFAULT_BASE_URL.to_owned(), Some(key)),
+        (None, None) => {
+            let config = SimConfig {
+                scenario: args.sim_scenario,
+                ..SimConfig::default()
+            };
+            let running = sim::start(([127, 0, 0, 1], 0).into(), config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let _ = writeln!(
+                io::stderr(),
+                "No API key set (GEMINI_API_KEY): using Peel's simulator, scenario {}. Images are simulated.",
+                args.sim_scenario
+            );
+            let url = running.base_url();
+            simulator = Some(running);
+            (url, ApiKey::new(SIM_API_KEY))
+        }
+    };
+    let client = GeminiClient::new(ClientConfig {
+        base_url,
+        api_version: args.api_version.clone(),
+        api_key: key,
+        ..ClientConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+    Ok((client, simulator))
+}
+
 fn describe(event: &Event) -> String {
     match event {
         Event::Queued { job, .. } => format!("job {job}: queued"),
@@ -338,7 +346,7 @@ fn describe(event: &Event) -> String {
                 .as_ref()
                 .filter(|_| outcome.status != OutcomeStatus::Delivered)
             {
-                line.push_str(&format!("\n  What to do: {}", diagnosis.fix));
+                let _ = write!(line, "\n  What to do: {}", diagnosis.fix);
             }
             line
         }

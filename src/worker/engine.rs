@@ -141,10 +141,9 @@ fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
         Some(size) if !model.image_sizes.is_empty() && !model.image_sizes.contains(size) => {
             let rank = |s: &str| match s {
                 "512" => 0,
-                "1K" => 1,
                 "2K" => 2,
                 "4K" => 3,
-                _ => 1,
+                _ => 1, // "1K" and anything unknown
             };
             let best = model
                 .image_sizes

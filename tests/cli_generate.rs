@@ -1,0 +1,174 @@
+#![expect(
+    clippy::disallowed_methods,
+    reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
+)]
+
+//! `peel generate` as a user runs it, including the promise of the durable queue: killing it while
+//! a job waits and starting it again loses nothing.
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::start_sim;
+use peel::sim::{SIM_API_KEY, Scenario};
+use peel::store::{JobState, Store};
+
+fn peel(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_peel"));
+    command
+        .env("PEEL_DATA_DIR", data_dir)
+        .env("GEMINI_API_KEY", SIM_API_KEY)
+        .env_remove("GOOGLE_API_KEY");
+    command
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_a_waiting_run_loses_no_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = (dir.path().join("data"), dir.path().join("out"));
+    // Free tier: two requests a minute, so the third job must wait about a minute.
+    let free = start_sim(Scenario::FreeTier, 1.0).await;
+    let mut child = peel(&data)
+        .args([
+            "generate",
+            "a pebble on sand",
+            "--count",
+            "3",
+            "--model",
+            "gemini-3.1-flash-image",
+            "--fallback",
+            "none",
+        ])
+        .args([
+            "--size",
+            "512",
+            "--api-version",
+            "v1beta",
+            "--endpoint",
+            &free.base_url(),
+        ])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let watcher = std::thread::Builder::new()
+        .name("stderr".to_owned())
+        .spawn(move || {
+            let mut seen = Vec::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let waiting = line.contains("waiting");
+                seen.push(line);
+                if waiting {
+                    break;
+                }
+            }
+            seen
+        })
+        .unwrap();
+    let started = Instant::now();
+    while !watcher.is_finished() {
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "peel generate never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = watcher.join().unwrap();
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("job 3") && l.contains("waiting")),
+        "{seen:?}"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    let store = Store::open(&data.join("peel.db")).unwrap();
+    let unfinished = store.unfinished_jobs().unwrap();
+    assert_eq!(unfinished.len(), 1, "{unfinished:?}");
+    assert_eq!(unfinished[0].id, 3);
+    drop(store);
+
+    // Start again (on a calm simulator): the queued job runs first and delivers.
+    let calm = start_sim(Scenario::Calm, 1.0).await;
+    let output = peel(&data)
+        .args([
+            "generate",
+            "--resume",
+            "--api-version",
+            "v1beta",
+            "--endpoint",
+            &calm.base_url(),
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for job in 1..=3 {
+        assert!(
+            out.join(format!("peel-{job}.png")).exists()
+                || out.join(format!("peel-{job}.jpg")).exists(),
+            "image {job}"
+        );
+    }
+    let store = Store::open(&data.join("peel.db")).unwrap();
+    assert!(store.unfinished_jobs().unwrap().is_empty());
+    assert_eq!(store.job(3).unwrap().unwrap().state, JobState::Done);
+    free.shutdown().await.unwrap();
+    calm.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_and_json_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let calm = start_sim(Scenario::Calm, 1.0).await;
+    let run = |prompt: &str| {
+        peel(&dir.path().join("data"))
+            .args([
+                "generate",
+                prompt,
+                "--json",
+                "--api-version",
+                "v1beta",
+                "--endpoint",
+                &calm.base_url(),
+            ])
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .output()
+            .unwrap()
+    };
+    let ok = tokio::task::block_in_place(|| run("a red fox"));
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(summary["jobs"][0]["status"], "delivered");
+    assert_eq!(summary["jobs"][0]["attempts"][0]["kind"], "success");
+
+    let blocked = tokio::task::block_in_place(|| run("sim:image-safety"));
+    assert_eq!(blocked.status.code(), Some(3), "content blocked");
+    let summary: serde_json::Value = serde_json::from_slice(&blocked.stdout).unwrap();
+    assert_eq!(summary["jobs"][0]["diagnosis"]["kind"], "image_safety");
+
+    let missing = peel(&dir.path().join("data"))
+        .args(["generate"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("give a prompt"));
+    calm.shutdown().await.unwrap();
+}

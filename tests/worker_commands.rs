@@ -1,0 +1,100 @@
+#![expect(
+    clippy::disallowed_methods,
+    reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
+)]
+
+//! The worker as the app drives it: commands in, events out, over bounded channels. "Retry now"
+//! skips a wait and "Cancel" ends a job at any time, and the job's state is kept in the store.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::start_sim;
+use peel::api::{ApiKey, ClientConfig, GeminiClient};
+use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
+use peel::sim::{SIM_API_KEY, Scenario};
+use peel::store::{JobState, Store};
+use peel::worker::{self, Command, Engine, EngineConfig, Event, JobSpec, OutcomeStatus};
+
+async fn next_event(events: &mut tokio::sync::mpsc::Receiver<Event>) -> Event {
+    tokio::time::timeout(Duration::from_secs(30), events.recv())
+        .await
+        .expect("an event in time")
+        .expect("open channel")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_now_skips_the_wait_and_cancel_ends_the_job() {
+    let sim = start_sim(Scenario::Calm, 1.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
+    let client = GeminiClient::new(ClientConfig {
+        base_url: sim.base_url(),
+        api_version: "v1beta".to_owned(),
+        api_key: ApiKey::new(SIM_API_KEY),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let engine = Arc::new(Engine::new(
+        client,
+        Arc::clone(&store),
+        EngineConfig {
+            // Long waits, so only "retry now" can explain a quick second attempt.
+            policy: Policy {
+                rate_limit_backoff: Backoff::doubling(600.0, 600.0),
+                ..Policy::default()
+            },
+            budget: Budget {
+                max_total_wait_s: 100_000.0,
+                ..Budget::default()
+            },
+            tier: TierLimits::default(),
+            breaker: BreakerConfig::default(),
+            image_dir: dir.path().join("images"),
+            seed: 5,
+        },
+    ));
+    let mut handle = worker::spawn(&tokio::runtime::Handle::current(), engine, None);
+    let spec = JobSpec {
+        prompt: "sim:capacity".to_owned(),
+        model: "gemini-3-pro-image".to_owned(),
+        fallback: None,
+        aspect_ratio: None,
+        image_size: None,
+        references: Vec::new(),
+        safety_settings: Vec::new(),
+    };
+    handle.commands.send(Command::Generate(spec)).await.unwrap();
+    let Event::Queued { job, .. } = next_event(&mut handle.events).await else {
+        panic!("queued first")
+    };
+    assert!(matches!(
+        next_event(&mut handle.events).await,
+        Event::AttemptStarted { attempt: 1, .. }
+    ));
+    let Event::Waiting { wait_s, .. } = next_event(&mut handle.events).await else {
+        panic!("then a wait")
+    };
+    assert!(wait_s > 30.0, "a long backoff: {wait_s}");
+
+    handle.commands.send(Command::RetryNow(job)).await.unwrap();
+    assert!(matches!(
+        next_event(&mut handle.events).await,
+        Event::AttemptStarted { attempt: 2, .. }
+    ));
+    assert!(matches!(
+        next_event(&mut handle.events).await,
+        Event::Waiting { .. }
+    ));
+
+    handle.commands.send(Command::Cancel(job)).await.unwrap();
+    let Event::Finished(outcome) = next_event(&mut handle.events).await else {
+        panic!("finished")
+    };
+    assert_eq!(outcome.status, OutcomeStatus::Cancelled);
+    assert_eq!(outcome.attempts.len(), 2);
+    assert_eq!(store.job(job).unwrap().unwrap().state, JobState::Cancelled);
+    sim.shutdown().await.unwrap();
+}
