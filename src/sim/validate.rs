@@ -302,31 +302,27 @@ fn check_signatures(request: &GenerateContentRequest, model: &ModelEntry) -> Res
     Ok(())
 }
 
+/// Google's answer to a body it cannot read as the request type.
+fn invalid_json(error: &serde_json::Error) -> Response {
+    let message = format!("Invalid JSON payload received. {error}");
+    bodies::error(
+        400,
+        None,
+        &message,
+        vec![bodies::bad_request(None, &message)],
+    )
+}
+
 /// Runs every check; the first failure is the answer.
 pub fn check(body: &[u8], model: &ModelEntry) -> Result<Checked, Response> {
     if body.len() > MAX_REQUEST_BYTES {
         let message = format!("Request payload size exceeds the limit: {MAX_REQUEST_BYTES} bytes.");
         return Err(bodies::error(400, None, &message, Vec::new()));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|error| {
-        let message = format!("Invalid JSON payload received. {error}");
-        bodies::error(
-            400,
-            None,
-            &message,
-            vec![bodies::bad_request(None, &message)],
-        )
-    })?;
+    let value: Value = serde_json::from_slice(body).map_err(|error| invalid_json(&error))?;
     check_fields(&value)?;
-    let request: GenerateContentRequest = serde_json::from_value(value).map_err(|error| {
-        let message = format!("Invalid JSON payload received. {error}");
-        bodies::error(
-            400,
-            None,
-            &message,
-            vec![bodies::bad_request(None, &message)],
-        )
-    })?;
+    let request: GenerateContentRequest =
+        serde_json::from_value(value).map_err(|error| invalid_json(&error))?;
     check_safety(&request)?;
     if request.contents.is_empty() {
         return Err(bodies::error(

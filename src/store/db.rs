@@ -103,24 +103,22 @@ pub struct JobRecord {
     pub reason: Option<String>,
 }
 
-/// One attempt, as stored.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct AttemptRow {
-    /// The job.
-    pub job_id: i64,
-    /// When it started.
-    pub started_at: Option<Timestamp>,
-    /// How long it took.
-    pub duration_ms: u64,
+/// One attempt: what the timeline shows and the database keeps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
     /// The model.
     pub model: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// How long it took.
+    pub duration_ms: u64,
     /// The diagnosis kind id.
     pub kind: String,
     /// The HTTP status.
     pub http_status: Option<u16>,
-    /// The wait chosen after it.
+    /// The wait chosen after it, in seconds.
     pub wait_s: Option<f64>,
-    /// Why that wait.
+    /// Why that wait (or that switch, or that stop).
     pub wait_reason: Option<String>,
     /// Input tokens.
     pub input_tokens: Option<u64>,
@@ -162,6 +160,17 @@ pub struct Store {
 
 fn ts(value: Option<String>) -> Option<Timestamp> {
     value.and_then(|text| text.parse().ok())
+}
+
+/// Columns `id, spec, state, parked_until, reason` → a job.
+fn job_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
+    Ok(JobRecord {
+        id: row.get(0)?,
+        spec: row.get(1)?,
+        state: JobState::parse(&row.get::<_, String>(2)?),
+        parked_until: ts(row.get(3)?),
+        reason: row.get(4)?,
+    })
 }
 
 impl Store {
@@ -246,15 +255,7 @@ impl Store {
             c.query_row(
                 "SELECT id, spec, state, parked_until, reason FROM jobs WHERE id = ?1",
                 params![id],
-                |row| {
-                    Ok(JobRecord {
-                        id: row.get(0)?,
-                        spec: row.get(1)?,
-                        state: JobState::parse(&row.get::<_, String>(2)?),
-                        parked_until: ts(row.get(3)?),
-                        reason: row.get(4)?,
-                    })
-                },
+                job_from_row,
             )
             .optional()
         })
@@ -267,29 +268,21 @@ impl Store {
                 "SELECT id, spec, state, parked_until, reason FROM jobs
                  WHERE state IN ('queued', 'running', 'parked') ORDER BY id",
             )?;
-            let rows = statement.query_map([], |row| {
-                Ok(JobRecord {
-                    id: row.get(0)?,
-                    spec: row.get(1)?,
-                    state: JobState::parse(&row.get::<_, String>(2)?),
-                    parked_until: ts(row.get(3)?),
-                    reason: row.get(4)?,
-                })
-            })?;
+            let rows = statement.query_map([], job_from_row)?;
             rows.collect()
         })
     }
 
-    /// Records an attempt.
-    pub fn record_attempt(&self, attempt: &AttemptRow) -> Result<(), StoreError> {
+    /// Records an attempt of a job.
+    pub fn record_attempt(&self, job_id: i64, attempt: &AttemptRecord) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO attempts (job_id, started_at, duration_ms, model, kind, http_status, wait_s,
                                        wait_reason, input_tokens, output_tokens, cost_usd)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
-                    attempt.job_id,
-                    attempt.started_at.map(|t| t.to_string()).unwrap_or_default(),
+                    job_id,
+                    attempt.started_at.to_string(),
                     i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX),
                     attempt.model,
                     attempt.kind,
@@ -306,25 +299,24 @@ impl Store {
     }
 
     /// Attempts of a job, in order.
-    pub fn attempts(&self, job_id: i64) -> Result<Vec<AttemptRow>, StoreError> {
+    pub fn attempts(&self, job_id: i64) -> Result<Vec<AttemptRecord>, StoreError> {
         self.with(|c| {
             let mut statement = c.prepare(
-                "SELECT job_id, started_at, duration_ms, model, kind, http_status, wait_s, wait_reason,
+                "SELECT started_at, duration_ms, model, kind, http_status, wait_s, wait_reason,
                         input_tokens, output_tokens, cost_usd FROM attempts WHERE job_id = ?1 ORDER BY id",
             )?;
             let rows = statement.query_map(params![job_id], |row| {
-                Ok(AttemptRow {
-                    job_id: row.get(0)?,
-                    started_at: ts(row.get(1)?),
-                    duration_ms: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
-                    model: row.get(3)?,
-                    kind: row.get(4)?,
-                    http_status: row.get(5)?,
-                    wait_s: row.get(6)?,
-                    wait_reason: row.get(7)?,
-                    input_tokens: row.get::<_, Option<i64>>(8)?.and_then(|n| u64::try_from(n).ok()),
-                    output_tokens: row.get::<_, Option<i64>>(9)?.and_then(|n| u64::try_from(n).ok()),
-                    cost_usd: row.get(10)?,
+                Ok(AttemptRecord {
+                    started_at: ts(row.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                    duration_ms: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+                    model: row.get(2)?,
+                    kind: row.get(3)?,
+                    http_status: row.get(4)?,
+                    wait_s: row.get(5)?,
+                    wait_reason: row.get(6)?,
+                    input_tokens: row.get::<_, Option<i64>>(7)?.and_then(|n| u64::try_from(n).ok()),
+                    output_tokens: row.get::<_, Option<i64>>(8)?.and_then(|n| u64::try_from(n).ok()),
+                    cost_usd: row.get(9)?,
                 })
             })?;
             rows.collect()
@@ -408,17 +400,19 @@ mod tests {
         let (_dir, store) = temp_store();
         let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
         let id = store.enqueue("{}", now).unwrap();
-        let attempt = AttemptRow {
-            job_id: id,
-            started_at: Some(now),
+        let attempt = AttemptRecord {
+            started_at: now,
             duration_ms: 1200,
             model: "gemini-3-pro-image".to_owned(),
             kind: "success".to_owned(),
             http_status: Some(200),
+            wait_s: None,
+            wait_reason: None,
+            input_tokens: Some(10),
+            output_tokens: Some(1120),
             cost_usd: 0.134,
-            ..AttemptRow::default()
         };
-        store.record_attempt(&attempt).unwrap();
+        store.record_attempt(id, &attempt).unwrap();
         assert_eq!(store.attempts(id).unwrap(), [attempt]);
         assert!(
             (store

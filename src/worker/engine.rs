@@ -24,7 +24,6 @@ use crate::resilience::policy::is_server_failure;
 use crate::resilience::{
     Action, Breaker, BreakerConfig, Budget, JobFacts, ModelLimiter, Policy, Role, Spent, TierLimits,
 };
-use crate::store::db::AttemptRow;
 use crate::store::files::write_atomically;
 use crate::store::{JobState, Store};
 
@@ -377,13 +376,6 @@ impl Engine {
                     "{} is out of daily quota until {until} (midnight Pacific)",
                     model.display_name
                 );
-                let _ = self.store.set_state(
-                    job,
-                    JobState::Parked,
-                    Some(until),
-                    Some(&reason),
-                    Timestamp::now(),
-                );
                 outcome.parked_until = Some(until);
                 return self
                     .finish(outcome, OutcomeStatus::Parked, reason, events)
@@ -499,24 +491,12 @@ impl Engine {
                 kind: diagnosis.kind.id().to_owned(),
                 http_status: diagnosis.http_status,
                 wait_s,
-                wait_reason: wait_reason.clone(),
+                wait_reason,
                 input_tokens: usage.as_ref().and_then(|u| u.prompt_token_count),
                 output_tokens: usage.as_ref().and_then(|u| u.candidates_token_count),
                 cost_usd: cost,
             };
-            let _ = self.store.record_attempt(&AttemptRow {
-                job_id: job,
-                started_at: Some(started_at),
-                duration_ms,
-                model: record.model.clone(),
-                kind: record.kind.clone(),
-                http_status: record.http_status,
-                wait_s,
-                wait_reason,
-                input_tokens: record.input_tokens,
-                output_tokens: record.output_tokens,
-                cost_usd: cost,
-            });
+            let _ = self.store.record_attempt(job, &record);
             outcome.attempts.push(record);
             if role == Role::Primary && is_server_failure(diagnosis.kind) {
                 primary_server_failures += 1;
@@ -549,25 +529,11 @@ impl Engine {
                         .await;
                 }
                 Action::Stop { reason } => {
-                    let _ = self.store.set_state(
-                        job,
-                        JobState::Stopped,
-                        None,
-                        Some(&reason),
-                        Timestamp::now(),
-                    );
                     return self
                         .finish(outcome, OutcomeStatus::Stopped, reason, events)
                         .await;
                 }
                 Action::Park { until, reason } => {
-                    let _ = self.store.set_state(
-                        job,
-                        JobState::Parked,
-                        until,
-                        Some(&reason),
-                        Timestamp::now(),
-                    );
                     outcome.parked_until = until;
                     return self
                         .finish(outcome, OutcomeStatus::Parked, reason, events)
@@ -725,13 +691,6 @@ impl Engine {
             Ok(Err(error)) => {
                 // Keep the job so the paid image can be fetched again rather than lost silently.
                 let reason = error.to_string();
-                let _ = self.store.set_state(
-                    job,
-                    JobState::Parked,
-                    None,
-                    Some(&reason),
-                    Timestamp::now(),
-                );
                 return self
                     .finish(outcome, OutcomeStatus::Parked, reason, events)
                     .await;
@@ -776,25 +735,11 @@ impl Engine {
         let reason = format!(
             "Stopped because {reason}; the job stays in the queue to retry later or by hand"
         );
-        let _ = self.store.set_state(
-            outcome.job,
-            JobState::Parked,
-            None,
-            Some(&reason),
-            Timestamp::now(),
-        );
         self.finish(outcome, OutcomeStatus::Parked, reason, events)
             .await
     }
 
     async fn cancelled(&self, outcome: JobOutcome, events: &EventSink) -> JobOutcome {
-        let _ = self.store.set_state(
-            outcome.job,
-            JobState::Cancelled,
-            None,
-            Some("cancelled"),
-            Timestamp::now(),
-        );
         self.finish(
             outcome,
             OutcomeStatus::Cancelled,
@@ -804,6 +749,7 @@ impl Engine {
         .await
     }
 
+    /// Records how the job ended (so nothing is lost on a crash) and tells the listeners.
     async fn finish(
         &self,
         mut outcome: JobOutcome,
@@ -811,6 +757,22 @@ impl Engine {
         reason: String,
         events: &EventSink,
     ) -> JobOutcome {
+        let state = match status {
+            OutcomeStatus::Delivered => JobState::Done,
+            OutcomeStatus::Stopped => JobState::Stopped,
+            OutcomeStatus::Parked => JobState::Parked,
+            OutcomeStatus::Cancelled => JobState::Cancelled,
+        };
+        let until = outcome
+            .parked_until
+            .filter(|_| status == OutcomeStatus::Parked);
+        let note = (status != OutcomeStatus::Delivered).then_some(reason.as_str());
+        if let Err(error) = self
+            .store
+            .set_state(outcome.job, state, until, note, Timestamp::now())
+        {
+            tracing::error!("could not record the end of job {}: {error}", outcome.job);
+        }
         outcome.status = status;
         outcome.reason = reason;
         events

@@ -53,30 +53,7 @@ pub enum Command {
     RetryNow(JobId),
 }
 
-/// One attempt, for the timeline.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AttemptRecord {
-    /// The model.
-    pub model: String,
-    /// When it started.
-    pub started_at: Timestamp,
-    /// How long it took.
-    pub duration_ms: u64,
-    /// The diagnosis kind id.
-    pub kind: String,
-    /// The HTTP status.
-    pub http_status: Option<u16>,
-    /// The wait chosen after it, in seconds.
-    pub wait_s: Option<f64>,
-    /// Why that wait (or that switch).
-    pub wait_reason: Option<String>,
-    /// Input tokens.
-    pub input_tokens: Option<u64>,
-    /// Output tokens.
-    pub output_tokens: Option<u64>,
-    /// Dollars.
-    pub cost_usd: f64,
-}
+pub use crate::store::db::AttemptRecord;
 
 /// How a job ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
