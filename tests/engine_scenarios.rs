@@ -203,7 +203,6 @@ async fn content_blocks_and_zero_quota_stop_after_one_request() {
         ),
         (Scenario::Calm, "sim:prohibited", Kind::BlockedProhibited),
         (Scenario::NoQuota, "a fox", Kind::QuotaZero),
-        (Scenario::RetiredModel, "a fox", Kind::ModelNotFound),
     ] {
         let sim = start_sim(scenario, 1.0).await;
         let rig = rig(&sim, Budget::default());
@@ -218,6 +217,26 @@ async fn content_blocks_and_zero_quota_stop_after_one_request() {
         assert_eq!(requests(&sim), 1, "{scenario}: never retried");
         sim.shutdown().await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_retired_primary_falls_back_and_is_not_asked_again() {
+    let sim = start_sim(Scenario::RetiredModel, 1.0).await;
+    let rig = rig(&sim, Budget::default());
+    let (first, _) = run(&rig, &spec("a fox", None)).await;
+    assert_eq!(first.status, OutcomeStatus::Delivered, "{}", first.reason);
+    assert_eq!(first.attempts[0].kind, "model_not_found");
+    assert_eq!(first.model_used.as_deref(), Some(FLASH));
+    let (second, _) = run(&rig, &spec("a fox", None)).await;
+    assert_eq!(second.attempts.len(), 1, "the 404 is remembered");
+    assert_eq!(second.attempts[0].model, FLASH);
+    assert_eq!(requests(&sim), 3);
+    let mut alone = spec("a fox", None);
+    alone.fallback = None;
+    let (stopped, _) = run(&rig, &alone).await;
+    assert_eq!(stopped.status, OutcomeStatus::Stopped);
+    assert_eq!(stopped.diagnosis.unwrap().kind, Kind::ModelNotFound);
+    sim.shutdown().await.unwrap();
 }
 
 #[tokio::test]

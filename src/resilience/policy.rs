@@ -7,7 +7,8 @@
 //! | `overloaded` | fall back at once; on the fallback, backoff 5 s → 120 s |
 //! | `internal`, `bad_gateway`, `timeout`, `network_error`, `response_malformed` | backoff 2 s → 30 s; after 2 failures on the primary, fall back |
 //! | `quota_daily` | no request to that model until the reset: fall back, else park until then |
-//! | `quota_zero`, auth, request kinds | never retry; explain |
+//! | `model_not_found` on the primary | fall back at once (a retired id never comes back); else explain |
+//! | `quota_zero`, auth, other request kinds | never retry; explain |
 //! | content kinds | never retry automatically; explain (rewrites come from `rewrite`) |
 //! | `text_only`, `no_image` | one automatic retry, then explain |
 
@@ -170,6 +171,9 @@ impl Policy {
             }
             Kind::QuotaDaily if on_primary_with_fallback => {
                 fallback_now("the primary model's daily quota is used up")
+            }
+            Kind::ModelNotFound if on_primary_with_fallback => {
+                fallback_now("the primary model id was not found (retired or misspelled)")
             }
             Kind::QuotaDaily => Action::Park {
                 until: diagnosis.resets_at,
@@ -381,10 +385,33 @@ mod tests {
                         | Layer::ImageFilter
                 );
             if never {
-                let action = policy.decide(&diagnosis(kind), &facts(Role::Primary), 0.5);
+                let action = policy.decide(&diagnosis(kind), &facts(Role::Fallback), 0.5);
                 assert!(matches!(action, Action::Stop { .. }), "{kind}: {action:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_missing_primary_falls_back_but_is_never_retried() {
+        let policy = Policy::default();
+        let missing = diagnosis(Kind::ModelNotFound);
+        let action = policy.decide(&missing, &facts(Role::Primary), 0.5);
+        assert!(
+            matches!(action, Action::Retry { role: Role::Fallback, wait_s, .. } if wait_s == 0.0),
+            "{action:?}"
+        );
+        assert!(matches!(
+            policy.decide(&missing, &facts(Role::Fallback), 0.5),
+            Action::Stop { .. }
+        ));
+        let alone = JobFacts {
+            fallback_usable: false,
+            ..facts(Role::Primary)
+        };
+        assert!(matches!(
+            policy.decide(&missing, &alone, 0.5),
+            Action::Stop { .. }
+        ));
     }
 
     #[test]

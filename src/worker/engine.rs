@@ -102,6 +102,8 @@ impl JobControl {
 struct Shared {
     limiters: HashMap<String, ModelLimiter>,
     breakers: HashMap<String, Breaker>,
+    /// Model ids that answered 404 in this session: not asked again.
+    not_found: std::collections::HashSet<String>,
     rng: StdRng,
 }
 
@@ -226,6 +228,7 @@ impl Engine {
             catalog: Catalog::builtin(),
             store,
             shared: Mutex::new(Shared {
+                not_found: std::collections::HashSet::new(),
                 limiters: HashMap::new(),
                 breakers: HashMap::new(),
                 rng: StdRng::seed_from_u64(config.seed),
@@ -263,7 +266,8 @@ impl Engine {
     }
 
     fn model_usable(&self, model: &str) -> bool {
-        self.locked_until(model).is_none() && self.breaker_allows(model)
+        let gone = self.shared().not_found.contains(model);
+        !gone && self.locked_until(model).is_none() && self.breaker_allows(model)
     }
 
     async fn wait(&self, wait_s: f64, control: &JobControl) -> Waited {
@@ -342,15 +346,22 @@ impl Engine {
             && self.model_usable(&fallback.id)
         {
             role = Role::Fallback;
-            let reason = match self.locked_until(&primary.id) {
-                Some(until) => format!(
+            let gone = self.shared().not_found.contains(&primary.id);
+            let reason = if gone {
+                format!(
+                    "{} was not found (retired or misspelled) earlier in this session",
+                    primary.id
+                )
+            } else if let Some(until) = self.locked_until(&primary.id) {
+                format!(
                     "{} is out of daily quota until {until}",
                     primary.display_name
-                ),
-                None => format!(
+                )
+            } else {
+                format!(
                     "{}'s circuit breaker is open after repeated server failures",
                     primary.display_name
-                ),
+                )
             };
             let fitted = fit(spec, fallback);
             outcome.changes.clone_from(&fitted.changes);
@@ -628,6 +639,9 @@ impl Engine {
                     state,
                 })
                 .await;
+        }
+        if diagnosis.kind == Kind::ModelNotFound {
+            self.shared().not_found.insert(model.id.clone());
         }
         if diagnosis.kind == Kind::QuotaDaily
             && let Some(until) = diagnosis.resets_at
