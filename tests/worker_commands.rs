@@ -98,3 +98,104 @@ async fn retry_now_skips_the_wait_and_cancel_ends_the_job() {
     assert_eq!(store.job(job).unwrap().unwrap().state, JobState::Cancelled);
     sim.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_and_due_jobs_resume_and_parked_ones_resume_by_hand() {
+    let sim = start_sim(Scenario::Calm, 1.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
+    let spec = JobSpec {
+        prompt: "a fox".to_owned(),
+        model: "gemini-3-pro-image".to_owned(),
+        fallback: None,
+        aspect_ratio: None,
+        image_size: None,
+        references: Vec::new(),
+        safety_settings: Vec::new(),
+    };
+    let json = serde_json::to_string(&spec).unwrap();
+    let now = jiff::Timestamp::now();
+    // Left by an earlier session: one queued, one parked until a time that has passed, one parked
+    // until tomorrow, one parked with no time (a budget): only "by hand".
+    let queued = store.enqueue(&json, now).unwrap();
+    let due = store.enqueue(&json, now).unwrap();
+    store
+        .set_state(
+            due,
+            JobState::Parked,
+            Some("2020-01-01T00:00:00Z".parse().unwrap()),
+            Some("daily quota"),
+            now,
+        )
+        .unwrap();
+    let later = store.enqueue(&json, now).unwrap();
+    let tomorrow = now
+        .checked_add(jiff::SignedDuration::from_hours(24))
+        .unwrap();
+    store
+        .set_state(
+            later,
+            JobState::Parked,
+            Some(tomorrow),
+            Some("daily quota"),
+            now,
+        )
+        .unwrap();
+    let by_hand = store.enqueue(&json, now).unwrap();
+    store
+        .set_state(by_hand, JobState::Parked, None, Some("budget"), now)
+        .unwrap();
+
+    let client = GeminiClient::new(ClientConfig {
+        base_url: sim.base_url(),
+        api_version: "v1beta".to_owned(),
+        api_key: ApiKey::new(SIM_API_KEY),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let engine = Arc::new(Engine::new(
+        client,
+        Arc::clone(&store),
+        EngineConfig {
+            policy: Policy::default(),
+            budget: Budget::default(),
+            tier: TierLimits::default(),
+            breaker: BreakerConfig::default(),
+            image_dir: dir.path().join("images"),
+            seed: 5,
+        },
+    ));
+    let mut handle = worker::spawn(&tokio::runtime::Handle::current(), engine, None);
+    let mut finished = Vec::new();
+    while finished.len() < 2 {
+        if let Event::Finished(outcome) = next_event(&mut handle.events).await {
+            assert_eq!(
+                outcome.status,
+                OutcomeStatus::Delivered,
+                "{}",
+                outcome.reason
+            );
+            finished.push(outcome.job);
+        }
+    }
+    finished.sort_unstable();
+    assert_eq!(finished, [queued, due]);
+    handle
+        .commands
+        .send(Command::RetryNow(by_hand))
+        .await
+        .unwrap();
+    loop {
+        if let Event::Finished(outcome) = next_event(&mut handle.events).await {
+            assert_eq!(outcome.job, by_hand);
+            assert_eq!(outcome.status, OutcomeStatus::Delivered);
+            break;
+        }
+    }
+    assert_eq!(
+        store.job(later).unwrap().unwrap().state,
+        JobState::Parked,
+        "tomorrow's job waits"
+    );
+    sim.shutdown().await.unwrap();
+}

@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use super::EXIT_BAD_INPUT;
 use crate::api::{ApiKey, Catalog, ClientConfig, GeminiClient};
 use crate::diagnosis::Layer;
+use crate::diagnosis::words::human_duration;
 use crate::resilience::{BreakerConfig, Budget, Policy, TierLimits};
 use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
 use crate::store::{JobState, Store, paths};
@@ -205,13 +206,8 @@ async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>)
         },
     );
 
-    let (tx, mut rx) = mpsc::channel(64);
-    let printer = tokio::spawn(async move {
-        let mut stderr = io::stderr();
-        while let Some(event) = rx.recv().await {
-            let _ = writeln!(stderr, "{}", describe(&event));
-        }
-    });
+    let (tx, rx) = mpsc::channel(64);
+    let printer = spawn_printer(rx);
     let sink = EventSink::new(tx, None);
     let mut outcomes = Vec::new();
     let now = Timestamp::now();
@@ -299,6 +295,36 @@ async fn connect(args: &GenerateArgs) -> Result<(GeminiClient, Option<sim::Runni
     })
     .map_err(|e| e.to_string())?;
     Ok((client, simulator))
+}
+
+/// Prints events to stderr; on a terminal, each wait counts down once a second.
+fn spawn_printer(mut rx: mpsc::Receiver<Event>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // On a terminal, each wait counts down once a second on its own line.
+        let live = io::stderr().is_terminal();
+        let mut waiting_until: Option<Timestamp> = None;
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                event = rx.recv() => {
+                    let Some(event) = event else { break };
+                    if waiting_until.take().is_some() && live {
+                        let _ = write!(io::stderr(), "\r\x1b[2K");
+                    }
+                    let _ = writeln!(io::stderr(), "{}", describe(&event));
+                    if let Event::Waiting { until, .. } = &event {
+                        waiting_until = Some(*until);
+                    }
+                }
+                _ = tick.tick(), if live && waiting_until.is_some() => {
+                    if let Some(until) = waiting_until {
+                        let left_s = until.duration_since(Timestamp::now()).as_secs_f64().max(0.0);
+                        let _ = write!(io::stderr(), "\r\x1b[2K  next attempt in {}", human_duration(left_s));
+                    }
+                }
+            }
+        }
+    })
 }
 
 fn describe(event: &Event) -> String {

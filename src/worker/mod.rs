@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use jiff::Timestamp;
 use tokio::sync::{Notify, mpsc, watch};
 
+use crate::store;
+
 pub use engine::{Engine, EngineConfig, EventSink, JobControl};
 pub use protocol::{Command, Event, JobId, JobOutcome, JobSpec, OutcomeStatus};
 
@@ -34,6 +36,8 @@ pub struct WorkerHandle {
 type Controls = Arc<Mutex<HashMap<JobId, (watch::Sender<bool>, Arc<Notify>)>>>;
 
 /// Starts the worker on `runtime`. `repaint` runs after every event (the UI's `request_repaint`).
+/// Jobs left unfinished by an earlier session run again, and parked jobs resume when their blocker
+/// clears (a daily reset) or by hand (`Command::RetryNow`).
 pub fn spawn(
     runtime: &tokio::runtime::Handle,
     engine: Arc<Engine>,
@@ -43,6 +47,8 @@ pub fn spawn(
     let (event_tx, event_rx) = mpsc::channel::<Event>(EVENT_CAPACITY);
     let sink = EventSink::new(event_tx, repaint);
     let controls: Controls = Arc::default();
+    let (scheduler_engine, scheduler_sink, scheduler_controls) =
+        (Arc::clone(&engine), sink.clone(), Arc::clone(&controls));
     runtime.spawn(async move {
         while let Some(command) = command_rx.recv().await {
             match command {
@@ -62,21 +68,102 @@ pub fn spawn(
                     }
                 }
                 Command::RetryNow(job) => {
-                    if let Some((_, retry_now)) = controls
+                    let running = controls
                         .lock()
                         .unwrap_or_else(PoisonError::into_inner)
                         .get(&job)
-                    {
+                        .map(|(_, retry_now)| Arc::clone(retry_now));
+                    if let Some(retry_now) = running {
                         retry_now.notify_one();
+                    } else {
+                        // A job that waits in the queue is resumed by hand.
+                        let engine = Arc::clone(&engine);
+                        let sink = sink.clone();
+                        let controls = Arc::clone(&controls);
+                        tokio::spawn(async move {
+                            resume_job(&engine, job, &sink, &controls).await;
+                        });
                     }
                 }
             }
         }
     });
+    runtime.spawn(resume_when_due(
+        scheduler_engine,
+        scheduler_sink,
+        scheduler_controls,
+    ));
     WorkerHandle {
         commands: command_tx,
         events: event_rx,
     }
+}
+
+/// How often parked jobs are checked for a cleared blocker.
+pub const RESUME_CHECK_S: u64 = 30;
+
+/// Resumes, at start and then every [`RESUME_CHECK_S`] seconds, the jobs whose blocker has cleared:
+/// unfinished jobs of an earlier session (first pass only) and parked jobs whose time has come.
+async fn resume_when_due(engine: Arc<Engine>, sink: EventSink, controls: Controls) {
+    let mut first_pass = true;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(RESUME_CHECK_S));
+    loop {
+        tick.tick().await;
+        let store = Arc::clone(engine.store());
+        let Ok(Ok(jobs)) = tokio::task::spawn_blocking(move || store.unfinished_jobs()).await
+        else {
+            continue;
+        };
+        let now = Timestamp::now();
+        for record in jobs {
+            let due = match record.state {
+                store::JobState::Parked => record.parked_until.is_some_and(|until| until <= now),
+                store::JobState::Queued | store::JobState::Running => first_pass,
+                _ => false,
+            };
+            let busy = controls
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains_key(&record.id);
+            if due && !busy {
+                let (engine, sink, controls) =
+                    (Arc::clone(&engine), sink.clone(), Arc::clone(&controls));
+                tokio::spawn(async move {
+                    resume_job(&engine, record.id, &sink, &controls).await;
+                });
+            }
+        }
+        first_pass = false;
+    }
+}
+
+/// Runs a stored job again (a parked job resumed by hand or when its blocker cleared).
+async fn resume_job(engine: &Engine, job: JobId, sink: &EventSink, controls: &Controls) {
+    let store = Arc::clone(engine.store());
+    let Ok(Ok(Some(record))) = tokio::task::spawn_blocking(move || store.job(job)).await else {
+        return;
+    };
+    let Ok(spec) = serde_json::from_str::<JobSpec>(&record.spec) else {
+        return;
+    };
+    let (cancel, cancelled) = watch::channel(false);
+    let retry_now = Arc::new(Notify::new());
+    {
+        let mut controls = controls.lock().unwrap_or_else(PoisonError::into_inner);
+        if controls.contains_key(&job) {
+            return;
+        }
+        controls.insert(job, (cancel, Arc::clone(&retry_now)));
+    }
+    let control = JobControl {
+        cancelled,
+        retry_now,
+    };
+    engine.run_job(job, &spec, sink, &control).await;
+    controls
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&job);
 }
 
 async fn run_new_job(engine: &Engine, spec: JobSpec, sink: &EventSink, controls: &Controls) {
