@@ -130,7 +130,17 @@ fn help_lists_the_subcommands() {
     let output = peel(&["--help"], None);
     assert!(output.status.success());
     let text = String::from_utf8(output.stdout).unwrap();
-    assert!(text.contains("explain"), "{text}");
+    for subcommand in ["explain", "generate", "sim"] {
+        assert!(text.contains(subcommand), "{text}");
+    }
+    // Without a subcommand Peel shows how to start, and that is not an error.
+    let bare = peel(&[], None);
+    assert!(bare.status.success());
+    assert!(
+        String::from_utf8(bare.stdout)
+            .unwrap()
+            .contains("peel generate")
+    );
 }
 
 #[test]

@@ -20,11 +20,11 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 
 /// Peel tells you exactly why a Gemini image generation failed, and what to do about it.
 #[derive(Debug, Parser)]
-#[command(name = "peel", version, about, long_about = None, arg_required_else_help = true)]
+#[command(name = "peel", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do.
+    /// What to do; without one, Peel shows how to start.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
@@ -53,7 +53,18 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match cli.command {
+    let Some(command) = cli.command else {
+        use clap::CommandFactory as _;
+        use std::io::Write as _;
+        let help = Cli::command().render_help();
+        let _ = writeln!(
+            std::io::stdout(),
+            "{help}\nThe desktop window is not built yet. Try:\n  peel generate \"a red fox in the snow\"   \
+             (no key needed: runs on the built-in simulator)\n  peel sim --list\n  peel explain error.json"
+        );
+        return ExitCode::from(EXIT_OK);
+    };
+    match command {
         Command::Explain(args) => explain::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::Sim(args) => sim::run(&args),
