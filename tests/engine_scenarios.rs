@@ -43,6 +43,10 @@ fn fast_policy() -> Policy {
 }
 
 fn rig(sim: &RunningSim, budget: Budget) -> Rig {
+    rig_with(sim, budget, BreakerConfig::default())
+}
+
+fn rig_with(sim: &RunningSim, budget: Budget, breaker: BreakerConfig) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
     let client = GeminiClient::new(ClientConfig {
@@ -63,7 +67,7 @@ fn rig(sim: &RunningSim, budget: Budget) -> Rig {
                 images_per_minute: 0,
                 requests_per_day: 0,
             },
-            breaker: BreakerConfig::default(),
+            breaker,
             image_dir: dir.path().join("images"),
             seed: 11,
         },
@@ -138,7 +142,9 @@ async fn calm_delivers_with_one_request() {
 #[tokio::test]
 async fn overload_falls_back_at_once_and_says_what_changed() {
     let sim = start_sim(Scenario::Calm, 1.0).await;
-    let rig = rig(&sim, Budget::default());
+    // A short breaker cooldown: the fallback's breaker opens after five 503s, then probes.
+    let breaker = BreakerConfig { cooldown_s: 0.2, ..BreakerConfig::default() };
+    let rig = rig_with(&sim, Budget::default(), breaker);
     // "sim:overloaded" makes Pro answer 503; Flash then gets the same prompt and draws it.
     let mut job = spec("sim:overloaded fox", Some("4K"));
     job.fallback = Some("gemini-3.1-flash-lite-image".to_owned());
@@ -317,5 +323,38 @@ async fn a_daily_lockout_sends_nothing_to_that_model_until_the_reset() {
     );
     assert!(switched.attempts.iter().all(|a| a.model == PRO));
     assert!(events.iter().any(|e| matches!(e, Event::FellBack { .. })));
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_open_breaker_without_a_fallback_waits_for_its_probe() {
+    let sim = start_sim(Scenario::Calm, 1.0).await;
+    let breaker = BreakerConfig {
+        failure_threshold: 2,
+        window_s: 60.0,
+        cooldown_s: 0.3,
+    };
+    let rig = rig_with(
+        &sim,
+        Budget {
+            max_attempts: 4,
+            ..Budget::default()
+        },
+        breaker,
+    );
+    let mut job = spec("sim:internal", None);
+    job.fallback = None;
+    let (outcome, events) = run(&rig, &job).await;
+    assert_eq!(outcome.status, OutcomeStatus::Parked, "{}", outcome.reason);
+    assert_eq!(requests(&sim), 4, "the attempt budget, no more");
+    let opened = events
+        .iter()
+        .filter(|e| matches!(e, Event::BreakerChanged { .. }))
+        .count();
+    assert!(opened >= 1, "{events:?}");
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Waiting { reason, wait_s, .. } if reason.contains("circuit breaker") && *wait_s > 0.1)),
+        "waited for the probe: {events:?}"
+    );
     sim.shutdown().await.unwrap();
 }

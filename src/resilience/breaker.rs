@@ -73,6 +73,16 @@ impl Breaker {
         }
     }
 
+    /// Until when requests are held back (without taking the probe slot): the end of the cooldown
+    /// when open, a second from now while a probe is in flight, `None` when a request may go.
+    pub fn blocked_until_s(&self, now_s: f64) -> Option<f64> {
+        match self.state(now_s) {
+            BreakerState::Open { until_s } => Some(until_s),
+            BreakerState::HalfOpen if self.probe_in_flight => Some(now_s + 1.0),
+            BreakerState::Closed | BreakerState::HalfOpen => None,
+        }
+    }
+
     /// Whether a request may go now; a half-open breaker lets exactly one probe through.
     pub fn allows(&mut self, now_s: f64) -> bool {
         match self.state(now_s) {
@@ -150,8 +160,14 @@ mod tests {
             breaker.record_failure(0.0);
         }
         assert_eq!(breaker.state(60.0), BreakerState::HalfOpen);
+        assert_eq!(
+            breaker.blocked_until_s(60.0),
+            None,
+            "looking does not take the probe"
+        );
         assert!(breaker.allows(60.0), "one probe goes");
         assert!(!breaker.allows(60.5), "only one");
+        assert_eq!(breaker.blocked_until_s(60.5), Some(61.5));
         assert!(breaker.record_failure(61.0), "a failed probe reopens");
         assert_eq!(breaker.state(62.0), BreakerState::Open { until_s: 121.0 });
         assert!(breaker.allows(121.0));

@@ -251,6 +251,16 @@ impl Engine {
         self.shared.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Until when (engine seconds) the model's breaker holds requests back, without taking its probe.
+    fn breaker_blocked_until_s(&self, model: &str) -> Option<f64> {
+        let now_s = self.now_s();
+        self.shared()
+            .breakers
+            .get(model)
+            .and_then(|breaker| breaker.blocked_until_s(now_s))
+    }
+
+    /// Takes the breaker's permission to send (the probe, when half-open).
     fn breaker_allows(&self, model: &str) -> bool {
         let now_s = self.now_s();
         let config = self.config.breaker;
@@ -267,7 +277,7 @@ impl Engine {
 
     fn model_usable(&self, model: &str) -> bool {
         let gone = self.shared().not_found.contains(model);
-        !gone && self.locked_until(model).is_none() && self.breaker_allows(model)
+        !gone && self.locked_until(model).is_none() && self.breaker_blocked_until_s(model).is_none()
     }
 
     async fn wait(&self, wait_s: f64, control: &JobControl) -> Waited {
@@ -392,6 +402,27 @@ impl Engine {
                     .finish(outcome, OutcomeStatus::Parked, reason, events)
                     .await;
             }
+            // An open breaker (and no fallback to go to): wait for its probe instead of hammering.
+            if let Some(until_s) = self.breaker_blocked_until_s(&model.id) {
+                let wait_s = (until_s - self.now_s()).max(0.0);
+                if let Err(exceeded) = self.config.budget.allows(&spent, wait_s, 0.0) {
+                    return self
+                        .park_for_budget(outcome, &exceeded.to_string(), events)
+                        .await;
+                }
+                let reason = format!(
+                    "{}'s circuit breaker is open after repeated server failures",
+                    model.display_name
+                );
+                if let Waited::Cancelled = self
+                    .announce_and_wait(job, wait_s, reason, events, control)
+                    .await
+                {
+                    return self.cancelled(outcome, events).await;
+                }
+                spent.wait_s += wait_s;
+                continue;
+            }
             // Peel's own limits first, so Peel never causes a 429.
             let throttled = {
                 let now_s = self.now_s();
@@ -435,6 +466,10 @@ impl Engine {
                     .await;
             }
 
+            // Take the breaker's permission last (a half-open breaker lets one probe through).
+            if !self.breaker_allows(&model.id) {
+                continue;
+            }
             spent.attempts += 1;
             events
                 .send(Event::AttemptStarted {
