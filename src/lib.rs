@@ -3,6 +3,8 @@
 //!
 //! Module map (dependencies point one way, top to bottom):
 //!
+//! - [`app`]: the eframe app: state, event draining, intents → commands; `app::run` opens the window.
+//! - [`ui`]: only egui code: one function per panel, drawing state and emitting intents.
 //! - [`cli`]: the `peel` subcommands (clap); each calls the same library functions the app will use.
 //! - [`api`]: the Gemini REST wire types, the async client (reqwest, rustls) and the model catalog.
 //! - [`diagnosis`]: pure — (HTTP status or transport failure, body) → [`diagnosis::Diagnosis`]. Reads
@@ -17,12 +19,15 @@
 //! - [`worker`]: the tokio side: runs jobs with the policy (model choice, limits, attempts, waits),
 //!   talks to the UI or CLI over bounded channels.
 //!
-//! Still to come (see the design): history in `store`, `rewrite` (prompt suggestions), `ui` and `app` (the window).
+//! Still to come (see the design): history in `store`, `rewrite` (prompt suggestions), the rest of
+//! the window (gallery, why-panel, activity, settings).
 
 pub mod api;
+pub mod app;
 pub mod cli;
 pub mod diagnosis;
 pub mod resilience;
 pub mod sim;
 pub mod store;
+pub mod ui;
 pub mod worker;

@@ -133,14 +133,6 @@ fn help_lists_the_subcommands() {
     for subcommand in ["explain", "generate", "sim"] {
         assert!(text.contains(subcommand), "{text}");
     }
-    // Without a subcommand Peel shows how to start, and that is not an error.
-    let bare = peel(&[], None);
-    assert!(bare.status.success());
-    assert!(
-        String::from_utf8(bare.stdout)
-            .unwrap()
-            .contains("peel generate")
-    );
 }
 
 #[test]

@@ -143,7 +143,10 @@ async fn calm_delivers_with_one_request() {
 async fn overload_falls_back_at_once_and_says_what_changed() {
     let sim = start_sim(Scenario::Calm, 1.0).await;
     // A short breaker cooldown: the fallback's breaker opens after five 503s, then probes.
-    let breaker = BreakerConfig { cooldown_s: 0.2, ..BreakerConfig::default() };
+    let breaker = BreakerConfig {
+        cooldown_s: 0.2,
+        ..BreakerConfig::default()
+    };
     let rig = rig_with(&sim, Budget::default(), breaker);
     // "sim:overloaded" makes Pro answer 503; Flash then gets the same prompt and draws it.
     let mut job = spec("sim:overloaded fox", Some("4K"));

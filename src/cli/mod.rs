@@ -22,7 +22,7 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 #[derive(Debug, Parser)]
 #[command(name = "peel", version, about, long_about = None)]
 pub struct Cli {
-    /// What to do; without one, Peel shows how to start.
+    /// What to do; without one, Peel opens its window.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -54,15 +54,15 @@ pub fn main() -> ExitCode {
         }
     };
     let Some(command) = cli.command else {
-        use clap::CommandFactory as _;
-        use std::io::Write as _;
-        let help = Cli::command().render_help();
-        let _ = writeln!(
-            std::io::stdout(),
-            "{help}\nThe desktop window is not built yet. Try:\n  peel generate \"a red fox in the snow\"   \
-             (no key needed: runs on the built-in simulator)\n  peel sim --list\n  peel explain error.json"
-        );
-        return ExitCode::from(EXIT_OK);
+        // No subcommand: open the window.
+        return match crate::app::run() {
+            Ok(()) => ExitCode::from(EXIT_OK),
+            Err(error) => {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "peel: {error}");
+                ExitCode::from(1)
+            }
+        };
     };
     match command {
         Command::Explain(args) => explain::run(&args),
