@@ -17,6 +17,8 @@ pub struct Editor {
     pub aspect_ratio: String,
     /// The image size.
     pub image_size: String,
+    /// Whether the prompt got the keyboard focus on the first frame (so typing works at once).
+    pub focused_once: bool,
 }
 
 impl Default for Editor {
@@ -28,6 +30,7 @@ impl Default for Editor {
             fallback: Some(catalog.fallback.clone()),
             aspect_ratio: "1:1".to_owned(),
             image_size: "1K".to_owned(),
+            focused_once: false,
         }
     }
 }
@@ -56,6 +59,10 @@ pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Inten
             .desired_width(f32::INFINITY),
     );
     let prompt = prompt.labelled_by(label.id);
+    if !editor.focused_once {
+        prompt.request_focus();
+        editor.focused_once = true;
+    }
     let submit_by_keyboard = prompt.has_focus()
         && ui.input(|input| input.modifiers.command && input.key_pressed(egui::Key::Enter));
 
