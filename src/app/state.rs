@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 
 use crate::diagnosis::Diagnosis;
+use crate::worker::protocol::describe_fallback;
 use crate::worker::{Event, JobId, OutcomeStatus};
 
 /// Where a job stands, as the window says it.
@@ -106,13 +107,7 @@ impl AppState {
                 changes,
             } => {
                 if let Some(view) = self.job_mut(job) {
-                    let changes = if changes.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", changes.join(", "))
-                    };
-                    view.fell_back =
-                        Some(format!("Fell back from {from} to {to}{changes}: {reason}"));
+                    view.fell_back = Some(describe_fallback(&from, &to, &reason, &changes));
                 }
             }
             Event::ImageArrived { job, path, .. } => {

@@ -27,7 +27,7 @@ use crate::diagnosis::words::human_duration;
 use crate::resilience::{BreakerConfig, Budget, Policy, TierLimits};
 use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
 use crate::store::{JobState, Store, paths};
-use crate::worker::protocol::Reference;
+use crate::worker::protocol::{Reference, describe_fallback};
 use crate::worker::{
     Engine, EngineConfig, Event, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
 };
@@ -347,14 +347,10 @@ fn describe(event: &Event) -> String {
             to,
             reason,
             changes,
-        } => {
-            let changes = if changes.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", changes.join(", "))
-            };
-            format!("job {job}: falling back from {from} to {to}{changes}: {reason}")
-        }
+        } => format!(
+            "job {job}: {}",
+            describe_fallback(from, to, reason, changes)
+        ),
         Event::BreakerChanged { model, state } => format!("{model}: circuit breaker now {state:?}"),
         Event::ImageArrived { job, path, .. } => {
             format!("job {job}: image saved to {}", path.display())

@@ -156,3 +156,13 @@ pub enum Event {
     /// The job ended.
     Finished(Box<JobOutcome>),
 }
+
+/// "Fell back from A to B (4K → 1K): the primary model is overloaded".
+pub fn describe_fallback(from: &str, to: &str, reason: &str, changes: &[String]) -> String {
+    let changes = if changes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", changes.join(", "))
+    };
+    format!("Fell back from {from} to {to}{changes}: {reason}")
+}
