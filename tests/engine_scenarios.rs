@@ -13,11 +13,10 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use common::start_sim;
-use peel::api::{ApiKey, ClientConfig, GeminiClient};
+use common::{client_for, start_sim};
 use peel::diagnosis::Kind;
 use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
-use peel::sim::{RunningSim, SIM_API_KEY, Scenario};
+use peel::sim::{RunningSim, Scenario};
 use peel::store::Store;
 use peel::worker::{
     Engine, EngineConfig, Event, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
@@ -49,13 +48,7 @@ fn rig(sim: &RunningSim, budget: Budget) -> Rig {
 fn rig_with(sim: &RunningSim, budget: Budget, breaker: BreakerConfig) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
-    let client = GeminiClient::new(ClientConfig {
-        base_url: sim.base_url(),
-        api_version: "v1beta".to_owned(),
-        api_key: ApiKey::new(SIM_API_KEY),
-        ..ClientConfig::default()
-    })
-    .unwrap();
+    let client = client_for(sim, "v1beta", None);
     let engine = Engine::new(
         client,
         store,

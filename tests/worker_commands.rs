@@ -11,10 +11,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::start_sim;
-use peel::api::{ApiKey, ClientConfig, GeminiClient};
+use common::{client_for, start_sim};
 use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
-use peel::sim::{SIM_API_KEY, Scenario};
+use peel::sim::Scenario;
 use peel::store::{JobState, Store};
 use peel::worker::{self, Command, Engine, EngineConfig, Event, JobSpec, OutcomeStatus};
 
@@ -30,13 +29,7 @@ async fn retry_now_skips_the_wait_and_cancel_ends_the_job() {
     let sim = start_sim(Scenario::Calm, 1.0).await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
-    let client = GeminiClient::new(ClientConfig {
-        base_url: sim.base_url(),
-        api_version: "v1beta".to_owned(),
-        api_key: ApiKey::new(SIM_API_KEY),
-        ..ClientConfig::default()
-    })
-    .unwrap();
+    let client = client_for(&sim, "v1beta", None);
     let engine = Arc::new(Engine::new(
         client,
         Arc::clone(&store),
@@ -146,13 +139,7 @@ async fn queued_and_due_jobs_resume_and_parked_ones_resume_by_hand() {
         .set_state(by_hand, JobState::Parked, None, Some("budget"), now)
         .unwrap();
 
-    let client = GeminiClient::new(ClientConfig {
-        base_url: sim.base_url(),
-        api_version: "v1beta".to_owned(),
-        api_key: ApiKey::new(SIM_API_KEY),
-        ..ClientConfig::default()
-    })
-    .unwrap();
+    let client = client_for(&sim, "v1beta", None);
     let engine = Arc::new(Engine::new(
         client,
         Arc::clone(&store),
