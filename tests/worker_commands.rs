@@ -143,14 +143,7 @@ async fn queued_and_due_jobs_resume_and_parked_ones_resume_by_hand() {
     let engine = Arc::new(Engine::new(
         client,
         Arc::clone(&store),
-        EngineConfig {
-            policy: Policy::default(),
-            budget: Budget::default(),
-            tier: TierLimits::default(),
-            breaker: BreakerConfig::default(),
-            image_dir: dir.path().join("images"),
-            seed: 5,
-        },
+        EngineConfig::defaults(dir.path().join("images"), 5),
     ));
     let mut handle = worker::spawn(&tokio::runtime::Handle::current(), engine, None);
     let mut finished = Vec::new();

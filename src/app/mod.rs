@@ -11,7 +11,6 @@ use std::sync::Arc;
 use tokio::sync::mpsc::error::TrySendError;
 
 use crate::api::{ApiKey, ClientConfig, GeminiClient};
-use crate::resilience::{BreakerConfig, Budget, Policy, TierLimits};
 use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
 use crate::store::{Store, paths};
 use crate::ui::{self, Editor, Intent};
@@ -160,14 +159,7 @@ pub fn run() -> Result<(), RunError> {
     let engine = Arc::new(Engine::new(
         client,
         store,
-        EngineConfig {
-            policy: Policy::default(),
-            budget: Budget::default(),
-            tier: TierLimits::default(),
-            breaker: BreakerConfig::default(),
-            image_dir,
-            seed: u64::from(std::process::id()),
-        },
+        EngineConfig::defaults(image_dir, u64::from(std::process::id())),
     ));
     let handle = runtime.handle().clone();
     let options = eframe::NativeOptions {

@@ -24,7 +24,6 @@ use super::EXIT_BAD_INPUT;
 use crate::api::{ApiKey, Catalog, ClientConfig, GeminiClient};
 use crate::diagnosis::Layer;
 use crate::diagnosis::words::human_duration;
-use crate::resilience::{BreakerConfig, Budget, Policy, TierLimits};
 use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
 use crate::store::{JobState, Store, paths};
 use crate::worker::protocol::{Reference, describe_fallback};
@@ -196,14 +195,7 @@ async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>)
     let engine = Engine::new(
         client,
         Arc::clone(&store),
-        EngineConfig {
-            policy: Policy::default(),
-            budget: Budget::default(),
-            tier: TierLimits::default(),
-            breaker: BreakerConfig::default(),
-            image_dir: args.out.clone(),
-            seed: u64::from(std::process::id()),
-        },
+        EngineConfig::defaults(args.out.clone(), u64::from(std::process::id())),
     );
 
     let (tx, rx) = mpsc::channel(64);

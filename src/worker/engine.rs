@@ -44,6 +44,20 @@ pub struct EngineConfig {
     pub seed: u64,
 }
 
+impl EngineConfig {
+    /// The design's defaults (policy, budgets, tier, breaker), saving images to `image_dir`.
+    pub fn defaults(image_dir: PathBuf, seed: u64) -> Self {
+        Self {
+            policy: Policy::default(),
+            budget: Budget::default(),
+            tier: TierLimits::default(),
+            breaker: BreakerConfig::default(),
+            image_dir,
+            seed,
+        }
+    }
+}
+
 /// Sends events; a dropped receiver is not an error (nobody is listening any more).
 #[derive(Clone)]
 pub struct EventSink {
@@ -373,17 +387,7 @@ impl Engine {
                     primary.display_name
                 )
             };
-            let fitted = fit(spec, fallback);
-            outcome.changes.clone_from(&fitted.changes);
-            events
-                .send(Event::FellBack {
-                    job,
-                    from: primary.id.clone(),
-                    to: fallback.id.clone(),
-                    reason,
-                    changes: fitted.changes,
-                })
-                .await;
+            announce_fallback(&mut outcome, spec, &primary, fallback, reason, events).await;
         }
 
         loop {
@@ -593,17 +597,15 @@ impl Engine {
                     if next != role
                         && let (Role::Fallback, Some(fallback)) = (next, &fallback)
                     {
-                        let fitted = fit(spec, fallback);
-                        outcome.changes.clone_from(&fitted.changes);
-                        events
-                            .send(Event::FellBack {
-                                job,
-                                from: primary.id.clone(),
-                                to: fallback.id.clone(),
-                                reason: reason.clone(),
-                                changes: fitted.changes,
-                            })
-                            .await;
+                        announce_fallback(
+                            &mut outcome,
+                            spec,
+                            &primary,
+                            fallback,
+                            reason.clone(),
+                            events,
+                        )
+                        .await;
                         role = next;
                         retries_on_model = 0;
                     }
@@ -829,6 +831,29 @@ impl Engine {
             .await;
         outcome
     }
+}
+
+/// Records on the outcome what the fallback changes ("4K → 1K") and tells the listeners.
+async fn announce_fallback(
+    outcome: &mut JobOutcome,
+    spec: &JobSpec,
+    primary: &ModelEntry,
+    fallback: &ModelEntry,
+    reason: String,
+    events: &EventSink,
+) {
+    let changes = fit(spec, fallback).changes;
+    outcome.changes.clone_from(&changes);
+    let job = outcome.job;
+    events
+        .send(Event::FellBack {
+            job,
+            from: primary.id.clone(),
+            to: fallback.id.clone(),
+            reason,
+            changes,
+        })
+        .await;
 }
 
 /// `dir/stem.ext`, or `dir/stem-2.ext`, … so an earlier image is never overwritten.

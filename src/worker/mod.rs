@@ -146,6 +146,19 @@ async fn resume_job(engine: &Engine, job: JobId, sink: &EventSink, controls: &Co
     let Ok(spec) = serde_json::from_str::<JobSpec>(&record.spec) else {
         return;
     };
+    run_registered(engine, job, &spec, sink, controls, None).await;
+}
+
+/// Runs a job with its cancel and retry-now controls registered for its lifetime; does nothing
+/// when the job is already running. `announce` is sent once the job is registered.
+async fn run_registered(
+    engine: &Engine,
+    job: JobId,
+    spec: &JobSpec,
+    sink: &EventSink,
+    controls: &Controls,
+    announce: Option<Event>,
+) {
     let (cancel, cancelled) = watch::channel(false);
     let retry_now = Arc::new(Notify::new());
     {
@@ -155,11 +168,14 @@ async fn resume_job(engine: &Engine, job: JobId, sink: &EventSink, controls: &Co
         }
         controls.insert(job, (cancel, Arc::clone(&retry_now)));
     }
+    if let Some(event) = announce {
+        sink.send(event).await;
+    }
     let control = JobControl {
         cancelled,
         retry_now,
     };
-    engine.run_job(job, &spec, sink, &control).await;
+    engine.run_job(job, spec, sink, &control).await;
     controls
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -175,24 +191,9 @@ async fn run_new_job(engine: &Engine, spec: JobSpec, sink: &EventSink, controls:
         tracing::error!("could not queue a job in the database");
         return;
     };
-    let (cancel, cancelled) = watch::channel(false);
-    let retry_now = Arc::new(Notify::new());
-    controls
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(job, (cancel, Arc::clone(&retry_now)));
-    sink.send(Event::Queued {
+    let queued = Event::Queued {
         job,
         spec: spec.clone(),
-    })
-    .await;
-    let control = JobControl {
-        cancelled,
-        retry_now,
     };
-    engine.run_job(job, &spec, sink, &control).await;
-    controls
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .remove(&job);
+    run_registered(engine, job, &spec, sink, controls, Some(queued)).await;
 }
