@@ -187,6 +187,7 @@ async fn peel_policy(scenario: Scenario) -> Tally {
             image_size: Some("1K".to_owned()),
             references: Vec::new(),
             safety_settings: Vec::new(),
+            ..JobSpec::default()
         };
         let job = engine
             .store()

@@ -77,6 +77,7 @@ fn spec(prompt: &str, size: Option<&str>) -> JobSpec {
         image_size: size.map(str::to_owned),
         references: Vec::new(),
         safety_settings: Vec::new(),
+        ..JobSpec::default()
     }
 }
 

@@ -1,11 +1,18 @@
-//! The window with the test playing the worker (egui_kittest, no GPU): typing a prompt and pressing
-//! Generate (or Ctrl+Enter) sends a command; worker events show as progress, a countdown, and an
-//! outcome with the why; Cancel and Retry now send their commands.
+//! The window with the test playing the worker through the channels (egui_kittest, no GPU): typing a
+//! prompt and pressing Generate (or Ctrl+Enter) sends a command; worker events show as progress and
+//! an image in the gallery (decoded by the real media service); a failure fills the why-panel with
+//! its layer, text and countdown; Cancel and Retry now send their commands; "Paste an error"
+//! explains a paste; the editor offers only what the chosen model supports.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use peel::app::PeelApp;
+use peel::app::{PeelApp, media};
 use peel::sim::Scenario;
+use peel::worker::protocol::{AttemptRecord, AttemptReport};
 use peel::worker::{Command, Event, JobOutcome, JobSpec, OutcomeStatus, WorkerHandle};
 use tokio::sync::mpsc;
 
@@ -13,14 +20,26 @@ struct Rig {
     harness: Harness<'static, PeelApp>,
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
+    _runtime: tokio::runtime::Runtime,
 }
 
 fn rig() -> Rig {
-    let (command_tx, commands) = mpsc::channel(8);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = runtime.handle().clone();
+    let (command_tx, commands) = mpsc::channel(16);
     let (events, event_rx) = mpsc::channel(64);
     let harness = Harness::builder()
-        .with_size([900.0, 600.0])
-        .build_eframe(move |_cc| {
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let media = media::spawn(
+                &handle,
+                Some(std::sync::Arc::new(move || ctx.request_repaint())),
+            );
             PeelApp::with_worker(
                 WorkerHandle {
                     commands: command_tx,
@@ -28,11 +47,39 @@ fn rig() -> Rig {
                 },
                 Some(Scenario::Calm),
             )
+            .with_media(media)
         });
     Rig {
         harness,
         commands,
         events,
+        _runtime: runtime,
+    }
+}
+
+impl Rig {
+    /// Steps frames until `label` shows (the media service works on other threads).
+    fn wait_for(&mut self, label: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.harness.run_steps(1);
+            if self.harness.query_by_label_contains(label).is_some() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{label:?} never showed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn send(&self, event: Event) {
+        self.events.try_send(event).unwrap();
+    }
+
+    fn generated(&mut self) -> JobSpec {
+        match self.commands.try_recv() {
+            Ok(Command::Generate(spec)) => spec,
+            other => panic!("expected a Generate command, got {other:?}"),
+        }
     }
 }
 
@@ -43,113 +90,302 @@ fn spec(prompt: &str) -> JobSpec {
         fallback: Some("gemini-3.1-flash-image".to_owned()),
         aspect_ratio: Some("1:1".to_owned()),
         image_size: Some("1K".to_owned()),
-        references: Vec::new(),
-        safety_settings: Vec::new(),
+        ..JobSpec::default()
     }
 }
 
+fn report(status: u16, body: &str, wait_s: Option<f64>) -> Box<AttemptReport> {
+    let now = jiff::Timestamp::now();
+    let diagnosis = peel::diagnosis::diagnose(
+        &peel::diagnosis::Evidence::http(status, body),
+        &peel::diagnosis::DiagnosisContext::new(now).with_model("gemini-3-pro-image"),
+    );
+    Box::new(AttemptReport {
+        record: AttemptRecord {
+            model: "gemini-3-pro-image".to_owned(),
+            started_at: now,
+            duration_ms: 800,
+            kind: diagnosis.kind.id().to_owned(),
+            http_status: Some(status),
+            wait_s,
+            wait_reason: None,
+            input_tokens: None,
+            output_tokens: None,
+            cost_usd: 0.0,
+        },
+        diagnosis,
+        response: format!("HTTP {status}\n{body}"),
+    })
+}
+
+fn write_png(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    image::RgbaImage::from_fn(320, 200, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255])
+    })
+    .save(&path)
+    .unwrap();
+    path
+}
+
+const PER_MINUTE_429: &str = include_str!("fixtures/real-errors/429-tokens-per-minute-01.json");
+
 #[test]
-fn generate_then_progress_then_image() {
+fn generate_then_progress_then_image_in_the_gallery() {
     let mut rig = rig();
+    let dir = tempfile::tempdir().unwrap();
+    let image = write_png(dir.path(), "peel-1.png");
     rig.harness.run();
     rig.harness.get_by_label_contains("Simulated images");
-    rig.harness.get_by_label("Prompt").click();
-    rig.harness.run();
     rig.harness
         .get_by_label("Prompt")
         .type_text("a red fox in the snow");
     rig.harness.run();
     rig.harness.get_by_label("Generate").click();
     rig.harness.run();
-    let Ok(Command::Generate(sent)) = rig.commands.try_recv() else {
-        panic!("no Generate command")
-    };
+    let sent = rig.generated();
     assert_eq!(sent.prompt, "a red fox in the snow");
     assert_eq!(sent.model, "gemini-3-pro-image");
 
-    rig.events
-        .try_send(Event::Queued { job: 1, spec: sent })
-        .unwrap();
-    rig.events
-        .try_send(Event::AttemptStarted {
-            job: 1,
-            attempt: 1,
-            model: "gemini-3-pro-image".to_owned(),
-        })
-        .unwrap();
+    rig.send(Event::Queued { job: 1, spec: sent });
+    rig.send(Event::AttemptStarted {
+        job: 1,
+        attempt: 1,
+        model: "gemini-3-pro-image".to_owned(),
+    });
     rig.harness.run();
     rig.harness.get_by_label("Attempt 1 on gemini-3-pro-image…");
 
-    rig.events
-        .try_send(Event::ImageArrived {
-            job: 1,
-            path: "/tmp/peel-1.jpg".into(),
-            mime_type: "image/jpeg".to_owned(),
-        })
-        .unwrap();
-    rig.events
-        .try_send(Event::Finished(Box::new(JobOutcome {
-            job: 1,
-            status: OutcomeStatus::Delivered,
-            reason: "made with Nano Banana Pro (gemini-3-pro-image)".to_owned(),
-            diagnosis: None,
-            attempts: Vec::new(),
-            model_used: Some("gemini-3-pro-image".to_owned()),
-            changes: Vec::new(),
-            image_path: Some("/tmp/peel-1.jpg".into()),
-            parked_until: None,
-            cost_usd: 0.134,
-        })))
-        .unwrap();
-    rig.harness.run();
-    rig.harness.get_by_label("Image saved to /tmp/peel-1.jpg");
+    rig.send(Event::ImageArrived {
+        job: 1,
+        path: image.clone(),
+        mime_type: "image/png".to_owned(),
+    });
+    rig.send(Event::Finished(Box::new(JobOutcome {
+        job: 1,
+        status: OutcomeStatus::Delivered,
+        reason: "made with Nano Banana Pro (gemini-3-pro-image)".to_owned(),
+        diagnosis: None,
+        attempts: Vec::new(),
+        model_used: Some("gemini-3-pro-image".to_owned()),
+        changes: Vec::new(),
+        image_path: Some(image.clone()),
+        parked_until: None,
+        cost_usd: 0.134,
+    })));
+    // The thumbnail is decoded by the media service and then drawn with its alt text.
+    rig.wait_for("Image of job 1: a red fox in the snow");
     rig.harness
         .get_by_label_contains("Done: made with Nano Banana Pro");
+    assert_eq!(rig.harness.state().thumbnail_count(), 1);
+    // The why-panel offers what can be done with the image.
+    rig.harness.get_by_label("Save as…");
+    rig.harness.get_by_label("Copy image");
+    rig.harness.get_by_label("Restore settings");
+    // The large view opens on the full image.
+    rig.harness.get_by_label("Open large view").click();
+    rig.wait_for("The image at full size");
 }
 
 #[test]
 fn ctrl_enter_generates_from_the_keyboard() {
     let mut rig = rig();
     rig.harness.run();
-    rig.harness.get_by_label("Prompt").click();
-    rig.harness.run();
     rig.harness.get_by_label("Prompt").type_text("a lighthouse");
     rig.harness.run();
     rig.harness
         .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
     rig.harness.run();
-    assert!(
-        matches!(rig.commands.try_recv(), Ok(Command::Generate(spec)) if spec.prompt.starts_with("a lighthouse"))
+    assert!(rig.generated().prompt.starts_with("a lighthouse"));
+}
+
+#[test]
+fn a_failure_fills_the_why_panel_with_layer_text_and_countdown() {
+    let mut rig = rig();
+    rig.send(Event::Queued {
+        job: 4,
+        spec: spec("a fox"),
+    });
+    rig.send(Event::AttemptEnded {
+        job: 4,
+        report: report(429, PER_MINUTE_429, Some(26.0)),
+    });
+    let until = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(26))
+        .unwrap();
+    rig.send(Event::Waiting {
+        job: 4,
+        wait_s: 26.0,
+        until,
+        reason: "Google asked to wait 26 s".to_owned(),
+    });
+    rig.harness.run_steps(3);
+    rig.harness.get_by_label("Transport: passed");
+    rig.harness.get_by_label("Auth: passed");
+    rig.harness.get_by_label("Quota: failed here");
+    rig.harness.get_by_label("Server: not reached");
+    rig.harness
+        .get_by_label("Layer: Quota and rate limits (quota)");
+    rig.harness
+        .get_by_label_contains("Why: Too much input this minute");
+    rig.harness.get_by_label_contains("What to do:");
+    // The countdown, in the gallery row and in the why-panel.
+    assert_eq!(
+        rig.harness
+            .query_all_by_label_contains("Next attempt in 2")
+            .count(),
+        2
     );
+    rig.harness.get_by_label("Response (redacted)");
+    rig.harness.get_by_label("Copy diagnostic JSON");
 }
 
 #[test]
 fn a_wait_shows_a_countdown_and_buttons_send_commands() {
     let mut rig = rig();
-    rig.events
-        .try_send(Event::Queued {
-            job: 7,
-            spec: spec("a cat"),
-        })
-        .unwrap();
+    rig.send(Event::Queued {
+        job: 7,
+        spec: spec("a cat"),
+    });
     let until = jiff::Timestamp::now()
         .checked_add(jiff::SignedDuration::from_secs(90))
         .unwrap();
-    rig.events
-        .try_send(Event::Waiting {
-            job: 7,
-            wait_s: 90.0,
-            until,
-            reason: "Google asked to wait 90.0 s".to_owned(),
-        })
-        .unwrap();
+    rig.send(Event::Waiting {
+        job: 7,
+        wait_s: 90.0,
+        until,
+        reason: "Google asked to wait 90.0 s".to_owned(),
+    });
     // A countdown repaints every second, so step a few frames instead of running to rest.
     rig.harness.run_steps(3);
-    rig.harness.get_by_label_contains("Next attempt in 1 min");
+    // The gallery row and the why-panel both count down.
+    assert_eq!(
+        rig.harness
+            .query_all_by_label_contains("Next attempt in 1 min")
+            .count(),
+        2
+    );
     rig.harness.get_by_label("Retry now (job 7)").click();
     rig.harness.run_steps(2);
-    assert_eq!(rig.commands.try_recv().ok(), Some(Command::RetryNow(7)));
+    assert!(matches!(rig.commands.try_recv(), Ok(Command::RetryNow(7))));
     rig.harness.get_by_label("Cancel (job 7)").click();
     rig.harness.run_steps(2);
-    assert_eq!(rig.commands.try_recv().ok(), Some(Command::Cancel(7)));
+    assert!(matches!(rig.commands.try_recv(), Ok(Command::Cancel(7))));
+    // The Activity tab lists it in flight, with the same controls.
+    rig.harness.get_by_label("Activity").click();
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("In flight");
+    rig.harness.get_by_label("Cancel (job 7)").click();
+    rig.harness.run_steps(2);
+    assert!(matches!(rig.commands.try_recv(), Ok(Command::Cancel(7))));
+}
+
+#[test]
+fn pasting_an_error_explains_it() {
+    let mut rig = rig();
+    rig.harness.run();
+    rig.harness.get_by_label("Error text").click();
+    rig.harness.run();
+    rig.harness.get_by_label("Error text").type_text(
+        r"google.genai.errors.ServerError: 503 UNAVAILABLE. {'error': {'code': 503, 'message': 'The model is overloaded. Please try again later.', 'status': 'UNAVAILABLE'}}",
+    );
+    rig.harness.run();
+    rig.harness.get_by_label("Explain").click();
+    rig.harness.run();
+    rig.harness.get_by_label("Server: failed here");
+    rig.harness.get_by_label("Layer: Google's servers (server)");
+    rig.harness.get_by_label_contains("Why: ");
+}
+
+#[test]
+fn the_editor_offers_only_what_the_model_supports() {
+    let mut rig = rig();
+    rig.harness.run();
+    // Nano Banana Pro: 1K, 2K and 4K.
+    rig.harness.get_by_label("Size").click();
+    rig.harness.run();
+    for size in ["1K", "2K", "4K"] {
+        rig.harness.get_by_label(size);
+    }
+    assert!(rig.harness.query_by_label("512").is_none());
+    rig.harness.key_press(egui::Key::Escape);
+    rig.harness.run();
+
+    // Retired models are not offered until asked for.
+    rig.harness.get_by_label("Model").click();
+    rig.harness.run();
+    assert!(
+        rig.harness
+            .query_by_label_contains("(gemini-3-pro-image-preview)")
+            .is_none()
+    );
+    rig.harness
+        .get_by_label_contains("(gemini-3.1-flash-lite-image)")
+        .click();
+    rig.harness.run();
+    // Flash-Lite makes 1K only: 4K is not offered.
+    rig.harness.get_by_label("Size").click();
+    rig.harness.run();
+    rig.harness.get_by_label("1K");
+    assert!(rig.harness.query_by_label("4K").is_none());
+    rig.harness.key_press(egui::Key::Escape);
+    rig.harness.run();
+    assert_eq!(rig.harness.state().editor().image_size, "1K");
+
+    // A single-size model has no size at all, and the request sends none.
+    rig.harness.get_by_label("Model").click();
+    rig.harness.run();
+    rig.harness
+        .get_by_label_contains("(gemini-2.5-flash-image)")
+        .click();
+    rig.harness.run();
+    rig.harness.get_by_label_contains("Size: one size only");
+    rig.harness.get_by_label("Prompt").click();
+    rig.harness.run();
+    rig.harness.get_by_label("Prompt").type_text("a pear");
+    rig.harness.run();
+    rig.harness.get_by_label("Generate").click();
+    rig.harness.run();
+    let sent = rig.generated();
+    assert_eq!(sent.model, "gemini-2.5-flash-image");
+    assert_eq!(sent.image_size, None);
+
+    rig.harness.get_by_label("Show retired models").click();
+    rig.harness.run();
+    rig.harness.get_by_label("Model").click();
+    rig.harness.run();
+    rig.harness
+        .get_by_label_contains("(gemini-3-pro-image-preview) (retired)");
+}
+
+#[test]
+fn the_number_of_images_queues_that_many_jobs_and_thresholds_are_sent() {
+    let mut rig = rig();
+    rig.harness.run();
+    rig.harness.get_by_label("Prompt").type_text("a kite");
+    rig.harness.run();
+    rig.harness
+        .get_by_label("Safety filters (Layer 1, configurable)")
+        .click();
+    rig.harness.run();
+    rig.harness.get_by_label("Dangerous content").click();
+    rig.harness.run();
+    rig.harness.get_by_label("Block only high").click();
+    rig.harness.run();
+    rig.harness.get_by_label("Number of images").click();
+    rig.harness.run();
+    rig.harness.get_by_label("3").click();
+    rig.harness.run();
+    rig.harness.get_by_label_contains("per image × 3");
+    rig.harness.get_by_label("Generate").click();
+    rig.harness.run();
+    for _ in 0..3 {
+        let sent = rig.generated();
+        assert_eq!(sent.safety_settings.len(), 1);
+        assert_eq!(
+            sent.safety_settings[0].threshold,
+            peel::api::enums::HarmBlockThreshold::BlockOnlyHigh
+        );
+    }
+    assert!(rig.commands.try_recv().is_err(), "exactly three jobs");
 }

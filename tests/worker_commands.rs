@@ -17,11 +17,18 @@ use peel::sim::Scenario;
 use peel::store::{JobState, Store};
 use peel::worker::{self, Command, Engine, EngineConfig, Event, JobSpec, OutcomeStatus};
 
+/// The next event about a job's progress (history at start and per-attempt reports are skipped;
+/// `tests/app_end_to_end.rs` and the unit tests cover those).
 async fn next_event(events: &mut tokio::sync::mpsc::Receiver<Event>) -> Event {
-    tokio::time::timeout(Duration::from_secs(30), events.recv())
-        .await
-        .expect("an event in time")
-        .expect("open channel")
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), events.recv())
+            .await
+            .expect("an event in time")
+            .expect("open channel");
+        if !matches!(event, Event::Restored { .. } | Event::AttemptEnded { .. }) {
+            return event;
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,10 +65,12 @@ async fn retry_now_skips_the_wait_and_cancel_ends_the_job() {
         image_size: None,
         references: Vec::new(),
         safety_settings: Vec::new(),
+        ..JobSpec::default()
     };
     handle.commands.send(Command::Generate(spec)).await.unwrap();
-    let Event::Queued { job, .. } = next_event(&mut handle.events).await else {
-        panic!("queued first")
+    let first = next_event(&mut handle.events).await;
+    let Event::Queued { job, .. } = first else {
+        panic!("queued first, got {first:?}")
     };
     assert!(matches!(
         next_event(&mut handle.events).await,
@@ -105,6 +114,7 @@ async fn queued_and_due_jobs_resume_and_parked_ones_resume_by_hand() {
         image_size: None,
         references: Vec::new(),
         safety_settings: Vec::new(),
+        ..JobSpec::default()
     };
     let json = serde_json::to_string(&spec).unwrap();
     let now = jiff::Timestamp::now();

@@ -1,9 +1,13 @@
-//! The eframe app: owns the state, drains worker events in `logic`, draws in `ui`, and turns UI
-//! intents into worker commands (never blocking: a full command channel shows "busy").
+//! The eframe app: owns the state, drains worker and media events in `logic`, draws in `ui`, and
+//! turns UI intents into worker and media commands (never blocking: a full channel shows "busy").
 //!
 //! - [`state`]: what the window shows, and `apply(Event)`.
-//! - [`run`]: opens the window with a tokio runtime, the worker, and (without a key) the simulator.
+//! - [`media`]: files, thumbnails, dialogs, clipboard and keychain, off the UI thread.
+//! - [`keychain`]: the API key in the OS keychain.
+//! - [`run`]: opens the window with a tokio runtime, the worker, media, and the simulator.
 
+pub mod keychain;
+pub mod media;
 pub mod state;
 
 use std::sync::Arc;
@@ -13,16 +17,31 @@ use tokio::sync::mpsc::error::TrySendError;
 use crate::api::{ApiKey, ClientConfig, GeminiClient};
 use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
 use crate::store::{Store, paths};
-use crate::ui::{self, Editor, Intent};
-use crate::worker::{self, Command, Engine, EngineConfig, WorkerHandle};
+use crate::ui::editor::EditorReference;
+use crate::ui::settings::KeySource;
+use crate::ui::{self, Editor, Intent, KeyView, Settings, Textures, UiState, View};
+use crate::worker::{self, Command, Engine, EngineConfig, EngineSettings, Event, WorkerHandle};
+use media::{MediaEvent, MediaHandle, MediaRequest};
+
+/// eframe storage keys.
+const EDITOR_KEY: &str = "peel.editor";
+const SETTINGS_KEY: &str = "peel.settings";
+const TAB_KEY: &str = "peel.tab";
 
 /// The window's app.
 #[derive(Debug)]
 pub struct PeelApp {
     state: state::AppState,
     editor: Editor,
+    ui_state: UiState,
+    textures: Textures,
+    settings: Settings,
+    key: KeyView,
+    /// The key in use (never persisted, never shown).
+    api_key: Option<ApiKey>,
     worker: WorkerHandle,
-    /// The in-process simulator, when there is no key; lives as long as the window.
+    media: Option<MediaHandle>,
+    /// The in-process simulator; used whenever there is no key. Lives as long as the window.
     simulator: Option<sim::RunningSim>,
     /// The tokio runtime the worker runs on; lives as long as the window.
     runtime: Option<tokio::runtime::Runtime>,
@@ -37,15 +56,51 @@ impl PeelApp {
                 ..state::AppState::default()
             },
             editor: Editor::default(),
+            ui_state: UiState::default(),
+            textures: Textures::default(),
+            settings: Settings::default(),
+            key: KeyView::default(),
+            api_key: None,
             worker,
+            media: None,
             simulator: None,
             runtime: None,
         }
     }
 
+    /// Adds the media service (thumbnails, dialogs, clipboard, keychain).
+    pub fn with_media(mut self, media: MediaHandle) -> Self {
+        self.media = Some(media);
+        self
+    }
+
+    /// Adds the in-process simulator (used while there is no key; its scenario can be picked).
+    pub fn with_simulator(mut self, simulator: sim::RunningSim) -> Self {
+        if self.api_key.is_none() {
+            self.state.simulated_scenario = Some(simulator.state().scenario().name().to_owned());
+        }
+        self.simulator = Some(simulator);
+        self
+    }
+
     /// The state (for tests).
     pub fn state(&self) -> &state::AppState {
         &self.state
+    }
+
+    /// The editor (for tests).
+    pub fn editor(&self) -> &Editor {
+        &self.editor
+    }
+
+    /// The key as shown (for tests).
+    pub fn key_view(&self) -> &KeyView {
+        &self.key
+    }
+
+    /// Thumbnails on the GPU now (for tests of freeing).
+    pub fn thumbnail_count(&self) -> usize {
+        self.textures.thumbnails.len()
     }
 
     /// The base URL of the in-process simulator, when Peel runs on it.
@@ -58,39 +113,278 @@ impl PeelApp {
         self.runtime.is_some()
     }
 
+    fn command(&mut self, command: Command) {
+        match self.worker.commands.try_send(command) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.state.notice = Some("Peel is busy; try again in a moment.".to_owned());
+            }
+            Err(TrySendError::Closed(_)) => {
+                self.state.notice =
+                    Some("Peel's worker stopped; restart Peel (queued jobs are kept).".to_owned());
+            }
+        }
+    }
+
+    fn media(&mut self, request: MediaRequest) {
+        let Some(media) = &self.media else {
+            self.state.notice =
+                Some("Files and the clipboard are not available in this window.".to_owned());
+            return;
+        };
+        match media.requests.try_send(request) {
+            Ok(()) => {}
+            Err(TrySendError::Full(request)) => {
+                // Thumbnails are asked again when their row is drawn; anything else is news.
+                if !matches!(request, MediaRequest::Thumbnail { .. }) {
+                    self.state.notice = Some("Peel is busy; try again in a moment.".to_owned());
+                }
+                if let MediaRequest::Thumbnail { path, .. } = request {
+                    self.textures.requested.remove(&path);
+                }
+            }
+            Err(TrySendError::Closed(_)) => {
+                self.state.notice = Some("Peel's file service stopped; restart Peel.".to_owned());
+            }
+        }
+    }
+
+    /// The client the engine should use now: Google (or the endpoint) with the key, else the
+    /// simulator.
+    fn client_config(&self) -> Option<ClientConfig> {
+        match &self.api_key {
+            Some(key) => {
+                let defaults = ClientConfig::default();
+                let endpoint = self.settings.endpoint.trim();
+                Some(ClientConfig {
+                    base_url: if endpoint.is_empty() {
+                        defaults.base_url.clone()
+                    } else {
+                        endpoint.trim_end_matches('/').to_owned()
+                    },
+                    api_key: Some(key.clone()),
+                    ..defaults
+                })
+            }
+            None => self.simulator.as_ref().map(|sim| ClientConfig {
+                base_url: sim.base_url(),
+                api_key: ApiKey::new(SIM_API_KEY),
+                ..ClientConfig::default()
+            }),
+        }
+    }
+
+    fn configure(&mut self) {
+        let settings = EngineSettings {
+            client: self.client_config(),
+            tier: self.settings.tier,
+            budget: self.settings.budget,
+        };
+        self.state.simulated_scenario = match (&self.api_key, &self.simulator) {
+            (None, Some(sim)) => Some(sim.state().scenario().name().to_owned()),
+            _ => None,
+        };
+        self.command(Command::Configure(Box::new(settings)));
+    }
+
+    fn use_key(&mut self, key: Option<ApiKey>, source: KeySource) {
+        self.key.masked = key.as_ref().map(ApiKey::masked);
+        self.key.source = if key.is_some() {
+            source
+        } else {
+            KeySource::None
+        };
+        self.api_key = key;
+        self.configure();
+    }
+
     fn handle(&mut self, intents: Vec<Intent>) {
         for intent in intents {
-            let command = match intent {
-                Intent::Generate(spec) => Command::Generate(spec),
-                Intent::Cancel(job) => Command::Cancel(job),
-                Intent::RetryNow(job) => Command::RetryNow(job),
-            };
-            match self.worker.commands.try_send(command) {
-                Ok(()) => self.state.notice = None,
-                Err(TrySendError::Full(_)) => {
-                    self.state.notice = Some("Peel is busy; try again in a moment".to_owned());
+            match intent {
+                Intent::Generate(spec) => self.command(Command::Generate(spec)),
+                Intent::Cancel(job) => self.command(Command::Cancel(job)),
+                Intent::RetryNow(job) => self.command(Command::RetryNow(job)),
+                Intent::Edit { of, prompt } => self.command(Command::Edit { of, prompt }),
+                Intent::Delete(job) => self.command(Command::Delete(job)),
+                Intent::Select(job) => self.state.selected = Some(job),
+                Intent::Restore(job) => {
+                    if let Some(view) = self.state.job(job) {
+                        let spec = view.spec.clone();
+                        self.editor.restore(&spec);
+                    }
                 }
-                Err(TrySendError::Closed(_)) => {
-                    self.state.notice = Some(
-                        "Peel's worker stopped; restart Peel (queued jobs are kept)".to_owned(),
-                    );
+                Intent::Media(request) => self.media(request),
+                Intent::Configure => self.configure(),
+                Intent::SetScenario(scenario) => {
+                    if let Some(sim) = &self.simulator {
+                        sim.state().set_scenario(scenario);
+                    }
+                    if self.api_key.is_none() {
+                        self.state.simulated_scenario = Some(scenario.name().to_owned());
+                    }
                 }
+                Intent::SaveKey(text) => {
+                    if let Some(key) = ApiKey::new(text) {
+                        self.key.message =
+                            Some("Saving the key in the system keychain…".to_owned());
+                        self.use_key(Some(key.clone()), KeySource::SessionOnly);
+                        self.media(MediaRequest::StoreKey(key));
+                    }
+                }
+                Intent::ForgetKey => {
+                    self.use_key(None, KeySource::None);
+                    self.media(MediaRequest::ForgetKey);
+                }
+                Intent::DismissNotice => self.state.notice = None,
+            }
+        }
+    }
+
+    fn apply_media(&mut self, ctx: &egui::Context, event: MediaEvent) {
+        match event {
+            MediaEvent::Thumbnail { path, image } => {
+                self.textures.requested.remove(&path);
+                let texture = ctx.load_texture(
+                    format!("thumb:{}", path.display()),
+                    image,
+                    egui::TextureOptions::LINEAR,
+                );
+                self.textures.thumbnails.insert(path, texture);
+            }
+            MediaEvent::FullImage { path, image } => {
+                let texture = ctx.load_texture(
+                    format!("full:{}", path.display()),
+                    image,
+                    egui::TextureOptions::LINEAR,
+                );
+                self.textures.full = Some((path, texture));
+            }
+            MediaEvent::ReferenceLoaded(loaded) => {
+                let limit = self.editor.reference_limit();
+                if self.editor.references.len() >= limit {
+                    self.state.notice = Some(format!(
+                        "{} was not added: {} takes at most {limit} reference images. Remove one first.",
+                        loaded.name, self.editor.model
+                    ));
+                    return;
+                }
+                let texture = ctx.load_texture(
+                    format!("reference:{}", self.editor.references.len()),
+                    loaded.thumbnail,
+                    egui::TextureOptions::LINEAR,
+                );
+                self.editor.references.push(EditorReference {
+                    name: loaded.name,
+                    reference: loaded.reference,
+                    texture: Some(texture),
+                });
+            }
+            MediaEvent::Saved { to } => {
+                self.state.notice = Some(format!("Saved to {}", to.display()));
+            }
+            MediaEvent::Copied => {
+                self.state.notice = Some("Image copied to the clipboard.".to_owned());
+            }
+            MediaEvent::Deleted { .. } | MediaEvent::DialogCancelled => {}
+            MediaEvent::Failed { message } => self.state.notice = Some(message),
+            MediaEvent::Unreadable { path, message } => {
+                self.textures.requested.remove(&path);
+                self.textures.unreadable.insert(path, message);
+            }
+            MediaEvent::KeyLoaded(result) => {
+                if self.key.source != KeySource::Checking {
+                    return; // a key arrived some other way meanwhile
+                }
+                match result {
+                    Ok(Some(key)) => self.use_key(Some(key), KeySource::Keychain),
+                    Ok(None) => self.key.source = KeySource::None,
+                    Err(message) => {
+                        self.key.source = KeySource::None;
+                        self.key.message = Some(message);
+                    }
+                }
+            }
+            MediaEvent::KeyStored(result) => match result {
+                Ok(()) => {
+                    if self.api_key.is_some() {
+                        self.key.source = KeySource::Keychain;
+                    }
+                    self.key.message = Some("Key saved in the system keychain.".to_owned());
+                }
+                Err(message) => self.key.message = Some(message),
+            },
+            MediaEvent::KeyForgotten(result) => {
+                self.key.message = Some(match result {
+                    Ok(()) => "Key removed from the system keychain.".to_owned(),
+                    Err(message) => message,
+                });
             }
         }
     }
 }
 
 impl eframe::App for PeelApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         while let Ok(event) = self.worker.events.try_recv() {
+            if let Event::Deleted { job } = &event
+                && let Some(path) = self.state.job(*job).and_then(|j| j.image_path.clone())
+            {
+                self.textures.thumbnails.remove(&path);
+                if self
+                    .ui_state
+                    .viewer
+                    .as_ref()
+                    .is_some_and(|v| v.path == path)
+                {
+                    self.ui_state.viewer = None;
+                }
+            }
             self.state.apply(event);
+        }
+        let mut media_events = Vec::new();
+        if let Some(media) = &mut self.media {
+            while let Ok(event) = media.events.try_recv() {
+                media_events.push(event);
+            }
+        }
+        for event in media_events {
+            self.apply_media(ctx, event);
+        }
+        let dropped: Vec<_> = ctx.input(|input| {
+            input
+                .raw
+                .dropped_files
+                .iter()
+                .map(|file| file.path().to_path_buf())
+                .filter(|path| !path.as_os_str().is_empty())
+                .collect()
+        });
+        if !dropped.is_empty() {
+            self.media(MediaRequest::LoadReferences { paths: dropped });
         }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let mut intents = Vec::new();
-        ui::root_ui(ui, &self.state, &mut self.editor, &mut intents);
+        let view = View {
+            editor: &mut self.editor,
+            ui_state: &mut self.ui_state,
+            textures: &mut self.textures,
+            settings: &mut self.settings,
+            key: &self.key,
+        };
+        ui::root_ui(ui, &self.state, view, &mut intents);
         self.handle(intents);
+        self.textures.free_unused();
+        if self.ui_state.viewer.is_none() {
+            self.textures.full = None;
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, EDITOR_KEY, &self.editor);
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        eframe::set_value(storage, TAB_KEY, &self.ui_state.tab);
     }
 }
 
@@ -107,8 +401,19 @@ pub enum RunError {
     Window(String),
 }
 
-/// Opens Peel's window: a tokio runtime on named threads, the store, the worker, and the simulator
-/// when no key is set.
+/// The key from `GEMINI_API_KEY` or `GOOGLE_API_KEY`, with the variable's name.
+pub fn key_from_environment() -> Option<(ApiKey, &'static str)> {
+    ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
+        .into_iter()
+        .find_map(|name| Some((ApiKey::new(std::env::var(name).ok()?)?, name)))
+}
+
+/// The app icon (PNG in `assets/`).
+pub const ICON_PNG: &[u8] = include_bytes!("../../assets/peel-icon.png");
+
+/// Opens Peel's window: a tokio runtime on named threads, the store, the worker, the media
+/// service, and the simulator (used while no key is set). A key in the environment is used at
+/// once; otherwise the keychain is asked off the UI thread.
 pub fn run() -> Result<(), RunError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -121,38 +426,30 @@ pub fn run() -> Result<(), RunError> {
         Store::open(&paths::database_path(&data_dir))
             .map_err(|e| RunError::Setup(e.to_string()))?,
     );
-    let key = ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().and_then(ApiKey::new));
-    let (config, simulator) = if let Some(key) = key {
-        (
-            ClientConfig {
-                api_key: Some(key),
-                ..ClientConfig::default()
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "before the window exists: nothing to keep responsive yet"
+    )]
+    let simulator = runtime
+        .block_on(sim::start(
+            ([127, 0, 0, 1], 0).into(),
+            SimConfig {
+                scenario: Scenario::Calm,
+                ..SimConfig::default()
             },
-            None,
-        )
-    } else {
-        let scenario = Scenario::Calm;
-        #[expect(
-            clippy::disallowed_methods,
-            reason = "before the window exists: nothing to keep responsive yet"
-        )]
-        let running = runtime
-            .block_on(sim::start(
-                ([127, 0, 0, 1], 0).into(),
-                SimConfig {
-                    scenario,
-                    ..SimConfig::default()
-                },
-            ))
-            .map_err(|e| RunError::Setup(e.to_string()))?;
-        let config = ClientConfig {
-            base_url: running.base_url(),
+        ))
+        .map_err(|e| RunError::Setup(e.to_string()))?;
+    let environment_key = key_from_environment();
+    let config = match &environment_key {
+        Some((key, _)) => ClientConfig {
+            api_key: Some(key.clone()),
+            ..ClientConfig::default()
+        },
+        None => ClientConfig {
+            base_url: simulator.base_url(),
             api_key: ApiKey::new(SIM_API_KEY),
             ..ClientConfig::default()
-        };
-        (config, Some((running, scenario)))
+        },
     };
     let client = GeminiClient::new(config).map_err(|e| RunError::Setup(e.to_string()))?;
     let image_dir = data_dir.join("images");
@@ -162,24 +459,48 @@ pub fn run() -> Result<(), RunError> {
         EngineConfig::defaults(image_dir, u64::from(std::process::id())),
     ));
     let handle = runtime.handle().clone();
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([900.0, 560.0])
+        .with_title("Peel")
+        .with_app_id("peel");
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
+        viewport = viewport.with_icon(Arc::new(icon));
+    }
     let options = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_inner_size([1100.0, 720.0])
-            .with_title("Peel"),
+        viewport,
         ..eframe::NativeOptions::default()
     };
     let mut runtime_slot = Some(runtime);
+    let mut simulator_slot = Some(simulator);
     eframe::run_native(
         "Peel",
         options,
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-            let worker = worker::spawn(&handle, engine, Some(repaint));
-            let scenario = simulator.as_ref().map(|(_, scenario)| *scenario);
-            let mut app = PeelApp::with_worker(worker, scenario);
-            app.simulator = simulator.map(|(running, _)| running);
+            let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
+            let media = media::spawn(&handle, Some(repaint));
+            let mut app = PeelApp::with_worker(worker, None).with_media(media);
+            if let Some(storage) = cc.storage {
+                app.editor = eframe::get_value(storage, EDITOR_KEY).unwrap_or_default();
+                app.editor.fit_to_model();
+                app.settings = eframe::get_value(storage, SETTINGS_KEY).unwrap_or_default();
+                app.ui_state.tab = eframe::get_value(storage, TAB_KEY).unwrap_or_default();
+            }
+            cc.egui_ctx.set_theme(app.settings.theme.preference());
+            if let Some(simulator) = simulator_slot.take() {
+                app = app.with_simulator(simulator);
+            }
             app.runtime = runtime_slot.take();
+            if let Some((key, name)) = environment_key.clone() {
+                app.use_key(Some(key), KeySource::Environment(name));
+            } else {
+                app.key.source = KeySource::Checking;
+                app.media(MediaRequest::LoadKey);
+                // Tier and budgets from the saved settings.
+                app.configure();
+            }
             Ok(Box::new(app))
         }),
     )

@@ -1,13 +1,29 @@
-//! What the window shows, as plain data: the editor's settings and the jobs with their progress.
-//! `apply` folds worker events in; it is pure and unit-tested.
+//! What the window shows, as plain data: the jobs with their attempts and diagnoses, breakers,
+//! spend and the outcome history. `apply` folds worker events in; it is pure and unit-tested, and
+//! so are the activity figures (`requests_in_last_minute`, `outcome_warnings`).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use jiff::Timestamp;
 
-use crate::diagnosis::Diagnosis;
+use crate::diagnosis::{Diagnosis, Kind};
+use crate::resilience::BreakerState;
+use crate::store::JobState;
 use crate::worker::protocol::describe_fallback;
-use crate::worker::{Event, JobId, OutcomeStatus};
+use crate::worker::{Event, JobId, JobSpec, OutcomeStatus, PastJob};
+
+/// Most outcome points kept for the activity plot.
+pub const OUTCOMES_KEPT: usize = 10_000;
+
+/// Share of 429 answers above which the activity view warns (the design's threshold).
+pub const RATE_LIMIT_WARN_SHARE: f64 = 0.10;
+
+/// Share of 503 answers above which the activity view warns (the design's threshold).
+pub const OVERLOAD_WARN_SHARE: f64 = 0.25;
+
+/// The window over which warnings are computed, in seconds.
+pub const WARNING_WINDOW_S: i64 = 30 * 60;
 
 /// Where a job stands, as the window says it.
 #[derive(Clone, Debug, PartialEq)]
@@ -32,34 +48,154 @@ pub enum JobStatus {
     Finished(OutcomeStatus),
 }
 
-/// One job in the list.
+/// One attempt of a job, as the timeline shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptRow {
+    /// The stored row (model, result kind, wait, cost).
+    pub record: crate::worker::protocol::AttemptRecord,
+    /// Its diagnosis (absent for attempts of an earlier session).
+    pub diagnosis: Option<Diagnosis>,
+    /// The response, redacted (absent for attempts of an earlier session).
+    pub response: Option<String>,
+}
+
+/// One job: its settings, progress, image and diagnosis.
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobView {
     /// Its id.
     pub id: JobId,
-    /// Its prompt.
-    pub prompt: String,
+    /// What was asked.
+    pub spec: JobSpec,
+    /// When it was queued.
+    pub created_at: Timestamp,
     /// Where it stands.
     pub status: JobStatus,
     /// The last fallback, as a sentence.
     pub fell_back: Option<String>,
     /// The saved image.
     pub image_path: Option<PathBuf>,
+    /// The model that made the image.
+    pub model_used: Option<String>,
     /// The outcome's one-line reason.
     pub reason: Option<String>,
     /// The last diagnosis.
     pub diagnosis: Option<Diagnosis>,
+    /// Every attempt so far.
+    pub attempts: Vec<AttemptRow>,
+    /// When a parked job may run again.
+    pub parked_until: Option<Timestamp>,
 }
 
-/// Everything the window draws.
+impl JobView {
+    fn new(id: JobId, spec: JobSpec, created_at: Timestamp) -> Self {
+        Self {
+            id,
+            spec,
+            created_at,
+            status: JobStatus::Queued,
+            fell_back: None,
+            image_path: None,
+            model_used: None,
+            reason: None,
+            diagnosis: None,
+            attempts: Vec::new(),
+            parked_until: None,
+        }
+    }
+
+    /// The prompt.
+    pub fn prompt(&self) -> &str {
+        &self.spec.prompt
+    }
+
+    /// Whether the job may still produce an image without being asked again (queued, sending,
+    /// waiting, or parked in the queue).
+    pub fn is_open(&self) -> bool {
+        !matches!(
+            self.status,
+            JobStatus::Finished(
+                OutcomeStatus::Delivered | OutcomeStatus::Stopped | OutcomeStatus::Cancelled
+            )
+        )
+    }
+
+    /// Whether the job ended with an image.
+    pub fn is_delivered(&self) -> bool {
+        self.status == JobStatus::Finished(OutcomeStatus::Delivered)
+    }
+
+    /// The moment the job's countdown points at: the next retry, or a parked job's resume.
+    pub fn next_try_at(&self) -> Option<Timestamp> {
+        match &self.status {
+            JobStatus::Waiting { until, .. } => Some(*until),
+            JobStatus::Finished(OutcomeStatus::Parked) => self.parked_until,
+            _ => None,
+        }
+    }
+
+    /// Dollars spent on the job.
+    pub fn cost_usd(&self) -> f64 {
+        self.attempts.iter().map(|a| a.record.cost_usd).sum()
+    }
+
+    fn from_past(past: PastJob) -> Option<Self> {
+        let status = match past.state {
+            JobState::Done => JobStatus::Finished(OutcomeStatus::Delivered),
+            JobState::Stopped => JobStatus::Finished(OutcomeStatus::Stopped),
+            JobState::Cancelled => JobStatus::Finished(OutcomeStatus::Cancelled),
+            JobState::Parked => JobStatus::Finished(OutcomeStatus::Parked),
+            JobState::Queued | JobState::Running => JobStatus::Queued,
+            JobState::Deleted => return None,
+        };
+        let mut view = JobView::new(past.id, past.spec, past.created_at);
+        view.status = status;
+        view.reason = past.reason;
+        view.parked_until = past.parked_until;
+        view.image_path = past.image_path;
+        view.model_used = past.model_used;
+        view.attempts = past
+            .attempts
+            .into_iter()
+            .map(|record| AttemptRow {
+                record,
+                diagnosis: None,
+                response: None,
+            })
+            .collect();
+        Some(view)
+    }
+}
+
+/// One answer in the outcome history (the activity plot).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutcomePoint {
+    /// When the attempt started.
+    pub at: Timestamp,
+    /// What it ended as.
+    pub kind: Kind,
+    /// Its HTTP status.
+    pub http_status: Option<u16>,
+    /// The model.
+    pub model: String,
+}
+
+/// Everything the window draws that comes from the worker.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppState {
     /// Jobs, oldest first (drawn newest first).
     pub jobs: Vec<JobView>,
+    /// The job the why-panel explains.
+    pub selected: Option<JobId>,
     /// The simulator scenario when no key is set (the banner).
     pub simulated_scenario: Option<String>,
-    /// A passing notice ("Peel is busy").
+    /// A passing notice ("Peel is busy", a file that could not be read, …).
     pub notice: Option<String>,
+    /// Each model's circuit breaker, as last reported.
+    pub breakers: BTreeMap<String, BreakerState>,
+    /// Dollars spent since midnight Pacific (this session and earlier ones).
+    pub spend_today_usd: f64,
+    /// Every answer, oldest first (capped at [`OUTCOMES_KEPT`]).
+    pub outcomes: Vec<OutcomePoint>,
 }
 
 impl AppState {
@@ -67,21 +203,36 @@ impl AppState {
         self.jobs.iter_mut().find(|job| job.id == id)
     }
 
+    /// A job by id.
+    pub fn job(&self, id: JobId) -> Option<&JobView> {
+        self.jobs.iter().find(|job| job.id == id)
+    }
+
+    /// The job the why-panel explains.
+    pub fn selected_job(&self) -> Option<&JobView> {
+        self.selected.and_then(|id| self.job(id))
+    }
+
+    fn record_outcome(&mut self, point: OutcomePoint) {
+        self.outcomes.push(point);
+        if self.outcomes.len() > OUTCOMES_KEPT {
+            let extra = self.outcomes.len() - OUTCOMES_KEPT;
+            self.outcomes.drain(..extra);
+        }
+    }
+
     /// Folds one worker event into the state.
     pub fn apply(&mut self, event: Event) {
         match event {
+            Event::Restored {
+                jobs,
+                spend_today_usd,
+            } => self.restore(jobs, spend_today_usd),
             Event::Queued { job, spec } => {
                 if self.job_mut(job).is_none() {
-                    self.jobs.push(JobView {
-                        id: job,
-                        prompt: spec.prompt,
-                        status: JobStatus::Queued,
-                        fell_back: None,
-                        image_path: None,
-                        reason: None,
-                        diagnosis: None,
-                    });
+                    self.jobs.push(JobView::new(job, spec, Timestamp::now()));
                 }
+                self.selected = Some(job);
             }
             Event::AttemptStarted {
                 job,
@@ -90,6 +241,24 @@ impl AppState {
             } => {
                 if let Some(view) = self.job_mut(job) {
                     view.status = JobStatus::Sending { attempt, model };
+                }
+            }
+            Event::AttemptEnded { job, report } => {
+                let report = *report;
+                self.spend_today_usd += report.record.cost_usd;
+                self.record_outcome(OutcomePoint {
+                    at: report.record.started_at,
+                    kind: report.diagnosis.kind,
+                    http_status: report.record.http_status,
+                    model: report.record.model.clone(),
+                });
+                if let Some(view) = self.job_mut(job) {
+                    view.diagnosis = Some(report.diagnosis.clone());
+                    view.attempts.push(AttemptRow {
+                        record: report.record,
+                        diagnosis: Some(report.diagnosis),
+                        response: Some(report.response),
+                    });
                 }
             }
             Event::Waiting {
@@ -119,33 +288,185 @@ impl AppState {
                 if let Some(view) = self.job_mut(outcome.job) {
                     view.status = JobStatus::Finished(outcome.status);
                     view.reason = Some(outcome.reason.clone());
-                    view.diagnosis = outcome.diagnosis.clone();
+                    view.parked_until = outcome.parked_until;
+                    if outcome.diagnosis.is_some() {
+                        view.diagnosis = outcome.diagnosis.clone();
+                    }
+                    if outcome.model_used.is_some() {
+                        view.model_used = outcome.model_used.clone();
+                    }
                     if view.image_path.is_none() {
                         view.image_path = outcome.image_path.clone();
                     }
                 }
             }
-            Event::BreakerChanged { .. } => {}
+            Event::BreakerChanged { model, state } => {
+                self.breakers.insert(model, state);
+            }
+            Event::Deleted { job } => {
+                self.jobs.retain(|view| view.id != job);
+                if self.selected == Some(job) {
+                    self.selected = None;
+                }
+            }
+            Event::Problem { message } => self.notice = Some(message),
         }
+    }
+
+    fn restore(&mut self, jobs: Vec<PastJob>, spend_today_usd: f64) {
+        // Attempts of this session may already be counted in the stored total.
+        self.spend_today_usd = self.spend_today_usd.max(spend_today_usd);
+        let mut restored: Vec<JobView> = jobs
+            .into_iter()
+            .filter(|past| self.job(past.id).is_none())
+            .filter_map(JobView::from_past)
+            .collect();
+        for view in &restored {
+            for attempt in &view.attempts {
+                if let Some(kind) = Kind::from_id(&attempt.record.kind) {
+                    self.outcomes.push(OutcomePoint {
+                        at: attempt.record.started_at,
+                        kind,
+                        http_status: attempt.record.http_status,
+                        model: attempt.record.model.clone(),
+                    });
+                }
+            }
+        }
+        self.outcomes.sort_by_key(|point| point.at);
+        if self.outcomes.len() > OUTCOMES_KEPT {
+            let extra = self.outcomes.len() - OUTCOMES_KEPT;
+            self.outcomes.drain(..extra);
+        }
+        restored.append(&mut self.jobs);
+        restored.sort_by_key(|view| view.id);
+        self.jobs = restored;
+    }
+
+    /// Requests sent to `model` in the minute before `now` (Peel's own count, for the rate-limit
+    /// gauge).
+    pub fn requests_in_last_minute(&self, model: &str, now: Timestamp) -> u32 {
+        self.requests_since(model, now, 60)
+    }
+
+    /// Requests sent to `model` since midnight Pacific before `now` — approximated as the last
+    /// 24 hours when the reset cannot be computed.
+    pub fn requests_today(&self, model: &str, now: Timestamp) -> u32 {
+        let since_s = crate::diagnosis::reset::next_daily_reset(now).map_or(24 * 3600, |reset| {
+            24 * 3600 - reset.duration_since(now).as_secs()
+        });
+        self.requests_since(model, now, since_s)
+    }
+
+    fn requests_since(&self, model: &str, now: Timestamp, window_s: i64) -> u32 {
+        let count = self
+            .outcomes
+            .iter()
+            .filter(|point| point.model == model)
+            .filter(|point| {
+                let age_s = now.duration_since(point.at).as_secs();
+                (0..window_s).contains(&age_s)
+            })
+            .count();
+        u32::try_from(count).unwrap_or(u32::MAX)
+    }
+
+    /// The models Peel has talked to, for the activity view.
+    pub fn models_seen(&self) -> Vec<String> {
+        let mut models: Vec<String> = self
+            .outcomes
+            .iter()
+            .map(|point| point.model.clone())
+            .chain(self.breakers.keys().cloned())
+            .collect();
+        models.sort();
+        models.dedup();
+        models
+    }
+
+    /// The design's warnings over the last [`WARNING_WINDOW_S`]: 429s above 10 % of answers,
+    /// 503s above 25 %.
+    pub fn outcome_warnings(&self, now: Timestamp) -> Vec<String> {
+        let recent: Vec<&OutcomePoint> = self
+            .outcomes
+            .iter()
+            .filter(|point| {
+                let age_s = now.duration_since(point.at).as_secs();
+                (0..WARNING_WINDOW_S).contains(&age_s)
+            })
+            .collect();
+        if recent.is_empty() {
+            return Vec::new();
+        }
+        let share = |status: u16| {
+            recent
+                .iter()
+                .filter(|point| point.http_status == Some(status))
+                .count() as f64
+                / recent.len() as f64
+        };
+        let mut warnings = Vec::new();
+        let rate_limited = share(429);
+        if rate_limited > RATE_LIMIT_WARN_SHARE {
+            warnings.push(format!(
+                "{:.0} % of answers in the last 30 minutes were 429 (over 10 %): Peel is asking faster than your quota allows. Lower the tier limits in Settings to match AI Studio, or space out your jobs.",
+                rate_limited * 100.0
+            ));
+        }
+        let overloaded = share(503);
+        if overloaded > OVERLOAD_WARN_SHARE {
+            warnings.push(format!(
+                "{:.0} % of answers in the last 30 minutes were 503 (over 25 %): Google's servers are overloaded. Keep a fallback model set, or queue work for a quieter hour.",
+                overloaded * 100.0
+            ));
+        }
+        warnings
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnosis::{DiagnosisContext, Evidence, diagnose};
+    use crate::worker::protocol::{AttemptRecord, AttemptReport};
     use crate::worker::{JobOutcome, JobSpec};
 
     fn spec() -> JobSpec {
         JobSpec {
             prompt: "a fox".to_owned(),
             model: "gemini-3-pro-image".to_owned(),
-            fallback: None,
-            aspect_ratio: None,
-            image_size: None,
-            references: Vec::new(),
-            safety_settings: Vec::new(),
+            ..JobSpec::default()
         }
     }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn report(started_at: Timestamp, status: u16, body: &str, cost_usd: f64) -> AttemptReport {
+        let diagnosis = diagnose(
+            &Evidence::http(status, body),
+            &DiagnosisContext::new(started_at),
+        );
+        AttemptReport {
+            record: AttemptRecord {
+                model: "gemini-3-pro-image".to_owned(),
+                started_at,
+                duration_ms: 900,
+                kind: diagnosis.kind.id().to_owned(),
+                http_status: Some(status),
+                wait_s: None,
+                wait_reason: None,
+                input_tokens: None,
+                output_tokens: None,
+                cost_usd,
+            },
+            diagnosis,
+            response: format!("HTTP {status}"),
+        }
+    }
+
+    const OVERLOADED: &str = r#"{"error":{"code":503,"message":"The model is overloaded. Please try again later.","status":"UNAVAILABLE"}}"#;
 
     #[test]
     fn a_job_goes_from_queued_to_delivered() {
@@ -155,25 +476,29 @@ mod tests {
             spec: spec(),
         });
         assert_eq!(state.jobs[0].status, JobStatus::Queued);
+        assert_eq!(state.selected, Some(1), "a new job is the one explained");
         state.apply(Event::AttemptStarted {
             job: 1,
             attempt: 1,
             model: "gemini-3-pro-image".to_owned(),
         });
-        let until: Timestamp = "2026-11-27T12:00:22Z".parse().unwrap();
+        state.apply(Event::AttemptEnded {
+            job: 1,
+            report: Box::new(report(at("2026-11-27T12:00:00Z"), 503, OVERLOADED, 0.0)),
+        });
+        assert_eq!(
+            state.jobs[0].diagnosis.as_ref().map(|d| d.kind),
+            Some(Kind::Overloaded),
+            "the why-panel knows the failure while the job waits"
+        );
+        let until = at("2026-11-27T12:00:22Z");
         state.apply(Event::Waiting {
             job: 1,
             wait_s: 22.0,
             until,
             reason: "Google asked".to_owned(),
         });
-        assert_eq!(
-            state.jobs[0].status,
-            JobStatus::Waiting {
-                until,
-                reason: "Google asked".to_owned()
-            }
-        );
+        assert_eq!(state.jobs[0].next_try_at(), Some(until));
         state.apply(Event::FellBack {
             job: 1,
             from: "a".to_owned(),
@@ -202,14 +527,15 @@ mod tests {
             parked_until: None,
             cost_usd: 0.0,
         })));
+        let job = &state.jobs[0];
+        assert!(job.is_delivered());
+        assert!(!job.is_open());
+        assert_eq!(job.model_used.as_deref(), Some("b"));
         assert_eq!(
-            state.jobs[0].status,
-            JobStatus::Finished(OutcomeStatus::Delivered)
-        );
-        assert_eq!(
-            state.jobs[0].image_path.as_deref(),
+            job.image_path.as_deref(),
             Some(std::path::Path::new("/tmp/peel-1.jpg"))
         );
+        assert_eq!(job.attempts.len(), 1);
     }
 
     #[test]
@@ -221,5 +547,119 @@ mod tests {
             model: "m".to_owned(),
         });
         assert!(state.jobs.is_empty());
+    }
+
+    #[test]
+    fn earlier_jobs_join_the_gallery_in_order_without_duplicates() {
+        let mut state = AppState::default();
+        state.apply(Event::Queued {
+            job: 5,
+            spec: spec(),
+        });
+        let past = |id, job_state| PastJob {
+            id,
+            created_at: at("2026-11-26T10:00:00Z"),
+            spec: spec(),
+            state: job_state,
+            reason: None,
+            parked_until: None,
+            image_path: Some(format!("/images/peel-{id}.jpg").into()),
+            model_used: Some("gemini-3-pro-image".to_owned()),
+            attempts: vec![report(at("2026-11-26T10:00:01Z"), 503, OVERLOADED, 0.0).record],
+        };
+        state.apply(Event::Restored {
+            jobs: vec![
+                past(5, JobState::Running),
+                past(3, JobState::Done),
+                past(2, JobState::Deleted),
+                past(1, JobState::Parked),
+            ],
+            spend_today_usd: 0.27,
+        });
+        assert_eq!(
+            state.jobs.iter().map(|j| j.id).collect::<Vec<_>>(),
+            vec![1, 3, 5]
+        );
+        assert!(state.job(3).unwrap().is_delivered());
+        assert_eq!(
+            state.job(1).unwrap().status,
+            JobStatus::Finished(OutcomeStatus::Parked)
+        );
+        assert_eq!(state.spend_today_usd, 0.27);
+        assert_eq!(
+            state.outcomes.len(),
+            2,
+            "attempts of shown jobs feed the plot"
+        );
+    }
+
+    #[test]
+    fn deleting_the_selected_job_clears_the_selection() {
+        let mut state = AppState::default();
+        state.apply(Event::Queued {
+            job: 1,
+            spec: spec(),
+        });
+        state.apply(Event::Deleted { job: 1 });
+        assert!(state.jobs.is_empty());
+        assert_eq!(state.selected, None);
+        state.apply(Event::Problem {
+            message: "Could not delete".to_owned(),
+        });
+        assert_eq!(state.notice.as_deref(), Some("Could not delete"));
+    }
+
+    #[test]
+    fn spend_counts_every_attempt_and_the_gauge_counts_the_last_minute() {
+        let mut state = AppState::default();
+        state.apply(Event::Queued {
+            job: 1,
+            spec: spec(),
+        });
+        let now = at("2026-11-27T12:10:00Z");
+        for (started, cost) in [
+            ("2026-11-27T12:08:30Z", 0.0),
+            ("2026-11-27T12:09:10Z", 0.0),
+            ("2026-11-27T12:09:50Z", 0.134),
+        ] {
+            state.apply(Event::AttemptEnded {
+                job: 1,
+                report: Box::new(report(at(started), 503, OVERLOADED, cost)),
+            });
+        }
+        assert!((state.spend_today_usd - 0.134).abs() < 1e-9);
+        assert_eq!(state.requests_in_last_minute("gemini-3-pro-image", now), 2);
+        assert_eq!(state.requests_today("gemini-3-pro-image", now), 3);
+        assert_eq!(state.requests_in_last_minute("other", now), 0);
+        assert_eq!(state.models_seen(), vec!["gemini-3-pro-image".to_owned()]);
+    }
+
+    #[test]
+    fn warnings_follow_the_designs_thresholds() {
+        let now = at("2026-11-27T12:30:00Z");
+        let point = |minutes_ago: i64, status: u16| OutcomePoint {
+            at: now - jiff::SignedDuration::from_mins(minutes_ago),
+            kind: Kind::Success,
+            http_status: Some(status),
+            model: "m".to_owned(),
+        };
+        // 1 of 10 is 429: exactly 10 %, not over.
+        let mut state = AppState {
+            outcomes: (0..9).map(|i| point(i, 200)).collect(),
+            ..AppState::default()
+        };
+        state.outcomes.push(point(1, 429));
+        assert!(state.outcome_warnings(now).is_empty());
+        // 2 of 11: 18 %.
+        state.outcomes.push(point(2, 429));
+        let warnings = state.outcome_warnings(now);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("18 % of answers"), "{warnings:?}");
+        // 503s: 4 of 15 is 27 %; old answers (over 30 minutes) do not count.
+        state.outcomes.extend((0..4).map(|i| point(i, 503)));
+        state.outcomes.push(point(45, 503));
+        let warnings = state.outcome_warnings(now);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[1].contains("were 503 (over 25 %)"));
     }
 }

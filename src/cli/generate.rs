@@ -153,7 +153,7 @@ pub fn run(args: &GenerateArgs) -> ExitCode {
         aspect_ratio: args.aspect.clone(),
         image_size: args.size.clone(),
         references,
-        safety_settings: Vec::new(),
+        ..JobSpec::default()
     });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -344,6 +344,19 @@ fn describe(event: &Event) -> String {
             describe_fallback(from, to, reason, changes)
         ),
         Event::BreakerChanged { model, state } => format!("{model}: circuit breaker now {state:?}"),
+        Event::AttemptEnded { job, report } => {
+            let status = report
+                .record
+                .http_status
+                .map_or_else(|| "no HTTP answer".to_owned(), |s| format!("HTTP {s}"));
+            format!(
+                "job {job}: attempt on {} ended: {} ({status})",
+                report.record.model, report.diagnosis.title
+            )
+        }
+        Event::Restored { jobs, .. } => format!("{} earlier jobs in history", jobs.len()),
+        Event::Deleted { job } => format!("job {job}: deleted"),
+        Event::Problem { message } => message.clone(),
         Event::ImageArrived { job, path, .. } => {
             format!("job {job}: image saved to {}", path.display())
         }

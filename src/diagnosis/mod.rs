@@ -8,9 +8,11 @@
 //! - [`retry_delay`], [`reset`]: how long to wait; when a daily quota comes back.
 //! - [`words`]: the title, explanation and fix.
 //! - [`redact`]: removes API keys from everything returned.
+//! - [`excerpt`]: the response as the why-panel shows it (redacted, image data elided, capped).
 
 pub mod classify;
 pub mod evidence;
+pub mod excerpt;
 pub mod kind;
 pub mod reading;
 pub mod redact;

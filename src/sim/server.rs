@@ -77,6 +77,8 @@ pub struct SimStats {
 #[derive(Debug)]
 pub struct SimState {
     config: SimConfig,
+    /// The scenario now (the app's picker changes it while the server runs).
+    scenario: Mutex<Scenario>,
     clock: SimClock,
     quotas: Mutex<QuotaBook>,
     rng: Mutex<StdRng>,
@@ -96,6 +98,7 @@ impl SimState {
                 config.start_at.unwrap_or_else(jiff::Timestamp::now),
             ),
             rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            scenario: Mutex::new(config.scenario),
             config,
             quotas: Mutex::new(QuotaBook::default()),
             counter: AtomicU64::new(0),
@@ -103,6 +106,17 @@ impl SimState {
             catalog: Catalog::builtin(),
             stats: SimStats::default(),
         }
+    }
+
+    /// The scenario the server plays now.
+    pub fn scenario(&self) -> Scenario {
+        *self.scenario.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Switches to another scenario; quotas start afresh, as on a new project.
+    pub fn set_scenario(&self, scenario: Scenario) {
+        *self.scenario.lock().unwrap_or_else(PoisonError::into_inner) = scenario;
+        *self.quotas.lock().unwrap_or_else(PoisonError::into_inner) = QuotaBook::default();
     }
 
     /// Number of key/model pairs the quota book tracks (bounded).
@@ -127,11 +141,7 @@ impl SimState {
     /// The model entry if it can be called in this scenario.
     fn callable_model(&self, id: &str) -> Option<&'static ModelEntry> {
         let model = self.catalog.get(id)?;
-        let retired_here = self
-            .config
-            .scenario
-            .retired_ids()
-            .contains(&model.id.as_str());
+        let retired_here = self.scenario().retired_ids().contains(&model.id.as_str());
         (model.is_callable() && !retired_here).then_some(model)
     }
 }
@@ -302,10 +312,7 @@ async fn generate_inner(
     }
     // The scenario's server faults come before quota accounting: an overloaded server never
     // reaches the quota system.
-    let faults = state
-        .config
-        .scenario
-        .faults(model.id == state.catalog.primary);
+    let faults = state.scenario().faults(model.id == state.catalog.primary);
     if let Some(fault) = scenario_fault(state, &faults) {
         return fault.answer(state).await;
     }
@@ -321,7 +328,7 @@ async fn generate_inner(
     let verdict = state.rules.judge(
         &request.prompt,
         &request.request.safety_settings,
-        state.config.scenario.strict_safety(),
+        state.scenario().strict_safety(),
     );
     let answer = match build_answer(state, model, &request, &verdict).await {
         Ok(answer) => answer,
@@ -390,7 +397,7 @@ fn check_quota(
     model: &ModelEntry,
     input_tokens: u64,
 ) -> Option<Response> {
-    let tier = state.config.scenario.tier();
+    let tier = state.scenario().tier();
     let admitted = state
         .quotas
         .lock()

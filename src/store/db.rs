@@ -11,7 +11,13 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::{Deserialize, Serialize};
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Version 2: where each delivered image is and which model made it (the gallery across runs).
+const MIGRATE_TO_2: &str = "
+ALTER TABLE jobs ADD COLUMN image_path TEXT;
+ALTER TABLE jobs ADD COLUMN model_used TEXT;
+";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -21,7 +27,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     spec          TEXT NOT NULL,
     state         TEXT NOT NULL,
     parked_until  TEXT,
-    reason        TEXT
+    reason        TEXT,
+    image_path    TEXT,
+    model_used    TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -62,6 +70,8 @@ pub enum JobState {
     Stopped,
     /// Cancelled by the designer.
     Cancelled,
+    /// Removed from the gallery by the designer (its attempts still count towards spend).
+    Deleted,
 }
 
 impl JobState {
@@ -73,6 +83,7 @@ impl JobState {
             JobState::Done => "done",
             JobState::Stopped => "stopped",
             JobState::Cancelled => "cancelled",
+            JobState::Deleted => "deleted",
         }
     }
 
@@ -83,6 +94,7 @@ impl JobState {
             "done" => JobState::Done,
             "stopped" => JobState::Stopped,
             "cancelled" => JobState::Cancelled,
+            "deleted" => JobState::Deleted,
             _ => JobState::Queued,
         }
     }
@@ -101,6 +113,27 @@ pub struct JobRecord {
     pub parked_until: Option<Timestamp>,
     /// Why it is parked or stopped.
     pub reason: Option<String>,
+}
+
+/// A job as the gallery lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobSummary {
+    /// Its id.
+    pub id: i64,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// The job's settings, as JSON.
+    pub spec: String,
+    /// Where it stands.
+    pub state: JobState,
+    /// When a parked job may run again.
+    pub parked_until: Option<Timestamp>,
+    /// Why it is parked or stopped.
+    pub reason: Option<String>,
+    /// The saved image, when delivered.
+    pub image_path: Option<String>,
+    /// The model that made it.
+    pub model_used: Option<String>,
 }
 
 /// One attempt: what the timeline shows and the database keeps.
@@ -196,6 +229,20 @@ impl Store {
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(wrap)?;
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(wrap)?;
+        let had_jobs: bool = connection
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'jobs'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(wrap)?
+            > 0;
+        if had_jobs && version < 2 {
+            connection.execute_batch(MIGRATE_TO_2).map_err(wrap)?;
+        }
         connection.execute_batch(SCHEMA).map_err(wrap)?;
         connection
             .pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -270,6 +317,67 @@ impl Store {
             )?;
             let rows = statement.query_map([], job_from_row)?;
             rows.collect()
+        })
+    }
+
+    /// Records where a delivered job's image is and which model made it.
+    pub fn set_image(&self, id: i64, image_path: &str, model: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE jobs SET image_path = ?2, model_used = ?3 WHERE id = ?1",
+                params![id, image_path, model],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The highest job id so far (0 when there is none).
+    pub fn max_job_id(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            c.query_row("SELECT COALESCE(MAX(id), 0) FROM jobs", [], |row| {
+                row.get(0)
+            })
+        })
+    }
+
+    /// The newest `limit` jobs that were not deleted, newest first (the gallery at start).
+    pub fn recent_jobs(&self, limit: usize) -> Result<Vec<JobSummary>, StoreError> {
+        self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT id, created_at, spec, state, parked_until, reason, image_path, model_used
+                 FROM jobs WHERE state != 'deleted' ORDER BY id DESC LIMIT ?1",
+            )?;
+            let rows =
+                statement.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+                    Ok(JobSummary {
+                        id: row.get(0)?,
+                        created_at: ts(row.get(1)?).unwrap_or(Timestamp::UNIX_EPOCH),
+                        spec: row.get(2)?,
+                        state: JobState::parse(&row.get::<_, String>(3)?),
+                        parked_until: ts(row.get(4)?),
+                        reason: row.get(5)?,
+                        image_path: row.get(6)?,
+                        model_used: row.get(7)?,
+                    })
+                })?;
+            rows.collect()
+        })
+    }
+
+    /// The saved image and model of a job, when it was delivered.
+    pub fn image_of(&self, id: i64) -> Result<Option<(String, String)>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT image_path, model_used FROM jobs WHERE id = ?1 AND image_path IS NOT NULL",
+                params![id],
+                |row| {
+                    Ok((
+                        row.get(0)?,
+                        row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                    ))
+                },
+            )
+            .optional()
         })
     }
 
@@ -393,6 +501,68 @@ mod tests {
             .set_state(id, JobState::Done, None, None, now)
             .unwrap();
         assert!(again.unfinished_jobs().unwrap().is_empty());
+    }
+
+    #[test]
+    fn delivered_images_are_listed_newest_first_and_deleted_ones_are_not() {
+        let (_dir, store) = temp_store();
+        let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let first = store.enqueue(r#"{"prompt":"one"}"#, now).unwrap();
+        let second = store.enqueue(r#"{"prompt":"two"}"#, now).unwrap();
+        let third = store.enqueue(r#"{"prompt":"three"}"#, now).unwrap();
+        store
+            .set_state(first, JobState::Done, None, None, now)
+            .unwrap();
+        store
+            .set_image(first, "/images/peel-1.jpg", "gemini-3-pro-image")
+            .unwrap();
+        store
+            .set_state(third, JobState::Deleted, None, None, now)
+            .unwrap();
+        let listed = store.recent_jobs(10).unwrap();
+        assert_eq!(
+            listed.iter().map(|j| j.id).collect::<Vec<_>>(),
+            vec![second, first]
+        );
+        assert_eq!(listed[1].image_path.as_deref(), Some("/images/peel-1.jpg"));
+        assert_eq!(listed[1].created_at, now);
+        assert_eq!(
+            store.image_of(first).unwrap(),
+            Some((
+                "/images/peel-1.jpg".to_owned(),
+                "gemini-3-pro-image".to_owned()
+            ))
+        );
+        assert_eq!(store.image_of(second).unwrap(), None);
+        assert_eq!(store.recent_jobs(1).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_without_losing_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peel.db");
+        {
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch(
+                "CREATE TABLE jobs (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL, spec TEXT NOT NULL, state TEXT NOT NULL,
+                    parked_until TEXT, reason TEXT);
+                 INSERT INTO jobs (created_at, updated_at, spec, state)
+                    VALUES ('2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', '{}', 'queued');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.unfinished_jobs().unwrap().len(), 1);
+        store.set_image(1, "/images/a.png", "m").unwrap();
+        assert_eq!(
+            store.recent_jobs(5).unwrap()[0].image_path.as_deref(),
+            Some("/images/a.png")
+        );
+        drop(store);
+        // Opening again (already at version 2) must not try to add the columns twice.
+        assert!(Store::open(&path).is_ok());
     }
 
     #[test]

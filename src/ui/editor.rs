@@ -1,11 +1,60 @@
-//! The prompt editor: a multi-line prompt (Ctrl+Enter generates), the model and size, Generate.
+//! The prompt editor: the prompt (Ctrl+Enter generates), model and fallback pickers from the
+//! catalog (retired ids hidden unless asked for), aspect ratio and size limited to what the model
+//! supports, number of images, reference images up to the model's limit, Layer 1 thresholds per
+//! category, and the estimated cost before sending.
 
-use super::Intent;
-use crate::api::Catalog;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Intent, theme};
+use crate::api::catalog::{Catalog, ModelEntry, ModelStatus};
+use crate::api::enums::{HarmBlockThreshold, HarmCategory};
+use crate::api::wire::SafetySetting;
+use crate::app::media::MediaRequest;
+use crate::resilience::budget::worst_case_cost_usd;
 use crate::worker::JobSpec;
+use crate::worker::protocol::Reference;
 
-/// What the editor holds between frames.
-#[derive(Clone, Debug, PartialEq)]
+/// Most images one press of Generate may queue.
+pub const MAX_IMAGES_PER_PRESS: u32 = 8;
+
+/// The thresholds offered per category, in order ("Model default" sends nothing).
+pub const THRESHOLDS: [(HarmBlockThreshold, &str); 6] = [
+    (HarmBlockThreshold::Unspecified, "Model default"),
+    (HarmBlockThreshold::Off, "Off"),
+    (HarmBlockThreshold::BlockNone, "Block none"),
+    (HarmBlockThreshold::BlockOnlyHigh, "Block only high"),
+    (
+        HarmBlockThreshold::BlockMediumAndAbove,
+        "Block medium and above",
+    ),
+    (HarmBlockThreshold::BlockLowAndAbove, "Block low and above"),
+];
+
+/// A reference image in the editor, with its thumbnail once uploaded.
+#[derive(Clone)]
+pub struct EditorReference {
+    /// File name, or "Pasted image".
+    pub name: String,
+    /// What is sent.
+    pub reference: Reference,
+    /// Its thumbnail.
+    pub texture: Option<egui::TextureHandle>,
+}
+
+impl std::fmt::Debug for EditorReference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EditorReference")
+            .field("name", &self.name)
+            .field("mime_type", &self.reference.mime_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What the editor holds between frames (and between runs, except references).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Editor {
     /// The prompt being written.
     pub prompt: String,
@@ -15,9 +64,19 @@ pub struct Editor {
     pub fallback: Option<String>,
     /// The aspect ratio.
     pub aspect_ratio: String,
-    /// The image size.
+    /// The image size (empty for single-size models).
     pub image_size: String,
+    /// How many images one press queues.
+    pub count: u32,
+    /// Layer 1 thresholds by category wire name; absent means the model's default.
+    pub thresholds: BTreeMap<String, String>,
+    /// Whether retired models are listed.
+    pub show_retired: bool,
+    /// Reference images (not kept between runs).
+    #[serde(skip)]
+    pub references: Vec<EditorReference>,
     /// Whether the prompt got the keyboard focus on the first frame (so typing works at once).
+    #[serde(skip)]
     pub focused_once: bool,
 }
 
@@ -30,27 +89,251 @@ impl Default for Editor {
             fallback: Some(catalog.fallback.clone()),
             aspect_ratio: "1:1".to_owned(),
             image_size: "1K".to_owned(),
+            count: 1,
+            thresholds: BTreeMap::new(),
+            show_retired: false,
+            references: Vec::new(),
             focused_once: false,
         }
     }
 }
 
 impl Editor {
-    fn spec(&self) -> JobSpec {
+    /// The chosen model's catalog entry.
+    pub fn model_entry(&self) -> Option<&'static ModelEntry> {
+        Catalog::builtin().get(&self.model)
+    }
+
+    /// Most references the model takes.
+    pub fn reference_limit(&self) -> usize {
+        self.model_entry()
+            .and_then(|m| m.max_reference_images)
+            .map_or(usize::MAX, |m| m as usize)
+    }
+
+    /// Keeps ratio, size and references within what the model supports (after a model change).
+    pub fn fit_to_model(&mut self) {
+        let Some(model) = self.model_entry() else {
+            return;
+        };
+        if !model.aspect_ratios.is_empty() && !model.aspect_ratios.contains(&self.aspect_ratio) {
+            self.aspect_ratio = if model.aspect_ratios.iter().any(|r| r == "1:1") {
+                "1:1".to_owned()
+            } else {
+                model.aspect_ratios[0].clone()
+            };
+        }
+        if model.image_sizes.is_empty() {
+            self.image_size.clear();
+        } else if !model.image_sizes.contains(&self.image_size) {
+            self.image_size = if model.image_sizes.iter().any(|s| s == "1K") {
+                "1K".to_owned()
+            } else {
+                model.image_sizes[0].clone()
+            };
+        }
+        if self.fallback.as_deref() == Some(self.model.as_str()) {
+            self.fallback = None;
+        }
+        let limit = self.reference_limit();
+        self.references.truncate(limit);
+    }
+
+    /// The job one press of Generate queues (as many times as `count`).
+    pub fn spec(&self) -> JobSpec {
+        let safety_settings = HarmCategory::CONFIGURABLE
+            .iter()
+            .filter_map(|category| {
+                let threshold = self.thresholds.get(category.as_str())?;
+                let threshold = HarmBlockThreshold::from_wire(threshold);
+                (threshold != HarmBlockThreshold::Unspecified).then(|| SafetySetting {
+                    category: category.clone(),
+                    threshold,
+                })
+            })
+            .collect();
         JobSpec {
             prompt: self.prompt.trim().to_owned(),
             model: self.model.clone(),
             fallback: self.fallback.clone(),
             aspect_ratio: Some(self.aspect_ratio.clone()),
-            image_size: Some(self.image_size.clone()),
-            references: Vec::new(),
-            safety_settings: Vec::new(),
+            image_size: (!self.image_size.is_empty()).then(|| self.image_size.clone()),
+            references: self
+                .references
+                .iter()
+                .map(|r| r.reference.clone())
+                .collect(),
+            safety_settings,
+            ..JobSpec::default()
+        }
+    }
+
+    /// Puts a job's settings back (its references too).
+    pub fn restore(&mut self, spec: &JobSpec) {
+        self.prompt = spec.prompt.clone();
+        self.model = spec.model.clone();
+        self.fallback = spec.fallback.clone();
+        if let Some(ratio) = &spec.aspect_ratio {
+            self.aspect_ratio = ratio.clone();
+        }
+        self.image_size = spec.image_size.clone().unwrap_or_default();
+        self.thresholds = spec
+            .safety_settings
+            .iter()
+            .map(|s| {
+                (
+                    s.category.as_str().to_owned(),
+                    s.threshold.as_str().to_owned(),
+                )
+            })
+            .collect();
+        self.references = spec
+            .references
+            .iter()
+            .enumerate()
+            .map(|(i, reference)| EditorReference {
+                name: format!("Reference {}", i + 1),
+                reference: reference.clone(),
+                texture: None,
+            })
+            .collect();
+        self.fit_to_model();
+    }
+
+    /// "Estimated cost: $0.13 per image × 2 = $0.27", or why it can't be known.
+    pub fn cost_line(&self, simulated: bool) -> String {
+        let Some(model) = self.model_entry() else {
+            return "Estimated cost: unknown model".to_owned();
+        };
+        let size = if self.image_size.is_empty() {
+            "1K"
+        } else {
+            self.image_size.as_str()
+        };
+        if !model.price_per_image_usd.contains_key(size) {
+            return format!(
+                "Estimated cost: Google publishes no price for {} at {size}",
+                model.display_name
+            );
+        }
+        let each = worst_case_cost_usd(model, size);
+        let total = each * f64::from(self.count);
+        let billed = if simulated {
+            " (simulated: nothing is billed)"
+        } else {
+            ""
+        };
+        if self.count == 1 {
+            format!("Estimated cost: ${each:.3} per image{billed}")
+        } else {
+            format!(
+                "Estimated cost: ${each:.3} per image × {} = ${total:.2}{billed}",
+                self.count
+            )
         }
     }
 }
 
+fn model_label(model: &ModelEntry) -> String {
+    match model.status {
+        ModelStatus::Retired => format!("{} (retired)", model.describe()),
+        ModelStatus::Deprecated => match &model.shutdown_date {
+            Some(date) => format!("{} (deprecated, ends {date})", model.describe()),
+            None => format!("{} (deprecated)", model.describe()),
+        },
+        ModelStatus::Preview => format!("{} (preview)", model.describe()),
+        ModelStatus::Stable => model.describe(),
+    }
+}
+
+fn model_picker(
+    ui: &mut egui::Ui,
+    label: &str,
+    salt: &str,
+    selected: &mut Option<String>,
+    show_retired: bool,
+    allow_none: bool,
+    exclude: Option<&str>,
+) -> bool {
+    let catalog = Catalog::builtin();
+    let current = selected
+        .as_deref()
+        .and_then(|id| catalog.get(id))
+        .map_or_else(|| "None".to_owned(), model_label);
+    let before = selected.clone();
+    ui.horizontal(|ui| {
+        let text = ui.label(label);
+        egui::ComboBox::from_id_salt(salt)
+            .selected_text(current)
+            .width(theme::EDITOR_WIDTH - 90.0)
+            .show_ui(ui, |ui| {
+                if allow_none {
+                    ui.selectable_value(selected, None, "None");
+                }
+                for model in &catalog.models {
+                    if (!show_retired && !model.is_callable()) || Some(model.id.as_str()) == exclude
+                    {
+                        continue;
+                    }
+                    ui.selectable_value(selected, Some(model.id.clone()), model_label(model));
+                }
+            })
+            .response
+            .labelled_by(text.id);
+    });
+    *selected != before
+}
+
+fn choice_combo(ui: &mut egui::Ui, label: &str, value: &mut String, options: &[String]) {
+    ui.horizontal(|ui| {
+        let text = ui.label(label);
+        egui::ComboBox::from_id_salt(label)
+            .selected_text(value.clone())
+            .show_ui(ui, |ui| {
+                for option in options {
+                    ui.selectable_value(value, option.clone(), option);
+                }
+            })
+            .response
+            .labelled_by(text.id);
+    });
+}
+
 /// Draws the editor.
-pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Intent>) {
+pub fn editor_ui(
+    ui: &mut egui::Ui,
+    editor: &mut Editor,
+    simulated: bool,
+    intents: &mut Vec<Intent>,
+) {
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        prompt_ui(ui, editor, intents);
+        ui.add_space(4.0);
+        settings_ui(ui, editor);
+        ui.add_space(4.0);
+        references_ui(ui, editor, intents);
+        ui.add_space(4.0);
+        safety_ui(ui, editor);
+        ui.separator();
+        ui.label(editor.cost_line(simulated));
+        let can_generate = !editor.prompt.trim().is_empty();
+        let clicked = ui
+            .add_enabled(can_generate, egui::Button::new("Generate"))
+            .on_disabled_hover_text("Write a prompt first")
+            .clicked();
+        if can_generate && clicked {
+            push_generate(editor, intents);
+        }
+    });
+}
+
+fn push_generate(editor: &Editor, intents: &mut Vec<Intent>) {
+    for _ in 0..editor.count.clamp(1, MAX_IMAGES_PER_PRESS) {
+        intents.push(Intent::Generate(editor.spec()));
+    }
+}
+
+fn prompt_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Intent>) {
     let label = ui.label("Prompt");
     let prompt = ui.add(
         egui::TextEdit::multiline(&mut editor.prompt)
@@ -65,29 +348,237 @@ pub fn editor_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Inten
     }
     let submit_by_keyboard = prompt.has_focus()
         && ui.input(|input| input.modifiers.command && input.key_pressed(egui::Key::Enter));
+    if submit_by_keyboard && !editor.prompt.trim().is_empty() {
+        push_generate(editor, intents);
+    }
+}
 
+fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor) {
+    let mut model = Some(editor.model.clone());
+    if model_picker(
+        ui,
+        "Model",
+        "model",
+        &mut model,
+        editor.show_retired,
+        false,
+        None,
+    ) && let Some(model) = model
+    {
+        editor.model = model;
+        editor.fit_to_model();
+    }
+    let primary = editor.model.clone();
+    model_picker(
+        ui,
+        "Fallback",
+        "fallback",
+        &mut editor.fallback,
+        editor.show_retired,
+        true,
+        Some(&primary),
+    );
+    ui.checkbox(&mut editor.show_retired, "Show retired models");
+    if let Some(model) = editor.model_entry() {
+        if !model.is_callable() {
+            let instead = model
+                .replacement
+                .as_deref()
+                .map_or_else(String::new, |r| format!(" Use {r} instead."));
+            ui.colored_label(
+                theme::STOPPED,
+                format!("{} is retired: Google answers 404.{instead}", model.id),
+            );
+        }
+        if !model.aspect_ratios.is_empty() {
+            choice_combo(
+                ui,
+                "Aspect ratio",
+                &mut editor.aspect_ratio,
+                &model.aspect_ratios,
+            );
+        }
+        if model.image_sizes.is_empty() {
+            ui.label(format!("Size: one size only ({})", model.display_name));
+        } else {
+            choice_combo(ui, "Size", &mut editor.image_size, &model.image_sizes);
+        }
+    }
     ui.horizontal(|ui| {
-        let size_label = ui.label("Size");
-        egui::ComboBox::from_id_salt("image_size")
-            .selected_text(editor.image_size.clone())
+        let label = ui.label("Number of images");
+        egui::ComboBox::from_id_salt("count")
+            .selected_text(editor.count.to_string())
             .show_ui(ui, |ui| {
-                let sizes = Catalog::builtin()
-                    .get(&editor.model)
-                    .map(|m| m.image_sizes.clone())
-                    .unwrap_or_default();
-                for size in sizes {
-                    ui.selectable_value(&mut editor.image_size, size.clone(), size);
+                for count in 1..=MAX_IMAGES_PER_PRESS {
+                    ui.selectable_value(&mut editor.count, count, count.to_string());
                 }
             })
             .response
-            .labelled_by(size_label.id);
+            .labelled_by(label.id);
     });
+}
 
-    let can_generate = !editor.prompt.trim().is_empty();
-    let clicked = ui
-        .add_enabled(can_generate, egui::Button::new("Generate"))
-        .clicked();
-    if can_generate && (clicked || submit_by_keyboard) {
-        intents.push(Intent::Generate(editor.spec()));
+fn references_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Intent>) {
+    let limit = editor.reference_limit();
+    let room = editor.references.len() < limit;
+    ui.horizontal_wrapped(|ui| {
+        if ui
+            .add_enabled(room, egui::Button::new("Add reference images…"))
+            .clicked()
+        {
+            intents.push(Intent::Media(MediaRequest::PickReferences));
+        }
+        if ui
+            .add_enabled(room, egui::Button::new("Paste image"))
+            .clicked()
+        {
+            intents.push(Intent::Media(MediaRequest::PasteReference));
+        }
+    });
+    let limit_text = if limit == usize::MAX {
+        format!("{} references", editor.references.len())
+    } else {
+        format!(
+            "{} of {limit} references (the model's limit); drop image files here",
+            editor.references.len()
+        )
+    };
+    ui.weak(limit_text);
+    let mut remove = None;
+    ui.horizontal_wrapped(|ui| {
+        for (index, reference) in editor.references.iter().enumerate() {
+            ui.vertical(|ui| {
+                if let Some(texture) = &reference.texture {
+                    ui.add(
+                        egui::Image::new(texture)
+                            .max_size(egui::vec2(theme::REFERENCE_THUMB, theme::REFERENCE_THUMB))
+                            .alt_text(format!("Reference {}: {}", index + 1, reference.name)),
+                    );
+                } else {
+                    ui.label(&reference.name);
+                }
+                if ui
+                    .small_button(format!("Remove reference {}", index + 1))
+                    .clicked()
+                {
+                    remove = Some(index);
+                }
+            });
+        }
+    });
+    if let Some(index) = remove {
+        editor.references.remove(index);
+    }
+}
+
+fn safety_ui(ui: &mut egui::Ui, editor: &mut Editor) {
+    egui::CollapsingHeader::new("Safety filters (Layer 1, configurable)")
+        .id_salt("safety")
+        .show(ui, |ui| {
+            ui.weak(
+                "These thresholds decide Layer 1 only. The image filter (Layer 2) ignores them.",
+            );
+            for category in &HarmCategory::CONFIGURABLE {
+                let key = category.as_str().to_owned();
+                let mut threshold = editor
+                    .thresholds
+                    .get(&key)
+                    .map_or(HarmBlockThreshold::Unspecified, |t| {
+                        HarmBlockThreshold::from_wire(t)
+                    });
+                let before = threshold.clone();
+                let shown = THRESHOLDS
+                    .iter()
+                    .find(|(t, _)| *t == threshold)
+                    .map_or("Model default", |(_, name)| name);
+                ui.horizontal(|ui| {
+                    let text = ui.label(category.label());
+                    egui::ComboBox::from_id_salt(("threshold", key.clone()))
+                        .selected_text(shown)
+                        .show_ui(ui, |ui| {
+                            for (value, name) in &THRESHOLDS {
+                                ui.selectable_value(&mut threshold, value.clone(), *name);
+                            }
+                        })
+                        .response
+                        .labelled_by(text.id);
+                });
+                if threshold != before {
+                    if threshold == HarmBlockThreshold::Unspecified {
+                        editor.thresholds.remove(&key);
+                    } else {
+                        editor.thresholds.insert(key, threshold.as_str().to_owned());
+                    }
+                }
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_change_keeps_only_supported_settings() {
+        let mut editor = Editor {
+            image_size: "4K".to_owned(),
+            aspect_ratio: "21:9".to_owned(),
+            ..Editor::default()
+        };
+        editor.model = "gemini-3.1-flash-lite-image".to_owned();
+        editor.fit_to_model();
+        assert_eq!(editor.image_size, "1K", "flash-lite makes 1K only");
+        editor.model = "gemini-2.5-flash-image".to_owned();
+        editor.fit_to_model();
+        assert_eq!(
+            editor.image_size, "",
+            "a single-size model sends no imageSize"
+        );
+        assert_eq!(editor.spec().image_size, None);
+    }
+
+    #[test]
+    fn thresholds_become_safety_settings_and_default_sends_nothing() {
+        let mut editor = Editor::default();
+        assert!(editor.spec().safety_settings.is_empty());
+        editor.thresholds.insert(
+            "HARM_CATEGORY_DANGEROUS_CONTENT".to_owned(),
+            "BLOCK_ONLY_HIGH".to_owned(),
+        );
+        let settings = editor.spec().safety_settings;
+        assert_eq!(settings.len(), 1);
+        assert_eq!(settings[0].category, HarmCategory::DangerousContent);
+        assert_eq!(settings[0].threshold, HarmBlockThreshold::BlockOnlyHigh);
+    }
+
+    #[test]
+    fn restoring_a_spec_round_trips() {
+        let mut editor = Editor {
+            prompt: "a fox in snow".to_owned(),
+            image_size: "2K".to_owned(),
+            aspect_ratio: "16:9".to_owned(),
+            ..Editor::default()
+        };
+        editor
+            .thresholds
+            .insert("HARM_CATEGORY_HARASSMENT".to_owned(), "OFF".to_owned());
+        let spec = editor.spec();
+        let mut other = Editor::default();
+        other.restore(&spec);
+        assert_eq!(other.spec(), spec);
+    }
+
+    #[test]
+    fn the_cost_line_multiplies_by_the_count() {
+        let mut editor = Editor {
+            image_size: "4K".to_owned(),
+            ..Editor::default()
+        };
+        assert_eq!(editor.cost_line(false), "Estimated cost: $0.240 per image");
+        editor.count = 3;
+        assert_eq!(
+            editor.cost_line(true),
+            "Estimated cost: $0.240 per image × 3 = $0.72 (simulated: nothing is billed)"
+        );
     }
 }

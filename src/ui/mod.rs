@@ -1,21 +1,37 @@
 //! All egui code. Each panel is a `*_ui` function that draws state and pushes [`Intent`]s; the app
-//! turns intents into worker commands. Labels are stable: tests find controls by them.
+//! turns intents into worker and media commands. Labels are stable: tests find controls by them.
 //!
-//! - [`editor`]: the prompt editor (Ctrl+Enter generates).
-//! - [`jobs`]: the live job list with waits, fallbacks, outcomes and the why.
+//! - [`editor`]: the prompt editor (Ctrl+Enter generates), models, sizes, references, safety, cost.
+//! - [`gallery`]: jobs and images, newest first, only visible rows drawn.
+//! - [`why`]: the why-panel for the selected job, its actions, and "Paste an error".
+//! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
+//! - [`settings`]: key, endpoint, tier limits, budgets, theme.
+//! - [`viewer`]: the large view with zoom and pan.
 //! - [`theme`]: colours and sizes.
 
+pub mod activity;
 pub mod editor;
-pub mod jobs;
+pub mod gallery;
+pub mod settings;
 pub mod theme;
+pub mod viewer;
+pub mod why;
 
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::media::MediaRequest;
 use crate::app::state::AppState;
+use crate::sim::Scenario;
 use crate::worker::{JobId, JobSpec};
 
 pub use editor::Editor;
+pub use settings::{KeyView, Settings};
 
 /// What the designer asked for in this frame.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Intent {
     /// Queue a job.
     Generate(JobSpec),
@@ -23,42 +39,203 @@ pub enum Intent {
     Cancel(JobId),
     /// Skip a job's wait (or resume a parked one).
     RetryNow(JobId),
+    /// Edit a delivered image with a new instruction.
+    Edit {
+        /// The job whose image is edited.
+        of: JobId,
+        /// The instruction.
+        prompt: String,
+    },
+    /// Delete a job and its image (after confirmation).
+    Delete(JobId),
+    /// Explain this job in the why-panel.
+    Select(JobId),
+    /// Put a job's settings back into the editor.
+    Restore(JobId),
+    /// Work for the media service (thumbnails, dialogs, clipboard, keychain).
+    Media(MediaRequest),
+    /// Settings changed: apply them to the engine.
+    Configure,
+    /// Play another simulator scenario.
+    SetScenario(Scenario),
+    /// Store this key in the keychain and use it.
+    SaveKey(String),
+    /// Forget the stored key (back to the simulator unless one is in the environment).
+    ForgetKey,
+    /// Hide the notice.
+    DismissNotice,
+}
+
+/// The main area's tabs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    /// Images and jobs.
+    #[default]
+    Gallery,
+    /// Jobs in flight, breakers, limits, spend, plot.
+    Activity,
+    /// Key, endpoint, limits, budgets, theme.
+    Settings,
+}
+
+/// The large view's state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewerState {
+    /// The image shown.
+    pub path: PathBuf,
+    /// The visible part of the scene (zoom and pan).
+    pub scene_rect: egui::Rect,
+}
+
+/// UI-only state that is not the worker's (tabs, boxes being typed in, dialogs).
+#[derive(Clone, Debug, Default)]
+pub struct UiState {
+    /// The tab shown.
+    pub tab: Tab,
+    /// Text in the "Paste an error" box.
+    pub paste_text: String,
+    /// Its diagnosis, once "Explain" was pressed.
+    pub paste_result: Option<crate::diagnosis::Diagnosis>,
+    /// The instruction typed for an edit of the selected image.
+    pub edit_prompt: String,
+    /// The job waiting for delete confirmation.
+    pub confirm_delete: Option<JobId>,
+    /// The large view, when open.
+    pub viewer: Option<ViewerState>,
+    /// The key being typed in Settings (never persisted).
+    pub key_draft: String,
+}
+
+/// Textures on the GPU: gallery thumbnails (dropped when scrolled away) and the large view.
+#[derive(Default)]
+pub struct Textures {
+    /// Thumbnails by image path.
+    pub thumbnails: HashMap<PathBuf, egui::TextureHandle>,
+    /// Thumbnails asked of the media service and not yet back.
+    pub requested: HashSet<PathBuf>,
+    /// Thumbnails drawn this frame (the others are freed at the end of it).
+    pub used: HashSet<PathBuf>,
+    /// Images that could not be read (missing or damaged), with the reason.
+    pub unreadable: HashMap<PathBuf, String>,
+    /// The large view's full image.
+    pub full: Option<(PathBuf, egui::TextureHandle)>,
+}
+
+impl std::fmt::Debug for Textures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Textures")
+            .field("thumbnails", &self.thumbnails.len())
+            .field("requested", &self.requested.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Textures {
+    /// Frees the thumbnails not drawn this frame; returns how many.
+    pub fn free_unused(&mut self) -> usize {
+        let before = self.thumbnails.len();
+        let used = std::mem::take(&mut self.used);
+        self.thumbnails.retain(|path, _| used.contains(path));
+        before - self.thumbnails.len()
+    }
+}
+
+/// Everything the window draws with, besides the worker's state.
+#[derive(Debug)]
+pub struct View<'a> {
+    /// The editor.
+    pub editor: &'a mut Editor,
+    /// UI-only state.
+    pub ui_state: &'a mut UiState,
+    /// Textures.
+    pub textures: &'a mut Textures,
+    /// Settings.
+    pub settings: &'a mut Settings,
+    /// The key, as shown.
+    pub key: &'a KeyView,
 }
 
 /// The whole window.
-pub fn root_ui(
-    ui: &mut egui::Ui,
-    state: &AppState,
-    editor: &mut Editor,
-    intents: &mut Vec<Intent>,
-) {
+pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mut Vec<Intent>) {
+    let View {
+        editor,
+        ui_state,
+        textures,
+        settings,
+        key,
+    } = view;
     egui::Panel::top("top_bar").show(ui, |ui| {
-        ui.horizontal(|ui| {
-            ui.heading("Peel");
-            if let Some(scenario) = &state.simulated_scenario {
-                egui::Frame::new()
-                    .fill(theme::SIMULATOR_BANNER)
-                    .inner_margin(4.0)
-                    .show(ui, |ui| {
-                        ui.colored_label(
-                            theme::SIMULATOR_TEXT,
-                            format!(
-                                "Simulated images: no API key set (simulator scenario {scenario})"
-                            ),
-                        );
-                    });
-            }
-            if let Some(notice) = &state.notice {
-                ui.label(notice);
-            }
-        });
+        top_bar_ui(ui, state, ui_state, intents);
     });
     egui::Panel::left("editor")
         .default_size(theme::EDITOR_WIDTH)
         .show(ui, |ui| {
-            editor::editor_ui(ui, editor, intents);
+            editor::editor_ui(ui, editor, state.simulated_scenario.is_some(), intents);
         });
-    egui::CentralPanel::default().show(ui, |ui| {
-        jobs::jobs_ui(ui, state, intents);
+    egui::Panel::right("why")
+        .default_size(theme::WHY_WIDTH)
+        .show(ui, |ui| {
+            why::why_panel_ui(ui, state, ui_state, intents);
+        });
+    egui::CentralPanel::default().show(ui, |ui| match ui_state.tab {
+        Tab::Gallery => gallery::gallery_ui(ui, state, textures, ui_state, intents),
+        Tab::Activity => activity::activity_ui(ui, state, settings, intents),
+        Tab::Settings => settings::settings_ui(ui, settings, key, ui_state, intents),
     });
+    viewer::viewer_ui(ui.ctx(), ui_state, textures);
+    gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);
+}
+
+fn top_bar_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    ui_state: &mut UiState,
+    intents: &mut Vec<Intent>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.heading("Peel");
+        ui.selectable_value(&mut ui_state.tab, Tab::Gallery, "Gallery");
+        ui.selectable_value(&mut ui_state.tab, Tab::Activity, "Activity");
+        ui.selectable_value(&mut ui_state.tab, Tab::Settings, "Settings");
+        ui.separator();
+        if let Some(scenario) = &state.simulated_scenario {
+            egui::Frame::new()
+                .fill(theme::SIMULATOR_BANNER)
+                .inner_margin(4.0)
+                .show(ui, |ui| {
+                    ui.colored_label(
+                        theme::SIMULATOR_TEXT,
+                        format!("Simulated images: no API key set (simulator scenario {scenario})"),
+                    );
+                });
+            let label = ui.label("Simulator scenario");
+            let mut chosen = Scenario::ALL
+                .iter()
+                .copied()
+                .find(|s| s.name() == scenario.as_str());
+            egui::ComboBox::from_id_salt("scenario")
+                .selected_text(scenario.clone())
+                .show_ui(ui, |ui| {
+                    for option in Scenario::ALL {
+                        ui.selectable_value(&mut chosen, Some(option), option.name())
+                            .on_hover_text(option.description());
+                    }
+                })
+                .response
+                .labelled_by(label.id);
+            if let Some(chosen) = chosen
+                && chosen.name() != scenario.as_str()
+            {
+                intents.push(Intent::SetScenario(chosen));
+            }
+        }
+    });
+    if let Some(notice) = &state.notice {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(theme::WAITING, notice);
+            if ui.small_button("Dismiss").clicked() {
+                intents.push(Intent::DismissNotice);
+            }
+        });
+    }
 }

@@ -14,3 +14,25 @@ pub const STOPPED: Color32 = Color32::from_rgb(0xc0, 0x39, 0x2b);
 pub const WAITING: Color32 = Color32::from_rgb(0xd4, 0x8c, 0x00);
 /// Width of the editor panel.
 pub const EDITOR_WIDTH: f32 = 320.0;
+/// Width of the why-panel.
+pub const WHY_WIDTH: f32 = 380.0;
+/// Height of one gallery row.
+pub const GALLERY_ROW: f32 = 112.0;
+/// Side of a gallery thumbnail on screen, in points.
+pub const THUMBNAIL: f32 = 96.0;
+/// Longer side of a decoded thumbnail, in pixels (sharp on 2x screens).
+pub const THUMBNAIL_PX: u32 = 192;
+/// Side of a reference thumbnail in the editor.
+pub const REFERENCE_THUMB: f32 = 56.0;
+/// A passed stage of the layer diagram.
+pub const STAGE_PASSED: Color32 = Color32::from_rgb(0x2e, 0x6b, 0x47);
+/// Text on a coloured stage.
+pub const STAGE_TEXT: Color32 = Color32::WHITE;
+/// Colours of the outcome classes in the activity plot.
+pub const OUTCOME_COLOURS: [Color32; 5] = [
+    DELIVERED,
+    WAITING,
+    Color32::from_rgb(0x8e, 0x44, 0xad),
+    STOPPED,
+    Color32::GRAY,
+];

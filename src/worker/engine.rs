@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -13,11 +13,15 @@ use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use tokio::sync::{Notify, mpsc, watch};
 
-use super::protocol::{AttemptRecord, Event, JobId, JobOutcome, JobSpec, OutcomeStatus};
+use super::protocol::{
+    AttemptRecord, AttemptReport, EngineSettings, Event, JobId, JobOutcome, JobSpec, OutcomeStatus,
+    PastJob,
+};
 use crate::api::catalog::{Catalog, ModelEntry};
 use crate::api::enums::Modality;
 use crate::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
 use crate::api::{ApiError, GeminiClient, GenerateOutcome};
+use crate::diagnosis::excerpt::shown_response;
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose};
 use crate::resilience::budget::{cost_usd, worst_case_cost_usd};
 use crate::resilience::policy::is_server_failure;
@@ -124,10 +128,13 @@ struct Shared {
 /// The engine.
 #[derive(Debug)]
 pub struct Engine {
-    client: GeminiClient,
+    /// Swapped by [`Engine::configure`] (a new key or endpoint); each attempt clones it.
+    client: RwLock<GeminiClient>,
     catalog: &'static Catalog,
     store: Arc<Store>,
     config: EngineConfig,
+    /// The tier and budgets, changed by [`Engine::configure`].
+    tunables: RwLock<(TierLimits, Budget)>,
     shared: Mutex<Shared>,
     started: tokio::time::Instant,
 }
@@ -200,6 +207,18 @@ fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
     }
 }
 
+/// What arrived, for [`Engine::deliver`].
+struct Delivery<'a> {
+    mime_type: &'a str,
+    data: &'a str,
+    model_turn: Option<&'a Content>,
+}
+
+/// Where the model's answer to a delivered job is kept: `peel-7.jpg` → `peel-7.turn.json`.
+pub fn turn_path(image: &std::path::Path) -> PathBuf {
+    image.with_extension("turn.json")
+}
+
 fn request_for(spec: &JobSpec, fitted: &Fitted) -> GenerateContentRequest {
     let mut parts = vec![Part::text(spec.prompt.clone())];
     parts.extend(
@@ -209,10 +228,15 @@ fn request_for(spec: &JobSpec, fitted: &Fitted) -> GenerateContentRequest {
             .map(|r| Part::inline_image(r.mime_type.clone(), r.base64.clone())),
     );
     GenerateContentRequest {
-        contents: vec![Content {
-            role: Some("user".to_owned()),
-            parts,
-        }],
+        contents: spec
+            .history
+            .iter()
+            .cloned()
+            .chain([Content {
+                role: Some("user".to_owned()),
+                parts,
+            }])
+            .collect(),
         generation_config: Some(GenerationConfig {
             response_modalities: vec![Modality::Text, Modality::Image],
             image_config: Some(ImageConfig {
@@ -238,7 +262,8 @@ impl Engine {
     /// An engine over a client and a store.
     pub fn new(client: GeminiClient, store: Arc<Store>, config: EngineConfig) -> Self {
         Self {
-            client,
+            client: RwLock::new(client),
+            tunables: RwLock::new((config.tier, config.budget)),
             catalog: Catalog::builtin(),
             store,
             shared: Mutex::new(Shared {
@@ -255,6 +280,143 @@ impl Engine {
     /// The store.
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Applies new settings to attempts from now on (a running job picks them up at its next
+    /// attempt). A new tier resets Peel's own rate limiters.
+    pub fn configure(&self, settings: EngineSettings) {
+        if let Some(config) = settings.client {
+            match GeminiClient::new(config) {
+                Ok(client) => *self.client.write().unwrap_or_else(PoisonError::into_inner) = client,
+                Err(error) => tracing::error!("new client settings refused: {error}"),
+            }
+        }
+        let mut tunables = self
+            .tunables
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if tunables.0 != settings.tier {
+            self.shared().limiters.clear();
+        }
+        *tunables = (settings.tier, settings.budget);
+    }
+
+    fn tier(&self) -> TierLimits {
+        self.tunables
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+    }
+
+    fn budget(&self) -> Budget {
+        self.tunables
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+    }
+
+    fn client(&self) -> GeminiClient {
+        self.client
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The jobs of earlier sessions (newest `limit`, with their attempts) and today's spend.
+    pub fn restored(&self, limit: usize) -> Event {
+        let jobs = self
+            .store
+            .recent_jobs(limit)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|summary| {
+                let spec = serde_json::from_str::<JobSpec>(&summary.spec).ok()?;
+                Some(PastJob {
+                    id: summary.id,
+                    created_at: summary.created_at,
+                    spec,
+                    state: summary.state,
+                    reason: summary.reason,
+                    parked_until: summary.parked_until,
+                    image_path: summary.image_path.map(PathBuf::from),
+                    model_used: summary.model_used,
+                    attempts: self.store.attempts(summary.id).unwrap_or_default(),
+                })
+            })
+            .collect();
+        Event::Restored {
+            jobs,
+            spend_today_usd: self.spend_today(),
+        }
+    }
+
+    /// The job that edits `of`'s image with `prompt`: the earlier turns, then `of`'s own prompt
+    /// and references, then the model's answer as received (thought signatures included), on the
+    /// model that made the image (no fallback: signatures belong to their model).
+    pub fn edit_spec(&self, of: JobId, prompt: &str) -> Result<JobSpec, String> {
+        let not_editable = || {
+            format!(
+                "Image {of} can't be edited: Peel has no record of the model's answer. Generate it again, then edit."
+            )
+        };
+        let record = self.store.job(of).ok().flatten().ok_or_else(not_editable)?;
+        let original: JobSpec = serde_json::from_str(&record.spec).map_err(|_| not_editable())?;
+        let (image_path, model) = self
+            .store
+            .image_of(of)
+            .ok()
+            .flatten()
+            .ok_or_else(not_editable)?;
+        let turn_text = std::fs::read_to_string(turn_path(std::path::Path::new(&image_path)))
+            .map_err(|_| not_editable())?;
+        let model_turn: Content = serde_json::from_str(&turn_text).map_err(|_| not_editable())?;
+        let mut history = original.history.clone();
+        let mut user_parts = vec![Part::text(original.prompt.clone())];
+        user_parts.extend(
+            original
+                .references
+                .iter()
+                .map(|r| Part::inline_image(r.mime_type.clone(), r.base64.clone())),
+        );
+        history.push(Content {
+            role: Some("user".to_owned()),
+            parts: user_parts,
+        });
+        history.push(model_turn);
+        Ok(JobSpec {
+            prompt: prompt.trim().to_owned(),
+            model,
+            fallback: None,
+            aspect_ratio: original.aspect_ratio,
+            image_size: original.image_size,
+            references: Vec::new(),
+            safety_settings: original.safety_settings,
+            history,
+            edit_of: Some(of),
+        })
+    }
+
+    /// Removes a job from the gallery: its image and saved answer leave the disk, the job is
+    /// marked deleted (its attempts stay, so today's spend stays true).
+    pub fn delete(&self, job: JobId) -> Result<(), String> {
+        if let Ok(Some((image_path, _))) = self.store.image_of(job) {
+            let image = std::path::Path::new(&image_path);
+            for path in [image.to_path_buf(), turn_path(image)] {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => {
+                        return Err(format!(
+                            "Could not delete {}: {error}. Check the folder's permissions; the image is still in the gallery.",
+                            path.display()
+                        ));
+                    }
+                }
+            }
+        }
+        self.store
+            .set_state(job, JobState::Deleted, None, None, Timestamp::now())
+            .map_err(|error| error.to_string())
     }
 
     fn now_s(&self) -> f64 {
@@ -409,7 +571,7 @@ impl Engine {
             // An open breaker (and no fallback to go to): wait for its probe instead of hammering.
             if let Some(until_s) = self.breaker_blocked_until_s(&model.id) {
                 let wait_s = (until_s - self.now_s()).max(0.0);
-                if let Err(exceeded) = self.config.budget.allows(&spent, wait_s, 0.0) {
+                if let Err(exceeded) = self.budget().allows(&spent, wait_s, 0.0) {
                     return self
                         .park_for_budget(outcome, &exceeded.to_string(), events)
                         .await;
@@ -430,7 +592,7 @@ impl Engine {
             // Peel's own limits first, so Peel never causes a 429.
             let throttled = {
                 let now_s = self.now_s();
-                let tier = self.config.tier;
+                let tier = self.tier();
                 let mut shared = self.shared();
                 shared
                     .limiters
@@ -443,7 +605,7 @@ impl Engine {
                     "Peel's own limit ({}) for {}",
                     throttled.limit, model.display_name
                 );
-                if let Err(exceeded) = self.config.budget.allows(&spent, throttled.wait_s, 0.0) {
+                if let Err(exceeded) = self.budget().allows(&spent, throttled.wait_s, 0.0) {
                     return self
                         .park_for_budget(outcome, &exceeded.to_string(), events)
                         .await;
@@ -461,8 +623,7 @@ impl Engine {
             let fitted = fit(spec, model);
             let size_for_cost = fitted.image_size.clone().unwrap_or_else(|| "1K".to_owned());
             if let Err(exceeded) =
-                self.config
-                    .budget
+                self.budget()
                     .allows(&spent, 0.0, worst_case_cost_usd(model, &size_for_cost))
             {
                 return self
@@ -483,11 +644,12 @@ impl Engine {
                 })
                 .await;
             let request = request_for(spec, &fitted);
+            let client = self.client();
             let started_at = Timestamp::now();
             let clock = tokio::time::Instant::now();
             let mut cancelled = control.cancelled.clone();
             let answered: Option<Result<GenerateOutcome, ApiError>> = tokio::select! {
-                result = self.client.generate_content(&model.id, &request) => Some(result),
+                result = client.generate_content(&model.id, &request) => Some(result),
                 _ = cancelled.wait_for(|c| *c) => None,
             };
             let Some(result) = answered else {
@@ -507,6 +669,11 @@ impl Engine {
                 .as_ref()
                 .ok()
                 .and_then(|a| a.response.final_image().cloned());
+            let model_turn = result
+                .as_ref()
+                .ok()
+                .and_then(|a| a.response.candidates.first())
+                .and_then(|c| c.content.clone());
             let images = u32::from(diagnosis.kind == Kind::Success && image.is_some());
             let cost = cost_usd(model, usage.as_ref(), &size_for_cost, images);
             spent.job_usd += cost;
@@ -547,6 +714,20 @@ impl Engine {
                 cost_usd: cost,
             };
             let _ = self.store.record_attempt(job, &record);
+            let response = match &result {
+                Ok(answer) => shown_response(&Evidence::http(answer.status, &answer.body)),
+                Err(error) => shown_response(&error.evidence()),
+            };
+            events
+                .send(Event::AttemptEnded {
+                    job,
+                    report: Box::new(AttemptReport {
+                        record: record.clone(),
+                        diagnosis: diagnosis.clone(),
+                        response,
+                    }),
+                })
+                .await;
             outcome.attempts.push(record);
             if role == Role::Primary && is_server_failure(diagnosis.kind) {
                 primary_server_failures += 1;
@@ -574,9 +755,12 @@ impl Engine {
                             )
                             .await;
                     };
-                    return self
-                        .deliver(outcome, model, &image.mime_type, &image.data, events)
-                        .await;
+                    let delivery = Delivery {
+                        mime_type: &image.mime_type,
+                        data: &image.data,
+                        model_turn: model_turn.as_ref(),
+                    };
+                    return self.deliver(outcome, model, delivery, events).await;
                 }
                 Action::Stop { reason } => {
                     return self
@@ -609,7 +793,7 @@ impl Engine {
                         role = next;
                         retries_on_model = 0;
                     }
-                    if let Err(exceeded) = self.config.budget.allows(&spent, wait_s, 0.0) {
+                    if let Err(exceeded) = self.budget().allows(&spent, wait_s, 0.0) {
                         return self
                             .park_for_budget(outcome, &exceeded.to_string(), events)
                             .await;
@@ -660,7 +844,7 @@ impl Engine {
                 Kind::RateLimitMinute | Kind::TokensPerMinute | Kind::RateLimitUnspecified
             ) && let Some(wait_s) = diagnosis.retry_after_s
             {
-                let tier = self.config.tier;
+                let tier = self.tier();
                 shared
                     .limiters
                     .entry(model.id.clone())
@@ -715,10 +899,14 @@ impl Engine {
         &self,
         mut outcome: JobOutcome,
         model: &ModelEntry,
-        mime_type: &str,
-        data: &str,
+        delivery: Delivery<'_>,
         events: &EventSink,
     ) -> JobOutcome {
+        let Delivery {
+            mime_type,
+            data,
+            model_turn,
+        } = delivery;
         let job = outcome.job;
         let bytes = match base64::engine::general_purpose::STANDARD.decode(data.trim()) {
             Ok(bytes) => bytes,
@@ -735,8 +923,16 @@ impl Engine {
             extension(mime_type),
         );
         let write_path = path.clone();
-        let written =
-            tokio::task::spawn_blocking(move || write_atomically(&write_path, &bytes)).await;
+        // The model's turn, kept beside the image so an edit can resend it with its signatures.
+        let turn_json = model_turn.and_then(|turn| serde_json::to_vec(turn).ok());
+        let written = tokio::task::spawn_blocking(move || {
+            write_atomically(&write_path, &bytes)?;
+            if let Some(turn_json) = turn_json {
+                write_atomically(&turn_path(&write_path), &turn_json)?;
+            }
+            Ok::<(), crate::store::files::WriteError>(())
+        })
+        .await;
         match written {
             Ok(Ok(())) => {}
             Ok(Err(error)) => {
@@ -755,6 +951,9 @@ impl Engine {
         let _ = self
             .store
             .set_state(job, JobState::Done, None, None, Timestamp::now());
+        let _ = self
+            .store
+            .set_image(job, &path.display().to_string(), &model.id);
         events
             .send(Event::ImageArrived {
                 job,
@@ -914,6 +1113,7 @@ mod tests {
                 references
             ],
             safety_settings: Vec::new(),
+            ..JobSpec::default()
         }
     }
 

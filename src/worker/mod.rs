@@ -17,7 +17,10 @@ use tokio::sync::{Notify, mpsc, watch};
 use crate::store;
 
 pub use engine::{Engine, EngineConfig, EventSink, JobControl};
-pub use protocol::{Command, Event, JobId, JobOutcome, JobSpec, OutcomeStatus};
+pub use protocol::{
+    AttemptReport, Command, EngineSettings, Event, JobId, JobOutcome, JobSpec, OutcomeStatus,
+    PastJob,
+};
 
 /// Capacity of the command channel.
 pub const COMMAND_CAPACITY: usize = 32;
@@ -36,7 +39,8 @@ pub struct WorkerHandle {
 type Controls = Arc<Mutex<HashMap<JobId, (watch::Sender<bool>, Arc<Notify>)>>>;
 
 /// Starts the worker on `runtime`. `repaint` runs after every event (the UI's `request_repaint`).
-/// Jobs left unfinished by an earlier session run again, and parked jobs resume when their blocker
+/// First it sends the earlier sessions' jobs ([`Event::Restored`]). Jobs left unfinished by an
+/// earlier session run again, and parked jobs resume when their blocker
 /// clears (a daily reset) or by hand (`Command::RetryNow`).
 pub fn spawn(
     runtime: &tokio::runtime::Handle,
@@ -47,9 +51,21 @@ pub fn spawn(
     let (event_tx, event_rx) = mpsc::channel::<Event>(EVENT_CAPACITY);
     let sink = EventSink::new(event_tx, repaint);
     let controls: Controls = Arc::default();
-    let (scheduler_engine, scheduler_sink, scheduler_controls) =
-        (Arc::clone(&engine), sink.clone(), Arc::clone(&controls));
     runtime.spawn(async move {
+        // Jobs up to this id belong to earlier sessions; only those are resumed at start, so a
+        // job queued in the first instants is never taken twice.
+        let store = Arc::clone(engine.store());
+        let earlier_up_to = tokio::task::spawn_blocking(move || store.max_job_id())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(0);
+        tokio::spawn(resume_when_due(
+            Arc::clone(&engine),
+            sink.clone(),
+            Arc::clone(&controls),
+            earlier_up_to,
+        ));
         while let Some(command) = command_rx.recv().await {
             match command {
                 Command::Generate(spec) => {
@@ -67,6 +83,43 @@ pub fn spawn(
                         let _ = cancel.send(true);
                     }
                 }
+                Command::Edit { of, prompt } => {
+                    let engine = Arc::clone(&engine);
+                    let sink = sink.clone();
+                    let controls = Arc::clone(&controls);
+                    tokio::spawn(async move {
+                        let for_spec = Arc::clone(&engine);
+                        let spec =
+                            tokio::task::spawn_blocking(move || for_spec.edit_spec(of, &prompt))
+                                .await
+                                .unwrap_or_else(|error| Err(error.to_string()));
+                        match spec {
+                            Ok(spec) => run_new_job(&engine, spec, &sink, &controls).await,
+                            Err(message) => sink.send(Event::Problem { message }).await,
+                        }
+                    });
+                }
+                Command::Delete(job) => {
+                    if let Some((cancel, _)) = controls
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get(&job)
+                    {
+                        let _ = cancel.send(true);
+                    }
+                    let engine = Arc::clone(&engine);
+                    let sink = sink.clone();
+                    tokio::spawn(async move {
+                        let deleted = tokio::task::spawn_blocking(move || engine.delete(job))
+                            .await
+                            .unwrap_or_else(|error| Err(error.to_string()));
+                        match deleted {
+                            Ok(()) => sink.send(Event::Deleted { job }).await,
+                            Err(message) => sink.send(Event::Problem { message }).await,
+                        }
+                    });
+                }
+                Command::Configure(settings) => engine.configure(*settings),
                 Command::RetryNow(job) => {
                     let running = controls
                         .lock()
@@ -88,11 +141,6 @@ pub fn spawn(
             }
         }
     });
-    runtime.spawn(resume_when_due(
-        scheduler_engine,
-        scheduler_sink,
-        scheduler_controls,
-    ));
     WorkerHandle {
         commands: command_tx,
         events: event_rx,
@@ -102,9 +150,23 @@ pub fn spawn(
 /// How often parked jobs are checked for a cleared blocker.
 pub const RESUME_CHECK_S: u64 = 30;
 
+/// How many past jobs the gallery gets at start.
+pub const RESTORED_JOBS: usize = 500;
+
 /// Resumes, at start and then every [`RESUME_CHECK_S`] seconds, the jobs whose blocker has cleared:
 /// unfinished jobs of an earlier session (first pass only) and parked jobs whose time has come.
-async fn resume_when_due(engine: Arc<Engine>, sink: EventSink, controls: Controls) {
+async fn resume_when_due(
+    engine: Arc<Engine>,
+    sink: EventSink,
+    controls: Controls,
+    earlier_up_to: JobId,
+) {
+    let for_history = Arc::clone(&engine);
+    if let Ok(restored) =
+        tokio::task::spawn_blocking(move || for_history.restored(RESTORED_JOBS)).await
+    {
+        sink.send(restored).await;
+    }
     let mut first_pass = true;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(RESUME_CHECK_S));
     loop {
@@ -118,7 +180,9 @@ async fn resume_when_due(engine: Arc<Engine>, sink: EventSink, controls: Control
         for record in jobs {
             let due = match record.state {
                 store::JobState::Parked => record.parked_until.is_some_and(|until| until <= now),
-                store::JobState::Queued | store::JobState::Running => first_pass,
+                store::JobState::Queued | store::JobState::Running => {
+                    first_pass && record.id <= earlier_up_to
+                }
                 _ => false,
             };
             let busy = controls

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::api::wire::SafetySetting;
+use crate::api::ClientConfig;
+use crate::api::wire::{Content, SafetySetting};
 use crate::diagnosis::Diagnosis;
-use crate::resilience::BreakerState;
+use crate::resilience::{BreakerState, Budget, TierLimits};
+use crate::store::JobState;
 
 /// A job's id (its row in the database).
 pub type JobId = i64;
@@ -22,7 +24,7 @@ pub struct Reference {
 }
 
 /// What the designer asked for.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct JobSpec {
     /// The prompt.
     pub prompt: String,
@@ -40,10 +42,28 @@ pub struct JobSpec {
     /// Layer 1 thresholds.
     #[serde(default)]
     pub safety_settings: Vec<SafetySetting>,
+    /// Earlier turns of a multi-turn edit (the user's turns and the model's parts as received,
+    /// thought signatures included), sent before this prompt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Content>,
+    /// The job whose image this one edits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_of: Option<JobId>,
+}
+
+/// Settings the designer can change while Peel runs.
+#[derive(Clone, Debug)]
+pub struct EngineSettings {
+    /// A new endpoint or key (None: keep the current client).
+    pub client: Option<ClientConfig>,
+    /// The tier's limits.
+    pub tier: TierLimits,
+    /// Budgets.
+    pub budget: Budget,
 }
 
 /// Requests to the worker.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Command {
     /// Queue and run a job.
     Generate(JobSpec),
@@ -51,6 +71,18 @@ pub enum Command {
     Cancel(JobId),
     /// Skip the current wait of a job.
     RetryNow(JobId),
+    /// Edit a delivered image: a new turn after the job's own, resending the model's parts with
+    /// their thought signatures.
+    Edit {
+        /// The job whose image is edited.
+        of: JobId,
+        /// What to change.
+        prompt: String,
+    },
+    /// Remove a job from the gallery and its image from disk (its attempts still count as spend).
+    Delete(JobId),
+    /// Apply new settings (endpoint, key, tier, budgets) to the jobs that start from now on.
+    Configure(Box<EngineSettings>),
 }
 
 pub use crate::store::db::AttemptRecord;
@@ -94,9 +126,67 @@ pub struct JobOutcome {
     pub cost_usd: f64,
 }
 
+/// One attempt as the why-panel shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptReport {
+    /// The timeline row.
+    pub record: AttemptRecord,
+    /// Its diagnosis.
+    pub diagnosis: Diagnosis,
+    /// The response, redacted, image data elided.
+    pub response: String,
+}
+
+/// A job of an earlier session, for the gallery at start.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PastJob {
+    /// Its id.
+    pub id: JobId,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// Its settings.
+    pub spec: JobSpec,
+    /// Where it stands.
+    pub state: JobState,
+    /// Why it stopped or waits.
+    pub reason: Option<String>,
+    /// When a parked job may run again.
+    pub parked_until: Option<Timestamp>,
+    /// The saved image.
+    pub image_path: Option<PathBuf>,
+    /// The model that made it.
+    pub model_used: Option<String>,
+    /// Its attempts.
+    pub attempts: Vec<AttemptRecord>,
+}
+
 /// News from the worker.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
+    /// The jobs of earlier sessions (newest first) and today's spend, sent once at start.
+    Restored {
+        /// The jobs.
+        jobs: Vec<PastJob>,
+        /// Dollars spent since the last midnight Pacific.
+        spend_today_usd: f64,
+    },
+    /// An attempt ended (with its diagnosis), before the job decides what next.
+    AttemptEnded {
+        /// The job.
+        job: JobId,
+        /// The attempt.
+        report: Box<AttemptReport>,
+    },
+    /// A job was removed from the gallery.
+    Deleted {
+        /// The job.
+        job: JobId,
+    },
+    /// Something the designer asked for could not be done; one sentence with what to do.
+    Problem {
+        /// The sentence.
+        message: String,
+    },
     /// A job is in the queue.
     Queued {
         /// The job.

@@ -1,0 +1,162 @@
+//! The Gemini API key in the operating system's keychain (Secret Service on Linux, Keychain on
+//! macOS, Credential Manager on Windows), through the `keyring` crate.
+//!
+//! Every function here is a blocking call (on Linux a D-Bus round trip that may wait for an unlock
+//! prompt), so callers run them off the UI thread: the media service calls them inside
+//! `tokio::task::spawn_blocking` (see [`super::media`]). No message made here ever contains the key.
+
+use crate::api::ApiKey;
+
+/// The keychain service name Peel stores its key under.
+pub const SERVICE: &str = "peel";
+
+/// The keychain user (account) name Peel stores its key under.
+pub const USER: &str = "gemini-api-key";
+
+/// Why the keychain could not be used. The messages are sentences for the designer and never
+/// contain the key.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KeychainError {
+    /// There is no keychain to talk to (no Secret Service daemon, no D-Bus session).
+    #[error(
+        "No system keychain is available ({0}). Peel keeps the key for this session only; set \
+         GEMINI_API_KEY to use it every time."
+    )]
+    Unavailable(String),
+    /// The keychain is there but refused the request (locked, prompt dismissed, bad entry).
+    #[error(
+        "The system keychain refused the key ({0}). Unlock the keychain (or allow Peel when it \
+         asks) and try again; until then Peel keeps the key for this session only, or set \
+         GEMINI_API_KEY."
+    )]
+    Failed(String),
+}
+
+/// Reads the stored key. `Ok(None)` when nothing (or only whitespace) is stored.
+///
+/// Blocking: call it off the UI thread.
+pub fn load() -> Result<Option<ApiKey>, KeychainError> {
+    let entry = entry()?;
+    match entry.get_password() {
+        Ok(secret) => Ok(ApiKey::new(secret)),
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(error) => Err(classify(&error, None)),
+    }
+}
+
+/// Stores `key`, replacing any key stored before.
+///
+/// Blocking: call it off the UI thread.
+pub fn store(key: &ApiKey) -> Result<(), KeychainError> {
+    let entry = entry()?;
+    entry
+        .set_password(key.expose())
+        .map_err(|error| classify(&error, Some(key)))
+}
+
+/// Removes the stored key. Nothing stored is fine.
+///
+/// Blocking: call it off the UI thread.
+pub fn forget() -> Result<(), KeychainError> {
+    let entry = entry()?;
+    match entry.delete_credential() {
+        Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+        Err(error) => Err(classify(&error, None)),
+    }
+}
+
+/// Peel's keychain entry.
+fn entry() -> Result<keyring::Entry, KeychainError> {
+    keyring::Entry::new(SERVICE, USER).map_err(|error| classify(&error, None))
+}
+
+/// Turns a keyring error into a designer-facing error. `key`, when given, is scrubbed from the
+/// detail (platform errors are opaque, so this is a belt-and-braces guard).
+fn classify(error: &keyring::Error, key: Option<&ApiKey>) -> KeychainError {
+    let detail = match error {
+        // The variant's own text is generic; say what it means for the designer.
+        keyring::Error::BadEncoding(_) => "the stored key is not text".to_owned(),
+        // The variant's text lists the matching credentials; the count is enough.
+        keyring::Error::Ambiguous(items) => {
+            format!("{} keys are stored under the same name", items.len())
+        }
+        // The platform's own words, without keyring's "Platform secure storage failure:" prefix.
+        keyring::Error::PlatformFailure(inner) | keyring::Error::NoStorageAccess(inner) => {
+            inner.to_string()
+        }
+        other => other.to_string(),
+    };
+    let detail = scrub(detail, key);
+    match error {
+        keyring::Error::PlatformFailure(_) => KeychainError::Unavailable(detail),
+        _ => KeychainError::Failed(detail),
+    }
+}
+
+/// Replaces the key in `text`, should a platform error ever echo it.
+fn scrub(text: String, key: Option<&ApiKey>) -> String {
+    match key {
+        Some(key) if text.contains(key.expose()) => text.replace(key.expose(), "[key]"),
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_without_a_keychain_daemon_degrades_to_a_session_only_sentence() {
+        // Here there is no Secret Service daemon: load must not panic, and either finds nothing
+        // or says the key is kept for this session only.
+        match load() {
+            Ok(None) => {}
+            Ok(Some(key)) => panic!("no key should be stored on the test machine: {key:?}"),
+            Err(error @ KeychainError::Unavailable(_)) => {
+                assert!(error.to_string().contains("session only"), "{error}");
+            }
+            Err(error @ KeychainError::Failed(_)) => {
+                // A present but locked keychain is the other honest outcome.
+                assert!(error.to_string().contains("session only"), "{error}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_platform_failure_means_unavailable_and_everything_else_means_refused() {
+        let unavailable = classify(
+            &keyring::Error::PlatformFailure("no D-Bus session".into()),
+            None,
+        );
+        assert!(matches!(unavailable, KeychainError::Unavailable(_)));
+        let text = unavailable.to_string();
+        assert!(text.contains("no D-Bus session"), "{text}");
+        assert!(text.contains("GEMINI_API_KEY"), "{text}");
+
+        let locked = classify(&keyring::Error::NoStorageAccess("locked".into()), None);
+        assert!(matches!(locked, KeychainError::Failed(_)));
+        assert!(
+            locked.to_string().contains("Unlock the keychain"),
+            "{locked}"
+        );
+
+        let garbled = classify(&keyring::Error::BadEncoding(vec![0xff, 0xfe]), None);
+        assert_eq!(
+            garbled,
+            KeychainError::Failed("the stored key is not text".to_owned())
+        );
+    }
+
+    #[test]
+    fn the_key_never_appears_in_a_message() {
+        let key = ApiKey::new("AIzaSyExample0123456789abcdefghijklmno").unwrap();
+        let echoing = keyring::Error::PlatformFailure(
+            format!("could not store secret {}", key.expose()).into(),
+        );
+        let error = classify(&echoing, Some(&key));
+        let text = error.to_string();
+        assert!(!text.contains(key.expose()), "{text}");
+        assert!(text.contains("[key]"), "{text}");
+        assert!(!format!("{error:?}").contains(key.expose()));
+    }
+}

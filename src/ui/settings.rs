@@ -1,0 +1,237 @@
+//! Settings: the API key (from the environment or the OS keychain, shown masked, never written to
+//! a plain file), the endpoint, the tier's limits, budgets and the theme. Everything but the key
+//! persists with eframe's storage; every change applies at once.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Intent, UiState};
+use crate::resilience::{Budget, TierLimits};
+
+/// The look.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemeChoice {
+    /// Follow the system.
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+impl ThemeChoice {
+    /// egui's preference.
+    pub fn preference(self) -> egui::ThemePreference {
+        match self {
+            ThemeChoice::System => egui::ThemePreference::System,
+            ThemeChoice::Light => egui::ThemePreference::Light,
+            ThemeChoice::Dark => egui::ThemePreference::Dark,
+        }
+    }
+}
+
+/// Settings kept between runs (never the key).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The tier's limits (Peel stays under them).
+    pub tier: TierLimits,
+    /// Budgets per job and per day.
+    pub budget: Budget,
+    /// The API base URL; empty for Google's.
+    pub endpoint: String,
+    /// The look.
+    pub theme: ThemeChoice,
+}
+
+/// Where the key in use comes from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum KeySource {
+    /// No key: the simulator.
+    #[default]
+    None,
+    /// Still asking the keychain.
+    Checking,
+    /// An environment variable (named).
+    Environment(&'static str),
+    /// The OS keychain.
+    Keychain,
+    /// Typed in this session; no keychain could keep it.
+    SessionOnly,
+}
+
+/// The key as the Settings tab shows it (masked).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyView {
+    /// Where it comes from.
+    pub source: KeySource,
+    /// "AIza…1234".
+    pub masked: Option<String>,
+    /// The last keychain message (a failure, or "stored").
+    pub message: Option<String>,
+}
+
+impl KeyView {
+    /// One sentence about the key in use.
+    pub fn describe(&self) -> String {
+        let masked = self.masked.as_deref().unwrap_or("••••");
+        match &self.source {
+            KeySource::None => {
+                "No API key: Peel uses its built-in simulator (images are simulated, nothing is billed)."
+                    .to_owned()
+            }
+            KeySource::Checking => "Looking for a key in the system keychain…".to_owned(),
+            KeySource::Environment(name) => format!("Key {masked} from the environment ({name})."),
+            KeySource::Keychain => format!("Key {masked} from the system keychain."),
+            KeySource::SessionOnly => {
+                format!("Key {masked} for this session only (no keychain could keep it).")
+            }
+        }
+    }
+}
+
+/// Draws the Settings tab.
+pub fn settings_ui(
+    ui: &mut egui::Ui,
+    settings: &mut Settings,
+    key: &KeyView,
+    ui_state: &mut UiState,
+    intents: &mut Vec<Intent>,
+) {
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        key_ui(ui, key, ui_state, intents);
+        ui.separator();
+        let before = settings.clone();
+        ui.heading("Endpoint");
+        ui.horizontal(|ui| {
+            let label = ui.label("Endpoint");
+            ui.add(
+                egui::TextEdit::singleline(&mut settings.endpoint)
+                    .hint_text("https://generativelanguage.googleapis.com")
+                    .desired_width(360.0),
+            )
+            .labelled_by(label.id);
+        });
+        ui.weak("Leave empty for Google's API; set it for a proxy or gateway. Used with a key.");
+        ui.separator();
+        ui.heading("Tier limits");
+        ui.weak("Copy these from AI Studio (Usage and limits); Peel stays under them.");
+        number_ui(
+            ui,
+            "Requests per minute",
+            &mut settings.tier.requests_per_minute,
+            1..=10_000,
+        );
+        number_ui(
+            ui,
+            "Images per minute",
+            &mut settings.tier.images_per_minute,
+            1..=10_000,
+        );
+        number_ui(
+            ui,
+            "Requests per day",
+            &mut settings.tier.requests_per_day,
+            1..=1_000_000,
+        );
+        ui.separator();
+        ui.heading("Budgets");
+        number_ui(
+            ui,
+            "Attempts per job",
+            &mut settings.budget.max_attempts,
+            1..=50,
+        );
+        let mut wait_min = settings.budget.max_total_wait_s / 60.0;
+        decimal_ui(ui, "Waiting per job (minutes)", &mut wait_min, 0.0..=1440.0);
+        settings.budget.max_total_wait_s = wait_min * 60.0;
+        decimal_ui(
+            ui,
+            "Spend per job (US$)",
+            &mut settings.budget.max_job_spend_usd,
+            0.0..=100.0,
+        );
+        decimal_ui(
+            ui,
+            "Spend per day (US$)",
+            &mut settings.budget.max_daily_spend_usd,
+            0.0..=1000.0,
+        );
+        ui.separator();
+        ui.heading("Theme");
+        ui.horizontal(|ui| {
+            ui.radio_value(&mut settings.theme, ThemeChoice::System, "System");
+            ui.radio_value(&mut settings.theme, ThemeChoice::Light, "Light");
+            ui.radio_value(&mut settings.theme, ThemeChoice::Dark, "Dark");
+        });
+        if *settings != before {
+            ui.ctx().set_theme(settings.theme.preference());
+            intents.push(Intent::Configure);
+        }
+    });
+}
+
+fn key_ui(ui: &mut egui::Ui, key: &KeyView, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
+    ui.heading("API key");
+    ui.label(key.describe());
+    if let Some(message) = &key.message {
+        ui.add(egui::Label::new(message.as_str()).wrap());
+    }
+    let from_environment = matches!(key.source, KeySource::Environment(_));
+    if from_environment {
+        ui.weak("Unset the environment variable to manage the key here.");
+        return;
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label("New API key");
+        ui.add(
+            egui::TextEdit::singleline(&mut ui_state.key_draft)
+                .password(true)
+                .hint_text("AIza…")
+                .desired_width(300.0),
+        )
+        .labelled_by(label.id);
+    });
+    ui.horizontal(|ui| {
+        let ready = !ui_state.key_draft.trim().is_empty();
+        if ui
+            .add_enabled(ready, egui::Button::new("Save key to keychain"))
+            .clicked()
+        {
+            intents.push(Intent::SaveKey(std::mem::take(&mut ui_state.key_draft)));
+        }
+        let stored = matches!(key.source, KeySource::Keychain | KeySource::SessionOnly);
+        if ui
+            .add_enabled(stored, egui::Button::new("Forget key"))
+            .clicked()
+        {
+            intents.push(Intent::ForgetKey);
+        }
+    });
+}
+
+fn number_ui(ui: &mut egui::Ui, name: &str, value: &mut u32, range: std::ops::RangeInclusive<u32>) {
+    ui.horizontal(|ui| {
+        let label = ui.label(name);
+        ui.add(egui::DragValue::new(value).range(range))
+            .labelled_by(label.id);
+    });
+}
+
+fn decimal_ui(
+    ui: &mut egui::Ui,
+    name: &str,
+    value: &mut f64,
+    range: std::ops::RangeInclusive<f64>,
+) {
+    ui.horizontal(|ui| {
+        let label = ui.label(name);
+        ui.add(
+            egui::DragValue::new(value)
+                .range(range)
+                .speed(0.1)
+                .max_decimals(2),
+        )
+        .labelled_by(label.id);
+    });
+}
