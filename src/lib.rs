@@ -3,8 +3,10 @@
 //!
 //! Module map (dependencies point one way, top to bottom):
 //!
-//! - [`app`]: the eframe app: state, event draining, intents → commands; `app::run` opens the window.
-//! - [`ui`]: only egui code: one function per panel, drawing state and emitting intents.
+//! - [`app`]: the eframe app: state, event draining, intents → commands, and the media service
+//!   (files, thumbnails, dialogs, clipboard, keychain off the UI thread); `app::run` opens the window.
+//! - [`ui`]: only egui code: one file per panel (editor, gallery, why-panel, activity, settings,
+//!   large view), drawing state and emitting intents.
 //! - [`cli`]: the `peel` subcommands (clap); each calls the same library functions the app will use.
 //! - [`api`]: the Gemini REST wire types, the async client (reqwest, rustls) and the model catalog.
 //! - [`diagnosis`]: pure — (HTTP status or transport failure, body) → [`diagnosis::Diagnosis`]. Reads
@@ -14,13 +16,11 @@
 //! - [`resilience`]: pure policy — backoff, retry-after, fallback, circuit breaker, client-side
 //!   rate limits, budgets; time and randomness injected.
 //! - [`store`]: the data directory, crash-safe file writes, and the SQLite database (durable job
-//!   queue, attempts, model lockouts).
-//!
+//!   queue and history, attempts, model lockouts).
 //! - [`worker`]: the tokio side: runs jobs with the policy (model choice, limits, attempts, waits),
 //!   talks to the UI or CLI over bounded channels.
 //!
-//! Still to come (see the design): history in `store`, `rewrite` (prompt suggestions), the rest of
-//! the window (gallery, why-panel, activity, settings).
+//! Still to come (see the design): `rewrite` (prompt suggestions).
 
 pub mod api;
 pub mod app;

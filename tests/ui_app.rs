@@ -4,128 +4,14 @@
 //! its layer, text and countdown; Cancel and Retry now send their commands; "Paste an error"
 //! explains a paste; the editor offers only what the chosen model supports.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+mod common;
 
-use std::time::{Duration, Instant};
-
-use egui_kittest::Harness;
+use common::ui_rig::{Rig, report, spec, write_png};
 use egui_kittest::kittest::Queryable as _;
-use peel::app::{PeelApp, media};
-use peel::sim::Scenario;
-use peel::worker::protocol::{AttemptRecord, AttemptReport};
-use peel::worker::{Command, Event, JobOutcome, JobSpec, OutcomeStatus, WorkerHandle};
-use tokio::sync::mpsc;
-
-struct Rig {
-    harness: Harness<'static, PeelApp>,
-    commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<Event>,
-    _runtime: tokio::runtime::Runtime,
-}
+use peel::worker::{Command, Event, JobOutcome, OutcomeStatus};
 
 fn rig() -> Rig {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let handle = runtime.handle().clone();
-    let (command_tx, commands) = mpsc::channel(16);
-    let (events, event_rx) = mpsc::channel(64);
-    let harness = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            let media = media::spawn(
-                &handle,
-                Some(std::sync::Arc::new(move || ctx.request_repaint())),
-            );
-            PeelApp::with_worker(
-                WorkerHandle {
-                    commands: command_tx,
-                    events: event_rx,
-                },
-                Some(Scenario::Calm),
-            )
-            .with_media(media)
-        });
-    Rig {
-        harness,
-        commands,
-        events,
-        _runtime: runtime,
-    }
-}
-
-impl Rig {
-    /// Steps frames until `label` shows (the media service works on other threads).
-    fn wait_for(&mut self, label: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.harness.run_steps(1);
-            if self.harness.query_by_label_contains(label).is_some() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{label:?} never showed");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn send(&self, event: Event) {
-        self.events.try_send(event).unwrap();
-    }
-
-    fn generated(&mut self) -> JobSpec {
-        match self.commands.try_recv() {
-            Ok(Command::Generate(spec)) => spec,
-            other => panic!("expected a Generate command, got {other:?}"),
-        }
-    }
-}
-
-fn spec(prompt: &str) -> JobSpec {
-    JobSpec {
-        prompt: prompt.to_owned(),
-        model: "gemini-3-pro-image".to_owned(),
-        fallback: Some("gemini-3.1-flash-image".to_owned()),
-        aspect_ratio: Some("1:1".to_owned()),
-        image_size: Some("1K".to_owned()),
-        ..JobSpec::default()
-    }
-}
-
-fn report(status: u16, body: &str, wait_s: Option<f64>) -> Box<AttemptReport> {
-    let now = jiff::Timestamp::now();
-    let diagnosis = peel::diagnosis::diagnose(
-        &peel::diagnosis::Evidence::http(status, body),
-        &peel::diagnosis::DiagnosisContext::new(now).with_model("gemini-3-pro-image"),
-    );
-    Box::new(AttemptReport {
-        record: AttemptRecord {
-            model: "gemini-3-pro-image".to_owned(),
-            started_at: now,
-            duration_ms: 800,
-            kind: diagnosis.kind.id().to_owned(),
-            http_status: Some(status),
-            wait_s,
-            wait_reason: None,
-            input_tokens: None,
-            output_tokens: None,
-            cost_usd: 0.0,
-        },
-        diagnosis,
-        response: format!("HTTP {status}\n{body}"),
-    })
-}
-
-fn write_png(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
-    let path = dir.join(name);
-    image::RgbaImage::from_fn(320, 200, |x, y| {
-        image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255])
-    })
-    .save(&path)
-    .unwrap();
-    path
+    Rig::new(false)
 }
 
 const PER_MINUTE_429: &str = include_str!("fixtures/real-errors/429-tokens-per-minute-01.json");
@@ -388,4 +274,72 @@ fn the_number_of_images_queues_that_many_jobs_and_thresholds_are_sent() {
         );
     }
     assert!(rig.commands.try_recv().is_err(), "exactly three jobs");
+}
+
+#[test]
+fn only_visible_rows_get_thumbnails_and_scrolled_away_ones_are_freed() {
+    let mut rig = rig();
+    let dir = tempfile::tempdir().unwrap();
+    for job in 1..=40 {
+        let image = write_png(dir.path(), &format!("peel-{job}.png"));
+        rig.send(Event::Queued {
+            job,
+            spec: spec(&format!("picture {job}")),
+        });
+        rig.send(finished_with(job, &image));
+    }
+    // Newest first: job 40 is at the top, job 1 far below.
+    rig.wait_for("Image of job 40: picture 40");
+    rig.harness.run_steps(5);
+    let shown = rig.harness.state().thumbnail_count();
+    assert!(
+        (1..=10).contains(&shown),
+        "{shown} thumbnails for ~7 visible rows"
+    );
+    assert!(
+        rig.harness
+            .query_by_label_contains("Image of job 1:")
+            .is_none()
+    );
+
+    // Scroll to the bottom: the oldest rows get theirs, the top ones are freed.
+    rig.harness
+        .event(egui::Event::PointerMoved(egui::pos2(640.0, 400.0)));
+    for _ in 0..20 {
+        rig.harness.event(egui::Event::MouseWheel {
+            unit: egui::MouseWheelUnit::Point,
+            delta: egui::vec2(0.0, -600.0),
+            phase: egui::TouchPhase::Move,
+            source: egui::MouseWheelSource::Unknown,
+            modifiers: egui::Modifiers::NONE,
+        });
+        rig.harness.run_steps(1);
+    }
+    rig.wait_for("Image of job 1: picture 1");
+    rig.harness.run_steps(3);
+    assert!(
+        rig.harness
+            .query_by_label_contains("Image of job 40:")
+            .is_none()
+    );
+    let shown = rig.harness.state().thumbnail_count();
+    assert!(
+        (1..=10).contains(&shown),
+        "{shown} thumbnails after scrolling"
+    );
+}
+
+fn finished_with(job: i64, image: &std::path::Path) -> Event {
+    Event::Finished(Box::new(JobOutcome {
+        job,
+        status: OutcomeStatus::Delivered,
+        reason: "made with Nano Banana Pro (gemini-3-pro-image)".to_owned(),
+        diagnosis: None,
+        attempts: Vec::new(),
+        model_used: Some("gemini-3-pro-image".to_owned()),
+        changes: Vec::new(),
+        image_path: Some(image.to_path_buf()),
+        parked_until: None,
+        cost_usd: 0.134,
+    }))
 }

@@ -207,8 +207,7 @@ pub fn words(p: &Particulars<'_>) -> Words {
                 p.finish_message.map(|m| format!(": \"{m}\"")).unwrap_or_default()
             ),
             "Rewrite the prompt: replace named characters, celebrities and brands with a generic description, \
-             add an explicit art style (\"flat vector illustration\"), and make any person's age clearly adult. \
-             Peel suggests rewrites below."
+             add an explicit art style (\"flat vector illustration\"), and make any person's age clearly adult."
                 .to_owned(),
         ),
         Kind::ImageProhibited => w(

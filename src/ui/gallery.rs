@@ -120,9 +120,11 @@ fn row_ui(
                     ui.add(egui::Label::new(fell_back.as_str()).truncate());
                 }
                 if let Some(path) = &job.image_path {
-                    ui.add(
-                        egui::Label::new(format!("Image saved to {}", path.display())).truncate(),
-                    );
+                    let name = path
+                        .file_name()
+                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                    ui.add(egui::Label::new(format!("Saved as {name}")).truncate())
+                        .on_hover_text(path.display().to_string());
                 }
                 job_controls_ui(ui, job, intents);
             });

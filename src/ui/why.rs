@@ -98,6 +98,9 @@ pub fn why_panel_ui(
 fn job_why_ui(ui: &mut egui::Ui, job: &JobView, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
     ui.heading(format!("Job {}", job.id));
     ui.add(egui::Label::new(job.prompt()).wrap());
+    if let Some(path) = job.image_path.as_ref().filter(|_| job.is_delivered()) {
+        ui.add(egui::Label::new(format!("Image saved to {}", path.display())).wrap());
+    }
     actions_ui(ui, job, ui_state, intents);
     ui.separator();
     match &job.diagnosis {
@@ -307,15 +310,14 @@ fn timeline_ui(ui: &mut egui::Ui, job: &JobView) {
                 let record = &attempt.record;
                 ui.label(format!("{}", index + 1));
                 ui.label(&record.model);
-                let result = attempt
-                    .diagnosis
-                    .as_ref()
-                    .map_or_else(|| record.kind.clone(), |d| d.title.clone());
                 let result = match record.http_status {
-                    Some(status) => format!("{status}: {result}"),
-                    None => result,
+                    Some(status) => format!("{status} {}", record.kind),
+                    None => record.kind.clone(),
                 };
-                ui.add(egui::Label::new(result).wrap());
+                let response = ui.label(result);
+                if let Some(diagnosis) = &attempt.diagnosis {
+                    response.on_hover_text(diagnosis.title.as_str());
+                }
                 ui.label(
                     record
                         .wait_s

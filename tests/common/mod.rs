@@ -15,6 +15,8 @@ use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient, GenerateOutcome};
 use peel::diagnosis::{Diagnosis, DiagnosisContext, Evidence, diagnose};
 use peel::sim::{self, RunningSim, SIM_API_KEY, Scenario, SimConfig};
 
+pub mod ui_rig;
+
 /// Starts a simulator on 127.0.0.1 with a free port.
 pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();

@@ -1,0 +1,168 @@
+//! The whole app in a real (headless) window: the real worker, the real media service and the
+//! in-process simulator on 127.0.0.1. Type a prompt, press Generate, and the image appears in the
+//! gallery; edit it (the model's turn goes back with its thought signatures); delete it; then
+//! switch the simulator to `strict-safety` and watch the why-panel mark the image filter.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use peel::api::{ApiKey, ClientConfig, GeminiClient};
+use peel::app::{PeelApp, media};
+use peel::sim::{self, SIM_API_KEY, Scenario, SimConfig};
+use peel::store::Store;
+use peel::worker::{self, Engine, EngineConfig};
+
+struct Rig {
+    harness: Harness<'static, PeelApp>,
+    store: Arc<Store>,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+fn rig() -> Rig {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    #[expect(clippy::disallowed_methods, reason = "test set-up, before any window")]
+    let simulator = runtime
+        .block_on(sim::start(
+            ([127, 0, 0, 1], 0).into(),
+            SimConfig {
+                scenario: Scenario::Calm,
+                seed: 11,
+                ..SimConfig::default()
+            },
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
+    let client = GeminiClient::new(ClientConfig {
+        base_url: simulator.base_url(),
+        api_key: ApiKey::new(SIM_API_KEY),
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let engine = Arc::new(Engine::new(
+        client,
+        Arc::clone(&store),
+        EngineConfig::defaults(dir.path().join("images"), 3),
+    ));
+    let handle = runtime.handle().clone();
+    let mut simulator = Some(simulator);
+    let harness = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_eframe(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+            let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
+            let media = media::spawn(&handle, Some(repaint));
+            PeelApp::with_worker(worker, None)
+                .with_media(media)
+                .with_simulator(simulator.take().unwrap())
+        });
+    Rig {
+        harness,
+        store,
+        _dir: dir,
+        _runtime: runtime,
+    }
+}
+
+impl Rig {
+    /// Steps frames until `label` shows (the worker and the simulator run on other threads).
+    fn wait_for(&mut self, label: &str) {
+        let deadline = Instant::now() + Duration::from_mins(1);
+        loop {
+            self.harness.run_steps(1);
+            if self.harness.query_by_label_contains(label).is_some() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{label:?} never showed");
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+
+    fn generate(&mut self, prompt: &str) {
+        self.harness.get_by_label("Prompt").click();
+        self.harness.run_steps(1);
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        self.harness.get_by_label("Prompt").type_text(prompt);
+        self.harness.run_steps(1);
+        self.harness.get_by_label("Generate").click();
+        self.harness.run_steps(1);
+    }
+}
+
+#[test]
+fn type_generate_see_the_image_edit_it_delete_it_then_a_strict_block() {
+    let mut rig = rig();
+    rig.harness.run_steps(2);
+    rig.harness
+        .get_by_label_contains("Simulated images: no API key set (simulator scenario calm)");
+
+    rig.generate("a red fox in the snow");
+    rig.wait_for("Image of job 1: a red fox in the snow");
+    rig.harness.get_by_label("Transport: passed");
+    rig.harness
+        .get_by_label("Image filter (Layer 2, not configurable): passed");
+    let (image_path, model) = rig.store.image_of(1).unwrap().unwrap();
+    assert!(std::path::Path::new(&image_path).exists());
+    assert_eq!(model, "gemini-3-pro-image");
+
+    // Edit: a second turn that resends the model's parts; the simulator refuses a model turn
+    // without its thought signature, so an image here proves they went back.
+    rig.harness.get_by_label("Edit instruction").click();
+    rig.harness.run_steps(1);
+    rig.harness
+        .get_by_label("Edit instruction")
+        .type_text("make it night");
+    rig.harness.run_steps(1);
+    rig.harness.get_by_label("Send edit").click();
+    rig.wait_for("Image of job 2: make it night");
+    let edit = rig.store.job(2).unwrap().unwrap();
+    assert!(
+        edit.spec.contains("thoughtSignature"),
+        "the history keeps the signatures"
+    );
+
+    // Delete the first image: gone from the gallery and from disk.
+    rig.harness
+        .get_by_label_contains("Job 1: a red fox")
+        .click();
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Delete…").click();
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Delete for good").click();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rig
+        .harness
+        .query_by_label_contains("Job 1: a red fox")
+        .is_some()
+    {
+        assert!(Instant::now() < deadline, "job 1 never left the gallery");
+        rig.harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(!std::path::Path::new(&image_path).exists());
+
+    // The scenario picker switches the running simulator; a studio house style is blocked by the
+    // image filter on strict days, and no threshold can change that.
+    rig.harness.get_by_label("Simulator scenario").click();
+    rig.harness.run_steps(3);
+    rig.harness.get_by_label("strict-safety").click();
+    rig.harness.run_steps(2);
+    rig.harness
+        .get_by_label_contains("(simulator scenario strict-safety)");
+    rig.generate("a fox in Studio Ghibli style");
+    rig.wait_for("Image filter (Layer 2, not configurable): failed here");
+    rig.harness
+        .get_by_label("Layer: Image filter (Layer 2, not adjustable) (image_filter)");
+    rig.harness.get_by_label_contains("Stopped:");
+}

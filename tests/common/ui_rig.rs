@@ -1,0 +1,138 @@
+//! A window with the test playing the worker through the channels, and the real media service
+//! (thumbnails decoded on a tokio runtime). Shared by the behaviour and snapshot tests.
+
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use peel::app::{PeelApp, media};
+use peel::sim::Scenario;
+use peel::worker::protocol::{AttemptRecord, AttemptReport};
+use peel::worker::{Command, Event, JobSpec, WorkerHandle};
+use tokio::sync::mpsc;
+
+/// The window and both ends of the worker's channels.
+pub struct Rig {
+    /// The window.
+    pub harness: Harness<'static, PeelApp>,
+    /// What the window asked the worker.
+    pub commands: mpsc::Receiver<Command>,
+    /// What the test tells the window, as the worker.
+    pub events: mpsc::Sender<Event>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Rig {
+    /// A 1280×800 window; `wgpu` renders for snapshots (Mesa lavapipe on CI).
+    pub fn new(wgpu: bool) -> Rig {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let handle = runtime.handle().clone();
+        let (command_tx, commands) = mpsc::channel(16);
+        let (events, event_rx) = mpsc::channel(peel::worker::EVENT_CAPACITY);
+        let mut builder = Harness::builder().with_size([1280.0, 800.0]);
+        if wgpu {
+            builder = builder.wgpu().with_theme(egui::Theme::Dark);
+        }
+        let harness = builder.build_eframe(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let media = media::spawn(
+                &handle,
+                Some(std::sync::Arc::new(move || ctx.request_repaint())),
+            );
+            PeelApp::with_worker(
+                WorkerHandle {
+                    commands: command_tx,
+                    events: event_rx,
+                },
+                Some(Scenario::Calm),
+            )
+            .with_media(media)
+        });
+        Rig {
+            harness,
+            commands,
+            events,
+            _runtime: runtime,
+        }
+    }
+
+    /// Steps frames until `label` shows (the media service works on other threads).
+    pub fn wait_for(&mut self, label: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.harness.run_steps(1);
+            if self.harness.query_by_label_contains(label).is_some() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{label:?} never showed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends an event as the worker would.
+    pub fn send(&self, event: Event) {
+        self.events.try_send(event).unwrap();
+    }
+
+    /// The next command, which must be a Generate.
+    pub fn generated(&mut self) -> JobSpec {
+        match self.commands.try_recv() {
+            Ok(Command::Generate(spec)) => spec,
+            other => panic!("expected a Generate command, got {other:?}"),
+        }
+    }
+}
+
+/// A job for Nano Banana Pro at 1K, falling back to Nano Banana 2.
+pub fn spec(prompt: &str) -> JobSpec {
+    JobSpec {
+        prompt: prompt.to_owned(),
+        model: "gemini-3-pro-image".to_owned(),
+        fallback: Some("gemini-3.1-flash-image".to_owned()),
+        aspect_ratio: Some("1:1".to_owned()),
+        image_size: Some("1K".to_owned()),
+        ..JobSpec::default()
+    }
+}
+
+/// An attempt that got `status` and `body`, as the engine reports it.
+pub fn report(status: u16, body: &str, wait_s: Option<f64>) -> Box<AttemptReport> {
+    let now = jiff::Timestamp::now();
+    let diagnosis = peel::diagnosis::diagnose(
+        &peel::diagnosis::Evidence::http(status, body),
+        &peel::diagnosis::DiagnosisContext::new(now).with_model("gemini-3-pro-image"),
+    );
+    Box::new(AttemptReport {
+        record: AttemptRecord {
+            model: "gemini-3-pro-image".to_owned(),
+            started_at: now,
+            duration_ms: 800,
+            kind: diagnosis.kind.id().to_owned(),
+            http_status: Some(status),
+            wait_s,
+            wait_reason: None,
+            input_tokens: None,
+            output_tokens: None,
+            cost_usd: 0.0,
+        },
+        diagnosis,
+        response: peel::diagnosis::excerpt::shown_response(&peel::diagnosis::Evidence::http(
+            status, body,
+        )),
+    })
+}
+
+/// Writes a 320×200 gradient PNG named `name` in `dir`.
+pub fn write_png(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    image::RgbaImage::from_fn(320, 200, |x, y| {
+        image::Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255])
+    })
+    .save(&path)
+    .unwrap();
+    path
+}
