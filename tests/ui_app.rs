@@ -343,3 +343,78 @@ fn finished_with(job: i64, image: &std::path::Path) -> Event {
         cost_usd: 0.134,
     }))
 }
+
+#[test]
+fn a_typed_key_leaves_the_simulator_and_is_shown_masked_only() {
+    let mut rig = rig();
+    let key = "AIzaSyTestOnlyKey-0123456789abcdefghij";
+    rig.harness.get_by_label("Settings").click();
+    rig.harness.run();
+    rig.harness.get_by_label("New API key").click();
+    rig.harness.run();
+    rig.harness.get_by_label("New API key").type_text(key);
+    rig.harness.run();
+    rig.harness.get_by_label("Save key to keychain").click();
+    rig.harness.run();
+    // The engine now talks to Google with the key in its client settings (header only).
+    let settings = loop {
+        match rig.commands.try_recv() {
+            Ok(Command::Configure(settings)) => break settings,
+            Ok(_) => {}
+            Err(error) => panic!("no Configure command: {error:?}"),
+        }
+    };
+    let client = settings.client.unwrap();
+    assert_eq!(client.base_url, "https://generativelanguage.googleapis.com");
+    assert_eq!(client.api_key.unwrap().expose(), key);
+    // The banner is gone, the key shows masked, and nowhere in full.
+    rig.wait_for("Key AIza…ghij");
+    assert!(
+        rig.harness
+            .query_by_label_contains("Simulated images")
+            .is_none()
+    );
+    assert!(rig.harness.query_by_label_contains(key).is_none());
+    // This machine has no keychain daemon: Peel says so and keeps the key for the session, or
+    // (on a desktop) stores it. Either way the answer is a sentence on screen.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        rig.harness.run_steps(1);
+        let stored = rig
+            .harness
+            .query_by_label("Key saved in the system keychain.")
+            .is_some();
+        let session_only = rig
+            .harness
+            .query_all_by_label_contains("session only")
+            .next()
+            .is_some();
+        if stored || session_only {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no word from the keychain"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn restore_settings_puts_a_jobs_prompt_and_settings_back() {
+    let mut rig = rig();
+    let mut job_spec = spec("a heron at dawn");
+    job_spec.image_size = Some("4K".to_owned());
+    job_spec.aspect_ratio = Some("16:9".to_owned());
+    rig.send(Event::Queued {
+        job: 3,
+        spec: job_spec,
+    });
+    rig.harness.run();
+    rig.harness.get_by_label("Restore settings").click();
+    rig.harness.run();
+    let editor = rig.harness.state().editor();
+    assert_eq!(editor.prompt, "a heron at dawn");
+    assert_eq!(editor.image_size, "4K");
+    assert_eq!(editor.aspect_ratio, "16:9");
+}
