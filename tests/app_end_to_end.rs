@@ -8,6 +8,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::ui_rig::wait_for;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use peel::api::{ApiKey, ClientConfig, GeminiClient};
@@ -75,17 +78,8 @@ fn rig() -> Rig {
 }
 
 impl Rig {
-    /// Steps frames until `label` shows (the worker and the simulator run on other threads).
     fn wait_for(&mut self, label: &str) {
-        let deadline = Instant::now() + Duration::from_mins(1);
-        loop {
-            self.harness.run_steps(1);
-            if self.harness.query_by_label_contains(label).is_some() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{label:?} never showed");
-            std::thread::sleep(Duration::from_millis(25));
-        }
+        wait_for(&mut self.harness, label);
     }
 
     fn generate(&mut self, prompt: &str) {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::ui_rig::{Rig, report, spec, write_png};
+use common::ui_rig::{Rig, report, spec, waiting, write_png};
 use egui_kittest::kittest::Queryable as _;
 use peel::worker::{Command, Event, JobOutcome, OutcomeStatus};
 
@@ -96,15 +96,7 @@ fn a_failure_fills_the_why_panel_with_layer_text_and_countdown() {
         job: 4,
         report: report(429, PER_MINUTE_429, Some(26.0)),
     });
-    let until = jiff::Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(26))
-        .unwrap();
-    rig.send(Event::Waiting {
-        job: 4,
-        wait_s: 26.0,
-        until,
-        reason: "Google asked to wait 26 s".to_owned(),
-    });
+    rig.send(waiting(4, 26, "Google asked to wait 26 s"));
     rig.harness.run_steps(3);
     rig.harness.get_by_label("Transport: passed");
     rig.harness.get_by_label("Auth: passed");
@@ -133,15 +125,7 @@ fn a_wait_shows_a_countdown_and_buttons_send_commands() {
         job: 7,
         spec: spec("a cat"),
     });
-    let until = jiff::Timestamp::now()
-        .checked_add(jiff::SignedDuration::from_secs(90))
-        .unwrap();
-    rig.send(Event::Waiting {
-        job: 7,
-        wait_s: 90.0,
-        until,
-        reason: "Google asked to wait 90.0 s".to_owned(),
-    });
+    rig.send(waiting(7, 90, "Google asked to wait 90.0 s"));
     // A countdown repaints every second, so step a few frames instead of running to rest.
     rig.harness.run_steps(3);
     // The gallery row and the why-panel both count down.

@@ -62,15 +62,7 @@ impl Rig {
 
     /// Steps frames until `label` shows (the media service works on other threads).
     pub fn wait_for(&mut self, label: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.harness.run_steps(1);
-            if self.harness.query_by_label_contains(label).is_some() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{label:?} never showed");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for(&mut self.harness, label);
     }
 
     /// Sends an event as the worker would.
@@ -84,6 +76,33 @@ impl Rig {
             Ok(Command::Generate(spec)) => spec,
             other => panic!("expected a Generate command, got {other:?}"),
         }
+    }
+}
+
+/// Steps frames until a node whose label contains `label` shows (the worker, the media service
+/// and the simulator run on other threads); fails after a minute.
+pub fn wait_for(harness: &mut Harness<'static, PeelApp>, label: &str) {
+    let deadline = Instant::now() + Duration::from_mins(1);
+    loop {
+        harness.run_steps(1);
+        if harness.query_by_label_contains(label).is_some() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{label:?} never showed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The worker's "waiting `wait_s` seconds before the next attempt" for `job`, from now.
+pub fn waiting(job: i64, wait_s: i64, reason: &str) -> Event {
+    let until = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_secs(wait_s))
+        .unwrap();
+    Event::Waiting {
+        job,
+        wait_s: wait_s as f64,
+        until,
+        reason: reason.to_owned(),
     }
 }
 
