@@ -22,7 +22,7 @@ use peel::worker::{self, Engine, EngineConfig};
 struct Rig {
     harness: Harness<'static, PeelApp>,
     store: Arc<Store>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -72,7 +72,7 @@ fn rig() -> Rig {
     Rig {
         harness,
         store,
-        _dir: dir,
+        dir,
         _runtime: runtime,
     }
 }
@@ -159,4 +159,18 @@ fn type_generate_see_the_image_edit_it_delete_it_then_a_strict_block() {
     rig.harness
         .get_by_label("Layer: Image filter (Layer 2, not adjustable) (image_filter)");
     rig.harness.get_by_label_contains("Stopped:");
+
+    // The next run shows the same history, the block still explained.
+    let next_run = Engine::new(
+        GeminiClient::new(ClientConfig::default()).unwrap(),
+        Arc::clone(&rig.store),
+        EngineConfig::defaults(rig.dir.path().join("images"), 4),
+    );
+    let peel::worker::Event::Restored { jobs, .. } = next_run.restored(10) else {
+        panic!("restored history")
+    };
+    assert_eq!(jobs.iter().map(|j| j.id).collect::<Vec<_>>(), vec![3, 2]);
+    let blocked = jobs[0].diagnosis.as_ref().unwrap();
+    assert_eq!(blocked.layer, peel::diagnosis::Layer::ImageFilter);
+    assert!(jobs[1].image_path.as_ref().unwrap().exists());
 }

@@ -148,8 +148,14 @@ impl JobView {
             JobState::Deleted => return None,
         };
         let mut view = JobView::new(past.id, past.spec, past.created_at);
+        view.reason = match (&status, past.reason, &past.model_used) {
+            (JobStatus::Finished(OutcomeStatus::Delivered), None, Some(model)) => {
+                Some(format!("made with {model}"))
+            }
+            (_, reason, _) => reason,
+        };
         view.status = status;
-        view.reason = past.reason;
+        view.diagnosis = past.diagnosis;
         view.parked_until = past.parked_until;
         view.image_path = past.image_path;
         view.model_used = past.model_used;
@@ -565,6 +571,7 @@ mod tests {
             parked_until: None,
             image_path: Some(format!("/images/peel-{id}.jpg").into()),
             model_used: Some("gemini-3-pro-image".to_owned()),
+            diagnosis: None,
             attempts: vec![report(at("2026-11-26T10:00:01Z"), 503, OVERLOADED, 0.0).record],
         };
         state.apply(Event::Restored {
@@ -581,6 +588,10 @@ mod tests {
             vec![1, 3, 5]
         );
         assert!(state.job(3).unwrap().is_delivered());
+        assert_eq!(
+            state.job(3).unwrap().reason.as_deref(),
+            Some("made with gemini-3-pro-image")
+        );
         assert_eq!(
             state.job(1).unwrap().status,
             JobStatus::Finished(OutcomeStatus::Parked)

@@ -196,8 +196,14 @@ impl Policy {
 
 fn stop_reason(diagnosis: &Diagnosis) -> String {
     let why = match diagnosis.layer {
-        Layer::PromptFilter | Layer::Policy | Layer::ImageFilter => {
-            "a content block: only a different prompt (or setting) helps"
+        Layer::PromptFilter => {
+            "a content block by the adjustable filter: a safety setting or a different prompt helps"
+        }
+        Layer::ImageFilter => {
+            "a content block by the image filter: no setting changes it, only a different prompt helps"
+        }
+        Layer::Policy => {
+            "a content block by Google's policy: neither a setting nor a rewrite will help"
         }
         Layer::Auth => "an account or key problem: retrying cannot help",
         Layer::Request => "the request itself is wrong: retrying unchanged cannot help",

@@ -11,13 +11,16 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::{Deserialize, Serialize};
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Version 2: where each delivered image is and which model made it (the gallery across runs).
 const MIGRATE_TO_2: &str = "
 ALTER TABLE jobs ADD COLUMN image_path TEXT;
 ALTER TABLE jobs ADD COLUMN model_used TEXT;
 ";
+
+/// Version 3: each job's last diagnosis as JSON (the why-panel across runs).
+const MIGRATE_TO_3: &str = "ALTER TABLE jobs ADD COLUMN diagnosis TEXT;";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -29,7 +32,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     parked_until  TEXT,
     reason        TEXT,
     image_path    TEXT,
-    model_used    TEXT
+    model_used    TEXT,
+    diagnosis     TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -134,6 +138,8 @@ pub struct JobSummary {
     pub image_path: Option<String>,
     /// The model that made it.
     pub model_used: Option<String>,
+    /// The last diagnosis, as JSON.
+    pub diagnosis: Option<String>,
 }
 
 /// One attempt: what the timeline shows and the database keeps.
@@ -243,6 +249,9 @@ impl Store {
         if had_jobs && version < 2 {
             connection.execute_batch(MIGRATE_TO_2).map_err(wrap)?;
         }
+        if had_jobs && version < 3 {
+            connection.execute_batch(MIGRATE_TO_3).map_err(wrap)?;
+        }
         connection.execute_batch(SCHEMA).map_err(wrap)?;
         connection
             .pragma_update(None, "user_version", SCHEMA_VERSION)
@@ -331,6 +340,17 @@ impl Store {
         })
     }
 
+    /// Keeps a job's last diagnosis (JSON) for the why-panel of a later run.
+    pub fn set_diagnosis(&self, id: i64, diagnosis_json: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE jobs SET diagnosis = ?2 WHERE id = ?1",
+                params![id, diagnosis_json],
+            )?;
+            Ok(())
+        })
+    }
+
     /// The highest job id so far (0 when there is none).
     pub fn max_job_id(&self) -> Result<i64, StoreError> {
         self.with(|c| {
@@ -344,7 +364,8 @@ impl Store {
     pub fn recent_jobs(&self, limit: usize) -> Result<Vec<JobSummary>, StoreError> {
         self.with(|c| {
             let mut statement = c.prepare(
-                "SELECT id, created_at, spec, state, parked_until, reason, image_path, model_used
+                "SELECT id, created_at, spec, state, parked_until, reason, image_path, model_used,
+                        diagnosis
                  FROM jobs WHERE state != 'deleted' ORDER BY id DESC LIMIT ?1",
             )?;
             let rows =
@@ -358,6 +379,7 @@ impl Store {
                         reason: row.get(5)?,
                         image_path: row.get(6)?,
                         model_used: row.get(7)?,
+                        diagnosis: row.get(8)?,
                     })
                 })?;
             rows.collect()
@@ -516,6 +538,7 @@ mod tests {
         store
             .set_image(first, "/images/peel-1.jpg", "gemini-3-pro-image")
             .unwrap();
+        store.set_diagnosis(first, r#"{"kind":"success"}"#).unwrap();
         store
             .set_state(third, JobState::Deleted, None, None, now)
             .unwrap();
@@ -526,6 +549,10 @@ mod tests {
         );
         assert_eq!(listed[1].image_path.as_deref(), Some("/images/peel-1.jpg"));
         assert_eq!(listed[1].created_at, now);
+        assert_eq!(
+            listed[1].diagnosis.as_deref(),
+            Some(r#"{"kind":"success"}"#)
+        );
         assert_eq!(
             store.image_of(first).unwrap(),
             Some((
@@ -560,8 +587,9 @@ mod tests {
             store.recent_jobs(5).unwrap()[0].image_path.as_deref(),
             Some("/images/a.png")
         );
+        store.set_diagnosis(1, "{}").unwrap();
         drop(store);
-        // Opening again (already at version 2) must not try to add the columns twice.
+        // Opening again (already at the latest version) must not try to add the columns twice.
         assert!(Store::open(&path).is_ok());
     }
 

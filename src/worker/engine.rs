@@ -340,6 +340,9 @@ impl Engine {
                     parked_until: summary.parked_until,
                     image_path: summary.image_path.map(PathBuf::from),
                     model_used: summary.model_used,
+                    diagnosis: summary
+                        .diagnosis
+                        .and_then(|json| serde_json::from_str(&json).ok()),
                     attempts: self.store.attempts(summary.id).unwrap_or_default(),
                 })
             })
@@ -1017,6 +1020,13 @@ impl Engine {
             .parked_until
             .filter(|_| status == OutcomeStatus::Parked);
         let note = (status != OutcomeStatus::Delivered).then_some(reason.as_str());
+        if let Some(json) = outcome
+            .diagnosis
+            .as_ref()
+            .and_then(|d| serde_json::to_string(d).ok())
+        {
+            let _ = self.store.set_diagnosis(outcome.job, &json);
+        }
         if let Err(error) = self
             .store
             .set_state(outcome.job, state, until, note, Timestamp::now())

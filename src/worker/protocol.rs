@@ -156,6 +156,8 @@ pub struct PastJob {
     pub image_path: Option<PathBuf>,
     /// The model that made it.
     pub model_used: Option<String>,
+    /// Its last diagnosis.
+    pub diagnosis: Option<Diagnosis>,
     /// Its attempts.
     pub attempts: Vec<AttemptRecord>,
 }
