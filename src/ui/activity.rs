@@ -72,8 +72,13 @@ pub fn activity_ui(
         for warning in state.outcome_warnings(now) {
             ui.colored_label(theme::STOPPED, warning);
         }
+        let simulated = if state.simulated_scenario.is_some() {
+            " (simulated prices: nothing is billed on the simulator)"
+        } else {
+            ""
+        };
         ui.label(format!(
-            "Spend today: ${:.2} of ${:.2} daily budget",
+            "Spend today: ${:.2} of ${:.2} daily budget{simulated}",
             state.spend_today_usd, settings.budget.max_daily_spend_usd
         ));
         ui.separator();
@@ -147,7 +152,7 @@ fn outcomes_plot_ui(ui: &mut egui::Ui, state: &AppState, now: Timestamp) {
     }
     egui_plot::Plot::new("outcomes")
         .height(180.0)
-        .legend(egui_plot::Legend::default())
+        .legend(egui_plot::Legend::default().position(egui_plot::Corner::LeftTop))
         .x_axis_label("minutes ago")
         .y_axis_label("answers")
         .include_y(0.0)
