@@ -402,3 +402,46 @@ fn restore_settings_puts_a_jobs_prompt_and_settings_back() {
     assert_eq!(editor.image_size, "4K");
     assert_eq!(editor.aspect_ratio, "16:9");
 }
+
+/// A file dropped on the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn dropped_images_become_references_and_other_files_are_refused_with_a_sentence() {
+    let mut rig = rig();
+    let dir = tempfile::tempdir().unwrap();
+    let image = write_png(dir.path(), "moodboard.png");
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "not an image").unwrap();
+    rig.harness.run();
+    rig.harness.input_mut().dropped_files = vec![
+        std::sync::Arc::new(Dropped(image)),
+        std::sync::Arc::new(Dropped(notes)),
+    ];
+    rig.wait_for("Reference 1: moodboard.png");
+    rig.wait_for("notes.txt");
+    rig.harness.get_by_label_contains("1 of 14 references");
+    rig.harness
+        .get_by_label("Prompt")
+        .type_text("a poster in these colours");
+    rig.harness.run();
+    rig.harness.get_by_label("Generate").click();
+    rig.harness.run();
+    let sent = rig.generated();
+    assert_eq!(sent.references.len(), 1);
+    assert_eq!(sent.references[0].mime_type, "image/png");
+    rig.harness.get_by_label("Remove reference 1").click();
+    rig.harness.run();
+    rig.harness.get_by_label_contains("0 of 14 references");
+}
