@@ -163,7 +163,7 @@ async fn overload_falls_back_at_once_and_says_what_changed() {
         fell_back,
         Some((
             "gemini-3.1-flash-lite-image".to_owned(),
-            vec!["4K → 1K".to_owned()]
+            vec!["4K to 1K".to_owned()]
         ))
     );
     assert_eq!(outcome.attempts[0].model, PRO);

@@ -125,6 +125,13 @@ fn a_wait_shows_a_countdown_and_buttons_send_commands() {
         job: 7,
         spec: spec("a cat"),
     });
+    rig.send(Event::FellBack {
+        job: 7,
+        from: "gemini-3-pro-image".to_owned(),
+        to: "gemini-3.1-flash-image".to_owned(),
+        reason: "the primary model is overloaded".to_owned(),
+        changes: vec!["4K to 2K".to_owned()],
+    });
     rig.send(waiting(7, 90, "Google asked to wait 90.0 s"));
     // A countdown repaints every second, so step a few frames instead of running to rest.
     rig.harness.run_steps(3);
@@ -132,6 +139,13 @@ fn a_wait_shows_a_countdown_and_buttons_send_commands() {
     assert_eq!(
         rig.harness
             .query_all_by_label_contains("Next attempt in 1 min")
+            .count(),
+        2
+    );
+    // The fallback, in the gallery row and in the why-panel.
+    assert_eq!(
+        rig.harness
+            .query_all_by_label_contains("(4K to 2K): the primary model is overloaded")
             .count(),
         2
     );

@@ -510,11 +510,11 @@ mod tests {
             from: "a".to_owned(),
             to: "b".to_owned(),
             reason: "overloaded".to_owned(),
-            changes: vec!["4K → 1K".to_owned()],
+            changes: vec!["4K to 1K".to_owned()],
         });
         assert_eq!(
             state.jobs[0].fell_back.as_deref(),
-            Some("Fell back from a to b (4K → 1K): overloaded")
+            Some("Fell back from a to b (4K to 1K): overloaded")
         );
         state.apply(Event::ImageArrived {
             job: 1,

@@ -154,7 +154,7 @@ pub fn words(p: &Particulars<'_>) -> Words {
                     which.as_deref().map_or_else(|| "the request".to_owned(), |c| format!("the {c} category"))
                 ),
                 format!(
-                    "In Settings → Safety, set {} to \"Block only high\" (or \"Block none\") and generate again. \
+                    "In the editor's Safety filters (Layer 1), set {} to \"Block only high\" (or \"Block none\") and generate again. \
                      If you would rather keep the setting, rephrase the flagged part of the prompt.",
                     which.unwrap_or_else(|| "the flagged category".to_owned())
                 ),

@@ -175,7 +175,7 @@ fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
                 .or_else(|| model.image_sizes.iter().min_by_key(|s| rank(s)))
                 .cloned();
             if let Some(best) = &best {
-                changes.push(format!("{size} → {best}"));
+                changes.push(format!("{size} to {best}"));
             }
             best
         }
@@ -184,7 +184,7 @@ fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
     };
     let aspect_ratio = match &spec.aspect_ratio {
         Some(ratio) if !model.aspect_ratios.is_empty() && !model.aspect_ratios.contains(ratio) => {
-            changes.push(format!("{ratio} → 1:1"));
+            changes.push(format!("{ratio} to 1:1"));
             Some("1:1".to_owned())
         }
         other => other.clone(),
@@ -195,7 +195,7 @@ fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
     let references = spec.references.len().min(max);
     if references < spec.references.len() {
         changes.push(format!(
-            "{} references → {references}",
+            "{} references to {references}",
             spec.references.len()
         ));
     }
@@ -1042,7 +1042,7 @@ impl Engine {
     }
 }
 
-/// Records on the outcome what the fallback changes ("4K → 1K") and tells the listeners.
+/// Records on the outcome what the fallback changes ("4K to 1K") and tells the listeners.
 async fn announce_fallback(
     outcome: &mut JobOutcome,
     spec: &JobSpec,
@@ -1134,12 +1134,12 @@ mod tests {
             .unwrap();
         let fitted = fit(&spec("4K", "16:9", 2), lite);
         assert_eq!(fitted.image_size.as_deref(), Some("1K"));
-        assert_eq!(fitted.changes, ["4K → 1K"]);
+        assert_eq!(fitted.changes, ["4K to 1K"]);
         let pro = Catalog::builtin().get("gemini-3-pro-image").unwrap();
         assert!(fit(&spec("2K", "16:9", 14), pro).changes.is_empty());
         let too_many = fit(&spec("2K", "16:9", 20), pro);
         assert_eq!(too_many.references, 14);
-        assert_eq!(too_many.changes, ["20 references → 14"]);
+        assert_eq!(too_many.changes, ["20 references to 14"]);
         let ratio = fit(&spec("2K", "8:1", 0), pro);
         assert_eq!(ratio.aspect_ratio.as_deref(), Some("1:1"));
     }

@@ -116,7 +116,7 @@ pub struct JobOutcome {
     pub attempts: Vec<AttemptRecord>,
     /// The model that made the image.
     pub model_used: Option<String>,
-    /// Settings changed to fit the fallback ("4K → 2K").
+    /// Settings changed to fit the fallback ("4K to 2K").
     pub changes: Vec<String>,
     /// Where the image was saved.
     pub image_path: Option<PathBuf>,
@@ -226,7 +226,7 @@ pub enum Event {
         to: String,
         /// Why.
         reason: String,
-        /// Settings changed to fit ("4K → 2K").
+        /// Settings changed to fit ("4K to 2K").
         changes: Vec<String>,
     },
     /// A model's circuit breaker changed state.
@@ -249,7 +249,7 @@ pub enum Event {
     Finished(Box<JobOutcome>),
 }
 
-/// "Fell back from A to B (4K → 1K): the primary model is overloaded".
+/// "Fell back from A to B (4K to 1K): the primary model is overloaded".
 pub fn describe_fallback(from: &str, to: &str, reason: &str, changes: &[String]) -> String {
     let changes = if changes.is_empty() {
         String::new()
