@@ -20,13 +20,15 @@
 //! - [`worker`]: the tokio side: runs jobs with the policy (model choice, limits, attempts, waits),
 //!   talks to the UI or CLI over bounded channels.
 //!
-//! Still to come (see the design): `rewrite` (prompt suggestions).
+//! - [`rewrite`]: pure — rewrite suggestions for a prompt a content filter blocked, each edit
+//!   with its reason; names and rules from `assets/`.
 
 pub mod api;
 pub mod app;
 pub mod cli;
 pub mod diagnosis;
 pub mod resilience;
+pub mod rewrite;
 pub mod sim;
 pub mod store;
 pub mod ui;

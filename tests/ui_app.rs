@@ -459,3 +459,81 @@ fn dropped_images_become_references_and_other_files_are_refused_with_a_sentence(
     rig.harness.run();
     rig.harness.get_by_label_contains("0 of 14 references");
 }
+
+const IMAGE_SAFETY: &str =
+    r#"{"candidates":[{"content":{"role":"model"},"finishReason":"IMAGE_SAFETY"}]}"#;
+
+#[test]
+fn a_blocked_image_offers_rewrites_as_a_diff_and_applies_only_on_a_click() {
+    let mut rig = rig();
+    let prompt = "a photo of Taylor Swift at the beach";
+    rig.send(Event::Queued {
+        job: 5,
+        spec: spec(prompt),
+    });
+    rig.send(Event::AttemptEnded {
+        job: 5,
+        report: report(200, IMAGE_SAFETY, None),
+    });
+    rig.send(Event::Finished(Box::new(JobOutcome {
+        job: 5,
+        status: OutcomeStatus::Stopped,
+        reason: "the image filter blocked the picture".to_owned(),
+        diagnosis: None,
+        attempts: Vec::new(),
+        model_used: None,
+        changes: Vec::new(),
+        image_path: None,
+        parked_until: None,
+        cost_usd: 0.0,
+    })));
+    rig.harness.run();
+    rig.harness.get_by_label("Rewrite");
+    rig.harness
+        .get_by_label("Suggestion 1: Describe instead of naming");
+    // Each edit says why.
+    assert!(
+        rig.harness
+            .query_all_by_label_contains("is a real person")
+            .next()
+            .is_some()
+    );
+    // Nothing was applied or sent by itself.
+    assert!(rig.commands.try_recv().is_err());
+    assert_eq!(rig.harness.state().editor().prompt, "");
+
+    rig.harness
+        .get_by_label_contains("Suggestion 2: Describe instead of naming, as a digital watercolor")
+        .click();
+    rig.harness.run();
+    let draft = rig
+        .harness
+        .get_by_label("Rewritten prompt")
+        .value()
+        .unwrap_or_default();
+    assert!(
+        draft.starts_with("a digital watercolor illustration of"),
+        "{draft}"
+    );
+    assert!(!draft.contains("Taylor Swift"));
+
+    rig.harness.get_by_label("Apply").scroll_to_me();
+    rig.harness.run();
+    rig.harness.get_by_label("Apply").click();
+    rig.harness.run();
+    assert_eq!(rig.harness.state().editor().prompt, draft);
+    assert!(
+        rig.commands.try_recv().is_err(),
+        "Apply only fills the editor"
+    );
+
+    rig.harness.get_by_label("Apply & generate").scroll_to_me();
+    rig.harness.run();
+    rig.harness.get_by_label("Apply & generate").click();
+    rig.harness.run();
+    let sent = rig.generated();
+    assert_eq!(sent.prompt, draft);
+    assert_eq!(sent.rewrite_of, Some(5));
+    // The blocked job stays in the history.
+    assert!(rig.harness.state().state().job(5).is_some());
+}

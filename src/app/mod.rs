@@ -236,6 +236,24 @@ impl PeelApp {
                     self.media(MediaRequest::ForgetKey);
                 }
                 Intent::DismissNotice => self.state.notice = None,
+                Intent::ApplyRewrite {
+                    job,
+                    prompt,
+                    generate,
+                } => {
+                    if let Some(view) = self.state.job(job) {
+                        let spec = view.spec.clone();
+                        self.editor.restore(&spec);
+                    }
+                    self.editor.prompt = prompt.trim().to_owned();
+                    if generate && !self.editor.prompt.is_empty() {
+                        let spec = crate::worker::JobSpec {
+                            rewrite_of: Some(job),
+                            ..self.editor.spec()
+                        };
+                        self.command(Command::Generate(spec));
+                    }
+                }
             }
         }
     }

@@ -202,6 +202,8 @@ pub struct AppState {
     pub spend_today_usd: f64,
     /// Every answer, oldest first (capped at [`OUTCOMES_KEPT`]).
     pub outcomes: Vec<OutcomePoint>,
+    /// Rewrites that got blocked prompts through, newest first.
+    pub remembered: Vec<crate::store::RememberedRewrite>,
 }
 
 impl AppState {
@@ -212,6 +214,21 @@ impl AppState {
     /// A job by id.
     pub fn job(&self, id: JobId) -> Option<&JobView> {
         self.jobs.iter().find(|job| job.id == id)
+    }
+
+    /// Remembered rewrites that replaced a name `prompt` also contains (what passed last time).
+    pub fn remembered_for(&self, prompt: &str) -> Vec<&crate::store::RememberedRewrite> {
+        let tokens = crate::rewrite::matcher::Tokens::new(prompt);
+        let names: Vec<String> = crate::rewrite::names::NameBook::builtin()
+            .find(&tokens)
+            .into_iter()
+            .map(|hit| hit.entry.name.clone())
+            .collect();
+        self.remembered
+            .iter()
+            .filter(|r| r.names.iter().any(|n| names.contains(n)))
+            .take(3)
+            .collect()
     }
 
     /// The job the why-panel explains.
@@ -233,7 +250,12 @@ impl AppState {
             Event::Restored {
                 jobs,
                 spend_today_usd,
-            } => self.restore(jobs, spend_today_usd),
+                rewrites,
+            } => {
+                self.remembered.extend(rewrites);
+                self.restore(jobs, spend_today_usd);
+            }
+            Event::RewriteRemembered(rewrite) => self.remembered.insert(0, rewrite),
             Event::Queued { job, spec } => {
                 if self.job_mut(job).is_none() {
                     self.jobs.push(JobView::new(job, spec, Timestamp::now()));
@@ -582,6 +604,7 @@ mod tests {
                 past(1, JobState::Parked),
             ],
             spend_today_usd: 0.27,
+            rewrites: Vec::new(),
         });
         assert_eq!(
             state.jobs.iter().map(|j| j.id).collect::<Vec<_>>(),

@@ -355,6 +355,12 @@ fn describe(event: &Event) -> String {
             )
         }
         Event::Restored { jobs, .. } => format!("{} earlier jobs in history", jobs.len()),
+        Event::RewriteRemembered(rewrite) => {
+            format!(
+                "remembered: \"{}\" passed where \"{}\" was blocked",
+                rewrite.passed, rewrite.blocked
+            )
+        }
         Event::Deleted { job } => format!("job {job}: deleted"),
         Event::Problem { message } => message.clone(),
         Event::ImageArrived { job, path, .. } => {

@@ -3,10 +3,12 @@
 //!
 //! - [`explain`]: `peel explain [FILE|-] [--status N] [--json]`.
 //! - [`generate`]: `peel generate "PROMPT" …` — the engine without a window.
+//! - [`rewrite`]: `peel rewrite "PROMPT" [--kind KIND] [--json]` — suggestions for a blocked prompt.
 //! - [`sim`]: `peel sim [--addr A] [--scenario S] [--seed N] [--time-scale X] [--list]`.
 
 pub mod explain;
 pub mod generate;
+pub mod rewrite;
 pub mod sim;
 
 use std::process::ExitCode;
@@ -34,6 +36,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Generate images with retries, fallback and a durable queue (the app's engine, headless)
     Generate(generate::GenerateArgs),
+    /// Suggest rewrites of a prompt a content filter blocked, each edit with its reason
+    Rewrite(rewrite::RewriteArgs),
     /// Run the Gemini simulator on loopback: the same REST API, failing the way Google fails
     Sim(sim::SimArgs),
 }
@@ -67,6 +71,7 @@ pub fn main() -> ExitCode {
     match command {
         Command::Explain(args) => explain::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Rewrite(args) => rewrite::run(&args),
         Command::Sim(args) => sim::run(&args),
     }
 }

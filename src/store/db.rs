@@ -51,6 +51,13 @@ CREATE TABLE IF NOT EXISTS attempts (
     cost_usd      REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS attempts_job ON attempts(job_id);
+CREATE TABLE IF NOT EXISTS rewrites (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    blocked  TEXT NOT NULL,
+    passed   TEXT NOT NULL,
+    names    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS lockouts (
     model   TEXT PRIMARY KEY,
     until   TEXT NOT NULL,
@@ -140,6 +147,17 @@ pub struct JobSummary {
     pub model_used: Option<String>,
     /// The last diagnosis, as JSON.
     pub diagnosis: Option<String>,
+}
+
+/// A rewrite that got a blocked prompt through: the pair, and the names it replaced.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RememberedRewrite {
+    /// The prompt that was blocked.
+    pub blocked: String,
+    /// The rewrite that passed.
+    pub passed: String,
+    /// The names (as the names file spells them) found in the blocked prompt.
+    pub names: Vec<String>,
 }
 
 /// One attempt: what the timeline shows and the database keeps.
@@ -348,6 +366,48 @@ impl Store {
                 params![id, diagnosis_json],
             )?;
             Ok(())
+        })
+    }
+
+    /// Remembers that `rewrite.passed` got through where `rewrite.blocked` did not.
+    pub fn remember_rewrite(
+        &self,
+        rewrite: &RememberedRewrite,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO rewrites (at, blocked, passed, names) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    now.to_string(),
+                    rewrite.blocked,
+                    rewrite.passed,
+                    rewrite.names.join("\n")
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The newest `limit` remembered rewrites, newest first.
+    pub fn remembered_rewrites(&self, limit: usize) -> Result<Vec<RememberedRewrite>, StoreError> {
+        self.with(|c| {
+            let mut statement =
+                c.prepare("SELECT blocked, passed, names FROM rewrites ORDER BY id DESC LIMIT ?1")?;
+            let rows =
+                statement.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
+                    let names: String = row.get(2)?;
+                    Ok(RememberedRewrite {
+                        blocked: row.get(0)?,
+                        passed: row.get(1)?,
+                        names: names
+                            .split('\n')
+                            .filter(|n| !n.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                    })
+                })?;
+            rows.collect()
         })
     }
 
@@ -562,6 +622,28 @@ mod tests {
         );
         assert_eq!(store.image_of(second).unwrap(), None);
         assert_eq!(store.recent_jobs(1).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn rewrites_that_passed_are_remembered_newest_first() {
+        let (_dir, store) = temp_store();
+        let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        for (blocked, passed) in [("Elsa", "a woman in blue"), ("Mario", "a plumber")] {
+            store
+                .remember_rewrite(
+                    &RememberedRewrite {
+                        blocked: blocked.to_owned(),
+                        passed: passed.to_owned(),
+                        names: vec![blocked.to_owned()],
+                    },
+                    now,
+                )
+                .unwrap();
+        }
+        let remembered = store.remembered_rewrites(10).unwrap();
+        assert_eq!(remembered.len(), 2);
+        assert_eq!(remembered[0].blocked, "Mario");
+        assert_eq!(remembered[1].names, vec!["Elsa".to_owned()]);
     }
 
     #[test]

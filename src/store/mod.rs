@@ -9,4 +9,4 @@ pub mod db;
 pub mod files;
 pub mod paths;
 
-pub use db::{JobRecord, JobState, JobSummary, Store, StoreError};
+pub use db::{JobRecord, JobState, JobSummary, RememberedRewrite, Store, StoreError};

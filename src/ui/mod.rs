@@ -4,6 +4,7 @@
 //! - [`editor`]: the prompt editor (Ctrl+Enter generates), models, sizes, references, safety, cost.
 //! - [`gallery`]: jobs and images, newest first, only visible rows drawn.
 //! - [`why`]: the why-panel for the selected job, its actions, and "Paste an error".
+//! - [`rewrite`]: suggested rewrites for a content block, as a word diff, with Apply.
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
 //! - [`settings`]: key, endpoint, tier limits, budgets, theme.
 //! - [`viewer`]: the large view with zoom and pan.
@@ -12,6 +13,7 @@
 pub mod activity;
 pub mod editor;
 pub mod gallery;
+pub mod rewrite;
 pub mod settings;
 pub mod theme;
 pub mod viewer;
@@ -64,6 +66,16 @@ pub enum Intent {
     ForgetKey,
     /// Hide the notice.
     DismissNotice,
+    /// Put a rewritten prompt into the editor (with the blocked job's settings), and maybe
+    /// generate it at once.
+    ApplyRewrite {
+        /// The blocked job.
+        job: JobId,
+        /// The rewritten prompt.
+        prompt: String,
+        /// Whether to generate right away.
+        generate: bool,
+    },
 }
 
 /// The main area's tabs.
@@ -104,6 +116,8 @@ pub struct UiState {
     pub viewer: Option<ViewerState>,
     /// The key being typed in Settings (never persisted).
     pub key_draft: String,
+    /// The rewrite assistant's state for the selected job.
+    pub rewrite: Option<rewrite::RewriteState>,
 }
 
 /// Textures on the GPU: gallery thumbnails (dropped when scrolled away) and the large view.

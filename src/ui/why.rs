@@ -85,7 +85,7 @@ pub fn why_panel_ui(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             if let Some(job) = state.selected_job() {
-                job_why_ui(ui, job, ui_state, intents);
+                job_why_ui(ui, state, job, ui_state, intents);
             } else {
                 ui.heading("Why");
                 ui.label("Select a job to see why it ended the way it did.");
@@ -95,7 +95,13 @@ pub fn why_panel_ui(
         });
 }
 
-fn job_why_ui(ui: &mut egui::Ui, job: &JobView, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
+fn job_why_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    job: &JobView,
+    ui_state: &mut UiState,
+    intents: &mut Vec<Intent>,
+) {
     ui.heading(format!("Job {}", job.id));
     ui.add(egui::Label::new(job.prompt()).wrap());
     if let Some(path) = job.image_path.as_ref().filter(|_| job.is_delivered()) {
@@ -107,6 +113,7 @@ fn job_why_ui(ui: &mut egui::Ui, job: &JobView, ui_state: &mut UiState, intents:
         Some(diagnosis) => {
             diagram_ui(ui, diagnosis);
             diagnosis_text_ui(ui, diagnosis);
+            super::rewrite::rewrite_ui(ui, state, job, ui_state, intents);
         }
         None => {
             ui.label(match job.status {

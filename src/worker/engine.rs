@@ -29,7 +29,7 @@ use crate::resilience::{
     Action, Breaker, BreakerConfig, Budget, JobFacts, ModelLimiter, Policy, Role, Spent, TierLimits,
 };
 use crate::store::files::write_atomically;
-use crate::store::{JobState, Store};
+use crate::store::{JobState, RememberedRewrite, Store};
 
 /// Everything the engine is configured with.
 #[derive(Clone, Debug)]
@@ -350,6 +350,7 @@ impl Engine {
         Event::Restored {
             jobs,
             spend_today_usd: self.spend_today(),
+            rewrites: self.store.remembered_rewrites(200).unwrap_or_default(),
         }
     }
 
@@ -396,6 +397,7 @@ impl Engine {
             safety_settings: original.safety_settings,
             history,
             edit_of: Some(of),
+            rewrite_of: None,
         })
     }
 
@@ -763,7 +765,13 @@ impl Engine {
                         data: &image.data,
                         model_turn: model_turn.as_ref(),
                     };
-                    return self.deliver(outcome, model, delivery, events).await;
+                    let outcome = self.deliver(outcome, model, delivery, events).await;
+                    if outcome.status == OutcomeStatus::Delivered
+                        && let Some(original) = spec.rewrite_of
+                    {
+                        self.remember_rewrite(original, &spec.prompt, events).await;
+                    }
+                    return outcome;
                 }
                 Action::Stop { reason } => {
                     return self
@@ -977,6 +985,40 @@ impl Engine {
         };
         self.finish(outcome, OutcomeStatus::Delivered, reason, events)
             .await
+    }
+
+    /// Remembers that `passed` got through where job `original`'s prompt was blocked, with the
+    /// names the original contained, and tells the listeners.
+    async fn remember_rewrite(&self, original: JobId, passed: &str, events: &EventSink) {
+        let Some(blocked) = self
+            .store
+            .job(original)
+            .ok()
+            .flatten()
+            .and_then(|record| serde_json::from_str::<JobSpec>(&record.spec).ok())
+            .map(|spec| spec.prompt)
+        else {
+            return;
+        };
+        let tokens = crate::rewrite::matcher::Tokens::new(&blocked);
+        let mut names: Vec<String> = crate::rewrite::names::NameBook::builtin()
+            .find(&tokens)
+            .into_iter()
+            .map(|hit| hit.entry.name.clone())
+            .collect();
+        names.dedup();
+        let rewrite = RememberedRewrite {
+            blocked,
+            passed: passed.to_owned(),
+            names,
+        };
+        if self
+            .store
+            .remember_rewrite(&rewrite, Timestamp::now())
+            .is_ok()
+        {
+            events.send(Event::RewriteRemembered(rewrite)).await;
+        }
     }
 
     async fn park_for_budget(

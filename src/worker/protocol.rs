@@ -9,7 +9,7 @@ use crate::api::ClientConfig;
 use crate::api::wire::{Content, SafetySetting};
 use crate::diagnosis::Diagnosis;
 use crate::resilience::{BreakerState, Budget, TierLimits};
-use crate::store::JobState;
+use crate::store::{JobState, RememberedRewrite};
 
 /// A job's id (its row in the database).
 pub type JobId = i64;
@@ -49,6 +49,9 @@ pub struct JobSpec {
     /// The job whose image this one edits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edit_of: Option<JobId>,
+    /// The blocked job whose prompt this one rewrites (remembered when it passes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite_of: Option<JobId>,
 }
 
 /// Settings the designer can change while Peel runs.
@@ -171,7 +174,11 @@ pub enum Event {
         jobs: Vec<PastJob>,
         /// Dollars spent since the last midnight Pacific.
         spend_today_usd: f64,
+        /// Rewrites that got blocked prompts through, newest first.
+        rewrites: Vec<RememberedRewrite>,
     },
+    /// A rewritten prompt passed where the original was blocked: remembered for next time.
+    RewriteRemembered(RememberedRewrite),
     /// An attempt ended (with its diagnosis), before the job decides what next.
     AttemptEnded {
         /// The job.

@@ -1,0 +1,147 @@
+//! The rewrite assistant under the why-panel: for a content block, up to three suggestions as a
+//! word-level diff against the blocked prompt, each edit with its reason; pick one, edit it, then
+//! "Apply" (into the editor) or "Apply & generate". Nothing is applied without a click, and the
+//! blocked job stays in the history. Rewrites that passed before for the same names come first.
+
+use super::{Intent, UiState, theme};
+use crate::app::state::{AppState, JobView};
+use crate::rewrite::diff::{Piece, word_diff};
+use crate::rewrite::{Advice, advise};
+
+/// The advice for the selected job, computed once per job (matching is not free).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RewriteState {
+    /// The job it is for.
+    pub job: crate::worker::JobId,
+    /// The advice.
+    pub advice: Advice,
+    /// The suggestion picked (its text is in `draft`).
+    pub picked: Option<usize>,
+    /// The rewritten prompt, editable.
+    pub draft: String,
+}
+
+/// Draws the assistant for `job` when it was stopped by a content filter.
+pub fn rewrite_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    job: &JobView,
+    ui_state: &mut UiState,
+    intents: &mut Vec<Intent>,
+) {
+    let Some(diagnosis) = job.diagnosis.as_ref().filter(|d| d.kind.is_content_block()) else {
+        return;
+    };
+    if ui_state.rewrite.as_ref().is_none_or(|r| r.job != job.id) {
+        ui_state.rewrite = Some(RewriteState {
+            job: job.id,
+            advice: advise(job.prompt(), diagnosis),
+            picked: None,
+            draft: String::new(),
+        });
+    }
+    let Some(rewrite) = ui_state.rewrite.as_mut() else {
+        return;
+    };
+    ui.separator();
+    ui.heading("Rewrite");
+    for remembered in state.remembered_for(job.prompt()) {
+        ui.colored_label(
+            theme::DELIVERED,
+            format!(
+                "Passed before: \"{}\" got through where \"{}\" was blocked.",
+                remembered.passed, remembered.blocked
+            ),
+        );
+        if ui.button("Use what passed before").clicked() {
+            rewrite.picked = None;
+            rewrite.draft.clone_from(&remembered.passed);
+        }
+    }
+    match &rewrite.advice {
+        Advice::ChangeSetting { message } | Advice::NothingHelps { message } => {
+            ui.add(egui::Label::new(message.as_str()).wrap());
+            return;
+        }
+        Advice::NotAContentBlock => return,
+        Advice::Rewrites { suggestions, note } => {
+            if let Some(note) = note {
+                ui.add(egui::Label::new(note.as_str()).wrap());
+            }
+            for (index, suggestion) in suggestions.iter().enumerate() {
+                ui.add_space(4.0);
+                let title = format!("Suggestion {}: {}", index + 1, suggestion.title);
+                if ui
+                    .add(egui::Button::selectable(
+                        rewrite.picked == Some(index),
+                        title,
+                    ))
+                    .clicked()
+                {
+                    rewrite.picked = Some(index);
+                    rewrite.draft.clone_from(&suggestion.prompt);
+                }
+                diff_ui(ui, job.prompt(), &suggestion.prompt);
+                for edit in &suggestion.edits {
+                    ui.add(egui::Label::new(format!("- {}", edit.reason)).wrap());
+                }
+            }
+        }
+    }
+    if rewrite.draft.is_empty() {
+        ui.weak("Pick a suggestion to edit and apply it.");
+        return;
+    }
+    let label = ui.label("Rewritten prompt");
+    ui.add(
+        egui::TextEdit::multiline(&mut rewrite.draft)
+            .desired_rows(3)
+            .desired_width(f32::INFINITY),
+    )
+    .labelled_by(label.id);
+    ui.horizontal(|ui| {
+        if ui.button("Apply").clicked() {
+            intents.push(Intent::ApplyRewrite {
+                job: job.id,
+                prompt: rewrite.draft.clone(),
+                generate: false,
+            });
+        }
+        if ui.button("Apply & generate").clicked() {
+            intents.push(Intent::ApplyRewrite {
+                job: job.id,
+                prompt: rewrite.draft.clone(),
+                generate: true,
+            });
+        }
+    });
+}
+
+/// The word diff: removed words struck through in red, added words in green.
+fn diff_ui(ui: &mut egui::Ui, original: &str, suggested: &str) {
+    let mut job = egui::text::LayoutJob::default();
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let plain = ui.visuals().text_color();
+    for piece in word_diff(original, suggested) {
+        let (text, format) = match &piece {
+            Piece::Same(text) => (text, egui::TextFormat::simple(font.clone(), plain)),
+            Piece::Removed(text) => (
+                text,
+                egui::TextFormat {
+                    strikethrough: egui::Stroke::new(1.0, theme::STOPPED),
+                    ..egui::TextFormat::simple(font.clone(), theme::STOPPED)
+                },
+            ),
+            Piece::Added(text) => (
+                text,
+                egui::TextFormat {
+                    underline: egui::Stroke::new(1.0, theme::DELIVERED),
+                    ..egui::TextFormat::simple(font.clone(), theme::DELIVERED)
+                },
+            ),
+        };
+        job.append(text, 0.0, format);
+    }
+    job.wrap.max_width = ui.available_width();
+    ui.label(job);
+}

@@ -1,0 +1,146 @@
+//! The rewrite assistant against the simulator: on a `strict-safety` day, a prompt the image filter
+//! blocks goes through once a suggestion is applied, and the pair is remembered for next time.
+//! Also: every name the simulator's image filter blocks has a generic description to use instead.
+
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+#![expect(
+    clippy::disallowed_methods,
+    reason = "#[tokio::test] runs the test body with block_on; there is no UI thread in a test"
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{client_for, start_sim};
+use peel::diagnosis::Layer;
+use peel::rewrite::matcher::Tokens;
+use peel::rewrite::names::NameBook;
+use peel::rewrite::{Advice, Rule, advise};
+use peel::sim::Scenario;
+use peel::store::Store;
+use peel::worker::{
+    Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
+};
+use tokio::sync::mpsc;
+
+async fn run(engine: &Engine, spec: &JobSpec) -> JobOutcome {
+    let json = serde_json::to_string(spec).unwrap();
+    let job = engine
+        .store()
+        .enqueue(&json, jiff::Timestamp::now())
+        .unwrap();
+    let (tx, mut rx) = mpsc::channel(1024);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let (_cancel, control) = JobControl::detached();
+    let mut outcome = engine
+        .run_job(job, spec, &EventSink::new(tx, None), &control)
+        .await;
+    drain.await.unwrap();
+    outcome.job = job;
+    outcome
+}
+
+fn spec(prompt: &str) -> JobSpec {
+    JobSpec {
+        prompt: prompt.to_owned(),
+        model: "gemini-3-pro-image".to_owned(),
+        fallback: Some("gemini-3.1-flash-image".to_owned()),
+        aspect_ratio: Some("1:1".to_owned()),
+        image_size: Some("1K".to_owned()),
+        ..JobSpec::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_strict_day_an_applied_suggestion_goes_through_and_is_remembered() {
+    let sim = start_sim(Scenario::StrictSafety, 1.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
+    let engine = Engine::new(
+        client_for(&sim, "v1beta", None),
+        Arc::clone(&store),
+        EngineConfig::defaults(dir.path().join("images"), 2),
+    );
+
+    for (prompt, wanted_rule) in [
+        (
+            "a fox in a snowy forest, Studio Ghibli style",
+            Rule::GenericDescription,
+        ),
+        (
+            "a photo of Keanu Reeves riding a motorcycle",
+            Rule::ArtStyle,
+        ),
+        ("Elsa's ice palace at night", Rule::GenericDescription),
+    ] {
+        let blocked = run(&engine, &spec(prompt)).await;
+        assert_eq!(
+            blocked.status,
+            OutcomeStatus::Stopped,
+            "{prompt}: {}",
+            blocked.reason
+        );
+        let diagnosis = blocked.diagnosis.unwrap();
+        assert_eq!(diagnosis.layer, Layer::ImageFilter, "{prompt}");
+        assert_eq!(blocked.attempts.len(), 1, "a content block is not retried");
+
+        let Advice::Rewrites { suggestions, .. } = advise(prompt, &diagnosis) else {
+            panic!("{prompt}: the image filter gets rewrites")
+        };
+        let chosen = suggestions
+            .iter()
+            .find(|s| s.edits.iter().any(|e| e.rule == wanted_rule))
+            .unwrap_or_else(|| {
+                panic!("{prompt}: no {wanted_rule:?} suggestion in {suggestions:#?}")
+            });
+        let passed = run(
+            &engine,
+            &JobSpec {
+                rewrite_of: Some(blocked.job),
+                ..spec(&chosen.prompt)
+            },
+        )
+        .await;
+        assert_eq!(
+            passed.status,
+            OutcomeStatus::Delivered,
+            "{prompt} → {}: {}",
+            chosen.prompt,
+            passed.reason
+        );
+    }
+    let remembered = store.remembered_rewrites(10).unwrap();
+    assert_eq!(remembered.len(), 3);
+    assert_eq!(remembered[0].blocked, "Elsa's ice palace at night");
+    assert_eq!(remembered[0].names, vec!["Elsa".to_owned()]);
+    sim.shutdown().await.unwrap();
+}
+
+#[test]
+fn every_name_the_simulator_blocks_has_a_description() {
+    let rules: toml::Value =
+        toml::from_str(include_str!("../assets/sim_safety_rules.toml")).unwrap();
+    let book = NameBook::builtin();
+    let mut checked = 0;
+    for rule in rules["layer2"].as_array().unwrap() {
+        let name = rule["name"].as_str().unwrap();
+        let names_only = rule["finish_reason"].as_str() == Some("IMAGE_RECITATION")
+            || name.starts_with("real public figures");
+        if !names_only {
+            continue;
+        }
+        for term in rule["terms"].as_array().unwrap() {
+            let term = term.as_str().unwrap();
+            if term.starts_with("sim:") {
+                continue; // the simulator's own trigger words, not names
+            }
+            assert!(
+                !book.find(&Tokens::new(term)).is_empty(),
+                "no description for {term:?} (rule {name:?})"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}
