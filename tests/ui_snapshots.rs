@@ -52,7 +52,7 @@ fn gallery_rig(dir: &std::path::Path) -> Rig {
     ));
     rig.send(Event::Queued {
         job: 2,
-        spec: spec("a photo of a famous actor at the beach"),
+        spec: spec("a photo of Keanu Reeves at the beach"),
     });
     rig.send(Event::AttemptEnded {
         job: 2,

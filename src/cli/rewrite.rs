@@ -74,7 +74,7 @@ pub fn describe(advice: &Advice) -> String {
             }
             for (index, suggestion) in suggestions.iter().enumerate() {
                 if index > 0 {
-                    out.push_str("\n\n");
+                    out.push('\n');
                 }
                 let _ = writeln!(
                     out,

@@ -15,21 +15,64 @@ pub enum Piece {
     Added(String),
 }
 
-/// The diff from `original` to `suggested`, word by word, with neighbouring runs of the same kind
-/// merged.
+/// The diff from `original` to `suggested`, word by word. A changed stretch reads as one removed
+/// run then one added run (spaces between changed words stay inside the stretch, so "Keanu
+/// Reeves" is removed as a whole rather than word by word between pieces of its replacement).
 pub fn word_diff(original: &str, suggested: &str) -> Vec<Piece> {
     let diff = TextDiff::from_words(original, suggested);
     let mut pieces: Vec<Piece> = Vec::new();
+    let (mut removed, mut added) = (String::new(), String::new());
+    // Spaces met inside a changed stretch: they belong to both sides if the stretch goes on.
+    let mut gap = String::new();
+    let flush = |pieces: &mut Vec<Piece>, removed: &mut String, added: &mut String| {
+        if !removed.is_empty() {
+            pieces.push(Piece::Removed(std::mem::take(removed)));
+        }
+        if !added.is_empty() {
+            pieces.push(Piece::Added(std::mem::take(added)));
+        }
+    };
     for change in diff.iter_all_changes() {
         let text = change.value();
-        match (pieces.last_mut(), change.tag()) {
-            (Some(Piece::Same(run)), ChangeTag::Equal)
-            | (Some(Piece::Removed(run)), ChangeTag::Delete)
-            | (Some(Piece::Added(run)), ChangeTag::Insert) => run.push_str(text),
-            (_, ChangeTag::Equal) => pieces.push(Piece::Same(text.to_owned())),
-            (_, ChangeTag::Delete) => pieces.push(Piece::Removed(text.to_owned())),
-            (_, ChangeTag::Insert) => pieces.push(Piece::Added(text.to_owned())),
+        match change.tag() {
+            ChangeTag::Equal
+                if text.trim().is_empty() && !(removed.is_empty() && added.is_empty()) =>
+            {
+                gap.push_str(text);
+            }
+            ChangeTag::Equal => {
+                flush(&mut pieces, &mut removed, &mut added);
+                let text = format!("{}{text}", std::mem::take(&mut gap));
+                match pieces.last_mut() {
+                    Some(Piece::Same(run)) => run.push_str(&text),
+                    _ => pieces.push(Piece::Same(text)),
+                }
+            }
+            ChangeTag::Delete => {
+                if !removed.is_empty() {
+                    removed.push_str(&gap);
+                }
+                if !added.is_empty() {
+                    added.push_str(&gap);
+                }
+                gap.clear();
+                removed.push_str(text);
+            }
+            ChangeTag::Insert => {
+                if !added.is_empty() {
+                    added.push_str(&gap);
+                }
+                if !removed.is_empty() {
+                    removed.push_str(&gap);
+                }
+                gap.clear();
+                added.push_str(text);
+            }
         }
+    }
+    flush(&mut pieces, &mut removed, &mut added);
+    if !gap.is_empty() {
+        pieces.push(Piece::Same(gap));
     }
     pieces
 }
@@ -47,6 +90,23 @@ mod tests {
         assert_eq!(pieces.first(), Some(&Piece::Removed("Elsa".to_owned())));
         assert!(matches!(&pieces[1], Piece::Added(text) if text.contains("platinum braid")));
         assert!(matches!(pieces.last(), Some(Piece::Same(text)) if text.ends_with("snowy forest")));
+    }
+
+    #[test]
+    fn a_multi_word_name_is_removed_whole_then_its_replacement_added() {
+        let pieces = word_diff(
+            "a photo of Keanu Reeves at the beach",
+            "a photo of a man with dark hair at the beach",
+        );
+        assert_eq!(
+            pieces,
+            [
+                Piece::Same("a photo of ".to_owned()),
+                Piece::Removed("Keanu Reeves".to_owned()),
+                Piece::Added("a man with dark hair".to_owned()),
+                Piece::Same(" at the beach".to_owned()),
+            ]
+        );
     }
 
     #[test]

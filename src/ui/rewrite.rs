@@ -89,7 +89,10 @@ pub fn rewrite_ui(
         }
     }
     if rewrite.draft.is_empty() {
-        ui.weak("Pick a suggestion to edit and apply it.");
+        let any = matches!(&rewrite.advice, Advice::Rewrites { suggestions, .. } if !suggestions.is_empty());
+        if any {
+            ui.weak("Pick a suggestion to edit and apply it.");
+        }
         return;
     }
     let label = ui.label("Rewritten prompt");
@@ -140,7 +143,13 @@ fn diff_ui(ui: &mut egui::Ui, original: &str, suggested: &str) {
                 },
             ),
         };
-        job.append(text, 0.0, format);
+        // A little room between a removed run and the added one that replaces it.
+        let leading_space = if matches!(piece, Piece::Added(_)) {
+            4.0
+        } else {
+            0.0
+        };
+        job.append(text, leading_space, format);
     }
     job.wrap.max_width = ui.available_width();
     ui.label(job);
