@@ -537,3 +537,39 @@ fn a_blocked_image_offers_rewrites_as_a_diff_and_applies_only_on_a_click() {
     // The blocked job stays in the history.
     assert!(rig.harness.state().state().job(5).is_some());
 }
+
+#[test]
+fn a_rewrite_that_passed_before_is_offered_when_the_same_name_comes_up() {
+    let mut rig = rig();
+    rig.send(Event::Restored {
+        jobs: Vec::new(),
+        spend_today_usd: 0.0,
+        rewrites: vec![peel::store::RememberedRewrite {
+            blocked: "Elsa on a frozen lake".to_owned(),
+            passed: "a woman with a platinum braid in an icy blue gown on a frozen lake".to_owned(),
+            names: vec!["Elsa".to_owned()],
+        }],
+    });
+    rig.send(Event::Queued {
+        job: 8,
+        spec: spec("Elsa's ice palace at night"),
+    });
+    rig.send(Event::AttemptEnded {
+        job: 8,
+        report: report(200, IMAGE_SAFETY, None),
+    });
+    rig.harness.run();
+    rig.harness
+        .get_by_label_contains("Passed before: \"a woman with a platinum braid");
+    rig.harness.get_by_label("Use what passed before").click();
+    rig.harness.run();
+    let draft = rig
+        .harness
+        .get_by_label("Rewritten prompt")
+        .value()
+        .unwrap_or_default();
+    assert!(
+        draft.starts_with("a woman with a platinum braid"),
+        "{draft}"
+    );
+}
