@@ -12,6 +12,7 @@ mod common;
 
 use std::sync::Arc;
 
+use common::ui_rig::spec;
 use common::{client_for, start_sim};
 use peel::diagnosis::Layer;
 use peel::rewrite::matcher::Tokens;
@@ -39,17 +40,6 @@ async fn run(engine: &Engine, spec: &JobSpec) -> JobOutcome {
     drain.await.unwrap();
     outcome.job = job;
     outcome
-}
-
-fn spec(prompt: &str) -> JobSpec {
-    JobSpec {
-        prompt: prompt.to_owned(),
-        model: "gemini-3-pro-image".to_owned(),
-        fallback: Some("gemini-3.1-flash-image".to_owned()),
-        aspect_ratio: Some("1:1".to_owned()),
-        image_size: Some("1K".to_owned()),
-        ..JobSpec::default()
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -23,13 +23,7 @@ fn generate_then_progress_then_image_in_the_gallery() {
     let image = write_png(dir.path(), "peel-1.png");
     rig.harness.run();
     rig.harness.get_by_label_contains("Simulated images");
-    rig.harness
-        .get_by_label("Prompt")
-        .type_text("a red fox in the snow");
-    rig.harness.run();
-    rig.harness.get_by_label("Generate").click();
-    rig.harness.run();
-    let sent = rig.generated();
+    let sent = rig.generate("a red fox in the snow");
     assert_eq!(sent.prompt, "a red fox in the snow");
     assert_eq!(sent.model, "gemini-3-pro-image");
 
@@ -446,13 +440,7 @@ fn dropped_images_become_references_and_other_files_are_refused_with_a_sentence(
     rig.wait_for("Reference 1: moodboard.png");
     rig.wait_for("notes.txt");
     rig.harness.get_by_label_contains("1 of 14 references");
-    rig.harness
-        .get_by_label("Prompt")
-        .type_text("a poster in these colours");
-    rig.harness.run();
-    rig.harness.get_by_label("Generate").click();
-    rig.harness.run();
-    let sent = rig.generated();
+    let sent = rig.generate("a poster in these colours");
     assert_eq!(sent.references.len(), 1);
     assert_eq!(sent.references[0].mime_type, "image/png");
     rig.harness.get_by_label("Remove reference 1").click();
@@ -460,21 +448,11 @@ fn dropped_images_become_references_and_other_files_are_refused_with_a_sentence(
     rig.harness.get_by_label_contains("0 of 14 references");
 }
 
-const IMAGE_SAFETY: &str =
-    r#"{"candidates":[{"content":{"role":"model"},"finishReason":"IMAGE_SAFETY"}]}"#;
-
 #[test]
 fn a_blocked_image_offers_rewrites_as_a_diff_and_applies_only_on_a_click() {
     let mut rig = rig();
     let prompt = "a photo of Taylor Swift at the beach";
-    rig.send(Event::Queued {
-        job: 5,
-        spec: spec(prompt),
-    });
-    rig.send(Event::AttemptEnded {
-        job: 5,
-        report: report(200, IMAGE_SAFETY, None),
-    });
+    rig.blocked_by_image_filter(5, prompt);
     rig.send(Event::Finished(Box::new(JobOutcome {
         job: 5,
         status: OutcomeStatus::Stopped,
@@ -550,14 +528,7 @@ fn a_rewrite_that_passed_before_is_offered_when_the_same_name_comes_up() {
             names: vec!["Elsa".to_owned()],
         }],
     });
-    rig.send(Event::Queued {
-        job: 8,
-        spec: spec("Elsa's ice palace at night"),
-    });
-    rig.send(Event::AttemptEnded {
-        job: 8,
-        report: report(200, IMAGE_SAFETY, None),
-    });
+    rig.blocked_by_image_filter(8, "Elsa's ice palace at night");
     rig.harness.run();
     rig.harness
         .get_by_label_contains("Passed before: \"a woman with a platinum braid");

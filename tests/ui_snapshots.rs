@@ -5,11 +5,9 @@
 
 mod common;
 
-use common::ui_rig::{Rig, report, spec, write_png};
+use common::ui_rig::{Rig, spec, write_png};
 use egui_kittest::kittest::Queryable as _;
 use peel::worker::{Event, JobOutcome, OutcomeStatus};
-
-const IMAGE_SAFETY: &str = r#"{"candidates":[{"content":{"role":"model"},"finishReason":"IMAGE_SAFETY"}],"modelVersion":"gemini-3-pro-image"}"#;
 
 fn finished(
     job: i64,
@@ -50,14 +48,7 @@ fn gallery_rig(dir: &std::path::Path) -> Rig {
         "made with Nano Banana Pro (gemini-3-pro-image)",
         Some(&image),
     ));
-    rig.send(Event::Queued {
-        job: 2,
-        spec: spec("a photo of Keanu Reeves at the beach"),
-    });
-    rig.send(Event::AttemptEnded {
-        job: 2,
-        report: report(200, IMAGE_SAFETY, None),
-    });
+    rig.blocked_by_image_filter(2, "a photo of Keanu Reeves at the beach");
     rig.send(finished(
         2,
         OutcomeStatus::Stopped,

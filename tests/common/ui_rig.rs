@@ -70,6 +70,27 @@ impl Rig {
         self.events.try_send(event).unwrap();
     }
 
+    /// Types `prompt` into the (focused) prompt, presses Generate, and returns what was sent.
+    pub fn generate(&mut self, prompt: &str) -> JobSpec {
+        self.harness.get_by_label("Prompt").type_text(prompt);
+        self.harness.run();
+        self.harness.get_by_label("Generate").click();
+        self.harness.run();
+        self.generated()
+    }
+
+    /// Sends a queued job whose one attempt the image filter blocked.
+    pub fn blocked_by_image_filter(&self, job: i64, prompt: &str) {
+        self.send(Event::Queued {
+            job,
+            spec: spec(prompt),
+        });
+        self.send(Event::AttemptEnded {
+            job,
+            report: report(200, IMAGE_SAFETY, None),
+        });
+    }
+
     /// The next command, which must be a Generate.
     pub fn generated(&mut self) -> JobSpec {
         match self.commands.try_recv() {
@@ -105,6 +126,9 @@ pub fn waiting(job: i64, wait_s: i64, reason: &str) -> Event {
         reason: reason.to_owned(),
     }
 }
+
+/// A body whose image the image filter withheld.
+pub const IMAGE_SAFETY: &str = r#"{"candidates":[{"content":{"role":"model"},"finishReason":"IMAGE_SAFETY"}],"modelVersion":"gemini-3-pro-image"}"#;
 
 /// A job for Nano Banana Pro at 1K, falling back to Nano Banana 2.
 pub fn spec(prompt: &str) -> JobSpec {
