@@ -16,6 +16,9 @@ pub struct Token {
     pub folded: String,
     /// Byte range in the original text (without a possessive 's).
     pub span: Range<usize>,
+    /// Whether only spaces or hyphens separate it from the word before ("Spider-Man", "Hello
+    /// Kitty"), not a comma, full stop or other punctuation ("a tiger, woods behind").
+    pub joined: bool,
 }
 
 /// A text cut into tokens.
@@ -44,7 +47,13 @@ impl Tokens {
                 (None, true) => start = Some(index),
                 (Some(from), false) => {
                     start = None;
-                    if let Some(token) = token(text, from, index) {
+                    if let Some(mut token) = token(text, from, index) {
+                        token.joined = tokens.last().is_some_and(|previous: &Token| {
+                            text[previous.span.end..token.span.start]
+                                .trim_start_matches(['\'', '\u{2019}', 's'])
+                                .chars()
+                                .all(|c| c.is_whitespace() || c == '-')
+                        });
                         tokens.push(token);
                     }
                 }
@@ -68,6 +77,7 @@ impl Tokens {
                 .iter()
                 .zip(wanted)
                 .all(|(word, want)| same_word(&word.folded, want))
+                && window[1..].iter().all(|word| word.joined)
             {
                 spans.push(window[0].span.start..window[wanted.len() - 1].span.end);
                 index += wanted.len();
@@ -103,6 +113,7 @@ fn token(text: &str, from: usize, to: usize) -> Option<Token> {
     (!folded.is_empty()).then_some(Token {
         folded,
         span: from..end,
+        joined: false,
     })
 }
 
@@ -151,7 +162,10 @@ mod tests {
         assert_eq!(found("a POKÉMON card", "Pokemon"), ["POKÉMON"]);
         assert_eq!(found("Spider-Man swinging", "spider man"), ["Spider-Man"]);
         assert_eq!(found("spider man swinging", "Spider-Man"), ["spider man"]);
-        assert_eq!(found("Hello, Kitty!", "hello kitty"), ["Hello, Kitty"]);
+        assert_eq!(
+            found("a HELLO KITTY backpack", "Hello Kitty"),
+            ["HELLO KITTY"]
+        );
     }
 
     #[test]
@@ -160,6 +174,14 @@ mod tests {
         assert_eq!(found("Elsa\u{2019}s ice palace", "Elsa"), ["Elsa"]);
         assert_eq!(found("three Minions dancing", "Minion"), ["Minions"]);
         assert_eq!(found("the Smurfs' village", "Smurf"), ["Smurfs"]);
+    }
+
+    #[test]
+    fn a_phrase_does_not_run_across_sentence_punctuation() {
+        assert!(found("a tiger, woods behind it", "Tiger Woods").is_empty());
+        assert!(found("a textured wall, e.g. plaster", "Wall-E").is_empty());
+        assert!(found("Hello, Kitty!", "hello kitty").is_empty());
+        assert_eq!(found("Tiger Woods' swing", "Tiger Woods"), ["Tiger Woods"]);
     }
 
     #[test]

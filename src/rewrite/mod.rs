@@ -138,7 +138,20 @@ pub fn rewrites(prompt: &str) -> Vec<Suggestion> {
 /// [`rewrites`] with given names and rules.
 pub fn rewrites_with(prompt: &str, book: &NameBook, rules: &Rules) -> Vec<Suggestion> {
     let tokens = Tokens::new(prompt);
-    let hits = book.find(&tokens);
+    let ordinary: Vec<Range<usize>> = rules
+        .ordinary
+        .iter()
+        .flat_map(|term| tokens.find(&term.phrase))
+        .collect();
+    let hits: Vec<_> = book
+        .find(&tokens)
+        .into_iter()
+        .filter(|hit| {
+            !ordinary
+                .iter()
+                .any(|o| o.start <= hit.span.start && hit.span.end <= o.end)
+        })
+        .collect();
     let names: Vec<Edit> = hits
         .iter()
         .map(|hit| {

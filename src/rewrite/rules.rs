@@ -8,8 +8,14 @@ use super::matcher::Phrase;
 
 #[derive(Deserialize)]
 struct RulesFile {
+    names: NamesFile,
     style: StyleFile,
     minors: MinorsFile,
+}
+
+#[derive(Deserialize)]
+struct NamesFile {
+    ordinary: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +82,8 @@ pub struct StyleCue {
 /// Every rule besides the names.
 #[derive(Clone, Debug)]
 pub struct Rules {
+    /// Ordinary phrases that contain a name ("King Charles spaniel"): names inside are left alone.
+    pub ordinary: Vec<Term>,
     /// The art styles offered, one per suggestion.
     pub styles: Vec<String>,
     /// Photo cues, longest first.
@@ -116,6 +124,7 @@ impl Rules {
             .collect();
         ambiguous.sort_by_key(|(t, _)| std::cmp::Reverse(t.phrase.len()));
         Ok(Self {
+            ordinary: terms(&file.names.ordinary),
             styles: file.style.styles,
             style_cues,
             people: terms(&file.style.people),

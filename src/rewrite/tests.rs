@@ -115,6 +115,14 @@ fn hazards_case_possessives_plurals_punctuation_diacritics_multiword_aliases() {
 }
 
 #[test]
+fn hazards_a_name_inside_an_ordinary_phrase_is_left_alone() {
+    let book = NameBook::builtin();
+    let rules = Rules::builtin();
+    assert!(rewrites_with("a King Charles spaniel asleep on a rug", book, rules).is_empty());
+    assert!(!rewrites_with("a portrait of King Charles in uniform", book, rules).is_empty());
+}
+
+#[test]
 fn hazards_names_inside_other_words_are_left_alone() {
     for prompt in [
         "an Elsaesser-style landscape",
