@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::ui_rig::{Rig, report, spec, waiting, write_png};
+use common::ui_rig::{Rig, finished, report, spec, waiting, write_png};
 use egui_kittest::kittest::Queryable as _;
-use peel::worker::{Command, Event, JobOutcome, OutcomeStatus};
+use peel::worker::{Command, Event, OutcomeStatus};
 
 fn rig() -> Rig {
     Rig::new(false)
@@ -41,18 +41,12 @@ fn generate_then_progress_then_image_in_the_gallery() {
         path: image.clone(),
         mime_type: "image/png".to_owned(),
     });
-    rig.send(Event::Finished(Box::new(JobOutcome {
-        job: 1,
-        status: OutcomeStatus::Delivered,
-        reason: "made with Nano Banana Pro (gemini-3-pro-image)".to_owned(),
-        diagnosis: None,
-        attempts: Vec::new(),
-        model_used: Some("gemini-3-pro-image".to_owned()),
-        changes: Vec::new(),
-        image_path: Some(image.clone()),
-        parked_until: None,
-        cost_usd: 0.134,
-    })));
+    rig.send(finished(
+        1,
+        OutcomeStatus::Delivered,
+        "made with Nano Banana Pro (gemini-3-pro-image)",
+        Some(&image),
+    ));
     // The thumbnail is decoded by the media service and then drawn with its alt text.
     rig.wait_for("Image of job 1: a red fox in the snow");
     rig.harness
@@ -278,7 +272,12 @@ fn only_visible_rows_get_thumbnails_and_scrolled_away_ones_are_freed() {
             job,
             spec: spec(&format!("picture {job}")),
         });
-        rig.send(finished_with(job, &image));
+        rig.send(finished(
+            job,
+            OutcomeStatus::Delivered,
+            "made with Nano Banana Pro (gemini-3-pro-image)",
+            Some(&image),
+        ));
     }
     // Newest first: job 40 is at the top, job 1 far below.
     rig.wait_for("Image of job 40: picture 40");
@@ -319,21 +318,6 @@ fn only_visible_rows_get_thumbnails_and_scrolled_away_ones_are_freed() {
         (1..=10).contains(&shown),
         "{shown} thumbnails after scrolling"
     );
-}
-
-fn finished_with(job: i64, image: &std::path::Path) -> Event {
-    Event::Finished(Box::new(JobOutcome {
-        job,
-        status: OutcomeStatus::Delivered,
-        reason: "made with Nano Banana Pro (gemini-3-pro-image)".to_owned(),
-        diagnosis: None,
-        attempts: Vec::new(),
-        model_used: Some("gemini-3-pro-image".to_owned()),
-        changes: Vec::new(),
-        image_path: Some(image.to_path_buf()),
-        parked_until: None,
-        cost_usd: 0.134,
-    }))
 }
 
 #[test]
@@ -453,18 +437,12 @@ fn a_blocked_image_offers_rewrites_as_a_diff_and_applies_only_on_a_click() {
     let mut rig = rig();
     let prompt = "a photo of Taylor Swift at the beach";
     rig.blocked_by_image_filter(5, prompt);
-    rig.send(Event::Finished(Box::new(JobOutcome {
-        job: 5,
-        status: OutcomeStatus::Stopped,
-        reason: "the image filter blocked the picture".to_owned(),
-        diagnosis: None,
-        attempts: Vec::new(),
-        model_used: None,
-        changes: Vec::new(),
-        image_path: None,
-        parked_until: None,
-        cost_usd: 0.0,
-    })));
+    rig.send(finished(
+        5,
+        OutcomeStatus::Stopped,
+        "the image filter blocked the picture",
+        None,
+    ));
     rig.harness.run();
     rig.harness.get_by_label("Rewrite");
     rig.harness

@@ -5,29 +5,9 @@
 
 mod common;
 
-use common::ui_rig::{Rig, spec, write_png};
+use common::ui_rig::{Rig, finished, spec, write_png};
 use egui_kittest::kittest::Queryable as _;
-use peel::worker::{Event, JobOutcome, OutcomeStatus};
-
-fn finished(
-    job: i64,
-    status: OutcomeStatus,
-    reason: &str,
-    image: Option<&std::path::Path>,
-) -> Event {
-    Event::Finished(Box::new(JobOutcome {
-        job,
-        status,
-        reason: reason.to_owned(),
-        diagnosis: None,
-        attempts: Vec::new(),
-        model_used: image.map(|_| "gemini-3-pro-image".to_owned()),
-        changes: Vec::new(),
-        image_path: image.map(std::path::Path::to_path_buf),
-        parked_until: None,
-        cost_usd: 0.134,
-    }))
-}
+use peel::worker::{Event, OutcomeStatus};
 
 /// A delivered image and a job the image filter stopped, the latter explained.
 fn gallery_rig(dir: &std::path::Path) -> Rig {

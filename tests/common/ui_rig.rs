@@ -8,7 +8,7 @@ use egui_kittest::kittest::Queryable as _;
 use peel::app::{PeelApp, media};
 use peel::sim::Scenario;
 use peel::worker::protocol::{AttemptRecord, AttemptReport};
-use peel::worker::{Command, Event, JobSpec, WorkerHandle};
+use peel::worker::{Command, Event, JobOutcome, JobSpec, OutcomeStatus, WorkerHandle};
 use tokio::sync::mpsc;
 
 /// The window and both ends of the worker's channels.
@@ -125,6 +125,27 @@ pub fn waiting(job: i64, wait_s: i64, reason: &str) -> Event {
         until,
         reason: reason.to_owned(),
     }
+}
+
+/// The worker's end of `job` (an image at `image` when delivered).
+pub fn finished(
+    job: i64,
+    status: OutcomeStatus,
+    reason: &str,
+    image: Option<&std::path::Path>,
+) -> Event {
+    Event::Finished(Box::new(JobOutcome {
+        job,
+        status,
+        reason: reason.to_owned(),
+        diagnosis: None,
+        attempts: Vec::new(),
+        model_used: image.map(|_| "gemini-3-pro-image".to_owned()),
+        changes: Vec::new(),
+        image_path: image.map(std::path::Path::to_path_buf),
+        parked_until: None,
+        cost_usd: 0.134,
+    }))
 }
 
 /// A body whose image the image filter withheld.
