@@ -42,6 +42,7 @@ fn main() {
                 seed: 3,
                 time_scale: 0.0001,
                 start_at: None,
+                generation_latency: false,
             },
         )
         .await

@@ -39,6 +39,7 @@ fn rig() -> Rig {
             SimConfig {
                 scenario: Scenario::Calm,
                 seed: 11,
+                generation_latency: false,
                 ..SimConfig::default()
             },
         ))

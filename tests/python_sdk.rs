@@ -3,8 +3,9 @@
     reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
 )]
 
-//! Google's official Python SDK (`google-genai`), pointed at the simulator, gets images and raises
-//! the same error types it raises against Google. Runs when Python and the SDK are installed
+//! Google's official Python SDK (`google-genai`), pointed at the simulator, gets images (a Pro 4K
+//! one of real weight, with its two thought images) and raises the same error types it raises
+//! against Google. Runs when Python and the SDK are installed
 //! (`.ci/run` installs them, and under CI a missing SDK fails the test); elsewhere it says so and
 //! passes.
 
@@ -39,6 +40,33 @@ out["image"] = {"mime": finals[-1].inline_data.mime_type, "bytes": len(finals[-1
                 "signed": finals[-1].thought_signature is not None,
                 "image_tokens": [d.token_count for d in response.usage_metadata.candidates_tokens_details
                                  if str(d.modality).endswith("IMAGE")]}
+
+def jpeg_size(data):
+    """Width and height from a JPEG's start-of-frame marker (no imaging library needed)."""
+    at = 2
+    while at + 9 < len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        length = int.from_bytes(data[at + 2:at + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            return [int.from_bytes(data[at + 7:at + 9], "big"), int.from_bytes(data[at + 5:at + 7], "big")]
+        at += 2 + length
+    return None
+
+big = calm.models.generate_content(
+    model="gemini-3-pro-image",
+    contents="a harbour at dawn, fishing boats",
+    config=types.GenerateContentConfig(
+        response_modalities=["TEXT", "IMAGE"],
+        image_config=types.ImageConfig(aspect_ratio="16:9", image_size="4K"),
+    ),
+)
+big_parts = big.candidates[0].content.parts
+big_final = [p for p in big_parts if p.inline_data is not None and not p.thought][-1]
+out["4k"] = {"mime": big_final.inline_data.mime_type, "bytes": len(big_final.inline_data.data),
+             "size": jpeg_size(big_final.inline_data.data),
+             "thought_images": len([p for p in big_parts if p.inline_data is not None and p.thought])}
 
 def expect_error(name, fn):
     try:
@@ -105,6 +133,18 @@ async fn official_python_sdk_works_against_the_simulator() {
     );
     assert_eq!(result["image"]["signed"], true, "{result}");
     assert_eq!(result["image"]["image_tokens"][0], 1120, "{result}");
+    // A Pro 4K answer is as heavy as a real one, and the SDK reads it whole.
+    assert_eq!(result["4k"]["mime"], "image/jpeg", "{result}");
+    assert_eq!(
+        result["4k"]["size"],
+        serde_json::json!([5504, 3072]),
+        "{result}"
+    );
+    assert!(
+        result["4k"]["bytes"].as_u64().unwrap() >= 2_000_000,
+        "{result}"
+    );
+    assert_eq!(result["4k"]["thought_images"], 2, "{result}");
     for (name, class, code) in [
         ("404", "ClientError", 404),
         ("400_key", "ClientError", 400),

@@ -308,10 +308,13 @@ async fn flaky_servers_fail_in_every_way_and_each_is_diagnosed() {
         *kinds.entry(diagnosis_of(&outcome, FLASH).kind).or_insert(0) += 1;
     }
     for kind in kinds.keys() {
+        // Cached pictures make answers quick, so the paid tier's 20 requests a (0.6 s) minute
+        // can run out too.
         assert!(
             matches!(
                 kind,
                 Kind::Success
+                    | Kind::RateLimitMinute
                     | Kind::Internal
                     | Kind::BadGateway
                     | Kind::Timeout
@@ -360,4 +363,216 @@ async fn retired_models_answer_404_and_the_diagnosis_names_the_replacement() {
     assert_eq!(old.kind, Kind::ModelNotFound);
     assert!(old.fix.contains(PRO), "{}", old.fix);
     sim.shutdown().await.unwrap();
+}
+
+/// A `generateContent` call straight over HTTP (no Peel client in between), for tests about the
+/// bytes themselves.
+async fn raw_generate(
+    base_url: &str,
+    model: &str,
+    prompt: &str,
+    ratio: &str,
+    size: &str,
+) -> serde_json::Value {
+    let body = serde_json::json!({
+        "contents": [{"role": "user", "parts": [{"text": prompt}]}],
+        "generationConfig": {
+            "responseModalities": ["TEXT", "IMAGE"],
+            "imageConfig": {"aspectRatio": ratio, "imageSize": size},
+        },
+    });
+    let response = reqwest::Client::new()
+        .post(format!("{base_url}/v1beta/models/{model}:generateContent"))
+        .header("x-goog-api-key", peel::sim::SIM_API_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+/// The parts of the first candidate.
+fn parts_of(answer: &serde_json::Value) -> &Vec<serde_json::Value> {
+    answer["candidates"][0]["content"]["parts"]
+        .as_array()
+        .unwrap()
+}
+
+/// Decoded bytes and header size of an inline image part.
+fn image_of(part: &serde_json::Value) -> (Vec<u8>, (u32, u32)) {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(part["inlineData"]["data"].as_str().unwrap())
+        .unwrap();
+    let size = image::ImageReader::new(std::io::Cursor::new(&bytes))
+        .with_guessed_format()
+        .unwrap()
+        .into_dimensions()
+        .unwrap();
+    (bytes, size)
+}
+
+/// A simulator with real answer times (tests/common's `start_sim` turns them off).
+async fn start_timed_sim(time_scale: f64) -> peel::sim::RunningSim {
+    peel::sim::start(
+        "127.0.0.1:0".parse().unwrap(),
+        peel::sim::SimConfig {
+            scenario: Scenario::Calm,
+            seed: 7,
+            time_scale,
+            start_at: Some("2026-11-27T20:00:00Z".parse().unwrap()),
+            generation_latency: true,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pro_answers_weigh_what_real_ones_do_with_two_thought_images_first() {
+    let sim = start_sim(Scenario::Calm, 1.0).await;
+    let url = sim.base_url();
+    let cases = [
+        ("1:1", "2K", (2048, 2048), 1_000_000..4_000_000, 1120),
+        ("1:1", "4K", (4096, 4096), 3_000_000..9_000_000, 2000),
+        ("16:9", "4K", (5504, 3072), 3_000_000..9_000_000, 2000),
+    ];
+    for (ratio, size, pixels, weight, image_tokens) in cases {
+        let answer = raw_generate(&url, PRO, "a harbour at dawn, fishing boats", ratio, size).await;
+        let parts = parts_of(&answer);
+        let images: Vec<&serde_json::Value> = parts
+            .iter()
+            .filter(|p| p.get("inlineData").is_some())
+            .collect();
+        assert_eq!(images.len(), 3, "two thought images, then the final one");
+        let (last, drafts) = images.split_last().unwrap();
+        for draft in drafts {
+            assert_eq!(draft["thought"], true);
+            assert!(
+                draft.get("thoughtSignature").is_none(),
+                "thoughts are never signed"
+            );
+            let (bytes, (width, height)) = image_of(draft);
+            assert!(
+                width.max(height) <= 1024 && width < pixels.0,
+                "{width}x{height}"
+            );
+            assert!(
+                bytes.len() > 100_000,
+                "a photographic draft: {}",
+                bytes.len()
+            );
+            image::load_from_memory(&bytes).unwrap();
+        }
+        assert!(last.get("thought").is_none());
+        assert!(last["thoughtSignature"].is_string());
+        assert_eq!(last["inlineData"]["mimeType"], "image/jpeg");
+        let (bytes, size_px) = image_of(last);
+        assert_eq!(size_px, pixels, "{ratio} {size}");
+        assert!(
+            weight.contains(&bytes.len()),
+            "{ratio} {size}: {} bytes",
+            bytes.len()
+        );
+        // The final image is the last part; every thought comes before it.
+        assert!(std::ptr::eq(*last, parts.last().unwrap()));
+        // Thought images are not billed: the image tokens are the size's, as before.
+        let usage = &answer["usageMetadata"];
+        let billed: Vec<u64> = usage["candidatesTokensDetails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["modality"] == "IMAGE")
+            .map(|d| d["tokenCount"].as_u64().unwrap())
+            .collect();
+        assert_eq!(billed, [image_tokens], "{usage}");
+        assert!(usage["thoughtsTokenCount"].as_u64().unwrap() > 0);
+    }
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pictures_are_deterministic_and_png_models_answer_png() {
+    let (a, b) = (
+        start_sim(Scenario::Calm, 1.0).await,
+        start_sim(Scenario::Calm, 1.0).await,
+    );
+    let prompt = "a lighthouse on a cliff, storm clouds";
+    let first = raw_generate(&a.base_url(), PRO, prompt, "1:1", "1K").await;
+    let second = raw_generate(&b.base_url(), PRO, prompt, "1:1", "1K").await;
+    let other = raw_generate(&a.base_url(), PRO, "a lighthouse at noon", "1:1", "1K").await;
+    let image = |answer: &serde_json::Value| {
+        parts_of(answer).last().unwrap()["inlineData"]["data"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(image(&first), image(&second));
+    assert_ne!(image(&first), image(&other));
+    let (bytes, size) = image_of(parts_of(&first).last().unwrap());
+    assert_eq!(size, (1024, 1024));
+    assert!(
+        (150_000..1_000_000).contains(&bytes.len()),
+        "{}",
+        bytes.len()
+    );
+
+    let png = raw_generate(&a.base_url(), "gemini-2.5-flash-image", prompt, "1:1", "1K").await;
+    let parts = parts_of(&png);
+    assert!(
+        parts.iter().all(|p| p.get("thought").is_none()),
+        "no thinking"
+    );
+    let last = parts.last().unwrap();
+    assert_eq!(last["inlineData"]["mimeType"], "image/png");
+    let (bytes, _) = image_of(last);
+    assert!(bytes.len() > 1_000_000, "{}", bytes.len());
+    a.shutdown().await.unwrap();
+    b.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pro_at_4k_takes_longer_than_flash_at_1k() {
+    // Draw both pictures once without waiting, so the timed run measures the simulated model
+    // time, not this machine's encoder.
+    let warm = start_sim(Scenario::Calm, 1.0).await;
+    let prompt = "a fox in tall grass";
+    raw_generate(&warm.base_url(), PRO, prompt, "1:1", "4K").await;
+    raw_generate(&warm.base_url(), FLASH, prompt, "1:1", "1K").await;
+    warm.shutdown().await.unwrap();
+
+    // A simulated second lasts 50 ms: Pro 4K takes 25-60 s (1.25-3 s here), flash 1K 4-9 s.
+    let scale = 0.05;
+    let sim = start_timed_sim(scale).await;
+    let started = std::time::Instant::now();
+    raw_generate(&sim.base_url(), PRO, prompt, "1:1", "4K").await;
+    let pro = started.elapsed().as_secs_f64();
+    let started = std::time::Instant::now();
+    raw_generate(&sim.base_url(), FLASH, prompt, "1:1", "1K").await;
+    let flash = started.elapsed().as_secs_f64();
+    assert!(pro >= 25.0 * scale, "Pro 4K took {pro:.2} s");
+    assert!(flash >= 4.0 * scale, "flash 1K took {flash:.2} s");
+    assert!(pro > flash, "Pro 4K {pro:.2} s, flash 1K {flash:.2} s");
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_does_not_wait_for_a_thinking_model() {
+    // Real time: a Pro answer would take 12-25 s.
+    let sim = start_timed_sim(1.0).await;
+    let url = sim.base_url();
+    let pending =
+        tokio::spawn(
+            async move { raw_generate(&url, PRO, "a fox in tall grass", "1:1", "1K").await },
+        );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    sim.shutdown().await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    let answer = pending.await.unwrap();
+    assert!(parts_of(&answer).last().unwrap()["inlineData"].is_object());
 }

@@ -5,9 +5,14 @@
 )]
 
 //! The simulator refuses bad requests the way Google does, and each refusal is diagnosed as the
-//! right request or auth kind.
+//! right request or auth kind. It also sends bad answers on demand (`sim:truncated-image`,
+//! `sim:bomb-image`, `sim:mime-lie`, `sim:stall-body`, `sim:drop`, the `broken-answers` scenario),
+//! and each is what it says.
 
 mod common;
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use base64::Engine as _;
 use common::{client_for, diagnosis_of, request, start_sim};
@@ -213,4 +218,200 @@ async fn the_simulator_refuses_non_loopback_addresses() {
     .await
     .unwrap_err();
     assert!(error.to_string().contains("loopback"), "{error}");
+}
+
+/// A `generateContent` request straight over HTTP, for tests about the bytes themselves.
+async fn send_raw(base_url: &str, model: &str, prompt: &str) -> reqwest::Response {
+    let body = serde_json::json!({
+        "contents": [{"role": "user", "parts": [{"text": prompt}]}],
+        "generationConfig": {"imageConfig": {"aspectRatio": "1:1"}},
+    });
+    reqwest::Client::new()
+        .post(format!("{base_url}/v1beta/models/{model}:generateContent"))
+        .header("x-goog-api-key", peel::sim::SIM_API_KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The final image's MIME type and decoded bytes.
+async fn final_image(base_url: &str, model: &str, prompt: &str) -> (String, Vec<u8>) {
+    let response = send_raw(base_url, model, prompt).await;
+    assert_eq!(response.status(), 200);
+    let answer: serde_json::Value = response.json().await.unwrap();
+    let last = answer["candidates"][0]["content"]["parts"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(last["thoughtSignature"].is_string(), "still signed: {last}");
+    let data = last["inlineData"]["data"].as_str().unwrap();
+    (
+        last["inlineData"]["mimeType"].as_str().unwrap().to_owned(),
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_triggers_answer_what_they_say() {
+    let sim = start_sim(Scenario::Calm, 1.0).await;
+    let url = sim.base_url();
+
+    // Cut in half: the first half of the real JPEG (Pro) or PNG (2.5 flash) the prompt draws.
+    let prompt = "a red fox sim:truncated-image";
+    let (mime, cut) = final_image(&url, PRO, prompt).await;
+    assert_eq!(mime, "image/jpeg");
+    let whole = peel::sim::picture::encode_cached(prompt, 1024, 1024, 7, "image/jpeg").unwrap();
+    let whole = base64::engine::general_purpose::STANDARD
+        .decode(&whole.base64)
+        .unwrap();
+    assert!(whole.starts_with(&cut), "a prefix of the real picture");
+    assert!(cut.len().abs_diff(whole.len() / 2) <= 3, "about half of it");
+    assert_eq!(&cut[..3], &[0xFF, 0xD8, 0xFF]);
+    assert_ne!(
+        &cut[cut.len() - 2..],
+        &[0xFF, 0xD9],
+        "no end-of-image marker"
+    );
+    // Note: the image crate's JPEG decoder is lenient and paints a cut JPEG's missing half grey
+    // instead of failing, so a client has to look for the end marker itself. PNG fails outright.
+    let (mime, cut_png) = final_image(&url, "gemini-2.5-flash-image", prompt).await;
+    assert_eq!(mime, "image/png");
+    assert_eq!(&cut_png[..4], b"\x89PNG");
+    assert!(image::load_from_memory(&cut_png).is_err());
+
+    // The bomb: a tiny, well-formed PNG that declares 100000x100000 pixels.
+    let (mime, bomb) = final_image(&url, PRO, "a red fox sim:bomb-image").await;
+    assert_eq!(mime, "image/png");
+    assert!(bomb.len() < 200, "{}", bomb.len());
+    let declared = image::ImageReader::new(std::io::Cursor::new(&bomb))
+        .with_guessed_format()
+        .unwrap()
+        .into_dimensions()
+        .unwrap();
+    assert_eq!(declared, (100_000, 100_000));
+
+    // The mime lie: text labelled image/png.
+    let (mime, text) = final_image(&url, PRO, "a red fox sim:mime-lie").await;
+    assert_eq!(mime, "image/png");
+    assert!(
+        String::from_utf8(text.clone())
+            .unwrap()
+            .starts_with("this is not an image")
+    );
+    assert!(image::guess_format(&text).is_err());
+
+    // The drop: half the body, then a reset.
+    let dropped = send_raw(&url, PRO, "a red fox sim:drop").await;
+    assert_eq!(dropped.status(), 200);
+    assert!(dropped.bytes().await.is_err());
+    sim.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_stops_sending_and_ends_when_the_client_hangs_up() {
+    let sim = start_sim(Scenario::Calm, 1.0).await;
+    let mut response = send_raw(&sim.base_url(), PRO, "a red fox sim:stall-body").await;
+    assert_eq!(response.status(), 200);
+    let promised = response.content_length().unwrap();
+    let mut received = 0;
+    let stalled = loop {
+        match tokio::time::timeout(Duration::from_secs(2), response.chunk()).await {
+            Ok(Ok(Some(chunk))) => received += chunk.len() as u64,
+            Ok(other) => panic!("the body ended instead of stalling: {other:?}"),
+            Err(_) => break true,
+        }
+    };
+    assert!(stalled);
+    assert!(
+        received > 0 && received < promised,
+        "{received} of {promised}"
+    );
+    assert_eq!(sim.state().stats.stalls_open.load(Ordering::Relaxed), 1);
+
+    // The client hangs up: the server's side of the stall ends with it.
+    drop(response);
+    let started = std::time::Instant::now();
+    while sim.state().stats.stalls_open.load(Ordering::Relaxed) > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the stall outlived its client"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A stall still open does not hold the shutdown.
+    let _waiting = send_raw(&sim.base_url(), PRO, "a blue fox sim:stall-body").await;
+    tokio::time::timeout(Duration::from_secs(10), sim.shutdown())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_answers_break_about_a_third_of_the_images() {
+    // A simulated minute lasts 0.3 s, so the paid tier's 20 requests a minute refuse seldom.
+    let sim = start_sim(Scenario::BrokenAnswers, 0.005).await;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let body = serde_json::json!({
+        "contents": [{"role": "user", "parts": [{"text": "a pebble on sand"}]}],
+        "generationConfig": {"imageConfig": {"aspectRatio": "1:1", "imageSize": "512"}},
+    });
+    let mut kinds = std::collections::BTreeMap::new();
+    while kinds.values().sum::<u32>() < 60 {
+        let sent = client
+            .post(format!(
+                "{}/v1beta/models/gemini-3.1-flash-image:generateContent",
+                sim.base_url()
+            ))
+            .header("x-goog-api-key", peel::sim::SIM_API_KEY)
+            .json(&body)
+            .send()
+            .await;
+        let kind = match sent {
+            Err(_) => "stalled or dropped",
+            Ok(response) if response.status() == 429 => {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                continue;
+            }
+            Ok(response) => match response.json::<serde_json::Value>().await {
+                Err(_) => "stalled or dropped",
+                Ok(answer) => {
+                    let last = answer["candidates"][0]["content"]["parts"]
+                        .as_array()
+                        .unwrap_or_else(|| panic!("{answer}"))
+                        .last()
+                        .unwrap()
+                        .clone();
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(last["inlineData"]["data"].as_str().unwrap())
+                        .unwrap();
+                    if bytes.starts_with(b"this is not an image") {
+                        "mime lie"
+                    } else if bytes.len() < 200 {
+                        "bomb"
+                    } else if !bytes.ends_with(&[0xFF, 0xD9]) {
+                        // A JPEG without its end marker (see above: it may still decode).
+                        "truncated"
+                    } else {
+                        "image"
+                    }
+                }
+            },
+        };
+        *kinds.entry(kind).or_insert(0_u32) += 1;
+    }
+    let images = kinds.get("image").copied().unwrap_or(0);
+    assert!((30..=52).contains(&images), "{kinds:?}");
+    for kind in ["truncated", "bomb", "mime lie"] {
+        assert!(kinds.contains_key(kind), "no {kind} in {kinds:?}");
+    }
+    sim.shutdown().await.unwrap();
 }

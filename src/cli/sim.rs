@@ -1,5 +1,5 @@
-//! `peel sim [--addr 127.0.0.1:PORT] [--scenario NAME] [--seed N] [--time-scale X] [--list]`: the
-//! simulator as a standalone loopback server. Prints its base URL on stdout (one line, for scripts),
+//! `peel sim [--addr 127.0.0.1:PORT] [--scenario NAME] [--seed N] [--time-scale X] [--instant]
+//! [--list]`: the simulator as a standalone loopback server. Prints its base URL on stdout (one line, for scripts),
 //! how to use it on stderr, and stops cleanly on Ctrl+C.
 
 use std::io::{self, Write as _};
@@ -26,6 +26,10 @@ pub struct SimArgs {
     /// Real seconds per simulated second: 0.01 makes a quota minute last 0.6 s
     #[arg(long, default_value_t = 1.0, value_parser = parse_time_scale)]
     pub time_scale: f64,
+    /// Answer at once instead of taking as long as the real models (Nano Banana Pro 12-60 s,
+    /// flash models 3-12 s, scaled by --time-scale)
+    #[arg(long)]
+    pub instant: bool,
     /// List the scenarios, one line each, and exit
     #[arg(long)]
     pub list: bool,
@@ -74,6 +78,7 @@ pub fn run(args: &SimArgs) -> ExitCode {
         seed: args.seed,
         time_scale: args.time_scale,
         start_at: None,
+        generation_latency: !args.instant,
     };
     #[expect(
         clippy::disallowed_methods,
@@ -84,6 +89,11 @@ pub fn run(args: &SimArgs) -> ExitCode {
 
 async fn serve(addr: SocketAddr, config: SimConfig) -> ExitCode {
     let scenario = config.scenario;
+    let timing = if config.generation_latency {
+        "Answers take as long as the real models' (--instant to skip the wait)."
+    } else {
+        "Answers come at once (--instant)."
+    };
     let running = match sim::start(addr, config).await {
         Ok(running) => running,
         Err(error) => {
@@ -100,7 +110,7 @@ async fn serve(addr: SocketAddr, config: SimConfig) -> ExitCode {
     let _ = writeln!(
         io::stderr(),
         "Peel simulator: scenario {scenario} ({})\n\
-         Listening on {base_url} (v1 and v1beta). Images are simulated.\n\
+         Listening on {base_url} (v1 and v1beta). Images are simulated. {timing}\n\
          Use this key: {SIM_API_KEY}\n\
          Try: curl -s -H 'x-goog-api-key: {SIM_API_KEY}' -H 'content-type: application/json' \
          -d '{{\"contents\":[{{\"parts\":[{{\"text\":\"a red fox\"}}]}}]}}' {base_url}/v1beta/models/gemini-3-pro-image:generateContent\n\

@@ -2,17 +2,21 @@
 //! way Google fails, so designers can learn Peel without a key and no test ever reaches Google.
 //!
 //! - [`scenario`]: named behaviours (`calm`, `free-tier`, `peak-hour`, `flaky`, `no-quota`,
-//!   `retired-model`, `strict-safety`), their tiers and fault rates.
+//!   `retired-model`, `strict-safety`, `broken-answers`), their tiers and fault rates.
 //! - [`server`]: the axum router and the request pipeline.
+//! - [`latency`]: how long each model takes per size, like the real service.
+//! - [`hostile`]: `200`s that lie (truncated and bomb images, mime lies, stalled bodies).
 //! - [`validate`]: Google's request checks and their 400 bodies.
 //! - [`quota`]: per-key, per-model RPM/TPM/RPD accounting (bounded memory).
 //! - [`safety`], [`terms`]: the two safety layers, decided by `assets/sim_safety_rules.toml`.
-//! - [`picture`]: deterministic pictures from the prompt.
+//! - [`picture`]: deterministic, photographic-weight pictures from the prompt (and their cache).
 //! - [`bodies`]: Google-shaped answers (errors, quota 429s, the HTML 502 page).
 //! - [`clock`]: simulated time with an optional time scale.
 
 pub mod bodies;
 pub mod clock;
+pub mod hostile;
+pub mod latency;
 pub mod picture;
 pub mod quota;
 pub mod safety;
@@ -79,8 +83,10 @@ impl RunningSim {
         &self.state
     }
 
-    /// Stops accepting, lets requests in flight finish, and waits for the server to end.
+    /// Stops accepting, lets requests in flight finish (at once: answer times and stalled bodies
+    /// are cut short), and waits for the server to end.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
+        self.state.stop_waiting();
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }

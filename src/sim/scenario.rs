@@ -75,6 +75,10 @@ pub struct Faults {
     pub dropped: f64,
     /// Extra latency added to every answer, in seconds.
     pub latency_s: f64,
+    /// Share of image answers that are hostile: a `200` whose image is cut in half, a
+    /// decompression bomb or text labelled as an image, or whose body stalls or drops (see
+    /// [`super::hostile::Hostile::from_roll`]).
+    pub hostile: f64,
 }
 
 impl Faults {
@@ -88,6 +92,7 @@ impl Faults {
         deadline_expired: 0.0,
         dropped: 0.0,
         latency_s: 0.0,
+        hostile: 0.0,
     };
 }
 
@@ -108,11 +113,14 @@ pub enum Scenario {
     RetiredModel,
     /// Stricter image filter: more prompts end in IMAGE_SAFETY.
     StrictSafety,
+    /// Broken answers: a share of `200`s carry a truncated image, a decompression bomb, text
+    /// labelled as an image, or a body that stalls or drops.
+    BrokenAnswers,
 }
 
 impl Scenario {
     /// Every scenario, in `--list` order.
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::Calm,
         Scenario::FreeTier,
         Scenario::PeakHour,
@@ -120,6 +128,7 @@ impl Scenario {
         Scenario::NoQuota,
         Scenario::RetiredModel,
         Scenario::StrictSafety,
+        Scenario::BrokenAnswers,
     ];
 
     /// The name used on the command line.
@@ -132,6 +141,7 @@ impl Scenario {
             Scenario::NoQuota => "no-quota",
             Scenario::RetiredModel => "retired-model",
             Scenario::StrictSafety => "strict-safety",
+            Scenario::BrokenAnswers => "broken-answers",
         }
     }
 
@@ -158,6 +168,9 @@ impl Scenario {
             }
             Scenario::StrictSafety => {
                 "A stricter image filter: named characters, real people and photoreal bodies end in IMAGE_SAFETY"
+            }
+            Scenario::BrokenAnswers => {
+                "Broken answers: 30% of images arrive cut in half, as a decompression bomb, as text labelled image/png, or stall or drop mid-body"
             }
         }
     }
@@ -193,6 +206,10 @@ impl Scenario {
                 deadline_expired: 0.05,
                 dropped: 0.06,
                 latency_s: 0.2,
+                ..Faults::NONE
+            },
+            Scenario::BrokenAnswers => Faults {
+                hostile: 0.3,
                 ..Faults::NONE
             },
             _ => Faults::NONE,

@@ -2,13 +2,16 @@
 //! `:streamGenerateContent`), `GET /{version}/models` and `GET /{version}/models/{model}`, for `v1`
 //! and `v1beta`. Requests pass the checks Google makes, in Google's order: key, model, size, JSON,
 //! fields, images, history; then the scenario's faults, the quotas, the safety layers, and the image.
+//! Answers take as long as the real service's ([`super::latency`]) unless
+//! [`SimConfig::generation_latency`] is off, and some lie ([`super::hostile`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse as _, Response};
@@ -20,6 +23,8 @@ use serde_json::{Value, json};
 
 use super::bodies;
 use super::clock::SimClock;
+use super::hostile::{self, Hostile};
+use super::latency::{self, Work};
 use super::picture;
 use super::quota::{QuotaBook, QuotaRefusal};
 use super::safety::{Rating, SafetyRules, Verdict};
@@ -35,8 +40,11 @@ use crate::api::wire::{
 /// Largest body the server reads; bigger ones are refused before parsing (Google's limit is 20 MB,
 /// answered with its own 400, which needs the body read first).
 pub const MAX_READ_BYTES: usize = 64 * 1024 * 1024;
-/// Side of the interim "thought" images of thinking models.
-const THOUGHT_IMAGE_PX: u32 = 256;
+/// Longest side of the interim "thought" images of thinking models (a draft at about 1K).
+const THOUGHT_IMAGE_PX: u32 = 1024;
+/// How many thought images a thinking model sends before its final image (Gemini 3 Pro Image
+/// makes up to two).
+const THOUGHT_IMAGES: usize = 2;
 
 /// How the simulator behaves.
 #[derive(Clone, Debug)]
@@ -49,6 +57,10 @@ pub struct SimConfig {
     pub time_scale: f64,
     /// Simulated wall time at start (default: now). Daily quotas reset at midnight Pacific of it.
     pub start_at: Option<jiff::Timestamp>,
+    /// Whether answers take as long as the real service's (Nano Banana Pro 12-60 s, flash models
+    /// 3-12 s, scaled by `time_scale`). On by default and in the app and `peel sim`; tests that
+    /// are about something else turn it off (`peel sim --instant`).
+    pub generation_latency: bool,
 }
 
 impl Default for SimConfig {
@@ -58,6 +70,7 @@ impl Default for SimConfig {
             seed: 1,
             time_scale: 1.0,
             start_at: None,
+            generation_latency: true,
         }
     }
 }
@@ -71,6 +84,10 @@ pub struct SimStats {
     pub images: AtomicU64,
     /// Error answers (any non-2xx) and dropped connections.
     pub errors: AtomicU64,
+    /// Hostile `200`s sent (truncated, bomb, mime lie, stalled, dropped).
+    pub hostile: AtomicU64,
+    /// Stalled bodies still open (back to 0 once their clients hang up).
+    pub stalls_open: AtomicU64,
 }
 
 /// Shared server state.
@@ -85,6 +102,8 @@ pub struct SimState {
     counter: AtomicU64,
     rules: &'static SafetyRules,
     catalog: &'static Catalog,
+    /// Set when the simulator shuts down, so stalled bodies and answer times end.
+    stopping: tokio::sync::watch::Sender<bool>,
     /// Counters.
     pub stats: SimStats,
 }
@@ -104,8 +123,20 @@ impl SimState {
             counter: AtomicU64::new(0),
             rules: SafetyRules::builtin(),
             catalog: Catalog::builtin(),
+            stopping: tokio::sync::watch::Sender::new(false),
             stats: SimStats::default(),
         }
+    }
+
+    /// Ends every stalled body and every wait for a "thinking" model (the simulator is shutting
+    /// down, and a closing window should not wait a minute for a simulated 4K answer).
+    pub fn stop_waiting(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Watches for the shutdown.
+    pub(crate) fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.stopping.subscribe()
     }
 
     /// The scenario the server plays now.
@@ -316,7 +347,14 @@ async fn generate_inner(
     if let Some(fault) = scenario_fault(state, &faults) {
         return fault.answer(state).await;
     }
-    let drop_connection = state.roll() < faults.dropped || request.prompt.contains("sim:drop");
+    let hostile = Hostile::triggered_by(&request.prompt)
+        .or_else(|| (state.roll() < faults.dropped).then_some(Hostile::Drop))
+        .or_else(|| {
+            // Only scenarios with hostile answers roll for them, so the others replay as before.
+            (faults.hostile > 0.0)
+                .then(|| Hostile::from_roll(state.roll(), faults.hostile))
+                .flatten()
+        });
     if let Some(refused) = check_quota(state, &key, model, request.input_tokens) {
         return refused;
     }
@@ -330,12 +368,26 @@ async fn generate_inner(
         &request.request.safety_settings,
         state.scenario().strict_safety(),
     );
-    let answer = match build_answer(state, model, &request, &verdict).await {
+    // The model "thinks" for as long as the real one (drawing and encoding count towards it),
+    // and only then are the headers sent.
+    let thinking_until = answer_time(state, model, &request, &verdict);
+    let mut answer = match build_answer(state, model, &request, &verdict).await {
         Ok(answer) => answer,
         Err(error) => return bodies::error(500, None, &error, Vec::new()),
     };
+    if let Some(until) = thinking_until {
+        // A shutdown does not wait for a model that is still "thinking": it answers at once.
+        let mut stopping = state.stopping();
+        tokio::select! {
+            () = tokio::time::sleep_until(until.into()) => {}
+            _ = stopping.wait_for(|stop| *stop) => {}
+        }
+    }
     if answer.final_image().is_some() {
         state.stats.images.fetch_add(1, Ordering::Relaxed);
+    }
+    if hostile.is_some_and(|kind| kind.corrupt(&mut answer)) {
+        state.stats.hostile.fetch_add(1, Ordering::Relaxed);
     }
     let text = match serde_json::to_string(&answer) {
         Ok(text) => text,
@@ -350,15 +402,44 @@ async fn generate_inner(
     } else {
         (text, "application/json; charset=UTF-8")
     };
-    if drop_connection {
-        state.stats.errors.fetch_add(1, Ordering::Relaxed);
-        return dropped_mid_body(text, content_type);
+    match hostile {
+        Some(Hostile::Drop) => {
+            state.stats.errors.fetch_add(1, Ordering::Relaxed);
+            return hostile::dropped_mid_body(text, content_type);
+        }
+        Some(Hostile::StallBody) => return hostile::stalled_body(state, text, content_type),
+        _ => {}
     }
     let mut response = text.into_response();
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
+}
+
+/// When the answer may leave, if answers take real time: a pick from the model's range for this
+/// size and outcome ([`latency::range_s`]), in real time.
+fn answer_time(
+    state: &SimState,
+    model: &ModelEntry,
+    request: &Checked,
+    verdict: &Verdict,
+) -> Option<Instant> {
+    if !state.config.generation_latency {
+        return None;
+    }
+    let work = match verdict {
+        Verdict::Prohibited { .. } | Verdict::PromptBlocked { .. } => Work::Refused,
+        Verdict::TextOnly { .. } => Work::Text,
+        Verdict::Pass if !request.wants_image => Work::Text,
+        Verdict::Pass
+        | Verdict::OutputBlocked { .. }
+        | Verdict::NoImage
+        | Verdict::ImageBlocked { .. } => Work::Image,
+    };
+    let range = latency::range_s(model, &request.image_size, work);
+    let simulated_s = latency::pick_s(range, state.roll(), state.roll());
+    Some(Instant::now() + state.clock.real(simulated_s))
 }
 
 /// The fault the scenario injects into this request, if any.
@@ -477,26 +558,6 @@ impl Fault {
             Fault::Capacity => bodies::error(429, None, bodies::CAPACITY_MESSAGE, Vec::new()),
         }
     }
-}
-
-/// A 200 whose connection closes after half the body (the client sees a truncated answer).
-fn dropped_mid_body(text: String, content_type: &'static str) -> Response {
-    let full_length = text.len();
-    let half = Bytes::from(text).slice(..full_length / 2);
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
-        Err(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "simulated drop",
-        )),
-    ];
-    let mut response = Body::from_stream(futures_util::stream::iter(chunks)).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(length) = HeaderValue::from_str(&full_length.to_string()) {
-        headers.insert(header::CONTENT_LENGTH, length);
-    }
-    response
 }
 
 fn signature(state: &SimState, salt: u64) -> String {
@@ -666,6 +727,63 @@ fn text_candidate(state: &SimState, reply: &str, id: u64, thinking: bool) -> Can
     }
 }
 
+/// The size of a thought image for a final image of `width`×`height`: the same shape, its long
+/// side [`THOUGHT_IMAGE_PX`] (three quarters of the final one's when that is smaller).
+fn thought_size(width: u32, height: u32) -> (u32, u32) {
+    let long = width.max(height).max(1);
+    let target = THOUGHT_IMAGE_PX.min(long * 3 / 4).max(8);
+    let scaled = |side: u32| (u64::from(side) * u64::from(target) / u64::from(long)) as u32;
+    (scaled(width).max(8), scaled(height).max(8))
+}
+
+/// Draws and encodes one picture off the async workers (a 4K one takes real CPU time), through
+/// the picture cache.
+async fn picture_task(
+    prompt: String,
+    (width, height): (u32, u32),
+    seed: u64,
+    mime_type: String,
+) -> Result<Arc<picture::Picture>, String> {
+    tokio::task::spawn_blocking(move || {
+        picture::encode_cached(&prompt, width, height, seed, &mime_type)
+    })
+    .await
+    .map_err(|error| format!("The simulator's picture task failed: {error}"))?
+    .map_err(|error| error.to_string())
+}
+
+fn image_part(picture: &picture::Picture) -> Part {
+    Part {
+        inline_data: Some(Blob {
+            mime_type: picture.mime_type.to_owned(),
+            data: picture.base64.clone(),
+            ..Blob::default()
+        }),
+        ..Part::default()
+    }
+}
+
+/// The parts of a thinking model's answer before its final image: a thought, a draft image,
+/// another thought, a second draft (all `thought: true`, none signed).
+fn thought_parts(drafts: Vec<Arc<picture::Picture>>) -> Vec<Part> {
+    const THOUGHTS: [&str; THOUGHT_IMAGES] = [
+        "**Composing the scene**\nPlanning layout, palette and lighting.",
+        "**Refining the details**\nSharpening textures and checking the text in the image.",
+    ];
+    let mut parts = Vec::new();
+    for (thought, draft) in THOUGHTS.iter().zip(drafts) {
+        parts.push(Part {
+            text: Some((*thought).to_owned()),
+            thought: Some(true),
+            ..Part::default()
+        });
+        let mut image = image_part(&draft);
+        image.thought = Some(true);
+        parts.push(image);
+    }
+    parts
+}
+
 async fn image_candidate(
     state: &Arc<SimState>,
     model: &'static ModelEntry,
@@ -678,47 +796,29 @@ async fn image_candidate(
         .output_mime_type
         .clone()
         .unwrap_or_else(|| "image/png".to_owned());
-    let prompt = request.prompt.clone();
     let seed = state.config.seed;
-    let want_thought_image = thinking;
-    // Drawing and encoding a 4K picture takes real CPU time: keep it off the async workers.
-    let (final_picture, thought_picture) = tokio::task::spawn_blocking(move || {
-        let final_picture = picture::encode(&prompt, width, height, seed, &mime_type);
-        let thought_picture = want_thought_image.then(|| {
-            picture::encode(
-                &format!("draft {prompt}"),
-                THOUGHT_IMAGE_PX,
-                THOUGHT_IMAGE_PX,
-                seed,
-                &mime_type,
-            )
-        });
-        (final_picture, thought_picture)
-    })
-    .await
-    .map_err(|error| format!("The simulator's picture task failed: {error}"))?;
-    let final_picture = final_picture.map_err(|error| error.to_string())?;
+    // The final image and the drafts are drawn side by side.
+    let final_task = picture_task(
+        request.prompt.clone(),
+        (width, height),
+        seed,
+        mime_type.clone(),
+    );
+    let draft_count = if thinking { THOUGHT_IMAGES } else { 0 };
+    let draft_tasks = (1..=draft_count).map(|n| {
+        picture_task(
+            format!("draft {n} {}", request.prompt),
+            thought_size(width, height),
+            seed,
+            mime_type.clone(),
+        )
+    });
+    let (final_picture, drafts) =
+        tokio::join!(final_task, futures_util::future::join_all(draft_tasks));
+    let final_picture = final_picture?;
+    let drafts = drafts.into_iter().collect::<Result<Vec<_>, String>>()?;
 
-    let mut parts = Vec::new();
-    if thinking {
-        parts.push(Part {
-            text: Some(
-                "**Composing the scene**\nPlanning layout, palette and lighting.".to_owned(),
-            ),
-            thought: Some(true),
-            ..Part::default()
-        });
-        if let Some(Ok(draft)) = thought_picture {
-            parts.push(Part {
-                inline_data: Some(Blob {
-                    mime_type: draft.mime_type.to_owned(),
-                    data: draft.base64,
-                }),
-                thought: Some(true),
-                ..Part::default()
-            });
-        }
-    }
+    let mut parts = thought_parts(drafts);
     let caption = if request.text_requested {
         Some(format!("Here is your image: {}", request.prompt.trim()))
     } else {
@@ -732,14 +832,9 @@ async fn image_candidate(
         }
         parts.push(part);
     }
-    parts.push(Part {
-        inline_data: Some(Blob {
-            mime_type: final_picture.mime_type.to_owned(),
-            data: final_picture.base64,
-        }),
-        thought_signature: Some(signature(state, id ^ 2)),
-        ..Part::default()
-    });
+    let mut final_part = image_part(&final_picture);
+    final_part.thought_signature = Some(signature(state, id ^ 2));
+    parts.push(final_part);
     let image_tokens = model
         .image_output_tokens
         .get(&request.image_size)
@@ -755,4 +850,17 @@ async fn image_candidate(
         ..Candidate::default()
     };
     Ok((candidate, image_tokens, text_tokens))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thought_images_keep_the_shape_at_about_1k() {
+        assert_eq!(thought_size(1024, 1024), (768, 768));
+        assert_eq!(thought_size(4096, 4096), (1024, 1024));
+        assert_eq!(thought_size(5504, 3072), (1024, 571));
+        assert_eq!(thought_size(1536, 2752), (571, 1024));
+    }
 }

@@ -1,0 +1,295 @@
+//! Hostile answers: a `200 OK` that is not what it says. Real ones reach clients through proxies
+//! that cut replies in half (ComfyUI saw 30 MB answers arrive truncated), servers that stall
+//! mid-body, and bytes labelled as images that are not. A client must survive each without
+//! crashing, hanging or allocating gigabytes.
+//!
+//! Prompt triggers force one in any scenario (`sim:truncated-image`, `sim:bomb-image`,
+//! `sim:mime-lie`, `sim:stall-body`, `sim:drop`); the `broken-answers` scenario mixes them into
+//! ordinary traffic.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse as _, Response};
+use base64::Engine as _;
+use futures_util::StreamExt as _;
+
+use super::server::SimState;
+use crate::api::wire::{Blob, GenerateContentResponse};
+
+/// What a stalled body waits before giving up, in real time (not scaled by the clock): longer
+/// than any sensible client timeout.
+pub const STALL_REAL: Duration = Duration::from_mins(15);
+/// Bytes of a stalled answer sent before the stall.
+pub const STALL_FIRST_BYTES: usize = 64 * 1024;
+/// The side the bomb's header declares.
+pub const BOMB_SIDE_PX: u32 = 100_000;
+/// The text the mime lie sends in place of an image.
+pub const MIME_LIE_TEXT: &str = "this is not an image \u{2026} it is plain text that a proxy or a \
+                                 broken gateway put where the picture should be.\n";
+
+/// One way an answer lies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hostile {
+    /// The final image is a real JPEG or PNG cut in the middle.
+    TruncatedImage,
+    /// The final image is a tiny PNG whose header declares 100000x100000 pixels.
+    BombImage,
+    /// The final image is plain text labelled `image/png`.
+    MimeLie,
+    /// Headers and the first part of the body arrive, then nothing for a long time.
+    StallBody,
+    /// The connection is reset after half the body.
+    Drop,
+}
+
+impl Hostile {
+    /// Prompt words that force each kind.
+    pub const TRIGGERS: [(&'static str, Hostile); 5] = [
+        ("sim:truncated-image", Hostile::TruncatedImage),
+        ("sim:bomb-image", Hostile::BombImage),
+        ("sim:mime-lie", Hostile::MimeLie),
+        ("sim:stall-body", Hostile::StallBody),
+        ("sim:drop", Hostile::Drop),
+    ];
+
+    /// The kind a prompt asks for, if any.
+    pub fn triggered_by(prompt: &str) -> Option<Hostile> {
+        Self::TRIGGERS
+            .iter()
+            .find(|(word, _)| prompt.contains(word))
+            .map(|(_, kind)| *kind)
+    }
+
+    /// The kind for a roll in 0..1 when a scenario breaks `share` of its answers: truncated,
+    /// bomb and mime lie in equal parts, stalls and drops rarer.
+    pub fn from_roll(roll: f64, share: f64) -> Option<Hostile> {
+        if roll >= share {
+            return None;
+        }
+        let position = roll / share;
+        Some(match position {
+            p if p < 0.3 => Hostile::TruncatedImage,
+            p if p < 0.6 => Hostile::BombImage,
+            p if p < 0.9 => Hostile::MimeLie,
+            p if p < 0.95 => Hostile::StallBody,
+            _ => Hostile::Drop,
+        })
+    }
+
+    /// Changes the answer's final image, for the kinds that lie in the bytes. Says whether the
+    /// answer now lies (an answer without an image stays as it is, unless it stalls or drops).
+    pub fn corrupt(self, answer: &mut GenerateContentResponse) -> bool {
+        if matches!(self, Hostile::StallBody | Hostile::Drop) {
+            return true;
+        }
+        let Some(blob) = final_blob(answer) else {
+            return false;
+        };
+        match self {
+            Hostile::TruncatedImage => {
+                // Base64 of the first half of the bytes: whole 4-character groups of the first
+                // half of the text (each group is 3 bytes).
+                let keep = blob.data.len() / 2 / 4 * 4;
+                blob.data.truncate(keep);
+            }
+            Hostile::BombImage => {
+                "image/png".clone_into(&mut blob.mime_type);
+                blob.data = base64::engine::general_purpose::STANDARD.encode(bomb_png());
+            }
+            Hostile::MimeLie => {
+                "image/png".clone_into(&mut blob.mime_type);
+                blob.data = base64::engine::general_purpose::STANDARD.encode(MIME_LIE_TEXT);
+            }
+            Hostile::StallBody | Hostile::Drop => {}
+        }
+        true
+    }
+}
+
+/// The last non-thought inline image of the first candidate.
+fn final_blob(answer: &mut GenerateContentResponse) -> Option<&mut Blob> {
+    answer
+        .candidates
+        .first_mut()?
+        .content
+        .as_mut()?
+        .parts
+        .iter_mut()
+        .rev()
+        .filter(|part| part.thought != Some(true))
+        .find_map(|part| part.inline_data.as_mut())
+}
+
+/// CRC-32 (ISO-HDLC), as PNG chunks use it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffff_u32;
+    for byte in bytes {
+        crc ^= u32::from(*byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn push_chunk(png: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
+    let length = u32::try_from(data.len()).unwrap_or(u32::MAX);
+    png.extend_from_slice(&length.to_be_bytes());
+    let start = png.len();
+    png.extend_from_slice(&kind);
+    png.extend_from_slice(data);
+    let crc = crc32(&png[start..]);
+    png.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A decompression bomb in miniature: a well-formed PNG (signature, IHDR, IDAT, IEND, every CRC
+/// right) whose header declares 100000x100000 RGB pixels (30 GB decoded) and whose IDAT holds a
+/// few bytes. A decoder that trusts the header and allocates first falls over.
+pub fn bomb_png() -> Vec<u8> {
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = Vec::with_capacity(13);
+    header.extend_from_slice(&BOMB_SIDE_PX.to_be_bytes());
+    header.extend_from_slice(&BOMB_SIDE_PX.to_be_bytes());
+    // 8 bits, truecolour, deflate, adaptive filtering, no interlace.
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    push_chunk(&mut png, *b"IHDR", &header);
+    // A zlib stream that starts a stored block of 16 zero bytes and never finishes.
+    let mut data = vec![0x78, 0x01, 0x00, 0x10, 0x00, 0xef, 0xff];
+    data.extend_from_slice(&[0; 16]);
+    push_chunk(&mut png, *b"IDAT", &data);
+    push_chunk(&mut png, *b"IEND", &[]);
+    png
+}
+
+/// Counts a stalled answer while its body lives (tests check that hang-ups end it).
+struct StallGuard(Arc<SimState>);
+
+impl StallGuard {
+    fn new(state: &Arc<SimState>) -> Self {
+        state.stats.stalls_open.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(state))
+    }
+}
+
+impl Drop for StallGuard {
+    fn drop(&mut self) {
+        self.0.stats.stalls_open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A 200 that sends its headers and the first [`STALL_FIRST_BYTES`] of `text` (at most half of
+/// it), then nothing for
+/// [`STALL_REAL`], and then closes the connection without the rest. The body (and so this
+/// answer's task) ends early when the client hangs up or the simulator shuts down.
+pub fn stalled_body(state: &Arc<SimState>, text: String, content_type: &'static str) -> Response {
+    let full_length = text.len();
+    let first = Bytes::from(text).slice(..STALL_FIRST_BYTES.min(full_length / 2));
+    let guard = StallGuard::new(state);
+    let mut stopping = state.stopping();
+    let stall = async move {
+        let _guard = guard;
+        tokio::select! {
+            () = tokio::time::sleep(STALL_REAL) => {}
+            _ = stopping.wait_for(|stop| *stop) => {}
+        }
+        Err::<Bytes, io::Error>(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "simulated stall: the rest of the body never came",
+        ))
+    };
+    let chunks = futures_util::stream::iter([Ok::<Bytes, io::Error>(first)])
+        .chain(futures_util::stream::once(stall));
+    with_length(Body::from_stream(chunks), full_length, content_type)
+}
+
+/// A 200 whose connection closes after half the body (the client sees a truncated answer).
+pub fn dropped_mid_body(text: String, content_type: &'static str) -> Response {
+    let full_length = text.len();
+    let half = Bytes::from(text).slice(..full_length / 2);
+    let chunks: Vec<Result<Bytes, io::Error>> = vec![
+        Ok(half),
+        Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "simulated drop",
+        )),
+    ];
+    with_length(
+        Body::from_stream(futures_util::stream::iter(chunks)),
+        full_length,
+        content_type,
+    )
+}
+
+fn with_length(body: Body, full_length: usize, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(length) = HeaderValue::from_str(&full_length.to_string()) {
+        headers.insert(header::CONTENT_LENGTH, length);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bomb_is_a_well_formed_png_that_declares_ten_billion_pixels() {
+        let png = bomb_png();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        assert_eq!(&png[12..16], b"IHDR");
+        assert_eq!(u32::from_be_bytes(png[16..20].try_into().unwrap()), 100_000);
+        assert_eq!(u32::from_be_bytes(png[20..24].try_into().unwrap()), 100_000);
+        // Every chunk's CRC covers its type and data.
+        let mut at = 8;
+        let mut kinds = Vec::new();
+        while at < png.len() {
+            let length = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+            let body = &png[at + 4..at + 8 + length];
+            let crc =
+                u32::from_be_bytes(png[at + 8 + length..at + 12 + length].try_into().unwrap());
+            assert_eq!(crc32(body), crc);
+            kinds.push(String::from_utf8_lossy(&body[..4]).into_owned());
+            at += 12 + length;
+        }
+        assert_eq!(kinds, ["IHDR", "IDAT", "IEND"]);
+        assert!(png.len() < 100);
+        // The image crate reads the header and refuses to allocate.
+        let reader = image::ImageReader::new(std::io::Cursor::new(&png))
+            .with_guessed_format()
+            .unwrap();
+        assert_eq!(reader.into_dimensions().unwrap(), (100_000, 100_000));
+    }
+
+    #[test]
+    fn crc_matches_the_reference_value() {
+        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
+    }
+
+    #[test]
+    fn triggers_and_rolls_pick_a_kind() {
+        assert_eq!(
+            Hostile::triggered_by("a fox sim:mime-lie"),
+            Some(Hostile::MimeLie)
+        );
+        assert_eq!(Hostile::triggered_by("a fox"), None);
+        assert_eq!(Hostile::from_roll(0.5, 0.3), None);
+        assert_eq!(Hostile::from_roll(0.0, 0.3), Some(Hostile::TruncatedImage));
+        assert_eq!(Hostile::from_roll(0.29, 0.3), Some(Hostile::Drop));
+        let kinds: std::collections::BTreeSet<String> = (0..300)
+            .filter_map(|n| Hostile::from_roll(f64::from(n) / 1000.0, 0.3))
+            .map(|kind| format!("{kind:?}"))
+            .collect();
+        assert_eq!(kinds.len(), 5, "{kinds:?}");
+    }
+}
