@@ -247,7 +247,18 @@ mod tests {
     fn builtin_catalog_parses_and_names_defaults() {
         let catalog = Catalog::builtin();
         assert_eq!(catalog.primary, "gemini-3-pro-image");
-        assert_eq!(catalog.fallback, "gemini-3.1-flash-image");
+        assert_eq!(catalog.fallback, "gemini-nano-banana-2.1");
+        // Both defaults are current models, not deprecated ones.
+        for id in [&catalog.primary, &catalog.fallback] {
+            assert_eq!(catalog.get(id).unwrap().status, ModelStatus::Stable, "{id}");
+        }
+        assert_eq!(
+            catalog
+                .replacement_for("gemini-3.1-flash-image")
+                .unwrap()
+                .id,
+            catalog.fallback
+        );
         let pro = catalog.get("models/gemini-3-pro-image").unwrap();
         assert_eq!(pro.display_name, "Nano Banana Pro");
         assert_eq!(pro.image_sizes, ["1K", "2K", "4K"]);

@@ -79,7 +79,11 @@ macro_rules! open_enum {
                         f.write_str(concat!("a ", stringify!($name), " name or number"))
                     }
                     fn visit_str<E: de::Error>(self, v: &str) -> Result<$name, E> {
-                        Ok($name::from_wire(v))
+                        // A number sent as text (`"finishReason": "11"`) is read by its proto number.
+                        match v.trim().parse::<i64>() {
+                            Ok(number) => Ok($name::from_number(number)),
+                            Err(_) => Ok($name::from_wire(v)),
+                        }
                     }
                     fn visit_i64<E: de::Error>(self, v: i64) -> Result<$name, E> {
                         Ok($name::from_number(v))
@@ -286,6 +290,29 @@ mod tests {
         assert_eq!(reason, FinishReason::Recitation);
         let block: BlockReason = serde_json::from_str("4").unwrap();
         assert_eq!(block, BlockReason::ProhibitedContent);
+    }
+
+    #[test]
+    fn every_proto_number_reads_as_its_name() {
+        for (number, reason) in (0..).zip(FinishReason::KNOWN) {
+            let parsed: FinishReason = serde_json::from_str(&number.to_string()).unwrap();
+            assert_eq!(&parsed, reason, "finish reason {number}");
+            let quoted: FinishReason = serde_json::from_str(&format!("\"{number}\"")).unwrap();
+            assert_eq!(&quoted, reason, "finish reason \"{number}\"");
+        }
+        for (number, name) in [
+            (0, "BLOCK_REASON_UNSPECIFIED"),
+            (1, "SAFETY"),
+            (2, "OTHER"),
+            (3, "BLOCKLIST"),
+            (4, "PROHIBITED_CONTENT"),
+            (5, "IMAGE_SAFETY"),
+        ] {
+            let parsed: BlockReason = serde_json::from_str(&number.to_string()).unwrap();
+            assert_eq!(parsed.as_str(), name, "block reason {number}");
+        }
+        let unknown: FinishReason = serde_json::from_str("99").unwrap();
+        assert_eq!(unknown, FinishReason::Unknown("99".to_owned()));
     }
 
     #[test]

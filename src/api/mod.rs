@@ -5,6 +5,7 @@
 //! - [`error_body`]: the `{"error": …}` envelope and its typed `details`.
 //! - [`client`]: [`GeminiClient`] (reqwest + rustls), [`ApiError`], [`ApiKey`].
 //! - [`catalog`]: the model catalog from `assets/models.toml`.
+//! - [`live_models`]: the ids Google's `models.list` names now (retired ids drop out).
 //! - [`lenient`]: forgiving field deserializers.
 
 pub mod catalog;
@@ -12,7 +13,9 @@ pub mod client;
 pub mod enums;
 pub mod error_body;
 pub mod lenient;
+pub mod live_models;
 pub mod wire;
 
 pub use catalog::{Catalog, ModelEntry, ModelStatus};
 pub use client::{ApiError, ApiKey, ClientConfig, GeminiClient, GenerateOutcome};
+pub use live_models::LiveModels;

@@ -453,6 +453,7 @@ pub fn run() -> Result<(), RunError> {
             ([127, 0, 0, 1], 0).into(),
             SimConfig {
                 scenario: Scenario::Calm,
+                generation_latency: true,
                 ..SimConfig::default()
             },
         ))
@@ -502,6 +503,7 @@ pub fn run() -> Result<(), RunError> {
             let mut app = PeelApp::with_worker(worker, None).with_media(media);
             if let Some(storage) = cc.storage {
                 app.editor = eframe::get_value(storage, EDITOR_KEY).unwrap_or_default();
+                app.editor.upgrade_fallback();
                 app.editor.fit_to_model();
                 app.settings = eframe::get_value(storage, SETTINGS_KEY).unwrap_or_default();
                 app.ui_state.tab = eframe::get_value(storage, TAB_KEY).unwrap_or_default();

@@ -204,6 +204,8 @@ pub struct AppState {
     pub outcomes: Vec<OutcomePoint>,
     /// Rewrites that got blocked prompts through, newest first.
     pub remembered: Vec<crate::store::RememberedRewrite>,
+    /// Catalog models Google's `models.list` no longer names (the editor flags them).
+    pub unlisted_models: Vec<String>,
 }
 
 impl AppState {
@@ -338,6 +340,7 @@ impl AppState {
                 }
             }
             Event::Problem { message } => self.notice = Some(message),
+            Event::ModelsChecked { unlisted } => self.unlisted_models = unlisted,
         }
     }
 
@@ -695,5 +698,18 @@ mod tests {
         let warnings = state.outcome_warnings(now);
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[1].contains("were 503 (over 25 %)"));
+    }
+
+    #[test]
+    fn models_google_no_longer_lists_are_remembered_for_the_editor() {
+        let mut state = AppState::default();
+        state.apply(Event::ModelsChecked {
+            unlisted: vec!["gemini-3-pro-image".to_owned()],
+        });
+        assert_eq!(state.unlisted_models, ["gemini-3-pro-image"]);
+        state.apply(Event::ModelsChecked {
+            unlisted: Vec::new(),
+        });
+        assert!(state.unlisted_models.is_empty());
     }
 }

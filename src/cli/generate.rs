@@ -4,7 +4,8 @@
 //! Every job is written to the durable queue before its first request, so killing `peel generate`
 //! loses nothing: the next `peel generate` (or `peel generate --resume`) runs unfinished jobs first.
 //! Without a key (`GEMINI_API_KEY` / `GOOGLE_API_KEY`) and without `--endpoint`, it runs on the
-//! built-in simulator and says so.
+//! built-in simulator and says so. With a key, Google's current model list is read first (cached
+//! for a day in the data folder), so a primary Google no longer lists goes straight to the fallback.
 //!
 //! Exit codes: 0 every image delivered · 2 bad input · 3 content blocked · 4 quota or budget (the
 //! job waits in the queue) · 5 server or network gave up · 6 other stop (auth, request).
@@ -26,6 +27,7 @@ use crate::diagnosis::Layer;
 use crate::diagnosis::words::human_duration;
 use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
 use crate::store::{JobState, Store, paths};
+use crate::worker::catalog_refresh::refresh_live_models;
 use crate::worker::protocol::{Reference, describe_fallback};
 use crate::worker::{
     Engine, EngineConfig, Event, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
@@ -45,10 +47,10 @@ pub const EXIT_OTHER_STOP: u8 = 6;
 pub struct GenerateArgs {
     /// What to draw (leave out with --resume)
     pub prompt: Option<String>,
-    /// Model to use first
+    /// Model to use first (default: the catalog's primary)
     #[arg(long)]
     pub model: Option<String>,
-    /// Model to fall back to ("none" for no fallback)
+    /// Model to fall back to ("none" for no fallback; default: the catalog's fallback)
     #[arg(long)]
     pub fallback: Option<String>,
     /// Aspect ratio, e.g. 16:9
@@ -192,11 +194,26 @@ async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>)
         Ok(connected) => connected,
         Err(message) => return fail(&message),
     };
+    let client_config = client.config().clone();
     let engine = Engine::new(
         client,
         Arc::clone(&store),
         EngineConfig::defaults(args.out.clone(), u64::from(std::process::id())),
     );
+    // With a key, learn which models Google lists now (cached for a day), so a retired primary
+    // is skipped before the first job is sent to it. Peel works without the list.
+    if simulator.is_none()
+        && let Err(error) = refresh_live_models(
+            &engine,
+            &client_config,
+            &store.data_dir(),
+            None,
+            Timestamp::now(),
+        )
+        .await
+    {
+        let _ = writeln!(io::stderr(), "{error}");
+    }
 
     let (tx, rx) = mpsc::channel(64);
     let printer = spawn_printer(rx);
@@ -264,6 +281,7 @@ async fn connect(args: &GenerateArgs) -> Result<(GeminiClient, Option<sim::Runni
         (None, None) => {
             let config = SimConfig {
                 scenario: args.sim_scenario,
+                generation_latency: true,
                 ..SimConfig::default()
             };
             let running = sim::start(([127, 0, 0, 1], 0).into(), config)
@@ -363,6 +381,13 @@ fn describe(event: &Event) -> String {
         }
         Event::Deleted { job } => format!("job {job}: deleted"),
         Event::Problem { message } => message.clone(),
+        Event::ModelsChecked { unlisted } if unlisted.is_empty() => {
+            "models not listed by Google any more: none".to_owned()
+        }
+        Event::ModelsChecked { unlisted } => format!(
+            "models not listed by Google any more (jobs skip them): {}",
+            unlisted.join(", ")
+        ),
         Event::ImageArrived { job, path, .. } => {
             format!("job {job}: image saved to {}", path.display())
         }

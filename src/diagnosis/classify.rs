@@ -1,6 +1,7 @@
 //! Decides the [`Kind`] from a [`Reading`]: first Google's own structured signals (status, details,
 //! finish and block reasons), then the message text, then whatever plain-text scanning found.
 
+use crate::api::catalog::Catalog;
 use crate::api::enums::{BlockReason, FinishReason, HarmProbability};
 use crate::api::error_body::{ErrorDetail, ErrorStatus, QuotaViolation};
 use crate::api::wire::{GenerateContentResponse, SafetyRating};
@@ -65,7 +66,117 @@ fn valid_status(code: u64) -> Option<u16> {
 }
 
 /// Classifies a reading. `given_status` is the HTTP status the transport saw (or `--status`).
+/// The same as [`classify_for`] with no requested model and the built-in catalog.
 pub fn classify(reading: &Reading, given_status: Option<u16>) -> Verdict {
+    classify_for(reading, given_status, None, Catalog::builtin())
+}
+
+/// Classifies a reading of the answer to a request sent to `requested_model` (when known).
+///
+/// Besides [`classify`]'s rules, a free-tier quota failure on an image model is `quota_zero`:
+/// Google gives image models no free-tier quota, so whatever the quota id says (per day, per
+/// minute, tokens), waiting never helps; billing does. The model is the one the quota names,
+/// else the one the text names, else `requested_model`; it is an image model when `catalog`
+/// lists it or its id says so (see [`image_model_without_free_tier`]).
+pub fn classify_for(
+    reading: &Reading,
+    given_status: Option<u16>,
+    requested_model: Option<&str>,
+    catalog: &Catalog,
+) -> Verdict {
+    let mut verdict = classify_plain(reading, given_status);
+    let waiting_kind = matches!(
+        verdict.kind,
+        Some(
+            Kind::QuotaDaily
+                | Kind::RateLimitMinute
+                | Kind::TokensPerMinute
+                | Kind::RateLimitUnspecified
+        )
+    );
+    if waiting_kind && let Some(free) = free_tier_violation(reading) {
+        let model = free
+            .quota_dimensions
+            .get("model")
+            .cloned()
+            .or_else(|| verdict.quota_model.clone())
+            .or_else(|| reading.signals.model.clone())
+            .or_else(|| requested_model.map(str::to_owned));
+        let stated_limit = free
+            .quota_value
+            .as_deref()
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .or_else(|| reading.signals.limits.iter().copied().max());
+        // A positive limit in the answer says this tier does have quota for the model: then the
+        // quota id's own kind stands.
+        if let Some(model) = model
+            && image_model_without_free_tier(&model, catalog)
+            && stated_limit.is_none_or(|limit| limit == 0)
+        {
+            verdict.kind = Some(Kind::QuotaZero);
+            verdict.quota_model = Some(model);
+            verdict.quota = Some(QuotaInfo {
+                id: free.quota_id.clone(),
+                metric: free
+                    .quota_metric
+                    .clone()
+                    .or_else(|| reading.signals.quota_metrics.first().cloned()),
+                value: Some(free.quota_value.clone().unwrap_or_else(|| "0".to_owned())),
+            });
+        }
+    }
+    verdict
+}
+
+/// The first quota violation of the free tier (`…-FreeTier` id or a `free_tier` metric).
+fn free_tier_violation(reading: &Reading) -> Option<QuotaViolation> {
+    let is_free = |v: &QuotaViolation| {
+        v.quota_id
+            .as_deref()
+            .is_some_and(|id| id.contains("FreeTier"))
+            || v.quota_metric
+                .as_deref()
+                .is_some_and(|metric| metric.contains("free_tier"))
+    };
+    if let Some(found) = reading
+        .error
+        .as_ref()
+        .and_then(|e| e.quota_violations().find(|v| is_free(v)).cloned())
+    {
+        return Some(found);
+    }
+    if let Some(found) = violations_from_signals(&reading.signals)
+        .into_iter()
+        .find(|v| is_free(v))
+    {
+        return Some(found);
+    }
+    // Only a metric in the text ("Quota exceeded for metric: …free_tier_requests").
+    reading
+        .signals
+        .quota_metrics
+        .iter()
+        .find(|metric| metric.contains("free_tier"))
+        .map(|metric| QuotaViolation {
+            quota_metric: Some(metric.clone()),
+            ..QuotaViolation::default()
+        })
+}
+
+/// Whether `id` names an image model without free-tier quota: one the catalog lists (it lists
+/// only image models) unless its entry says the free tier includes it, or an id that says it makes
+/// images (Google's internal names such as `gemini-2.5-flash-preview-image`).
+pub fn image_model_without_free_tier(id: &str, catalog: &Catalog) -> bool {
+    let id = id.trim();
+    let id = id.strip_prefix("models/").unwrap_or(id);
+    if let Some(entry) = catalog.get(id) {
+        return entry.free_tier != Some(true);
+    }
+    let id = id.to_ascii_lowercase();
+    id.contains("-image") || id.contains("nano-banana") || id.starts_with("imagen")
+}
+
+fn classify_plain(reading: &Reading, given_status: Option<u16>) -> Verdict {
     let error = reading.error.as_ref();
     let api_status = error
         .and_then(|e| e.status.clone())
@@ -557,4 +668,222 @@ fn looks_like_prose(text: &str) -> bool {
         .filter(|c| c.is_alphabetic() || c.is_whitespace() || ".,;:'\"!?()-".contains(*c))
         .count();
     wordish * 10 >= total * 9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnosis::reading::read;
+
+    fn kind_of(text: &str) -> Option<Kind> {
+        classify(&read(text), None).kind
+    }
+
+    /// A 429 with one quota violation (the metric of the tier the id names); `model` and `value`
+    /// are left out when `None`.
+    fn quota_429(quota_id: &str, model: Option<&str>, value: Option<&str>) -> String {
+        let tier = if quota_id.contains("FreeTier") {
+            "free_tier"
+        } else {
+            "paid_tier"
+        };
+        let mut violation = serde_json::json!({
+            "quotaMetric": format!("generativelanguage.googleapis.com/generate_content_{tier}_requests"),
+            "quotaId": quota_id,
+            "quotaDimensions": {"location": "global"},
+        });
+        if let Some(model) = model {
+            violation["quotaDimensions"]["model"] = model.into();
+        }
+        if let Some(value) = value {
+            violation["quotaValue"] = value.into();
+        }
+        serde_json::json!({"error": {
+            "code": 429,
+            "message": "You exceeded your current quota, please check your plan and billing details.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "22s"}
+            ]
+        }})
+        .to_string()
+    }
+
+    #[test]
+    fn numbers_in_json_python_and_text_pastes_read_by_name() {
+        let cases: [(&str, Kind, Option<&str>, Option<&str>); 10] = [
+            (
+                r#"{"candidates": [{"finishReason": 11, "index": 0}]}"#,
+                Kind::ImageSafety,
+                Some("IMAGE_SAFETY"),
+                None,
+            ),
+            (
+                r#"{"candidates": [{"finishReason": "17"}]}"#,
+                Kind::ImageRecitation,
+                Some("IMAGE_RECITATION"),
+                None,
+            ),
+            (
+                "{'candidates': [{'finish_reason': 4, 'index': 0, 'safety_ratings': []}]}",
+                Kind::Recitation,
+                Some("RECITATION"),
+                None,
+            ),
+            (
+                r#"response: GenerateContentResponse(done=True, iterator=None, result=protos.GenerateContentResponse({"candidates": [{"finish_reason": 3, "index": 0}]}))"#,
+                Kind::BlockedSafety,
+                Some("SAFETY"),
+                None,
+            ),
+            (
+                r#"{"promptFeedback": {"blockReason": 4}}"#,
+                Kind::BlockedProhibited,
+                None,
+                Some("PROHIBITED_CONTENT"),
+            ),
+            (
+                "{'prompt_feedback': {'block_reason': 5, 'safety_ratings': []}}",
+                Kind::ImageSafety,
+                None,
+                Some("IMAGE_SAFETY"),
+            ),
+            (
+                "ValueError: The `response.text` quick accessor only works when the response contains a \
+                 valid `Part`, but none was returned. Check the `candidate.safety_ratings` to see if the \
+                 response was blocked.\ncandidates {\n  index: 0\n  finish_reason: 14\n}",
+                Kind::ImageProhibited,
+                Some("IMAGE_PROHIBITED_CONTENT"),
+                None,
+            ),
+            (
+                "prompt_feedback {\n  block_reason: 3\n}",
+                Kind::BlockedBlocklist,
+                None,
+                Some("BLOCKLIST"),
+            ),
+            (
+                "Candidate(content=Content(role='model'), finish_reason=<FinishReason.IMAGE_OTHER: 15>, index=0)",
+                Kind::ImageOther,
+                Some("IMAGE_OTHER"),
+                None,
+            ),
+            (
+                "prompt_feedback=PromptFeedback(block_reason=<BlockedReason.SAFETY: 'SAFETY'>)",
+                Kind::BlockedSafety,
+                None,
+                Some("SAFETY"),
+            ),
+        ];
+        for (text, kind, finish, block) in cases {
+            let verdict = classify(&read(text), None);
+            assert_eq!(verdict.kind, Some(kind), "{text}");
+            assert_eq!(verdict.finish_reason.as_deref(), finish, "{text}");
+            assert_eq!(verdict.block_reason.as_deref(), block, "{text}");
+        }
+    }
+
+    #[test]
+    fn every_finish_reason_number_in_text_is_its_name() {
+        for (number, reason) in (0..).zip(FinishReason::KNOWN) {
+            let verdict = classify(&read(&format!("finish_reason: {number}")), None);
+            let expected = (*reason != FinishReason::Unspecified).then(|| reason.as_str());
+            assert_eq!(
+                verdict.finish_reason.as_deref(),
+                expected,
+                "finish_reason: {number}"
+            );
+        }
+    }
+
+    #[test]
+    fn free_tier_quota_on_an_image_model_is_quota_zero() {
+        let catalog = Catalog::builtin();
+        for quota_id in [
+            "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+            "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+            "GenerateContentInputTokensPerModelPerMinute-FreeTier",
+        ] {
+            // The model named in the quota's dimensions, including Google's internal names.
+            for model in ["gemini-3-pro-image", "gemini-2.5-flash-preview-image"] {
+                let verdict = classify(&read(&quota_429(quota_id, Some(model), None)), None);
+                assert_eq!(verdict.kind, Some(Kind::QuotaZero), "{quota_id} {model}");
+                assert_eq!(verdict.quota_model.as_deref(), Some(model));
+                let quota = verdict.quota.unwrap();
+                assert_eq!(quota.id.as_deref(), Some(quota_id));
+                assert_eq!(quota.value.as_deref(), Some("0"));
+            }
+            // No model in the body: the requested one decides.
+            let body = read(&quota_429(quota_id, None, None));
+            let for_image = classify_for(&body, None, Some("gemini-nano-banana-2.1"), catalog);
+            assert_eq!(for_image.kind, Some(Kind::QuotaZero), "{quota_id}");
+            let for_text = classify_for(&body, None, Some("gemini-2.5-flash"), catalog);
+            assert_ne!(for_text.kind, Some(Kind::QuotaZero), "{quota_id}");
+        }
+    }
+
+    #[test]
+    fn free_tier_quota_on_a_text_model_keeps_its_kind() {
+        let daily = quota_429(
+            "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+            Some("gemini-2.5-flash"),
+            None,
+        );
+        assert_eq!(kind_of(&daily), Some(Kind::QuotaDaily));
+        let minute = quota_429(
+            "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+            Some("gemini-2.5-flash"),
+            Some("10"),
+        );
+        assert_eq!(kind_of(&minute), Some(Kind::RateLimitMinute));
+    }
+
+    #[test]
+    fn paid_tier_or_a_stated_positive_limit_is_not_quota_zero() {
+        let paid = quota_429(
+            "GenerateRequestsPerDayPerProjectPerModel",
+            Some("gemini-3-pro-image"),
+            None,
+        );
+        assert_eq!(kind_of(&paid), Some(Kind::QuotaDaily));
+        // A free tier that does list quota for the model (a positive limit): the daily quota is
+        // spent, and it comes back.
+        let with_limit = quota_429(
+            "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+            Some("gemini-3-pro-image"),
+            Some("100"),
+        );
+        assert_eq!(kind_of(&with_limit), Some(Kind::QuotaDaily));
+    }
+
+    #[test]
+    fn free_tier_image_quota_in_plain_text_is_quota_zero() {
+        let text = "429 RESOURCE_EXHAUSTED. Quota exceeded for metric: \
+                    generativelanguage.googleapis.com/generate_content_free_tier_requests, model: \
+                    gemini-3-pro-image. quotaId: GenerateRequestsPerDayPerProjectPerModel-FreeTier";
+        let verdict = classify(&read(text), None);
+        assert_eq!(verdict.kind, Some(Kind::QuotaZero));
+        assert_eq!(verdict.quota_model.as_deref(), Some("gemini-3-pro-image"));
+    }
+
+    #[test]
+    fn image_models_are_told_apart_from_text_models() {
+        let catalog = Catalog::builtin();
+        for id in [
+            "gemini-3-pro-image",
+            "models/gemini-nano-banana-2.1",
+            "gemini-2.5-flash-preview-image",
+            "imagen-4.0-generate-001",
+        ] {
+            assert!(image_model_without_free_tier(id, catalog), "{id}");
+        }
+        for id in [
+            "gemini-2.5-flash",
+            "gemini-2.5-pro",
+            "gemini-3-flash-preview",
+        ] {
+            assert!(!image_model_without_free_tier(id, catalog), "{id}");
+        }
+    }
 }

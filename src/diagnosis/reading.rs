@@ -541,10 +541,14 @@ static LIMIT: LazyLock<Regex> =
 static RETRY_DELAY: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)retry_?delay\W{0,8}([0-9]+(?:\.[0-9]+)?m?s)"));
 static REASON: LazyLock<Regex> = LazyLock::new(|| regex(r"(?i)\breason\W{0,8}([A-Z][A-Z_]{5,})\b"));
-static FINISH_REASON: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)finish_?reason\W{0,8}([A-Z][A-Z_]{2,}|\d{1,2})\b"));
-static BLOCK_REASON: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(?i)block_?reason\W{0,8}([A-Z][A-Z_]{2,}|\d)\b"));
+// A name or a proto number (old SDKs print `finish_reason: 4`), also as SDK enum reprs:
+// `finish_reason=<FinishReason.IMAGE_SAFETY: 11>`, `block_reason: BlockedReason.SAFETY`.
+static FINISH_REASON: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)finish_?reason\W{0,8}(?:finish_?reason\.)?([A-Z][A-Z_]{2,}|\d{1,2})\b")
+});
+static BLOCK_REASON: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)block(?:ed)?_?reason\W{0,8}(?:block(?:ed)?_?reason\.)?([A-Z][A-Z_]{2,}|\d)\b")
+});
 static MODEL: LazyLock<Regex> = LazyLock::new(|| {
     regex(
         r"(?:models/|model(?:Version|_version|_name)?\W{1,6})((?:gemini|imagen|nano-banana)[A-Za-z0-9.\-_]*[A-Za-z0-9])",
@@ -673,6 +677,61 @@ mod tests {
         assert_eq!(
             reading.signals.quota_ids,
             ["GenerateRequestsPerDayPerProjectPerModel-FreeTier"]
+        );
+    }
+
+    #[test]
+    fn snake_case_answers_with_enum_numbers_are_read() {
+        let reading = read(
+            "{'candidates': [{'finish_reason': 11, 'finish_message': 'Unable to show the generated image.', 'index': 0}], 'prompt_feedback': {'block_reason': 0}}",
+        );
+        assert_eq!(reading.format, Some(InputFormat::PythonRepr));
+        let response = reading.response.unwrap();
+        let candidate = response.first_candidate().unwrap();
+        assert_eq!(
+            candidate.finish_reason,
+            Some(crate::api::enums::FinishReason::ImageSafety)
+        );
+        assert_eq!(
+            candidate.finish_message.as_deref(),
+            Some("Unable to show the generated image.")
+        );
+        assert_eq!(
+            response.prompt_feedback.unwrap().block_reason,
+            Some(crate::api::enums::BlockReason::Unspecified)
+        );
+    }
+
+    #[test]
+    fn enum_reprs_and_numbers_in_text_are_signals() {
+        let signals = |text: &str| read(text).signals;
+        assert_eq!(
+            signals("finish_reason: 4").finish_reason.as_deref(),
+            Some("4")
+        );
+        assert_eq!(
+            signals("finish_reason=<FinishReason.IMAGE_SAFETY: 11>")
+                .finish_reason
+                .as_deref(),
+            Some("IMAGE_SAFETY")
+        );
+        assert_eq!(
+            signals("finish_reason: FinishReason.RECITATION")
+                .finish_reason
+                .as_deref(),
+            Some("RECITATION")
+        );
+        assert_eq!(
+            signals("block_reason=<BlockedReason.PROHIBITED_CONTENT: 'PROHIBITED_CONTENT'>")
+                .block_reason
+                .as_deref(),
+            Some("PROHIBITED_CONTENT")
+        );
+        assert_eq!(
+            signals("prompt_feedback {\n  block_reason: 1\n}")
+                .block_reason
+                .as_deref(),
+            Some("1")
         );
     }
 

@@ -139,6 +139,26 @@ impl Editor {
         self.references.truncate(limit);
     }
 
+    /// Replaces a saved fallback that Google has since deprecated or retired with its catalog
+    /// replacement (an editor saved when `gemini-3.1-flash-image` was the default gets
+    /// `gemini-nano-banana-2.1`): a fallback is only useful if it keeps working. Called once,
+    /// when the saved editor is loaded; a choice made in this session is left alone.
+    pub fn upgrade_fallback(&mut self) {
+        let catalog = Catalog::builtin();
+        let Some(replacement) = self
+            .fallback
+            .as_deref()
+            .and_then(|id| catalog.replacement_for(id))
+        else {
+            return;
+        };
+        // A replacement that is the primary itself is no fallback: then the catalog's default.
+        self.fallback = [&replacement.id, &catalog.fallback]
+            .into_iter()
+            .find(|id| **id != self.model)
+            .cloned();
+    }
+
     /// The job one press of Generate queues (as many times as `count`).
     pub fn spec(&self) -> JobSpec {
         let safety_settings = HarmCategory::CONFIGURABLE
@@ -234,7 +254,13 @@ impl Editor {
     }
 }
 
-fn model_label(model: &ModelEntry) -> String {
+/// What the editor flags on a model Google's `models.list` no longer names.
+pub const UNLISTED_MARK: &str = "not listed by Google any more";
+
+fn model_label(model: &ModelEntry, unlisted: &[String]) -> String {
+    if unlisted.contains(&model.id) {
+        return format!("{} ({UNLISTED_MARK})", model.describe());
+    }
     match model.status {
         ModelStatus::Retired => format!("{} (retired)", model.describe()),
         ModelStatus::Deprecated => match &model.shutdown_date {
@@ -246,20 +272,33 @@ fn model_label(model: &ModelEntry) -> String {
     }
 }
 
+/// How a model picker behaves.
+struct PickerOptions<'a> {
+    show_retired: bool,
+    allow_none: bool,
+    exclude: Option<&'a str>,
+    /// Models Google's `models.list` no longer names (flagged in the labels).
+    unlisted: &'a [String],
+}
+
 fn model_picker(
     ui: &mut egui::Ui,
     label: &str,
     salt: &str,
     selected: &mut Option<String>,
-    show_retired: bool,
-    allow_none: bool,
-    exclude: Option<&str>,
+    options: &PickerOptions<'_>,
 ) -> bool {
+    let PickerOptions {
+        show_retired,
+        allow_none,
+        exclude,
+        unlisted,
+    } = *options;
     let catalog = Catalog::builtin();
     let current = selected
         .as_deref()
         .and_then(|id| catalog.get(id))
-        .map_or_else(|| "None".to_owned(), model_label);
+        .map_or_else(|| "None".to_owned(), |model| model_label(model, unlisted));
     let before = selected.clone();
     ui.horizontal(|ui| {
         let text = ui.label(label);
@@ -275,7 +314,11 @@ fn model_picker(
                     {
                         continue;
                     }
-                    ui.selectable_value(selected, Some(model.id.clone()), model_label(model));
+                    ui.selectable_value(
+                        selected,
+                        Some(model.id.clone()),
+                        model_label(model, unlisted),
+                    );
                 }
             })
             .response
@@ -299,17 +342,18 @@ fn choice_combo(ui: &mut egui::Ui, label: &str, value: &mut String, options: &[S
     });
 }
 
-/// Draws the editor.
+/// Draws the editor. `unlisted` are the catalog models Google's `models.list` no longer names.
 pub fn editor_ui(
     ui: &mut egui::Ui,
     editor: &mut Editor,
     simulated: bool,
+    unlisted: &[String],
     intents: &mut Vec<Intent>,
 ) {
     egui::ScrollArea::vertical().show(ui, |ui| {
         prompt_ui(ui, editor, intents);
         ui.add_space(4.0);
-        settings_ui(ui, editor);
+        settings_ui(ui, editor, unlisted);
         ui.add_space(4.0);
         references_ui(ui, editor, intents);
         ui.add_space(4.0);
@@ -353,32 +397,31 @@ fn prompt_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Intent>) 
     }
 }
 
-fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor) {
+fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, unlisted: &[String]) {
     let mut model = Some(editor.model.clone());
-    if model_picker(
-        ui,
-        "Model",
-        "model",
-        &mut model,
-        editor.show_retired,
-        false,
-        None,
-    ) && let Some(model) = model
+    let options = PickerOptions {
+        show_retired: editor.show_retired,
+        allow_none: false,
+        exclude: None,
+        unlisted,
+    };
+    if model_picker(ui, "Model", "model", &mut model, &options)
+        && let Some(model) = model
     {
         editor.model = model;
         editor.fit_to_model();
     }
     let primary = editor.model.clone();
-    model_picker(
-        ui,
-        "Fallback",
-        "fallback",
-        &mut editor.fallback,
-        editor.show_retired,
-        true,
-        Some(&primary),
-    );
+    let options = PickerOptions {
+        allow_none: true,
+        exclude: Some(&primary),
+        ..options
+    };
+    model_picker(ui, "Fallback", "fallback", &mut editor.fallback, &options);
     ui.checkbox(&mut editor.show_retired, "Show retired models");
+    if let Some(line) = unlisted_line(editor, unlisted) {
+        ui.colored_label(theme::STOPPED, line);
+    }
     if let Some(model) = editor.model_entry() {
         if !model.is_callable() {
             let instead = model
@@ -514,9 +557,74 @@ fn safety_ui(ui: &mut egui::Ui, editor: &mut Editor) {
         });
 }
 
+/// The warning under the pickers when the model or the fallback is one Google no longer lists.
+fn unlisted_line(editor: &Editor, unlisted: &[String]) -> Option<String> {
+    let listed = |id: &str| !unlisted.iter().any(|u| u == id);
+    let fallback = editor.fallback.as_deref().filter(|id| !listed(id));
+    match (listed(&editor.model), fallback) {
+        (true, None) => None,
+        (false, None) if editor.fallback.is_some() => Some(format!(
+            "{} is {UNLISTED_MARK}: jobs go straight to the fallback.",
+            editor.model
+        )),
+        (false, None) => Some(format!(
+            "{} is {UNLISTED_MARK}: Google will likely answer 404. Pick another model or a fallback.",
+            editor.model
+        )),
+        (_, Some(fallback)) => Some(format!(
+            "The fallback {fallback} is {UNLISTED_MARK}: pick another fallback."
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_fallback_is_the_current_model() {
+        let editor = Editor::default();
+        assert_eq!(editor.model, "gemini-3-pro-image");
+        assert_eq!(editor.fallback.as_deref(), Some("gemini-nano-banana-2.1"));
+    }
+
+    #[test]
+    fn a_saved_deprecated_fallback_is_upgraded_once() {
+        let mut editor = Editor {
+            fallback: Some("gemini-3.1-flash-image".to_owned()),
+            ..Editor::default()
+        };
+        editor.upgrade_fallback();
+        assert_eq!(editor.fallback.as_deref(), Some("gemini-nano-banana-2.1"));
+        // A current fallback, or none, is left as chosen.
+        let mut lite = Editor {
+            fallback: Some("gemini-3.1-flash-lite-image".to_owned()),
+            ..Editor::default()
+        };
+        lite.upgrade_fallback();
+        assert_eq!(
+            lite.fallback.as_deref(),
+            Some("gemini-3.1-flash-lite-image")
+        );
+        let mut none = Editor {
+            fallback: None,
+            ..Editor::default()
+        };
+        none.upgrade_fallback();
+        assert_eq!(none.fallback, None);
+    }
+
+    #[test]
+    fn models_google_no_longer_lists_are_flagged() {
+        let editor = Editor::default();
+        let unlisted = vec!["gemini-3-pro-image".to_owned()];
+        let line = unlisted_line(&editor, &unlisted).unwrap();
+        assert!(line.contains("not listed by Google any more"), "{line}");
+        assert!(line.contains("straight to the fallback"), "{line}");
+        assert_eq!(unlisted_line(&editor, &[]), None);
+        let pro = Catalog::builtin().get("gemini-3-pro-image").unwrap();
+        assert!(model_label(pro, &unlisted).ends_with("(not listed by Google any more)"));
+    }
 
     #[test]
     fn a_model_change_keeps_only_supported_settings() {

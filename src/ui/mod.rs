@@ -184,7 +184,13 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
     egui::Panel::left("editor")
         .default_size(theme::EDITOR_WIDTH)
         .show(ui, |ui| {
-            editor::editor_ui(ui, editor, state.simulated_scenario.is_some(), intents);
+            editor::editor_ui(
+                ui,
+                editor,
+                state.simulated_scenario.is_some(),
+                &state.unlisted_models,
+                intents,
+            );
         });
     egui::Panel::right("why")
         .default_size(theme::WHY_WIDTH)

@@ -254,6 +254,12 @@ pub enum Event {
     },
     /// The job ended.
     Finished(Box<JobOutcome>),
+    /// Google's list of models (`models.list`, or its copy from the last day) was read.
+    ModelsChecked {
+        /// Catalog models Google no longer lists, in catalog order (empty when every one is
+        /// listed, or when no list is known).
+        unlisted: Vec<String>,
+    },
 }
 
 /// "Fell back from A to B (4K to 1K): the primary model is overloaded".
