@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use peel::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
 use peel::api::{ApiKey, Catalog, ClientConfig, GeminiClient};
-use peel::diagnosis::{DiagnosisContext, Evidence, Kind, diagnose};
+use peel::diagnosis::{DiagnosisContext, Kind, diagnose};
 use peel::resilience::budget::cost_usd;
 use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
 use peel::sim::{self, RunningSim, SIM_API_KEY, Scenario, SimConfig};
@@ -64,6 +64,7 @@ async fn start(scenario: Scenario) -> RunningSim {
             seed: 42,
             time_scale: SCALE,
             start_at,
+            generation_latency: false,
         },
     )
     .await
@@ -112,7 +113,7 @@ async fn naive(scenario: Scenario) -> Tally {
                 .await;
             let context = DiagnosisContext::new(Timestamp::now());
             let diagnosis = match &outcome {
-                Ok(answer) => diagnose(&Evidence::http(answer.status, &answer.body), &context),
+                Ok(answer) => diagnose(&answer.evidence(), &context),
                 Err(error) => diagnose(&error.evidence(), &context),
             };
             if diagnosis.kind == Kind::Success {

@@ -18,12 +18,20 @@ use crate::diagnosis::{Evidence, TransportFailure};
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 /// The API version the current official SDK (google-genai 3.6) uses by default.
 pub const DEFAULT_API_VERSION: &str = "v1";
-/// How long a whole request may take (4K images on a busy server are slow).
+/// How long Google may think before its answer starts (4K images on a busy server are slow).
 pub const DEFAULT_TIMEOUT_S: u64 = 300;
 /// How long opening a connection may take.
 pub const DEFAULT_CONNECT_TIMEOUT_S: u64 = 20;
-/// Largest answer read: a 4K JPEG in base64 plus thought images stays well below this.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Largest answer read. A Nano Banana Pro 4K answer (two thought images and a final image of
+/// 10+ MB, in base64) is 20–30 MB of JSON, and users report replies over 30 MB: keep room.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 96 * 1024 * 1024;
+/// How long the body may stop arriving once the headers came, before the attempt ends. Google
+/// thinks before it sends the headers (that wait is not cut); after them the bytes flow.
+pub const DEFAULT_BODY_IDLE_TIMEOUT_S: u64 = 30;
+/// Most of an error or unreadable body kept (the diagnosis reads at most 4 MiB of it).
+const KEPT_ERROR_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// Most of an unreadable 2xx body kept for the diagnosis (its head says what it was).
+const KEPT_MALFORMED_BODY_BYTES: usize = 64 * 1024;
 /// Most `models.list` pages followed.
 const MAX_MODEL_PAGES: usize = 20;
 /// Header that carries the key.
@@ -72,12 +80,14 @@ pub struct ClientConfig {
     pub api_version: String,
     /// The key; `None` sends no key (the simulator and some gateways need none).
     pub api_key: Option<ApiKey>,
-    /// Limit for a whole request.
+    /// Limit for the answer to start (its headers); the body has [`Self::body_idle_timeout`].
     pub timeout: Duration,
     /// Limit for opening a connection.
     pub connect_timeout: Duration,
     /// Largest body read.
     pub max_body_bytes: usize,
+    /// Longest pause between two pieces of a body, once the headers arrived.
+    pub body_idle_timeout: Duration,
 }
 
 impl Default for ClientConfig {
@@ -89,6 +99,7 @@ impl Default for ClientConfig {
             timeout: Duration::from_secs(DEFAULT_TIMEOUT_S),
             connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_S),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            body_idle_timeout: Duration::from_secs(DEFAULT_BODY_IDLE_TIMEOUT_S),
         }
     }
 }
@@ -159,15 +170,26 @@ impl ApiError {
     }
 }
 
-/// A successful `generateContent` call, with the exact body for verbatim storage.
+/// A successful `generateContent` call: the parsed answer. The body text is not kept: it was
+/// parsed whole (every size up to the cap), and its images are the answer's only large part.
 #[derive(Clone, Debug)]
 pub struct GenerateOutcome {
-    /// The parsed answer.
+    /// The parsed answer, image bytes included (base64, as sent).
     pub response: GenerateContentResponse,
     /// The HTTP status (2xx).
     pub status: u16,
-    /// The body as received (it holds no key: keys go out, never back).
-    pub body: String,
+    /// How many bytes the body had.
+    pub body_bytes: usize,
+}
+
+impl GenerateOutcome {
+    /// What the diagnosis should look at: the parsed answer.
+    pub fn evidence(&self) -> Evidence<'_> {
+        Evidence::Answer {
+            status: self.status,
+            response: &self.response,
+        }
+    }
 }
 
 /// The Gemini REST client.
@@ -215,7 +237,6 @@ impl GeminiClient {
         }
         let http = reqwest::Client::builder()
             .default_headers(headers)
-            .timeout(config.timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("peel/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -253,25 +274,21 @@ impl GeminiClient {
         let body = serde_json::to_vec(request)
             .map_err(|e| ApiError::Config(format!("The request could not be encoded: {e}")))?;
         let sent = self
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| transport_error(&e))?;
-        let (status, text) = self.read_body(sent).await?;
-        let response = serde_json::from_str::<GenerateContentResponse>(&text).map_err(|e| {
-            ApiError::Malformed {
-                status,
-                body: redact(&text).into_owned(),
-                reason: e.to_string(),
-            }
-        })?;
+            .headers_within_limit(
+                self.http
+                    .post(url)
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body)
+                    .send(),
+            )
+            .await?;
+        let (status, bytes) = self.read_body(sent).await?;
+        let response = serde_json::from_slice::<GenerateContentResponse>(&bytes)
+            .map_err(|e| malformed(status, &bytes, &e))?;
         Ok(GenerateOutcome {
             response,
             status,
-            body: text,
+            body_bytes: bytes.len(),
         })
     }
 
@@ -287,15 +304,10 @@ impl GeminiClient {
             if let Some(token) = &page_token {
                 request = request.query(&[("pageToken", token.as_str())]);
             }
-            let sent = request.send().await.map_err(|e| transport_error(&e))?;
-            let (status, text) = self.read_body(sent).await?;
-            let page = serde_json::from_str::<ListModelsResponse>(&text).map_err(|e| {
-                ApiError::Malformed {
-                    status,
-                    body: redact(&text).into_owned(),
-                    reason: e.to_string(),
-                }
-            })?;
+            let sent = self.headers_within_limit(request.send()).await?;
+            let (status, bytes) = self.read_body(sent).await?;
+            let page = serde_json::from_slice::<ListModelsResponse>(&bytes)
+                .map_err(|e| malformed(status, &bytes, &e))?;
             models.extend(page.models);
             match page.next_page_token.filter(|t| !t.is_empty()) {
                 Some(token) => page_token = Some(token),
@@ -305,8 +317,29 @@ impl GeminiClient {
         Ok(models)
     }
 
-    /// Reads the body up to the cap; non-2xx answers become [`ApiError::Http`].
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<(u16, String), ApiError> {
+    /// Waits for the answer's headers up to [`ClientConfig::timeout`]: Google thinks (tens of
+    /// seconds for a 4K picture) before it answers. The body then has its own limit (no pause
+    /// longer than [`ClientConfig::body_idle_timeout`]), so a large answer on a slow line that
+    /// keeps arriving is never cut.
+    async fn headers_within_limit(
+        &self,
+        sent: impl Future<Output = reqwest::Result<reqwest::Response>>,
+    ) -> Result<reqwest::Response, ApiError> {
+        match tokio::time::timeout(self.config.timeout, sent).await {
+            Ok(result) => result.map_err(|e| transport_error(&e)),
+            Err(_) => Err(ApiError::Transport {
+                failure: TransportFailure::Timeout,
+                detail: format!(
+                    "no answer within {} s of sending the request",
+                    self.config.timeout.as_secs()
+                ),
+            }),
+        }
+    }
+
+    /// Reads the body up to the cap; non-2xx answers become [`ApiError::Http`]. A body that stops
+    /// arriving for [`ClientConfig::body_idle_timeout`] ends the attempt.
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<(u16, Vec<u8>), ApiError> {
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
@@ -320,9 +353,23 @@ impl GeminiClient {
         {
             return Err(too_large(limit));
         }
-        let mut bytes = Vec::new();
+        let expected = response
+            .content_length()
+            .map_or(0, |len| usize::try_from(len).unwrap_or(0));
+        let mut bytes = Vec::with_capacity(expected);
+        let idle = self.config.body_idle_timeout;
         loop {
-            match response.chunk().await {
+            let Ok(next) = tokio::time::timeout(idle, response.chunk()).await else {
+                return Err(ApiError::Transport {
+                    failure: TransportFailure::Stalled,
+                    detail: format!(
+                        "no data for {} s after {} of the answer had arrived",
+                        idle.as_secs(),
+                        human_bytes(bytes.len())
+                    ),
+                });
+            };
+            match next {
                 Ok(Some(chunk)) => {
                     if bytes.len() + chunk.len() > limit {
                         return Err(too_large(limit));
@@ -333,16 +380,40 @@ impl GeminiClient {
                 Err(e) => return Err(transport_error(&e)),
             }
         }
-        let text = String::from_utf8_lossy(&bytes).into_owned();
         if (200..300).contains(&status) {
-            Ok((status, text))
+            Ok((status, bytes))
         } else {
             Err(ApiError::Http {
                 status,
-                body: redact(&text).into_owned(),
+                body: redact(&lossy_head(&bytes, KEPT_ERROR_BODY_BYTES)).into_owned(),
                 retry_after,
             })
         }
+    }
+}
+
+/// A 2xx body that is not the expected JSON: its head, redacted, and what did not parse.
+fn malformed(status: u16, bytes: &[u8], error: &serde_json::Error) -> ApiError {
+    ApiError::Malformed {
+        status,
+        body: redact(&lossy_head(bytes, KEPT_MALFORMED_BODY_BYTES)).into_owned(),
+        reason: format!("{error} (the answer had {})", human_bytes(bytes.len())),
+    }
+}
+
+/// The first `max` bytes as text (invalid UTF-8 replaced).
+fn lossy_head(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+/// "13.2 MB", "512 bytes".
+pub fn human_bytes(bytes: usize) -> String {
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
     }
 }
 

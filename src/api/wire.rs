@@ -61,6 +61,16 @@ pub struct Content {
     pub parts: Vec<Part>,
 }
 
+impl Content {
+    /// A copy whose inline bytes are replaced by stand-ins.
+    pub fn without_image_data(&self) -> Content {
+        Content {
+            role: self.role.clone(),
+            parts: self.parts.iter().map(Part::without_image_data).collect(),
+        }
+    }
+}
+
 /// One part of a turn: text, an inline image, a file reference, or something Peel keeps verbatim.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -108,6 +118,7 @@ impl Part {
             inline_data: Some(Blob {
                 mime_type: mime_type.into(),
                 data: base64_data.into(),
+                stand_in: None,
             }),
             ..Self::default()
         }
@@ -116,6 +127,18 @@ impl Part {
     /// Whether this part is interim thinking output rather than the answer.
     pub fn is_thought(&self) -> bool {
         self.thought == Some(true)
+    }
+
+    /// A copy whose inline bytes are replaced by a stand-in (see [`Blob::without_data`]).
+    pub fn without_image_data(&self) -> Part {
+        Part {
+            text: self.text.clone(),
+            inline_data: self.inline_data.as_ref().map(Blob::without_data),
+            file_data: self.file_data.clone(),
+            thought: self.thought,
+            thought_signature: self.thought_signature.clone(),
+            extra: self.extra.clone(),
+        }
     }
 
     /// The inline image of a non-thought part, if it is one.
@@ -136,9 +159,61 @@ pub struct Blob {
     /// E.g. `image/png` or `image/jpeg`.
     #[serde(default, alias = "mime_type")]
     pub mime_type: String,
-    /// Bare base64 (no `data:` prefix).
+    /// Bare base64 (no `data:` prefix). Empty in a stored or diagnosed copy, whose
+    /// [`Blob::stand_in`] says what was here.
     #[serde(default)]
     pub data: String,
+    /// Peel's own field, never sent: what the bytes were (length, sha256, pixel size) and where
+    /// Peel keeps them, once `data` was moved out to a file. Each image's bytes exist once on
+    /// disk, so stored turns, diagnoses and events carry this instead of the base64.
+    #[serde(
+        default,
+        rename = "peelStandIn",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub stand_in: Option<ImageStandIn>,
+}
+
+/// What an image was, in place of its bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageStandIn {
+    /// The length of the decoded bytes.
+    pub bytes: u64,
+    /// Lower-case hex SHA-256 of the decoded bytes, when they were hashed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Width in pixels, when the header was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    /// Height in pixels, when the header was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+    /// The file that holds the bytes (absolute path), when Peel kept them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+impl Blob {
+    /// The decoded length of `data` without decoding it (base64: 3 bytes per 4 characters).
+    pub fn decoded_len_estimate(&self) -> u64 {
+        let trimmed = self.data.trim_end_matches(['=', '\n', '\r', ' ']);
+        (trimmed.len() as u64) * 3 / 4
+    }
+
+    /// A copy without the bytes: `data` emptied and a stand-in that says what was there (the
+    /// existing stand-in when there is one, else the length only).
+    pub fn without_data(&self) -> Blob {
+        let stand_in = self.stand_in.clone().unwrap_or_else(|| ImageStandIn {
+            bytes: self.decoded_len_estimate(),
+            ..ImageStandIn::default()
+        });
+        Blob {
+            mime_type: self.mime_type.clone(),
+            data: String::new(),
+            stand_in: Some(stand_in),
+        }
+    }
 }
 
 /// A reference to an uploaded file.
@@ -221,6 +296,7 @@ pub struct GenerateContentResponse {
     /// Why the prompt was blocked, if it was (sent only in the first stream chunk).
     #[serde(
         default,
+        alias = "prompt_feedback",
         deserialize_with = "lenient::or_default",
         skip_serializing_if = "Option::is_none"
     )]
@@ -228,6 +304,7 @@ pub struct GenerateContentResponse {
     /// Token counts, for cost.
     #[serde(
         default,
+        alias = "usage_metadata",
         deserialize_with = "lenient::or_default",
         skip_serializing_if = "Option::is_none"
     )]
@@ -235,6 +312,7 @@ pub struct GenerateContentResponse {
     /// The model version that answered.
     #[serde(
         default,
+        alias = "model_version",
         deserialize_with = "lenient::text",
         skip_serializing_if = "Option::is_none"
     )]
@@ -249,6 +327,43 @@ pub struct GenerateContentResponse {
 }
 
 impl GenerateContentResponse {
+    /// A copy whose inline bytes are replaced by stand-ins: what diagnoses, events and the
+    /// database keep of an answer (an answer's images are tens of MB; the rest is a few KB).
+    pub fn without_image_data(&self) -> GenerateContentResponse {
+        GenerateContentResponse {
+            candidates: self
+                .candidates
+                .iter()
+                .map(|candidate| Candidate {
+                    content: candidate.content.as_ref().map(Content::without_image_data),
+                    finish_reason: candidate.finish_reason.clone(),
+                    finish_message: candidate.finish_message.clone(),
+                    safety_ratings: candidate.safety_ratings.clone(),
+                    citation_metadata: candidate.citation_metadata.clone(),
+                    grounding_metadata: candidate.grounding_metadata.clone(),
+                    token_count: candidate.token_count,
+                    index: candidate.index,
+                })
+                .collect(),
+            prompt_feedback: self.prompt_feedback.clone(),
+            usage_metadata: self.usage_metadata.clone(),
+            model_version: self.model_version.clone(),
+            response_id: self.response_id.clone(),
+        }
+    }
+
+    /// Every inline blob of every candidate, in order, mutably (to move their bytes out).
+    pub fn blobs_mut(&mut self) -> impl Iterator<Item = (&mut Blob, bool)> {
+        self.candidates
+            .iter_mut()
+            .filter_map(|candidate| candidate.content.as_mut())
+            .flat_map(|content| content.parts.iter_mut())
+            .filter_map(|part| {
+                let thought = part.is_thought();
+                part.inline_data.as_mut().map(|blob| (blob, thought))
+            })
+    }
+
     /// The first candidate, which is the only one image models produce.
     pub fn first_candidate(&self) -> Option<&Candidate> {
         self.candidates.first()
@@ -325,6 +440,7 @@ pub struct Candidate {
     /// Why the model stopped.
     #[serde(
         default,
+        alias = "finish_reason",
         deserialize_with = "lenient::or_default",
         skip_serializing_if = "Option::is_none"
     )]
@@ -332,6 +448,7 @@ pub struct Candidate {
     /// Human text explaining the finish reason (set only with a finish reason).
     #[serde(
         default,
+        alias = "finish_message",
         deserialize_with = "lenient::text",
         skip_serializing_if = "Option::is_none"
     )]
@@ -339,6 +456,7 @@ pub struct Candidate {
     /// Ratings per safety category.
     #[serde(
         default,
+        alias = "safety_ratings",
         deserialize_with = "lenient::or_default",
         skip_serializing_if = "Vec::is_empty"
     )]
@@ -399,6 +517,7 @@ pub struct PromptFeedback {
     /// Why the prompt was blocked.
     #[serde(
         default,
+        alias = "block_reason",
         deserialize_with = "lenient::or_default",
         skip_serializing_if = "Option::is_none"
     )]
@@ -406,6 +525,7 @@ pub struct PromptFeedback {
     /// Human text for the block, when Google sends one.
     #[serde(
         default,
+        alias = "block_reason_message",
         deserialize_with = "lenient::text",
         skip_serializing_if = "Option::is_none"
     )]
@@ -413,6 +533,7 @@ pub struct PromptFeedback {
     /// Ratings per safety category.
     #[serde(
         default,
+        alias = "safety_ratings",
         deserialize_with = "lenient::or_default",
         skip_serializing_if = "Vec::is_empty"
     )]

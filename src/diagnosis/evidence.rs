@@ -1,6 +1,9 @@
-//! What the diagnosis looks at: an HTTP answer (status, body, `Retry-After`) or a transport failure.
+//! What the diagnosis looks at: an HTTP answer (status, body, `Retry-After`), a parsed 2xx answer,
+//! or a transport failure.
 
 use serde::{Deserialize, Serialize};
+
+use crate::api::wire::GenerateContentResponse;
 
 /// How a request failed before any HTTP answer arrived (or while it was arriving).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +21,8 @@ pub enum TransportFailure {
     Timeout,
     /// The answer was larger than Peel accepts.
     BodyTooLarge,
+    /// The answer started, then stopped arriving (no bytes for a while).
+    Stalled,
     /// Anything else below HTTP.
     Other,
 }
@@ -34,6 +39,7 @@ impl TransportFailure {
             }
             TransportFailure::Timeout => "no answer arrived in time",
             TransportFailure::BodyTooLarge => "the answer was larger than Peel accepts",
+            TransportFailure::Stalled => "the answer started, then stopped arriving",
             TransportFailure::Other => "the network request failed",
         }
     }
@@ -50,6 +56,14 @@ pub enum Evidence<'a> {
         body: &'a str,
         /// The `Retry-After` header, when there was one.
         retry_after_header: Option<&'a str>,
+    },
+    /// A 2xx answer that parsed: diagnosed from the parsed response, never from a cut copy of
+    /// its text (a real 4K answer is tens of MB).
+    Answer {
+        /// The HTTP status.
+        status: u16,
+        /// The parsed answer (its image bytes, if still inside, are never copied).
+        response: &'a GenerateContentResponse,
     },
     /// No usable HTTP answer.
     Transport {

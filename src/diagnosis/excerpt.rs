@@ -18,11 +18,17 @@ pub fn shown_response(evidence: &Evidence<'_>) -> String {
             let head = status.map_or_else(|| "No HTTP status".to_owned(), |s| format!("HTTP {s}"));
             format!("{head}\n{}", readable_body(body))
         }
+        Evidence::Answer { status, response } => {
+            format!(
+                "HTTP {status}\n{}",
+                readable_body(&super::answer::compact_json(response))
+            )
+        }
         Evidence::Transport { failure, detail } => {
             format!("No HTTP answer ({}): {detail}", failure.describe())
         }
     };
-    cap(&redact(&text))
+    cap(&redact(&text), EXCERPT_MAX_BYTES)
 }
 
 fn readable_body(body: &str) -> String {
@@ -56,11 +62,12 @@ fn elide_data(value: &mut serde_json::Value) {
     }
 }
 
-fn cap(text: &str) -> String {
-    if text.len() <= EXCERPT_MAX_BYTES {
+/// `text` cut to at most `max_bytes` (on a character boundary), saying how much was left out.
+pub fn cap(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
         return text.to_owned();
     }
-    let mut end = EXCERPT_MAX_BYTES;
+    let mut end = max_bytes;
     while !text.is_char_boundary(end) {
         end -= 1;
     }

@@ -161,13 +161,16 @@ pub enum Kind {
     NetworkError,
     /// An answer arrived but could not be read.
     ResponseMalformed,
+    /// An answer arrived with an image that is not a usable picture (cut off, not the type it
+    /// claims, or a header with absurd dimensions).
+    ImageBroken,
     /// Peel could not tell; the raw (redacted) body is shown.
     Unknown,
 }
 
 impl Kind {
     /// Every kind of the contract.
-    pub const ALL: [Kind; 37] = [
+    pub const ALL: [Kind; 38] = [
         Kind::Success,
         Kind::TextOnly,
         Kind::NoImage,
@@ -204,6 +207,7 @@ impl Kind {
         Kind::BillingRequired,
         Kind::NetworkError,
         Kind::ResponseMalformed,
+        Kind::ImageBroken,
         Kind::Unknown,
     ];
 
@@ -246,6 +250,7 @@ impl Kind {
             Kind::BillingRequired => "billing_required",
             Kind::NetworkError => "network_error",
             Kind::ResponseMalformed => "response_malformed",
+            Kind::ImageBroken => "image_broken",
             Kind::Unknown => "unknown",
         }
     }
@@ -275,7 +280,11 @@ impl Kind {
             | Kind::RateLimitUnspecified
             | Kind::QuotaDaily
             | Kind::QuotaZero => Layer::Quota,
-            Kind::Overloaded | Kind::Internal | Kind::BadGateway | Kind::Timeout => Layer::Server,
+            Kind::Overloaded
+            | Kind::Internal
+            | Kind::BadGateway
+            | Kind::Timeout
+            | Kind::ImageBroken => Layer::Server,
             Kind::InvalidArgument
             | Kind::InvalidInputImage
             | Kind::PayloadTooLarge
@@ -308,6 +317,7 @@ impl Kind {
                 | Kind::Timeout
                 | Kind::NetworkError
                 | Kind::ResponseMalformed
+                | Kind::ImageBroken
         )
     }
 

@@ -9,7 +9,9 @@
 //! - [`words`]: the title, explanation and fix.
 //! - [`redact`]: removes API keys from everything returned.
 //! - [`excerpt`]: the response as the why-panel shows it (redacted, image data elided, capped).
+//! - [`answer`]: a parsed answer as a diagnosis keeps it (images replaced by stand-ins).
 
+pub mod answer;
 pub mod classify;
 pub mod evidence;
 pub mod excerpt;
@@ -32,6 +34,10 @@ pub use evidence::{Evidence, TransportFailure};
 pub use kind::{Kind, Layer};
 pub use reading::InputFormat;
 pub use retry_delay::RetryDelaySource;
+
+/// Most of the input a diagnosis keeps in [`Diagnosis::raw`]: a diagnosis is stored with its job,
+/// and a database row stays small whatever the answer's size.
+pub const RAW_MAX_BYTES: usize = 32 * 1024;
 
 /// What the diagnosis may use besides the evidence.
 #[derive(Clone, Copy, Debug)]
@@ -114,6 +120,9 @@ pub struct Diagnosis {
 pub fn diagnose(evidence: &Evidence<'_>, context: &DiagnosisContext<'_>) -> Diagnosis {
     match *evidence {
         Evidence::Transport { failure, detail } => diagnose_transport(failure, detail, context),
+        Evidence::Answer { status, response } => {
+            diagnose_response(Some(status), &answer::compact_json(response), None, context)
+        }
         Evidence::Response {
             status,
             body,
@@ -150,6 +159,7 @@ fn diagnose_transport(
         flagged_categories: &[],
         transport: Some(failure),
         http_status: None,
+        detail: None,
     });
     Diagnosis {
         kind,
@@ -176,6 +186,43 @@ fn diagnose_transport(
     }
 }
 
+/// The diagnosis of an answer that read as a success but whose image is not a usable picture:
+/// `problem` says what is wrong with it ("it is cut off after 1.2 MB of 2.5 MB").
+pub fn with_broken_image(
+    diagnosis: Diagnosis,
+    problem: &str,
+    context: &DiagnosisContext<'_>,
+) -> Diagnosis {
+    let kind = Kind::ImageBroken;
+    let text = words::words(&words::Particulars {
+        kind,
+        model: diagnosis.model.clone(),
+        quota: None,
+        retry_after_s: None,
+        resets_at: None,
+        now: context.now,
+        api_message: None,
+        finish_message: None,
+        field_violation: None,
+        replacement: None,
+        closest: None,
+        flagged_categories: &[],
+        transport: None,
+        http_status: diagnosis.http_status,
+        detail: Some(problem),
+    });
+    Diagnosis {
+        kind,
+        layer: kind.layer(),
+        retryable: kind.retryable(),
+        configurable: false,
+        title: text.title,
+        explanation: text.explanation,
+        fix: text.fix,
+        ..diagnosis
+    }
+}
+
 fn describe_model(id: &str, catalog: &Catalog) -> String {
     let id = id.strip_prefix("models/").unwrap_or(id);
     catalog
@@ -190,7 +237,8 @@ fn diagnose_response(
     context: &DiagnosisContext<'_>,
 ) -> Diagnosis {
     let reading = reading::read(body);
-    let verdict = classify::classify(&reading, status);
+    let verdict =
+        classify::classify_for(&reading, status, context.requested_model, context.catalog);
     let kind = verdict.kind.unwrap_or(Kind::Unknown);
     let layer = if kind == Kind::Unknown {
         layer_from_status(verdict.http_status)
@@ -263,6 +311,7 @@ fn diagnose_response(
         flagged_categories: &verdict.flagged_categories,
         transport: None,
         http_status: verdict.http_status,
+        detail: None,
     });
 
     Diagnosis {
@@ -286,7 +335,7 @@ fn diagnose_response(
         model,
         retry_after_source,
         input_format: reading.format,
-        raw: reading.raw,
+        raw: excerpt::cap(&reading.raw, RAW_MAX_BYTES),
     }
 }
 

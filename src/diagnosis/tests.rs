@@ -524,6 +524,41 @@ fn cases() -> Vec<(&'static str, Diagnosis, Kind)> {
             Kind::ResponseMalformed,
         ),
         (
+            "stalled body",
+            diagnose(
+                &Evidence::Transport {
+                    failure: TransportFailure::Stalled,
+                    detail: "no data for 30 s after 1.2 MB of the answer had arrived",
+                },
+                &DiagnosisContext::new(now()),
+            ),
+            Kind::NetworkError,
+        ),
+        (
+            "broken image",
+            {
+                let context = DiagnosisContext::new(now()).with_model("gemini-3-pro-image");
+                let answer: crate::api::wire::GenerateContentResponse = serde_json::from_str(
+                    r#"{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","peelStandIn":{"bytes":27}}}]},"finishReason":"STOP"}]}"#,
+                )
+                .unwrap();
+                let diagnosis = diagnose(
+                    &Evidence::Answer {
+                        status: 200,
+                        response: &answer,
+                    },
+                    &context,
+                );
+                assert_eq!(diagnosis.kind, Kind::Success);
+                super::with_broken_image(
+                    diagnosis,
+                    "it is labelled image/png, but its bytes are not an image",
+                    &context,
+                )
+            },
+            Kind::ImageBroken,
+        ),
+        (
             "teapot",
             http(
                 418,

@@ -39,6 +39,8 @@ pub struct Particulars<'a> {
     pub transport: Option<TransportFailure>,
     /// The HTTP status Google meant.
     pub http_status: Option<u16>,
+    /// What Peel itself found wrong (for `image_broken`: what is wrong with the image).
+    pub detail: Option<&'a str>,
 }
 
 /// A title, an explanation and a fix.
@@ -286,15 +288,28 @@ pub fn words(p: &Particulars<'_>) -> Words {
                     .to_owned(),
             )
         }
-        Kind::QuotaZero => w(
-            "No quota for this model on your plan",
-            format!(
-                "The quota limit for {model} is 0 on your project's tier, so every request is refused. Image \
-                 models typically have no free-tier quota. Google's \"Please retry in …\" is misleading here: \
-                 waiting does not help."
-            ),
-            "Enable billing for the project in Google AI Studio, or choose a model your tier includes.".to_owned(),
-        ),
+        Kind::QuotaZero => {
+            let free_tier = p.quota.is_some_and(|q| {
+                q.id.as_deref().is_some_and(|id| id.contains("FreeTier"))
+                    || q.metric.as_deref().is_some_and(|m| m.contains("free_tier"))
+            });
+            let tier = if free_tier {
+                "the free tier"
+            } else {
+                "your project's tier"
+            };
+            w(
+                "No quota for this model on your plan",
+                format!(
+                    "The quota limit for {model} is 0 on {tier}, so every request is refused. Image models \
+                     have no free tier: they need a project with billing enabled. Google's \"Please retry in …\" \
+                     is misleading here: waiting does not help, not even until tomorrow."
+                ),
+                "Enable billing for the project in Google AI Studio (image models need a paid tier), then \
+                 try again; or choose a model your tier includes."
+                    .to_owned(),
+            )
+        }
         Kind::Overloaded => w(
             "The model is overloaded",
             format!("Google's servers for {model} are at capacity (503). It is temporary and not caused by your request."),
@@ -380,7 +395,7 @@ pub fn words(p: &Particulars<'_>) -> Words {
                 ),
                 (None, None) => (
                     format!("{named} does not exist or does not support image generation (404)."),
-                    "Pick a current image model from Peel's list (Nano Banana Pro or Nano Banana 2).".to_owned(),
+                    "Pick a current image model from Peel's list (Nano Banana Pro or Nano Banana 2.1).".to_owned(),
                 ),
             };
             w("Model not found", explanation, fix)
@@ -456,6 +471,17 @@ pub fn words(p: &Particulars<'_>) -> Words {
             "Peel retries once. If it keeps happening, check the endpoint in Settings and any proxy in between."
                 .to_owned(),
         ),
+        Kind::ImageBroken => w(
+            "The image arrived broken",
+            format!(
+                "The answer from {model} arrived, but its image is not a usable picture: {}. Nothing was \
+                 saved to your output folder. Google usually bills an answer like this.",
+                p.detail.unwrap_or("it could not be decoded")
+            ),
+            "Peel tries once more by itself. If the image arrives broken again, the endpoint or a proxy in \
+             between is probably cutting or rewriting answers: check the endpoint in Settings, or try again later."
+                .to_owned(),
+        ),
         Kind::Unknown => w(
             "Peel could not tell what went wrong",
             match p.http_status {
@@ -491,6 +517,40 @@ mod tests {
     }
 
     #[test]
+    fn no_quota_on_the_free_tier_says_billing_is_needed_for_image_models() {
+        let quota = QuotaInfo {
+            id: Some("GenerateRequestsPerDayPerProjectPerModel-FreeTier".to_owned()),
+            metric: None,
+            value: Some("0".to_owned()),
+        };
+        let words = words(&Particulars {
+            kind: Kind::QuotaZero,
+            model: Some("Nano Banana Pro (gemini-3-pro-image)".to_owned()),
+            quota: Some(&quota),
+            retry_after_s: None,
+            resets_at: None,
+            now: "2026-11-27T12:00:00Z".parse().unwrap(),
+            api_message: None,
+            finish_message: None,
+            field_violation: None,
+            replacement: None,
+            closest: None,
+            flagged_categories: &[],
+            transport: None,
+            http_status: Some(429),
+            detail: None,
+        });
+        assert!(
+            words.explanation.contains("0 on the free tier"),
+            "{}",
+            words.explanation
+        );
+        assert!(words.explanation.contains("Image models have no free tier"));
+        assert!(words.explanation.contains("waiting does not help"));
+        assert!(words.fix.contains("Enable billing"), "{}", words.fix);
+    }
+
+    #[test]
     fn every_kind_has_words_without_trailing_title_period() {
         let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
         for kind in Kind::ALL {
@@ -509,6 +569,7 @@ mod tests {
                 flagged_categories: &[],
                 transport: None,
                 http_status: None,
+                detail: None,
             });
             assert!(!words.title.ends_with('.'), "{kind}: {}", words.title);
             assert!(words.explanation.len() > 20, "{kind}");

@@ -10,7 +10,7 @@
 //! | `model_not_found` on the primary | fall back at once (a retired id never comes back); else explain |
 //! | `quota_zero`, auth, other request kinds | never retry; explain |
 //! | content kinds | never retry automatically; explain (rewrites come from `rewrite`) |
-//! | `text_only`, `no_image` | one automatic retry, then explain |
+//! | `text_only`, `no_image`, `image_broken` | one automatic retry, then explain |
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,8 @@ pub struct Policy {
     pub server_backoff: Backoff,
     /// Server failures on the primary before falling back.
     pub server_failures_before_fallback: u32,
-    /// Automatic retries after an answer without an image (`text_only`, `no_image`).
+    /// Automatic retries after an answer without a usable image (`text_only`, `no_image`,
+    /// `image_broken`).
     pub empty_answer_retries: u32,
     /// Whether an overload switches to the fallback at once.
     pub fallback_on_overload: bool,
@@ -69,7 +70,7 @@ pub struct JobFacts {
     pub primary_server_failures: u32,
     /// Retries so far on the current model for this kind of failure (for backoff).
     pub retries_on_model: u32,
-    /// Automatic retries already spent on answers without an image.
+    /// Automatic retries already spent on answers without a usable image.
     pub empty_answer_retries: u32,
 }
 
@@ -179,6 +180,9 @@ impl Policy {
                 until: diagnosis.resets_at,
                 reason: "the daily quota is used up until midnight Pacific".to_owned(),
             },
+            Kind::ImageBroken if facts.empty_answer_retries < self.empty_answer_retries => {
+                same(0.0, "the image arrived broken; trying once more".to_owned())
+            }
             Kind::TextOnly | Kind::NoImage
                 if facts.empty_answer_retries < self.empty_answer_retries =>
             {
@@ -421,9 +425,9 @@ mod tests {
     }
 
     #[test]
-    fn one_retry_for_answers_without_an_image() {
+    fn one_retry_for_answers_without_a_usable_image() {
         let policy = Policy::default();
-        for kind in [Kind::TextOnly, Kind::NoImage] {
+        for kind in [Kind::TextOnly, Kind::NoImage, Kind::ImageBroken] {
             assert!(
                 matches!(policy.decide(&diagnosis(kind), &facts(Role::Primary), 0.5), Action::Retry { wait_s, .. } if wait_s == 0.0)
             );

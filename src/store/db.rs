@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::{Deserialize, Serialize};
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Version 2: where each delivered image is and which model made it (the gallery across runs).
 const MIGRATE_TO_2: &str = "
@@ -21,6 +21,15 @@ ALTER TABLE jobs ADD COLUMN model_used TEXT;
 
 /// Version 3: each job's last diagnosis as JSON (the why-panel across runs).
 const MIGRATE_TO_3: &str = "ALTER TABLE jobs ADD COLUMN diagnosis TEXT;";
+
+/// Version 4: a diagnosis keeps a stand-in for each image instead of the whole answer. Earlier
+/// versions stored whole answers (images included, megabytes a row): cut their `raw` text.
+const MIGRATE_TO_4: &str = "
+UPDATE jobs
+SET diagnosis = json_set(diagnosis, '$.raw',
+    substr(json_extract(diagnosis, '$.raw'), 1, 16384) || ' … (cut: Peel no longer keeps whole answers)')
+WHERE length(diagnosis) > 65536 AND json_valid(diagnosis);
+";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -231,6 +240,15 @@ fn job_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
 }
 
 impl Store {
+    /// The data folder: where the database lives, and with it the kept turns and images.
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        Path::new(&self.path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf()
+    }
+
     /// Opens (and creates or migrates) the database at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if let Some(folder) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -269,6 +287,13 @@ impl Store {
         }
         if had_jobs && version < 3 {
             connection.execute_batch(MIGRATE_TO_3).map_err(wrap)?;
+        }
+        if had_jobs && version < 4 {
+            connection.execute_batch(MIGRATE_TO_4).map_err(wrap)?;
+            if connection.changes() > 0 {
+                // Give the space of the cut answers back to the disk (once).
+                connection.execute_batch("VACUUM;").map_err(wrap)?;
+            }
         }
         connection.execute_batch(SCHEMA).map_err(wrap)?;
         connection
@@ -673,6 +698,38 @@ mod tests {
         drop(store);
         // Opening again (already at the latest version) must not try to add the columns twice.
         assert!(Store::open(&path).is_ok());
+    }
+
+    #[test]
+    fn whole_answers_stored_by_version_3_are_cut_and_the_space_returned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peel.db");
+        let image = "QUJD".repeat(1_000_000);
+        {
+            let store = Store::open(&path).unwrap();
+            let id = store.enqueue("{}", Timestamp::now()).unwrap();
+            let diagnosis =
+                serde_json::json!({"kind": "success", "raw": format!("{{\"data\":\"{image}\"}}")});
+            store.set_diagnosis(id, &diagnosis.to_string()).unwrap();
+            store
+                .with(|c| c.pragma_update(None, "user_version", 3))
+                .unwrap();
+        }
+        let before = std::fs::metadata(&path).unwrap().len();
+        let store = Store::open(&path).unwrap();
+        let kept = store.recent_jobs(1).unwrap()[0].diagnosis.clone().unwrap();
+        assert!(kept.len() < 64 * 1024, "{}", kept.len());
+        let kept: serde_json::Value = serde_json::from_str(&kept).unwrap();
+        assert_eq!(kept["kind"], "success");
+        assert!(
+            kept["raw"]
+                .as_str()
+                .unwrap()
+                .ends_with("no longer keeps whole answers)")
+        );
+        drop(store);
+        let after = std::fs::metadata(&path).unwrap().len();
+        assert!(after < before / 4, "{before} -> {after} bytes");
     }
 
     #[test]

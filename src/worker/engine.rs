@@ -7,29 +7,30 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
-use base64::Engine as _;
 use jiff::Timestamp;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use tokio::sync::{Notify, mpsc, watch};
 
+use super::delivery;
 use super::protocol::{
     AttemptRecord, AttemptReport, EngineSettings, Event, JobId, JobOutcome, JobSpec, OutcomeStatus,
     PastJob,
 };
+use super::received::{self, Expected, Received};
 use crate::api::catalog::{Catalog, ModelEntry};
 use crate::api::enums::Modality;
+use crate::api::live_models::{LiveModels, unlisted_reason};
 use crate::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
 use crate::api::{ApiError, GeminiClient, GenerateOutcome};
 use crate::diagnosis::excerpt::shown_response;
-use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose};
+use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose, with_broken_image};
 use crate::resilience::budget::{cost_usd, worst_case_cost_usd};
 use crate::resilience::policy::is_server_failure;
 use crate::resilience::{
     Action, Breaker, BreakerConfig, Budget, JobFacts, ModelLimiter, Policy, Role, Spent, TierLimits,
 };
-use crate::store::files::write_atomically;
-use crate::store::{JobState, RememberedRewrite, Store};
+use crate::store::{JobState, RememberedRewrite, Store, turns};
 
 /// Everything the engine is configured with.
 #[derive(Clone, Debug)]
@@ -137,6 +138,9 @@ pub struct Engine {
     tunables: RwLock<(TierLimits, Budget)>,
     shared: Mutex<Shared>,
     started: tokio::time::Instant,
+    /// The ids Google's `models.list` names now, once known ([`Engine::set_live_models`]): an id
+    /// it leaves out is treated like one that answered 404. Never held while taking another lock.
+    live_models: RwLock<Option<LiveModels>>,
 }
 
 /// A wait ended how?
@@ -207,19 +211,62 @@ fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
     }
 }
 
-/// What arrived, for [`Engine::deliver`].
-struct Delivery<'a> {
-    mime_type: &'a str,
-    data: &'a str,
-    model_turn: Option<&'a Content>,
-}
-
-/// Where the model's answer to a delivered job is kept: `peel-7.jpg` → `peel-7.turn.json`.
-pub fn turn_path(image: &std::path::Path) -> PathBuf {
+/// Where earlier versions kept the model's answer, beside the image (`peel-7.jpg` →
+/// `peel-7.turn.json`, images embedded). Read for edits of old images, removed with them.
+fn legacy_turn_path(image: &std::path::Path) -> PathBuf {
     image.with_extension("turn.json")
 }
 
-fn request_for(spec: &JobSpec, fitted: &Fitted) -> GenerateContentRequest {
+/// A 2xx answer after [`received::receive`]: its images moved out and checked.
+struct Answered {
+    status: u16,
+    received: Received,
+}
+
+impl Answered {
+    fn evidence(&self) -> Evidence<'_> {
+        Evidence::Answer {
+            status: self.status,
+            response: &self.received.response,
+        }
+    }
+}
+
+/// The job's earlier turns ready to send (image files read back and checked), or why not.
+async fn resolve_history(spec: &JobSpec) -> Result<Vec<Content>, String> {
+    if !turns::refers_to_files(&spec.history) {
+        return Ok(spec.history.clone());
+    }
+    let history = spec.history.clone();
+    let edited = spec.edit_of.map_or_else(
+        || "The earlier image".to_owned(),
+        |of| format!("Image {of}"),
+    );
+    tokio::task::spawn_blocking(move || turns::resolve(&history))
+        .await
+        .map_err(|error| error.to_string())?
+        .map_err(|error| {
+            format!("{edited} can't be edited: {error}. Generate it again, then edit.")
+        })
+}
+
+/// Moves the images out of an answer and checks them, off the async threads (base64, hashing
+/// and a full decode of a 4K picture take real CPU time).
+async fn take_in(answer: GenerateOutcome, expected: Expected) -> Answered {
+    let status = answer.status;
+    let received =
+        tokio::task::spawn_blocking(move || received::receive(answer.response, expected))
+            .await
+            .unwrap_or_else(|error| Received {
+                response: crate::api::wire::GenerateContentResponse::default(),
+                images: Vec::new(),
+                final_image: None,
+                problem: Some(format!("it could not be checked ({error})")),
+            });
+    Answered { status, received }
+}
+
+fn request_for(spec: &JobSpec, history: &[Content], fitted: &Fitted) -> GenerateContentRequest {
     let mut parts = vec![Part::text(spec.prompt.clone())];
     parts.extend(
         spec.references
@@ -228,8 +275,7 @@ fn request_for(spec: &JobSpec, fitted: &Fitted) -> GenerateContentRequest {
             .map(|r| Part::inline_image(r.mime_type.clone(), r.base64.clone())),
     );
     GenerateContentRequest {
-        contents: spec
-            .history
+        contents: history
             .iter()
             .cloned()
             .chain([Content {
@@ -250,14 +296,6 @@ fn request_for(spec: &JobSpec, fitted: &Fitted) -> GenerateContentRequest {
     }
 }
 
-fn extension(mime_type: &str) -> &'static str {
-    match mime_type {
-        "image/jpeg" => "jpg",
-        "image/webp" => "webp",
-        _ => "png",
-    }
-}
-
 impl Engine {
     /// An engine over a client and a store.
     pub fn new(client: GeminiClient, store: Arc<Store>, config: EngineConfig) -> Self {
@@ -274,7 +312,26 @@ impl Engine {
             }),
             config,
             started: tokio::time::Instant::now(),
+            live_models: RwLock::new(None),
         }
+    }
+
+    /// Sets the list of models Google names now (`None`: unknown, every catalog model is tried).
+    /// Jobs that start from now on skip a primary the list leaves out and go to the fallback.
+    pub fn set_live_models(&self, live: Option<LiveModels>) {
+        *self
+            .live_models
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = live;
+    }
+
+    /// Whether a known live list leaves `model` out (the lock is released before returning).
+    fn unlisted(&self, model: &str) -> bool {
+        self.live_models
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .is_some_and(|live| !live.is_listed(model))
     }
 
     /// The store.
@@ -371,9 +428,11 @@ impl Engine {
             .ok()
             .flatten()
             .ok_or_else(not_editable)?;
-        let turn_text = std::fs::read_to_string(turn_path(std::path::Path::new(&image_path)))
-            .map_err(|_| not_editable())?;
-        let model_turn: Content = serde_json::from_str(&turn_text).map_err(|_| not_editable())?;
+        let legacy = legacy_turn_path(std::path::Path::new(&image_path));
+        let model_turn =
+            turns::load_turn(&self.store.data_dir(), of, Some(&legacy)).map_err(|error| {
+                format!("Image {of} can't be edited: {error}. Generate it again, then edit.")
+            })?;
         let mut history = original.history.clone();
         let mut user_parts = vec![Part::text(original.prompt.clone())];
         user_parts.extend(
@@ -406,7 +465,12 @@ impl Engine {
     pub fn delete(&self, job: JobId) -> Result<(), String> {
         if let Ok(Some((image_path, _))) = self.store.image_of(job) {
             let image = std::path::Path::new(&image_path);
-            for path in [image.to_path_buf(), turn_path(image)] {
+            let data_dir = self.store.data_dir();
+            let legacy = legacy_turn_path(image);
+            let mut paths = vec![image.to_path_buf(), legacy.clone()];
+            paths.extend(turns::files_only_job_uses(&data_dir, job));
+            paths.push(turns::turn_file(&data_dir, job));
+            for path in paths {
                 match std::fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -457,7 +521,7 @@ impl Engine {
     }
 
     fn model_usable(&self, model: &str) -> bool {
-        let gone = self.shared().not_found.contains(model);
+        let gone = self.unlisted(model) || self.shared().not_found.contains(model);
         !gone && self.locked_until(model).is_none() && self.breaker_blocked_until_s(model).is_none()
     }
 
@@ -530,6 +594,15 @@ impl Engine {
         let mut retries_on_model = 0u32;
         let mut empty_answer_retries = 0u32;
         let mut last_kind: Option<Kind> = None;
+        // An edit's earlier turns refer to image files: read them back once, off the async threads.
+        let history = match resolve_history(spec).await {
+            Ok(history) => history,
+            Err(reason) => {
+                return self
+                    .finish(outcome, OutcomeStatus::Stopped, reason, events)
+                    .await;
+            }
+        };
 
         // A primary known to be locked out or tripped goes straight to the fallback.
         if let Some(fallback) = &fallback
@@ -538,7 +611,9 @@ impl Engine {
         {
             role = Role::Fallback;
             let gone = self.shared().not_found.contains(&primary.id);
-            let reason = if gone {
+            let reason = if self.unlisted(&primary.id) {
+                unlisted_reason(&primary.id)
+            } else if gone {
                 format!(
                     "{} was not found (retired or misspelled) earlier in this session",
                     primary.id
@@ -648,7 +723,7 @@ impl Engine {
                     model: model.id.clone(),
                 })
                 .await;
-            let request = request_for(spec, &fitted);
+            let request = request_for(spec, &history, &fitted);
             let client = self.client();
             let started_at = Timestamp::now();
             let clock = tokio::time::Instant::now();
@@ -661,25 +736,36 @@ impl Engine {
                 return self.cancelled(outcome, events).await;
             };
             let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let expected = Expected {
+                long_side_px: fitted.aspect_ratio.as_deref().and_then(|ratio| {
+                    model
+                        .pixel_size(ratio, &size_for_cost)
+                        .map(|[width, height]| width.max(height))
+                }),
+            };
+            let answered = match result {
+                Ok(answer) => Ok(take_in(answer, expected).await),
+                Err(error) => Err(error),
+            };
             let context = DiagnosisContext::new(Timestamp::now()).with_model(&model.id);
-            let diagnosis = match &result {
-                Ok(answer) => diagnose(&Evidence::http(answer.status, &answer.body), &context),
+            let diagnosis = match &answered {
+                Ok(answer) => {
+                    let diagnosis = diagnose(&answer.evidence(), &context);
+                    match &answer.received.problem {
+                        Some(problem) if diagnosis.kind == Kind::Success => {
+                            with_broken_image(diagnosis, problem, &context)
+                        }
+                        _ => diagnosis,
+                    }
+                }
                 Err(error) => diagnose(&error.evidence(), &context),
             };
-            let usage = result
+            let usage = answered
                 .as_ref()
                 .ok()
-                .and_then(|a| a.response.usage_metadata.clone());
-            let image = result
-                .as_ref()
-                .ok()
-                .and_then(|a| a.response.final_image().cloned());
-            let model_turn = result
-                .as_ref()
-                .ok()
-                .and_then(|a| a.response.candidates.first())
-                .and_then(|c| c.content.clone());
-            let images = u32::from(diagnosis.kind == Kind::Success && image.is_some());
+                .and_then(|a| a.received.response.usage_metadata.clone());
+            // Google bills a broken image like a good one.
+            let images = u32::from(matches!(diagnosis.kind, Kind::Success | Kind::ImageBroken));
             let cost = cost_usd(model, usage.as_ref(), &size_for_cost, images);
             spent.job_usd += cost;
             spent.day_usd += cost;
@@ -719,8 +805,8 @@ impl Engine {
                 cost_usd: cost,
             };
             let _ = self.store.record_attempt(job, &record);
-            let response = match &result {
-                Ok(answer) => shown_response(&Evidence::http(answer.status, &answer.body)),
+            let response = match &answered {
+                Ok(answer) => shown_response(&answer.evidence()),
                 Err(error) => shown_response(&error.evidence()),
             };
             events
@@ -737,7 +823,10 @@ impl Engine {
             if role == Role::Primary && is_server_failure(diagnosis.kind) {
                 primary_server_failures += 1;
             }
-            if matches!(diagnosis.kind, Kind::TextOnly | Kind::NoImage) {
+            if matches!(
+                diagnosis.kind,
+                Kind::TextOnly | Kind::NoImage | Kind::ImageBroken
+            ) {
                 empty_answer_retries += 1;
             }
             retries_on_model = if last_kind == Some(diagnosis.kind) {
@@ -750,22 +839,20 @@ impl Engine {
 
             match action {
                 Action::Done => {
-                    let Some(image) = image else {
-                        return self
-                            .finish(
-                                outcome,
-                                OutcomeStatus::Stopped,
-                                "the answer had no image".to_owned(),
-                                events,
-                            )
-                            .await;
+                    let received = match answered {
+                        Ok(answer) if answer.received.final_image.is_some() => answer.received,
+                        _ => {
+                            return self
+                                .finish(
+                                    outcome,
+                                    OutcomeStatus::Stopped,
+                                    "the answer had no image".to_owned(),
+                                    events,
+                                )
+                                .await;
+                        }
                     };
-                    let delivery = Delivery {
-                        mime_type: &image.mime_type,
-                        data: &image.data,
-                        model_turn: model_turn.as_ref(),
-                    };
-                    let outcome = self.deliver(outcome, model, delivery, events).await;
+                    let outcome = self.deliver(outcome, model, received, events).await;
                     if outcome.status == OutcomeStatus::Delivered
                         && let Some(original) = spec.rewrite_of
                     {
@@ -910,47 +997,23 @@ impl Engine {
         &self,
         mut outcome: JobOutcome,
         model: &ModelEntry,
-        delivery: Delivery<'_>,
+        received: Received,
         events: &EventSink,
     ) -> JobOutcome {
-        let Delivery {
-            mime_type,
-            data,
-            model_turn,
-        } = delivery;
         let job = outcome.job;
-        let bytes = match base64::engine::general_purpose::STANDARD.decode(data.trim()) {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                let reason = format!("the image arrived but could not be decoded ({error})");
-                return self
-                    .finish(outcome, OutcomeStatus::Stopped, reason, events)
-                    .await;
-            }
-        };
-        let path = unique_path(
-            &self.config.image_dir,
-            &format!("peel-{job}"),
-            extension(mime_type),
-        );
-        let write_path = path.clone();
-        // The model's turn, kept beside the image so an edit can resend it with its signatures.
-        let turn_json = model_turn.and_then(|turn| serde_json::to_vec(turn).ok());
-        let written = tokio::task::spawn_blocking(move || {
-            write_atomically(&write_path, &bytes)?;
-            if let Some(turn_json) = turn_json {
-                write_atomically(&turn_path(&write_path), &turn_json)?;
-            }
-            Ok::<(), crate::store::files::WriteError>(())
+        let image_dir = self.config.image_dir.clone();
+        let data_dir = self.store.data_dir();
+        let saved = tokio::task::spawn_blocking(move || {
+            delivery::save(job, &image_dir, &data_dir, received)
         })
         .await;
-        match written {
-            Ok(Ok(())) => {}
+        let saved = match saved {
+            Ok(Ok(saved)) => saved,
             Ok(Err(error)) => {
-                // Keep the job so the paid image can be fetched again rather than lost silently.
-                let reason = error.to_string();
+                // Neither the output folder nor the data folder took the image: keep the job
+                // so it can be made again rather than lost silently.
                 return self
-                    .finish(outcome, OutcomeStatus::Parked, reason, events)
+                    .finish(outcome, OutcomeStatus::Parked, error.to_string(), events)
                     .await;
             }
             Err(error) => {
@@ -958,23 +1021,34 @@ impl Engine {
                     .finish(outcome, OutcomeStatus::Stopped, error.to_string(), events)
                     .await;
             }
+        };
+        let mut warnings = saved.warnings;
+        let recorded = self
+            .store
+            .set_state(job, JobState::Done, None, None, Timestamp::now())
+            .and_then(|()| {
+                self.store
+                    .set_image(job, &saved.path.display().to_string(), &model.id)
+            });
+        if let Err(error) = recorded {
+            warnings.push(format!(
+                "The image is saved at {}, but Peel's history could not record it ({error}), so it may be missing from the gallery after a restart.",
+                saved.path.display()
+            ));
         }
-        let _ = self
-            .store
-            .set_state(job, JobState::Done, None, None, Timestamp::now());
-        let _ = self
-            .store
-            .set_image(job, &path.display().to_string(), &model.id);
+        for warning in &warnings {
+            tracing::warn!("job {job}: {warning}");
+        }
         events
             .send(Event::ImageArrived {
                 job,
-                path: path.clone(),
-                mime_type: mime_type.to_owned(),
+                path: saved.path.clone(),
+                mime_type: saved.mime_type,
             })
             .await;
-        outcome.image_path = Some(path);
+        outcome.image_path = Some(saved.path);
         outcome.model_used = Some(model.id.clone());
-        let reason = if outcome.changes.is_empty() {
+        let mut reason = if outcome.changes.is_empty() {
             format!("made with {}", model.describe())
         } else {
             format!(
@@ -983,6 +1057,10 @@ impl Engine {
                 outcome.changes.join(", ")
             )
         };
+        for warning in warnings {
+            reason.push_str(". ");
+            reason.push_str(&warning);
+        }
         self.finish(outcome, OutcomeStatus::Delivered, reason, events)
             .await
     }
@@ -1105,18 +1183,6 @@ async fn announce_fallback(
             changes,
         })
         .await;
-}
-
-/// `dir/stem.ext`, or `dir/stem-2.ext`, … so an earlier image is never overwritten.
-fn unique_path(dir: &std::path::Path, stem: &str, ext: &str) -> PathBuf {
-    let first = dir.join(format!("{stem}.{ext}"));
-    if !first.exists() {
-        return first;
-    }
-    (2..10_000)
-        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
-        .find(|path| !path.exists())
-        .unwrap_or(first)
 }
 
 /// A model the catalog does not know: sent as is, with no capability limits and no price.

@@ -4,9 +4,16 @@
 //!
 //! - [`protocol`]: the messages.
 //! - [`engine`]: runs one job to its end (model choice, limits, attempts, policy, waits).
+//! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
+//!   skipped before a job is sent to them.
+//! - [`received`]: a 2xx answer made safe to keep: images moved out, hashed and checked.
+//! - [`delivery`]: a checked answer put on disk (the image once, the turn for edits).
 
+pub mod catalog_refresh;
+pub mod delivery;
 pub mod engine;
 pub mod protocol;
+pub mod received;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,7 +48,9 @@ type Controls = Arc<Mutex<HashMap<JobId, (watch::Sender<bool>, Arc<Notify>)>>>;
 /// Starts the worker on `runtime`. `repaint` runs after every event (the UI's `request_repaint`).
 /// First it sends the earlier sessions' jobs ([`Event::Restored`]). Jobs left unfinished by an
 /// earlier session run again, and parked jobs resume when their blocker
-/// clears (a daily reset) or by hand (`Command::RetryNow`).
+/// clears (a daily reset) or by hand (`Command::RetryNow`). Each `Command::Configure` that
+/// carries a client (the window sends one at start, with the key) also refreshes Google's model
+/// list in the background ([`catalog_refresh`]), reported as [`Event::ModelsChecked`].
 pub fn spawn(
     runtime: &tokio::runtime::Handle,
     engine: Arc<Engine>,
@@ -51,6 +60,7 @@ pub fn spawn(
     let (event_tx, event_rx) = mpsc::channel::<Event>(EVENT_CAPACITY);
     let sink = EventSink::new(event_tx, repaint);
     let controls: Controls = Arc::default();
+    let refresher = catalog_refresh::Refresher::default();
     runtime.spawn(async move {
         // Jobs up to this id belong to earlier sessions; only those are resumed at start, so a
         // job queued in the first instants is never taken twice.
@@ -119,7 +129,7 @@ pub fn spawn(
                         }
                     });
                 }
-                Command::Configure(settings) => engine.configure(*settings),
+                Command::Configure(settings) => configure(&engine, *settings, &refresher, &sink),
                 Command::RetryNow(job) => {
                     let running = controls
                         .lock()
@@ -144,6 +154,21 @@ pub fn spawn(
     WorkerHandle {
         commands: command_tx,
         events: event_rx,
+    }
+}
+
+/// Applies new settings; a new endpoint or key also refreshes the list of models it offers (in
+/// the background).
+fn configure(
+    engine: &Arc<Engine>,
+    settings: EngineSettings,
+    refresher: &catalog_refresh::Refresher,
+    sink: &EventSink,
+) {
+    let client = settings.client.clone();
+    engine.configure(settings);
+    if let Some(config) = client {
+        refresher.start(engine, config, Some(sink.clone()));
     }
 }
 

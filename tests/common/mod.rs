@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use peel::api::enums::Modality;
 use peel::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
 use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient, GenerateOutcome};
-use peel::diagnosis::{Diagnosis, DiagnosisContext, Evidence, diagnose};
+use peel::diagnosis::{Diagnosis, DiagnosisContext, diagnose};
 use peel::sim::{self, RunningSim, SIM_API_KEY, Scenario, SimConfig};
 
 pub mod ui_rig;
@@ -29,6 +29,7 @@ pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
             seed: 7,
             time_scale,
             start_at,
+            generation_latency: false,
         },
     )
     .await
@@ -73,7 +74,7 @@ pub fn request(
 pub fn diagnosis_of(outcome: &Result<GenerateOutcome, ApiError>, model: &str) -> Diagnosis {
     let context = DiagnosisContext::new(Timestamp::now()).with_model(model);
     match outcome {
-        Ok(outcome) => diagnose(&Evidence::http(outcome.status, &outcome.body), &context),
+        Ok(outcome) => diagnose(&outcome.evidence(), &context),
         Err(error) => diagnose(&error.evidence(), &context),
     }
 }

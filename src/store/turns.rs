@@ -1,0 +1,343 @@
+//! The model's turns, kept so an edit can resend them exactly as received (thought signatures
+//! and thought parts included, as Google's own chat client does), without a second copy of any
+//! image: each image part holds a stand-in naming the file with its bytes. The final image is the
+//! file in the designer's output folder; thought images are kept once, content-addressed, under
+//! `images/` in the data folder. Turns live in the data folder (`turns/job-N.json`), never in
+//! the designer's output folder.
+//!
+//! Blocking file I/O: call from `spawn_blocking`.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
+
+use super::files::{WriteError, write_atomically};
+use crate::api::wire::{Content, ImageStandIn};
+
+/// Why a stored turn cannot be used for an edit.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    /// No turn was kept for the job.
+    #[error("Peel kept no record of the model's answer for this image")]
+    Missing,
+    /// The turn file is not readable.
+    #[error("the record of the model's answer ({path}) could not be read: {reason}")]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// What failed.
+        reason: String,
+    },
+    /// A file an image part refers to is gone or changed.
+    #[error("the file {path} that held an image of the earlier answer is {reason}")]
+    ImageGone {
+        /// The file.
+        path: String,
+        /// "missing" or "changed since".
+        reason: String,
+    },
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
+}
+
+/// Where the turn of job `job` is kept.
+pub fn turn_file(data_dir: &Path, job: i64) -> PathBuf {
+    data_dir.join("turns").join(format!("job-{job}.json"))
+}
+
+/// Where Peel keeps an image of an answer that is not the designer's file (a thought image):
+/// `images/<sha256>.<ext>`.
+pub fn image_file(data_dir: &Path, sha256: &str, mime_type: &str) -> PathBuf {
+    data_dir
+        .join("images")
+        .join(format!("{sha256}.{}", extension(mime_type)))
+}
+
+/// The usual file extension for an image type.
+pub fn extension(mime_type: &str) -> &'static str {
+    match mime_type {
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        _ => "png",
+    }
+}
+
+/// Keeps `bytes` under `images/` by their hash (once: an existing file of that name is it).
+pub fn keep_image(
+    data_dir: &Path,
+    sha256: &str,
+    mime_type: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, WriteError> {
+    let path = image_file(data_dir, sha256, mime_type);
+    if !path.exists() {
+        write_atomically(&path, bytes)?;
+    }
+    Ok(path)
+}
+
+/// Saves the turn of job `job` (its image parts must hold stand-ins, not bytes).
+pub fn save_turn(data_dir: &Path, job: i64, turn: &Content) -> Result<(), WriteError> {
+    debug_assert!(
+        turn.parts
+            .iter()
+            .filter_map(|part| part.inline_data.as_ref())
+            .all(|blob| blob.data.is_empty()),
+        "a stored turn never embeds image bytes"
+    );
+    let path = turn_file(data_dir, job);
+    let json = serde_json::to_vec(turn).map_err(|error| WriteError {
+        path: path.clone(),
+        source: std::io::Error::other(error),
+    })?;
+    write_atomically(&path, &json)
+}
+
+/// Reads the turn of job `job`; `legacy` is the sidecar earlier versions wrote beside the image
+/// (`peel-7.turn.json`, images embedded), read when no turn is in the data folder.
+pub fn load_turn(data_dir: &Path, job: i64, legacy: Option<&Path>) -> Result<Content, TurnError> {
+    let path = turn_file(data_dir, job);
+    let path = match legacy {
+        Some(legacy) if !path.exists() && legacy.exists() => legacy.to_path_buf(),
+        _ => path,
+    };
+    let text = match std::fs::read(&path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Err(TurnError::Missing);
+        }
+        Err(error) => {
+            return Err(TurnError::Unreadable {
+                path: path.display().to_string(),
+                reason: error.to_string(),
+            });
+        }
+    };
+    serde_json::from_slice(&text).map_err(|error| TurnError::Unreadable {
+        path: path.display().to_string(),
+        reason: error.to_string(),
+    })
+}
+
+/// The files a stored turn refers to that Peel keeps itself (under `data_dir`).
+pub fn kept_files(data_dir: &Path, turn: &Content) -> Vec<PathBuf> {
+    let images = data_dir.join("images");
+    turn.parts
+        .iter()
+        .filter_map(|part| part.inline_data.as_ref()?.stand_in.as_ref()?.file.as_ref())
+        .map(PathBuf::from)
+        .filter(|path| path.starts_with(&images))
+        .collect()
+}
+
+/// The files Peel keeps for job `job`'s turn that no other kept turn refers to (content-addressed
+/// files are shared when two answers hold the same image): what deleting the job may remove.
+pub fn files_only_job_uses(data_dir: &Path, job: i64) -> Vec<PathBuf> {
+    let Ok(turn) = load_turn(data_dir, job, None) else {
+        return Vec::new();
+    };
+    let mut files = kept_files(data_dir, &turn);
+    let own = turn_file(data_dir, job);
+    let Ok(entries) = std::fs::read_dir(data_dir.join("turns")) else {
+        return files;
+    };
+    for entry in entries.flatten() {
+        if files.is_empty() {
+            break;
+        }
+        if entry.path() == own {
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(entry.path()) {
+            files.retain(|file| {
+                let name = file.file_name().unwrap_or_default().to_string_lossy();
+                !text.contains(name.as_ref())
+            });
+        }
+    }
+    files
+}
+
+/// Whether any part of `contents` refers to a file instead of holding its bytes.
+pub fn refers_to_files(contents: &[Content]) -> bool {
+    contents
+        .iter()
+        .flat_map(|content| &content.parts)
+        .filter_map(|part| part.inline_data.as_ref())
+        .any(|blob| blob.data.is_empty() && blob.stand_in.is_some())
+}
+
+/// `contents` ready to send: every image part that refers to a file gets its bytes back (base64)
+/// after its hash is checked, and loses its stand-in.
+pub fn resolve(contents: &[Content]) -> Result<Vec<Content>, TurnError> {
+    let mut resolved = contents.to_vec();
+    for blob in resolved
+        .iter_mut()
+        .flat_map(|content| content.parts.iter_mut())
+        .filter_map(|part| part.inline_data.as_mut())
+    {
+        let Some(stand_in) = blob.stand_in.take() else {
+            continue;
+        };
+        if !blob.data.is_empty() {
+            continue;
+        }
+        blob.data = read_checked(&stand_in)?;
+    }
+    Ok(resolved)
+}
+
+fn read_checked(stand_in: &ImageStandIn) -> Result<String, TurnError> {
+    let Some(file) = &stand_in.file else {
+        return Err(TurnError::ImageGone {
+            path: "(none)".to_owned(),
+            reason: "not recorded".to_owned(),
+        });
+    };
+    let bytes = std::fs::read(file).map_err(|error| TurnError::ImageGone {
+        path: file.clone(),
+        reason: if error.kind() == std::io::ErrorKind::NotFound {
+            "missing".to_owned()
+        } else {
+            format!("unreadable ({error})")
+        },
+    })?;
+    if let Some(expected) = &stand_in.sha256
+        && &sha256_hex(&bytes) != expected
+    {
+        return Err(TurnError::ImageGone {
+            path: file.clone(),
+            reason: "changed since it was made".to_owned(),
+        });
+    }
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::wire::{Blob, Part};
+
+    fn stand_in_part(file: &Path, bytes: &[u8], thought: bool) -> Part {
+        Part {
+            inline_data: Some(Blob {
+                mime_type: "image/jpeg".to_owned(),
+                data: String::new(),
+                stand_in: Some(ImageStandIn {
+                    bytes: bytes.len() as u64,
+                    sha256: Some(sha256_hex(bytes)),
+                    file: Some(file.display().to_string()),
+                    ..ImageStandIn::default()
+                }),
+            }),
+            thought: thought.then_some(true),
+            thought_signature: (!thought).then(|| "c2ln".to_owned()),
+            ..Part::default()
+        }
+    }
+
+    #[test]
+    fn a_turn_round_trips_and_resolves_to_the_exact_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let thought = b"thought image bytes".to_vec();
+        let thought_path = keep_image(&data, "abc", "image/jpeg", &thought).unwrap();
+        assert_eq!(thought_path, data.join("images/abc.jpg"));
+        let final_path = dir.path().join("out/peel-1.jpg");
+        let final_bytes = b"final image bytes".to_vec();
+        write_atomically(&final_path, &final_bytes).unwrap();
+        let turn = Content {
+            role: Some("model".to_owned()),
+            parts: vec![
+                stand_in_part(&thought_path, &thought, true),
+                stand_in_part(&final_path, &final_bytes, false),
+            ],
+        };
+        save_turn(&data, 1, &turn).unwrap();
+        let stored = std::fs::read_to_string(turn_file(&data, 1)).unwrap();
+        assert!(stored.len() < 2048);
+        let loaded = load_turn(&data, 1, None).unwrap();
+        assert_eq!(loaded, turn);
+        assert!(refers_to_files(std::slice::from_ref(&loaded)));
+        assert_eq!(kept_files(&data, &loaded), [thought_path]);
+        let resolved = resolve(&[loaded]).unwrap();
+        let blob = resolved[0].parts[1].inline_data.as_ref().unwrap();
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(&blob.data)
+                .unwrap(),
+            final_bytes
+        );
+        assert!(blob.stand_in.is_none());
+        assert_eq!(
+            resolved[0].parts[1].thought_signature.as_deref(),
+            Some("c2ln")
+        );
+        assert!(!refers_to_files(&resolved));
+    }
+
+    #[test]
+    fn a_changed_or_missing_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peel-1.jpg");
+        std::fs::write(&path, b"one").unwrap();
+        let turn = Content {
+            role: Some("model".to_owned()),
+            parts: vec![stand_in_part(&path, b"one", false)],
+        };
+        std::fs::write(&path, b"two").unwrap();
+        let error = resolve(std::slice::from_ref(&turn)).unwrap_err();
+        assert!(error.to_string().contains("changed since"), "{error}");
+        std::fs::remove_file(&path).unwrap();
+        let error = resolve(&[turn]).unwrap_err();
+        assert!(error.to_string().contains("missing"), "{error}");
+        assert!(matches!(
+            load_turn(dir.path(), 9, None),
+            Err(TurnError::Missing)
+        ));
+    }
+
+    #[test]
+    fn shared_kept_files_stay_until_no_turn_refers_to_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path();
+        let draft = b"the same draft".to_vec();
+        let kept = keep_image(data, &sha256_hex(&draft), "image/jpeg", &draft).unwrap();
+        let turn = Content {
+            role: Some("model".to_owned()),
+            parts: vec![stand_in_part(&kept, &draft, true)],
+        };
+        save_turn(data, 1, &turn).unwrap();
+        save_turn(data, 2, &turn).unwrap();
+        assert!(files_only_job_uses(data, 1).is_empty());
+        std::fs::remove_file(turn_file(data, 2)).unwrap();
+        assert_eq!(files_only_job_uses(data, 1), [kept]);
+    }
+
+    #[test]
+    fn a_legacy_sidecar_is_read_when_no_turn_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let legacy = dir.path().join("peel-3.turn.json");
+        std::fs::write(
+            &legacy,
+            r#"{"role":"model","parts":[{"inlineData":{"mimeType":"image/png","data":"QUJD"},"thoughtSignature":"c2ln"}]}"#,
+        )
+        .unwrap();
+        let turn = load_turn(&dir.path().join("data"), 3, Some(&legacy)).unwrap();
+        let resolved = resolve(&[turn]).unwrap();
+        assert_eq!(
+            resolved[0].parts[0].inline_data.as_ref().unwrap().data,
+            "QUJD"
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Putting a checked answer on disk: the final image into the designer's output folder (or, if
+//! that fails, into the data folder, so a paid image is never thrown away), the thought images
+//! once under the data folder's `images/`, and the model's turn, with file stand-ins instead of
+//! bytes, under `turns/` for edits. Only the final image's write can fail the delivery; anything
+//! after it becomes a warning on a delivered job.
+//!
+//! Blocking file I/O: call from `spawn_blocking`.
+
+use std::path::{Path, PathBuf};
+
+use super::received::Received;
+use crate::store::files::{WriteError, write_atomically};
+use crate::store::turns::{extension, keep_image, save_turn, sha256_hex};
+
+/// What was written.
+#[derive(Debug)]
+pub struct Saved {
+    /// The final image.
+    pub path: PathBuf,
+    /// Its type.
+    pub mime_type: String,
+    /// What went wrong after the image was safe (each a sentence).
+    pub warnings: Vec<String>,
+}
+
+/// Writes the final image of `received` as `peel-<job>.<ext>` in `image_dir` (never over an
+/// earlier file), keeps its thought images and turn in `data_dir`, and says what it wrote.
+/// `received` must have a final image.
+pub fn save(
+    job: i64,
+    image_dir: &Path,
+    data_dir: &Path,
+    received: Received,
+) -> Result<Saved, WriteError> {
+    let Received {
+        mut response,
+        images,
+        final_image,
+        ..
+    } = received;
+    let Some(final_image) = final_image.map(|index| &images[index]) else {
+        return Err(WriteError {
+            path: image_dir.to_path_buf(),
+            source: std::io::Error::other("the answer had no image"),
+        });
+    };
+    let mut warnings = Vec::new();
+    let wanted = unique_path(
+        image_dir,
+        &format!("peel-{job}"),
+        extension(&final_image.mime_type),
+    );
+    let path = match write_atomically(&wanted, &final_image.bytes) {
+        Ok(()) => wanted,
+        Err(error) => {
+            let sha256 = sha256_hex(&final_image.bytes);
+            match keep_image(
+                data_dir,
+                &sha256,
+                &final_image.mime_type,
+                &final_image.bytes,
+            ) {
+                Ok(kept) => {
+                    warnings.push(format!(
+                        "{error} The image was kept in {} instead.",
+                        kept.display()
+                    ));
+                    kept
+                }
+                Err(_) => return Err(error),
+            }
+        }
+    };
+    let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+
+    // The model's turn, its images referring to files.
+    let (candidate, _) = final_image.position;
+    let turn = response
+        .candidates
+        .get_mut(candidate)
+        .and_then(|c| c.content.take());
+    if let Some(mut turn) = turn {
+        for image in images.iter().filter(|image| image.position.0 == candidate) {
+            let Some(stand_in) = turn
+                .parts
+                .get_mut(image.position.1)
+                .and_then(|part| part.inline_data.as_mut())
+                .and_then(|blob| blob.stand_in.as_mut())
+            else {
+                continue;
+            };
+            if std::ptr::eq(image, final_image) {
+                stand_in.file = Some(absolute.display().to_string());
+                continue;
+            }
+            let sha256 = stand_in
+                .sha256
+                .clone()
+                .unwrap_or_else(|| sha256_hex(&image.bytes));
+            match keep_image(data_dir, &sha256, &image.mime_type, &image.bytes) {
+                Ok(kept) => stand_in.file = Some(kept.display().to_string()),
+                Err(error) => warnings.push(format!(
+                    "A draft image of the answer could not be kept ({error}), so editing this image may fail."
+                )),
+            }
+        }
+        if let Err(error) = save_turn(data_dir, job, &turn) {
+            warnings.push(format!(
+                "The image is saved, but the model's answer needed to edit it could not be kept: {error}"
+            ));
+        }
+    }
+    Ok(Saved {
+        path,
+        mime_type: final_image.mime_type.clone(),
+        warnings,
+    })
+}
+
+/// `dir/stem.ext`, or `dir/stem-2.ext`, … so an earlier image is never overwritten.
+pub fn unique_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
+    let first = dir.join(format!("{stem}.{ext}"));
+    if !first.exists() {
+        return first;
+    }
+    (2..10_000)
+        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
+        .find(|path| !path.exists())
+        .unwrap_or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::*;
+    use crate::api::wire::GenerateContentResponse;
+    use crate::store::turns::{load_turn, resolve};
+    use crate::worker::received::{Expected, receive};
+
+    fn jpeg(seed: u8) -> Vec<u8> {
+        let image = image::RgbImage::from_pixel(40, 30, image::Rgb([seed, 80, 160]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    fn answer(draft: &[u8], last: &[u8]) -> Received {
+        let base64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let body = serde_json::json!({"candidates": [{"content": {"role": "model", "parts": [
+            {"inlineData": {"mimeType": "image/jpeg", "data": base64(draft)}, "thought": true},
+            {"text": "Here it is", "thoughtSignature": "dGV4dA=="},
+            {"inlineData": {"mimeType": "image/jpeg", "data": base64(last)}, "thoughtSignature": "aW1n"}
+        ]}, "finishReason": "STOP"}]});
+        let response: GenerateContentResponse = serde_json::from_value(body).unwrap();
+        receive(response, Expected { long_side_px: None })
+    }
+
+    #[test]
+    fn each_image_is_written_once_and_the_turn_refers_to_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, data) = (dir.path().join("out"), dir.path().join("data"));
+        let (draft, last) = (jpeg(10), jpeg(200));
+        let saved = save(7, &out, &data, answer(&draft, &last)).unwrap();
+        assert!(saved.warnings.is_empty(), "{:?}", saved.warnings);
+        assert_eq!(saved.path, out.join("peel-7.jpg"));
+        assert_eq!(std::fs::read(&saved.path).unwrap(), last);
+        // The output folder holds the image and nothing else.
+        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+        let turn = load_turn(&data, 7, None).unwrap();
+        let text = serde_json::to_string(&turn).unwrap();
+        assert!(text.len() < 2048, "{text}");
+        let resolved = resolve(&[turn]).unwrap();
+        let parts = &resolved[0].parts;
+        let decode = |part: &crate::api::wire::Part| {
+            base64::engine::general_purpose::STANDARD
+                .decode(&part.inline_data.as_ref().unwrap().data)
+                .unwrap()
+        };
+        assert_eq!(decode(&parts[0]), draft);
+        assert_eq!(decode(&parts[2]), last);
+        assert_eq!(parts[2].thought_signature.as_deref(), Some("aW1n"));
+        // A second image for the same job never replaces the first.
+        let again = save(7, &out, &data, answer(&draft, &last)).unwrap();
+        assert_eq!(again.path, out.join("peel-7-2.jpg"));
+    }
+
+    #[test]
+    fn an_unwritable_output_folder_keeps_the_image_in_the_data_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocker = dir.path().join("not-a-folder");
+        std::fs::write(&blocker, b"a file where the folder should be").unwrap();
+        let data = dir.path().join("data");
+        let last = jpeg(99);
+        let saved = save(3, &blocker.join("out"), &data, answer(&jpeg(1), &last)).unwrap();
+        assert!(saved.path.starts_with(data.join("images")));
+        assert_eq!(std::fs::read(&saved.path).unwrap(), last);
+        assert_eq!(saved.warnings.len(), 1);
+        assert!(
+            saved.warnings[0].contains("kept in"),
+            "{:?}",
+            saved.warnings
+        );
+    }
+}

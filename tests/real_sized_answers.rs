@@ -1,0 +1,514 @@
+#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
+#![expect(
+    clippy::disallowed_methods,
+    reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
+)]
+
+//! Answers the size of the real world, served on loopback by a server that is not Peel's
+//! simulator: a Nano Banana Pro 4K answer of over 20 MB of JSON (two thought images, then the
+//! final image) arrives after exactly one request, lands on disk once and byte for byte, and
+//! leaves the database under 1 MiB larger; an edit resends it exactly. Hostile answers (a cut-off
+//! image, a decompression-bomb header, a text file labelled PNG, a body that stalls, a connection
+//! reset mid-body) each end with a diagnosis a designer can act on and no file in the output
+//! folder.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::response::{IntoResponse as _, Response};
+use axum::routing::post;
+use base64::Engine as _;
+use futures_util::StreamExt as _;
+use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient};
+use peel::diagnosis::{DiagnosisContext, Kind, TransportFailure, diagnose};
+use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
+use peel::store::Store;
+use peel::worker::{
+    Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
+};
+use rand::{RngCore as _, SeedableRng as _};
+use tokio::sync::mpsc;
+
+const PRO: &str = "gemini-3-pro-image";
+
+/// A JPEG of noise: like a photograph, it does not compress (a 4096x4096 one is over 10 MB).
+fn noisy_jpeg(width: u32, height: u32, seed: u64) -> Vec<u8> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut pixels = vec![0u8; (width * height * 3) as usize];
+    rng.fill_bytes(&mut pixels);
+    let image = image::RgbImage::from_raw(width, height, pixels).unwrap();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+        .encode_image(&image)
+        .unwrap();
+    out
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A Pro answer: thought text, two thought images, a caption, then the final image.
+fn answer_json(thoughts: &[Vec<u8>], final_image: &[u8], final_mime: &str) -> String {
+    let mut parts = vec![serde_json::json!({"text": "**Composing**", "thought": true})];
+    for thought in thoughts {
+        parts.push(serde_json::json!({
+            "inlineData": {"mimeType": "image/jpeg", "data": b64(thought)}, "thought": true
+        }));
+    }
+    parts.push(
+        serde_json::json!({"text": "Here is your image", "thoughtSignature": "dGV4dC1zaWc="}),
+    );
+    parts.push(serde_json::json!({
+        "inlineData": {"mimeType": final_mime, "data": b64(final_image)},
+        "thoughtSignature": "aW1hZ2Utc2ln".repeat(40)
+    }));
+    serde_json::json!({
+        "candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
+        "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": 2000,
+            "candidatesTokensDetails": [{"modality": "IMAGE", "tokenCount": 2000}],
+            "thoughtsTokenCount": 250, "totalTokenCount": 2262},
+        "modelVersion": PRO,
+        "responseId": "real-sized-1"
+    })
+    .to_string()
+}
+
+/// How the test server answers.
+#[derive(Clone)]
+enum Answer {
+    /// The whole body at once.
+    Whole(Bytes),
+    /// Part of the body, then nothing (the connection stays open).
+    Stall(Bytes),
+    /// Part of the body, then a reset.
+    Reset(Bytes),
+}
+
+#[derive(Clone)]
+struct Server {
+    answer: Answer,
+    requests: Arc<Mutex<Vec<Bytes>>>,
+}
+
+async fn serve(answer: Answer) -> (SocketAddr, Arc<Mutex<Vec<Bytes>>>) {
+    let server = Server {
+        answer,
+        requests: Arc::default(),
+    };
+    let requests = server.requests.clone();
+    let app = Router::new()
+        .route(
+            "/{version}/{*rest}",
+            post(
+                |axum::extract::State(server): axum::extract::State<Server>, body: Bytes| async move {
+                    server.requests.lock().unwrap().push(body);
+                    respond(&server.answer)
+                },
+            ),
+        )
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(server);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, requests)
+}
+
+fn respond(answer: &Answer) -> Response {
+    let json = |mut response: Response| {
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json; charset=UTF-8"),
+        );
+        response
+    };
+    match answer.clone() {
+        Answer::Whole(body) => json(body.into_response()),
+        Answer::Stall(body) => {
+            let head = body.slice(..body.len() / 3);
+            let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(head)])
+                .chain(futures_util::stream::pending());
+            json(Body::from_stream(stream).into_response())
+        }
+        Answer::Reset(body) => {
+            let head = body.slice(..body.len() / 2);
+            let stream = futures_util::stream::iter([
+                Ok(head),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "reset",
+                )),
+            ]);
+            json(Body::from_stream(stream).into_response())
+        }
+    }
+}
+
+fn client(addr: SocketAddr, idle: Duration) -> GeminiClient {
+    GeminiClient::new(ClientConfig {
+        base_url: format!("http://{addr}"),
+        api_version: "v1beta".to_owned(),
+        api_key: ApiKey::new("test-key-not-real"),
+        body_idle_timeout: idle,
+        ..ClientConfig::default()
+    })
+    .unwrap()
+}
+
+struct Rig {
+    engine: Engine,
+    dir: tempfile::TempDir,
+}
+
+impl Rig {
+    fn new(addr: SocketAddr) -> Rig {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("data/peel.db")).unwrap());
+        let engine = Engine::new(
+            client(addr, Duration::from_secs(30)),
+            store,
+            EngineConfig {
+                policy: Policy {
+                    rate_limit_backoff: Backoff::doubling(0.01, 0.1),
+                    overload_backoff: Backoff::doubling(0.01, 0.1),
+                    server_backoff: Backoff::doubling(0.01, 0.1),
+                    ..Policy::default()
+                },
+                budget: Budget::default(),
+                tier: TierLimits {
+                    requests_per_minute: 0,
+                    images_per_minute: 0,
+                    requests_per_day: 0,
+                },
+                breaker: BreakerConfig::default(),
+                image_dir: dir.path().join("out"),
+                seed: 3,
+            },
+        );
+        Rig { engine, dir }
+    }
+
+    fn out(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    async fn run(&self, spec: &JobSpec) -> JobOutcome {
+        let json = serde_json::to_string(spec).unwrap();
+        let job = self
+            .engine
+            .store()
+            .enqueue(&json, jiff::Timestamp::now())
+            .unwrap();
+        let (tx, mut rx) = mpsc::channel(1024);
+        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+        let sink = EventSink::new(tx, None);
+        let (_cancel, control) = JobControl::detached();
+        let outcome = self.engine.run_job(job, spec, &sink, &control).await;
+        drop(sink);
+        drain.await.unwrap();
+        outcome
+    }
+}
+
+fn spec_4k() -> JobSpec {
+    JobSpec {
+        prompt: "a mountain lake at dawn, photographic".to_owned(),
+        model: PRO.to_owned(),
+        fallback: None,
+        aspect_ratio: Some("1:1".to_owned()),
+        image_size: Some("4K".to_owned()),
+        ..JobSpec::default()
+    }
+}
+
+/// Every file below `dir`.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+fn database_bytes(data: &Path) -> u64 {
+    ["peel.db", "peel.db-wal"]
+        .iter()
+        .filter_map(|name| std::fs::metadata(data.join(name)).ok())
+        .map(|meta| meta.len())
+        .sum()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
+    let thoughts = vec![noisy_jpeg(1024, 1024, 1), noisy_jpeg(1024, 1024, 2)];
+    let final_image = noisy_jpeg(4096, 4096, 3);
+    let body = answer_json(&thoughts, &final_image, "image/jpeg");
+    assert!(
+        body.len() >= 20 * 1024 * 1024,
+        "the answer should be real-sized: {} bytes",
+        body.len()
+    );
+    let (addr, requests) = serve(Answer::Whole(Bytes::from(body))).await;
+    let rig = Rig::new(addr);
+    let before = database_bytes(&rig.data());
+
+    let outcome = rig.run(&spec_4k()).await;
+
+    assert_eq!(
+        outcome.status,
+        OutcomeStatus::Delivered,
+        "{}",
+        outcome.reason
+    );
+    assert_eq!(
+        requests.lock().unwrap().len(),
+        1,
+        "exactly one paid request"
+    );
+    let path = outcome.image_path.clone().unwrap();
+    assert_eq!(path, rig.out().join("peel-1.jpg"));
+    assert_eq!(std::fs::read(&path).unwrap(), final_image, "byte for byte");
+    // The output folder holds the image and nothing else (no sidecar).
+    assert_eq!(files_below(&rig.out()), std::slice::from_ref(&path));
+
+    let grown = database_bytes(&rig.data()) - before;
+    assert!(grown < 1024 * 1024, "the database grew by {grown} bytes");
+    let summary = serde_json::to_string(&outcome).unwrap();
+    assert!(
+        summary.len() < 64 * 1024,
+        "--json output: {} bytes",
+        summary.len()
+    );
+    let diagnosis = outcome.diagnosis.as_ref().unwrap();
+    assert_eq!(diagnosis.kind, Kind::Success);
+    assert!(diagnosis.raw.contains("peelStandIn"), "{}", diagnosis.raw);
+
+    // Rows stay small whatever the image size.
+    let db = rusqlite::Connection::open(rig.data().join("peel.db")).unwrap();
+    let largest: i64 = db
+        .query_row(
+            "SELECT max(length(spec) + coalesce(length(diagnosis), 0) + coalesce(length(reason), 0)) FROM jobs",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(largest < 64 * 1024, "largest job row: {largest} bytes");
+
+    // Nothing else written holds the final image again, raw or base64.
+    let encoded = b64(&final_image);
+    let start = (encoded.len() / 2) & !3;
+    let base64_probe = &encoded.as_bytes()[start..start + 64];
+    let raw_probe = &final_image[final_image.len() / 2..final_image.len() / 2 + 64];
+    for file in files_below(rig.dir.path()) {
+        if file == path {
+            continue;
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !contains(&bytes, raw_probe) && !contains(&bytes, base64_probe),
+            "{} holds the image again",
+            file.display()
+        );
+    }
+    // The thought images are kept once each, for edits, in the data folder.
+    let kept: Vec<Vec<u8>> = files_below(&rig.data().join("images"))
+        .iter()
+        .map(|file| std::fs::read(file).unwrap())
+        .collect();
+    assert_eq!(kept.len(), 2);
+    assert!(thoughts.iter().all(|thought| kept.contains(thought)));
+
+    // An edit resends the model's turn exactly: thought images, final image, signatures.
+    let edit = rig
+        .engine
+        .edit_spec(outcome.job, "make the sky pink")
+        .unwrap();
+    let edit_json = serde_json::to_string(&edit).unwrap();
+    assert!(
+        edit_json.len() < 64 * 1024,
+        "edit spec: {} bytes",
+        edit_json.len()
+    );
+    let edited = rig.run(&edit).await;
+    assert_eq!(edited.status, OutcomeStatus::Delivered, "{}", edited.reason);
+    let sent = requests.lock().unwrap()[1].clone();
+    assert!(!contains(&sent, b"peelStandIn"));
+    let sent: serde_json::Value = serde_json::from_slice(&sent).unwrap();
+    let model_turn = &sent["contents"][1];
+    assert_eq!(model_turn["role"], "model");
+    let parts = model_turn["parts"].as_array().unwrap();
+    assert_eq!(parts[1]["inlineData"]["data"], b64(&thoughts[0]));
+    assert_eq!(parts[2]["inlineData"]["data"], b64(&thoughts[1]));
+    assert_eq!(parts[3]["thoughtSignature"], "dGV4dC1zaWc=");
+    assert_eq!(parts[4]["inlineData"]["data"], encoded);
+    assert_eq!(parts[4]["thoughtSignature"], "aW1hZ2Utc2ln".repeat(40));
+    assert_eq!(sent["contents"][2]["parts"][0]["text"], "make the sky pink");
+}
+
+/// A PNG whose header declares 100000x100000 pixels (valid CRCs, a token IDAT).
+fn bomb_png() -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut header = 100_000u32.to_be_bytes().to_vec();
+    header.extend_from_slice(&100_000u32.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    for (kind, data) in [
+        (*b"IHDR", header),
+        (
+            *b"IDAT",
+            vec![0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+        ),
+        (*b"IEND", Vec::new()),
+    ] {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut checked = kind.to_vec();
+        checked.extend_from_slice(&data);
+        out.extend_from_slice(&checked);
+        out.extend_from_slice(&crc32(&checked).to_be_bytes());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_images_are_never_delivered() {
+    let whole = noisy_jpeg(512, 512, 9);
+    let cases: [(&str, Vec<u8>, &str, &str); 3] = [
+        (
+            "truncated",
+            whole[..whole.len() / 2].to_vec(),
+            "image/jpeg",
+            "cut off",
+        ),
+        ("bomb", bomb_png(), "image/png", "100000x100000"),
+        (
+            "mime lie",
+            b"this is not an image, it is a text file".to_vec(),
+            "image/png",
+            "not an image",
+        ),
+    ];
+    for (name, bytes, mime, said) in cases {
+        let body = answer_json(&[], &bytes, mime);
+        let (addr, requests) = serve(Answer::Whole(Bytes::from(body))).await;
+        let rig = Rig::new(addr);
+        let outcome = rig.run(&spec_4k()).await;
+        assert_eq!(outcome.status, OutcomeStatus::Stopped, "{name}");
+        let diagnosis = outcome.diagnosis.as_ref().unwrap();
+        assert_eq!(diagnosis.kind, Kind::ImageBroken, "{name}");
+        assert!(
+            diagnosis.explanation.contains(said),
+            "{name}: {}",
+            diagnosis.explanation
+        );
+        assert!(
+            outcome.reason.contains("The image arrived broken"),
+            "{name}: {}",
+            outcome.reason
+        );
+        // One automatic retry (Google bills each), then the reason.
+        assert_eq!(requests.lock().unwrap().len(), 2, "{name}");
+        assert!(outcome.image_path.is_none());
+        assert!(
+            !rig.out().exists() || files_below(&rig.out()).is_empty(),
+            "{name}: a file reached the output folder"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_and_a_reset_end_the_attempt_with_a_transport_diagnosis() {
+    let body = Bytes::from(answer_json(&[], &noisy_jpeg(256, 256, 4), "image/jpeg"));
+    let context = DiagnosisContext::new(jiff::Timestamp::now()).with_model(PRO);
+
+    // The body stops after a third: the attempt ends after the idle limit, not the 300 s total.
+    let (addr, _) = serve(Answer::Stall(body.clone())).await;
+    let started = std::time::Instant::now();
+    let error = client(addr, Duration::from_millis(600))
+        .generate_content(PRO, &common_request())
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(
+        matches!(
+            error,
+            ApiError::Transport {
+                failure: TransportFailure::Stalled,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let diagnosis = diagnose(&error.evidence(), &context);
+    assert_eq!(diagnosis.kind, Kind::NetworkError);
+    assert!(
+        diagnosis.explanation.contains("stopped arriving"),
+        "{}",
+        diagnosis.explanation
+    );
+
+    // The connection resets half-way.
+    let (addr, _) = serve(Answer::Reset(body)).await;
+    let error = client(addr, Duration::from_secs(30))
+        .generate_content(PRO, &common_request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            ApiError::Transport {
+                failure: TransportFailure::ConnectionReset,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    let diagnosis = diagnose(&error.evidence(), &context);
+    assert_eq!(diagnosis.kind, Kind::NetworkError);
+    assert_eq!(diagnosis.layer, peel::diagnosis::Layer::Transport);
+}
+
+fn common_request() -> peel::api::wire::GenerateContentRequest {
+    peel::api::wire::GenerateContentRequest {
+        contents: vec![peel::api::wire::Content {
+            role: Some("user".to_owned()),
+            parts: vec![peel::api::wire::Part::text("a lake")],
+        }],
+        ..Default::default()
+    }
+}
