@@ -437,7 +437,8 @@ async fn broken_images_are_never_delivered() {
             diagnosis.explanation
         );
         assert!(
-            outcome.reason.contains("The image arrived broken"),
+            outcome.reason.contains("The image arrived broken again")
+                && outcome.reason.contains(said),
             "{name}: {}",
             outcome.reason
         );

@@ -199,6 +199,13 @@ impl Policy {
 }
 
 fn stop_reason(diagnosis: &Diagnosis) -> String {
+    if diagnosis.kind == Kind::ImageBroken {
+        // Only after the automatic retry: say what was wrong with the image.
+        return format!(
+            "{} again after one more try. {}",
+            diagnosis.title, diagnosis.explanation
+        );
+    }
     let why = match diagnosis.layer {
         Layer::PromptFilter => {
             "a content block by the adjustable filter: a safety setting or a different prompt helps"
