@@ -24,12 +24,12 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use peel::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
 use peel::api::{ApiKey, Catalog, ClientConfig, GeminiClient};
-use peel::diagnosis::{DiagnosisContext, Kind, diagnose};
+use peel::diagnosis::{DiagnosisContext, Evidence, Kind, diagnose};
 use peel::resilience::budget::cost_usd;
 use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
 use peel::sim::{self, RunningSim, SIM_API_KEY, Scenario, SimConfig};
 use peel::store::Store;
-use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobSpec, OutcomeStatus};
+use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobSpec, JobState};
 use rand::Rng as _;
 
 const SCALE: f64 = 0.02;
@@ -113,8 +113,8 @@ async fn naive(scenario: Scenario) -> Tally {
                 .await;
             let context = DiagnosisContext::new(Timestamp::now());
             let diagnosis = match &outcome {
-                Ok(answer) => diagnose(&answer.evidence(), &context),
-                Err(error) => diagnose(&error.evidence(), &context),
+                Ok(answer) => diagnose(&Evidence::from(answer), &context),
+                Err(error) => diagnose(&Evidence::from(error), &context),
             };
             if diagnosis.kind == Kind::Success {
                 tally.images += 1;
@@ -197,7 +197,7 @@ async fn peel_policy(scenario: Scenario) -> Tally {
         let (_cancel, control) = JobControl::detached();
         let started = Instant::now();
         let outcome = engine.run_job(job, &spec, &sink, &control).await;
-        if outcome.status == OutcomeStatus::Delivered {
+        if outcome.status == JobState::Delivered {
             tally.images += 1;
             tally
                 .time_to_image_s

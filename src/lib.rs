@@ -1,35 +1,52 @@
 //! Peel: tells designers exactly why a Gemini image generation failed, names the layer that failed,
 //! and recovers or shows what to change.
 //!
-//! Module map (dependencies point one way, top to bottom):
+//! Module map. Dependencies point one way, down this list: a module uses only modules below it
+//! (`tests/engine/layering.rs` checks every `crate::` path against this order).
 //!
-//! - [`app`]: the eframe app: state, event draining, intents → commands, and the media service
-//!   (files, thumbnails, dialogs, clipboard, keychain off the UI thread); `app::run` opens the window.
+//! - [`cli`]: the `peel` subcommands (clap); each calls the same library functions the window uses.
+//! - [`app`]: the eframe app: owns the [`view`] state, drains worker and media events, turns the
+//!   UI's intents into commands, and runs the media service (files, thumbnails, dialogs,
+//!   clipboard, keychain, all off the UI thread); `app::run` opens the window.
+//! - [`session`]: the one start-up the window, the CLI and the tests share: runtime, store,
+//!   backend (the key's endpoint, or the in-process simulator) and engine; the key from the
+//!   environment.
 //! - [`ui`]: only egui code: one file per panel (editor, gallery, why-panel, activity, settings,
-//!   large view), drawing state and emitting intents.
-//! - [`cli`]: the `peel` subcommands (clap); each calls the same library functions the app will use.
-//! - [`api`]: the Gemini REST wire types, the async client (reqwest, rustls) and the model catalog.
-//! - [`diagnosis`]: pure — (HTTP status or transport failure, body) → [`diagnosis::Diagnosis`]. Reads
-//!   `api`'s plain data types only; no I/O, no async.
+//!   large view), drawing [`view`] state and emitting intents. Never uses `app`.
+//! - [`view`]: the view model: what the window draws (jobs, attempts, breakers, spend), folded
+//!   from worker events, and the media service's messages.
+//! - [`worker`]: the tokio side: the engine runs each job (gate, attempt, act) with the policy,
+//!   keeps each image once on disk, and talks to the window or CLI over bounded channels.
 //! - [`sim`]: the Gemini simulator, a real axum server on loopback (scenarios, quotas, faults,
-//!   safety rules from `assets/`), used without a key and by every integration test.
-//! - [`resilience`]: pure policy — backoff, retry-after, fallback, circuit breaker, client-side
-//!   rate limits, budgets; time and randomness injected.
-//! - [`store`]: the data directory, crash-safe file writes, and the SQLite database (durable job
-//!   queue and history, attempts, model lockouts).
-//! - [`worker`]: the tokio side: runs jobs with the policy (model choice, limits, attempts, waits),
-//!   talks to the UI or CLI over bounded channels.
-//!
+//!   hostile answers, safety rules from `assets/`), used without a key and by every integration
+//!   test.
+//! - [`store`]: the data folder, crash-safe file writes, the SQLite database (durable job queue
+//!   and history, attempts, model lockouts) and the model turns kept for edits.
 //! - [`rewrite`]: pure — rewrite suggestions for a prompt a content filter blocked, each edit
 //!   with its reason; names and rules from `assets/`.
+//! - [`resilience`]: pure policy — backoff, retry-after, fallback, circuit breaker, client-side
+//!   rate limits, budgets; time and randomness injected.
+//! - [`job`]: pure — the one vocabulary of a job (id, spec, state, attempt, the job as the history
+//!   keeps it) shared by the store, the worker, the window and the CLI.
+//! - [`diagnosis`]: pure — (HTTP status or transport failure, body or parsed answer) →
+//!   [`diagnosis::Diagnosis`]; no I/O, no async.
+//! - [`api`]: the Gemini REST wire types, the async client (reqwest, rustls) and the model catalog.
+//! - [`redact`]: a leaf — removes API keys from any text; `api` and `diagnosis` both use it.
+//!
+//! Read first: `diagnosis` (the contract every surface shows), then `worker::job` (one job's
+//! loop), then `view::state` and `ui` (what the window draws).
 
 pub mod api;
 pub mod app;
 pub mod cli;
 pub mod diagnosis;
+pub mod job;
+pub mod redact;
 pub mod resilience;
 pub mod rewrite;
+pub mod session;
 pub mod sim;
 pub mod store;
 pub mod ui;
+pub mod view;
 pub mod worker;

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
+use super::transport::TransportFailure;
 use super::wire::{GenerateContentRequest, GenerateContentResponse, ListModelsResponse, ModelInfo};
-use crate::diagnosis::redact::redact;
-use crate::diagnosis::{Evidence, TransportFailure};
+use crate::redact::redact;
 
 /// Google's public endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -140,36 +140,6 @@ pub enum ApiError {
     },
 }
 
-impl ApiError {
-    /// What the diagnosis should look at.
-    pub fn evidence(&self) -> Evidence<'_> {
-        match self {
-            ApiError::Config(message) => Evidence::Transport {
-                failure: TransportFailure::Other,
-                detail: message,
-            },
-            ApiError::Transport { failure, detail } => Evidence::Transport {
-                failure: *failure,
-                detail,
-            },
-            ApiError::Http {
-                status,
-                body,
-                retry_after,
-            } => Evidence::Response {
-                status: Some(*status),
-                body,
-                retry_after_header: retry_after.as_deref(),
-            },
-            ApiError::Malformed { status, body, .. } => Evidence::Response {
-                status: Some(*status),
-                body,
-                retry_after_header: None,
-            },
-        }
-    }
-}
-
 /// A successful `generateContent` call: the parsed answer. The body text is not kept: it was
 /// parsed whole (every size up to the cap), and its images are the answer's only large part.
 #[derive(Clone, Debug)]
@@ -180,16 +150,6 @@ pub struct GenerateOutcome {
     pub status: u16,
     /// How many bytes the body had.
     pub body_bytes: usize,
-}
-
-impl GenerateOutcome {
-    /// What the diagnosis should look at: the parsed answer.
-    pub fn evidence(&self) -> Evidence<'_> {
-        Evidence::Answer {
-            status: self.status,
-            response: &self.response,
-        }
-    }
 }
 
 /// The Gemini REST client.

@@ -4,6 +4,7 @@
 //! - [`wire`]: `generateContent` request/response and `models.list` types.
 //! - [`error_body`]: the `{"error": …}` envelope and its typed `details`.
 //! - [`client`]: [`GeminiClient`] (reqwest + rustls), [`ApiError`], [`ApiKey`].
+//! - [`transport`]: [`TransportFailure`], what the client observed below HTTP.
 //! - [`catalog`]: the model catalog from `assets/models.toml`.
 //! - [`live_models`]: the ids Google's `models.list` names now (retired ids drop out).
 //! - [`lenient`]: forgiving field deserializers.
@@ -14,8 +15,10 @@ pub mod enums;
 pub mod error_body;
 pub mod lenient;
 pub mod live_models;
+pub mod transport;
 pub mod wire;
 
 pub use catalog::{Catalog, ModelEntry, ModelStatus};
 pub use client::{ApiError, ApiKey, ClientConfig, GeminiClient, GenerateOutcome};
 pub use live_models::LiveModels;
+pub use transport::TransportFailure;

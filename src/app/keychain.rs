@@ -2,8 +2,10 @@
 //! macOS, Credential Manager on Windows), through the `keyring` crate.
 //!
 //! Every function here is a blocking call (on Linux a D-Bus round trip that may wait for an unlock
-//! prompt), so callers run them off the UI thread: the media service calls them inside
-//! `tokio::task::spawn_blocking` (see [`super::media`]). No message made here ever contains the key.
+//! prompt), so callers run them off the UI thread: the UI sends a
+//! [`KeychainRequest`](super::media::KeychainRequest) to the media service, which calls them inside
+//! `tokio::task::spawn_blocking` and answers with a
+//! [`KeychainEvent`](super::media::KeychainEvent). No message made here ever contains the key.
 
 use crate::api::ApiKey;
 

@@ -4,24 +4,25 @@
 //! - [`state`]: what the window shows, and `apply(Event)`.
 //! - [`media`]: files, thumbnails, dialogs, clipboard and keychain, off the UI thread.
 //! - [`keychain`]: the API key in the OS keychain.
-//! - [`run`]: opens the window with a tokio runtime, the worker, media, and the simulator.
+//! - [`run`]: opens the window on a [`Session`] (runtime, store, engine, simulator), with the
+//!   worker and the media service.
 
 pub mod keychain;
 pub mod media;
-pub mod state;
+pub use crate::view::state;
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc::error::TrySendError;
 
-use crate::api::{ApiKey, ClientConfig, GeminiClient};
-use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
-use crate::store::{Store, paths};
+use crate::api::{ApiKey, ClientConfig};
+use crate::session::{self, Session, SessionError, SessionOptions, SimulatorUse};
+use crate::sim::{self, SIM_API_KEY, Scenario};
 use crate::ui::editor::EditorReference;
 use crate::ui::settings::KeySource;
 use crate::ui::{self, Editor, Intent, KeyView, Settings, Textures, UiState, View};
-use crate::worker::{self, Command, Engine, EngineConfig, EngineSettings, Event, WorkerHandle};
-use media::{MediaEvent, MediaHandle, MediaRequest};
+use crate::worker::{self, Command, EngineSettings, Event, WorkerHandle};
+use media::{KeychainEvent, KeychainRequest, MediaEvent, MediaHandle, MediaRequest};
 
 /// eframe storage keys.
 const EDITOR_KEY: &str = "peel.editor";
@@ -201,11 +202,7 @@ impl PeelApp {
     fn handle(&mut self, intents: Vec<Intent>) {
         for intent in intents {
             match intent {
-                Intent::Generate(spec) => self.command(Command::Generate(spec)),
-                Intent::Cancel(job) => self.command(Command::Cancel(job)),
-                Intent::RetryNow(job) => self.command(Command::RetryNow(job)),
-                Intent::Edit { of, prompt } => self.command(Command::Edit { of, prompt }),
-                Intent::Delete(job) => self.command(Command::Delete(job)),
+                Intent::Worker(command) => self.command(command),
                 Intent::Select(job) => self.state.selected = Some(job),
                 Intent::Restore(job) => {
                     if let Some(view) = self.state.job(job) {
@@ -228,12 +225,12 @@ impl PeelApp {
                         self.key.message =
                             Some("Saving the key in the system keychain…".to_owned());
                         self.use_key(Some(key.clone()), KeySource::SessionOnly);
-                        self.media(MediaRequest::StoreKey(key));
+                        self.media(MediaRequest::Keychain(KeychainRequest::Store(key)));
                     }
                 }
                 Intent::ForgetKey => {
                     self.use_key(None, KeySource::None);
-                    self.media(MediaRequest::ForgetKey);
+                    self.media(MediaRequest::Keychain(KeychainRequest::Forget));
                 }
                 Intent::DismissNotice => self.state.notice = None,
                 Intent::ApplyRewrite {
@@ -309,7 +306,13 @@ impl PeelApp {
                 self.textures.requested.remove(&path);
                 self.textures.unreadable.insert(path, message);
             }
-            MediaEvent::KeyLoaded(result) => {
+            MediaEvent::Keychain(event) => self.apply_keychain(event),
+        }
+    }
+
+    fn apply_keychain(&mut self, event: KeychainEvent) {
+        match event {
+            KeychainEvent::Loaded(result) => {
                 if self.key.source != KeySource::Checking {
                     return; // a key arrived some other way meanwhile
                 }
@@ -322,7 +325,7 @@ impl PeelApp {
                     }
                 }
             }
-            MediaEvent::KeyStored(result) => match result {
+            KeychainEvent::Stored(result) => match result {
                 Ok(()) => {
                     if self.api_key.is_some() {
                         self.key.source = KeySource::Keychain;
@@ -331,7 +334,7 @@ impl PeelApp {
                 }
                 Err(message) => self.key.message = Some(message),
             },
-            MediaEvent::KeyForgotten(result) => {
+            KeychainEvent::Forgotten(result) => {
                 self.key.message = Some(match result {
                     Ok(()) => "Key removed from the system keychain.".to_owned(),
                     Err(message) => message,
@@ -409,9 +412,9 @@ impl eframe::App for PeelApp {
 /// Why the window could not open.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// Set-up failed before the window.
-    #[error("{0}")]
-    Setup(String),
+    /// Set-up failed before the window (runtime, data folder, database, simulator).
+    #[error(transparent)]
+    Setup(#[from] SessionError),
     /// eframe could not open the window (no display, no GPU driver).
     #[error(
         "Peel could not open its window: {0}. On a machine without a display, use `peel generate`."
@@ -419,82 +422,30 @@ pub enum RunError {
     Window(String),
 }
 
-/// The key from `GEMINI_API_KEY` or `GOOGLE_API_KEY`, with the variable's name.
-pub fn key_from_environment() -> Option<(ApiKey, &'static str)> {
-    ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
-        .into_iter()
-        .find_map(|name| Some((ApiKey::new(std::env::var(name).ok()?)?, name)))
-}
-
 /// The app icon (PNG in `assets/`).
 pub const ICON_PNG: &[u8] = include_bytes!("../../assets/peel-icon.png");
 
-/// Opens Peel's window: a tokio runtime on named threads, the store, the worker, the media
-/// service, and the simulator (used while no key is set). A key in the environment is used at
-/// once; otherwise the keychain is asked off the UI thread.
+/// Opens Peel's window on a [`Session`] (runtime, store, engine, and the simulator, used while no
+/// key is set), with the worker and the media service. A key in the environment is used at once;
+/// otherwise the keychain is asked off the UI thread.
 pub fn run() -> Result<(), RunError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("peel-worker")
-        .build()
-        .map_err(|e| RunError::Setup(format!("could not start the async runtime: {e}")))?;
-    let data_dir = paths::data_dir()
-        .ok_or_else(|| RunError::Setup("no data folder; set PEEL_DATA_DIR".to_owned()))?;
-    let store = Arc::new(
-        Store::open(&paths::database_path(&data_dir))
-            .map_err(|e| RunError::Setup(e.to_string()))?,
-    );
-    #[expect(
-        clippy::disallowed_methods,
-        reason = "before the window exists: nothing to keep responsive yet"
-    )]
-    let simulator = runtime
-        .block_on(sim::start(
-            ([127, 0, 0, 1], 0).into(),
-            SimConfig {
-                scenario: Scenario::Calm,
-                generation_latency: true,
-                ..SimConfig::default()
-            },
-        ))
-        .map_err(|e| RunError::Setup(e.to_string()))?;
-    let environment_key = key_from_environment();
-    let config = match &environment_key {
-        Some((key, _)) => ClientConfig {
-            api_key: Some(key.clone()),
-            ..ClientConfig::default()
-        },
-        None => ClientConfig {
-            base_url: simulator.base_url(),
-            api_key: ApiKey::new(SIM_API_KEY),
-            ..ClientConfig::default()
-        },
-    };
-    let client = GeminiClient::new(config).map_err(|e| RunError::Setup(e.to_string()))?;
-    let image_dir = data_dir.join("images");
-    let engine = Arc::new(Engine::new(
-        client,
-        store,
-        EngineConfig::defaults(image_dir, u64::from(std::process::id())),
-    ));
+    let environment_key = session::key_from_environment();
+    let Session {
+        engine,
+        simulator,
+        runtime,
+        ..
+    } = Session::open(SessionOptions {
+        api_key: environment_key.as_ref().map(|found| found.key.clone()),
+        simulator_use: SimulatorUse::Always,
+        ..SessionOptions::default()
+    })?;
     let handle = runtime.handle().clone();
-    let mut viewport = egui::ViewportBuilder::default()
-        .with_inner_size([1280.0, 800.0])
-        .with_min_inner_size([900.0, 560.0])
-        .with_title("Peel")
-        .with_app_id("peel");
-    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
-        viewport = viewport.with_icon(Arc::new(icon));
-    }
-    let options = eframe::NativeOptions {
-        viewport,
-        ..eframe::NativeOptions::default()
-    };
     let mut runtime_slot = Some(runtime);
-    let mut simulator_slot = Some(simulator);
+    let mut simulator_slot = simulator;
     eframe::run_native(
         "Peel",
-        options,
+        native_options(),
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
@@ -513,11 +464,11 @@ pub fn run() -> Result<(), RunError> {
                 app = app.with_simulator(simulator);
             }
             app.runtime = runtime_slot.take();
-            if let Some((key, name)) = environment_key.clone() {
-                app.use_key(Some(key), KeySource::Environment(name));
+            if let Some(found) = environment_key.clone() {
+                app.use_key(Some(found.key), KeySource::Environment(found.variable));
             } else {
                 app.key.source = KeySource::Checking;
-                app.media(MediaRequest::LoadKey);
+                app.media(MediaRequest::Keychain(KeychainRequest::Load));
                 // Tier and budgets from the saved settings.
                 app.configure();
             }
@@ -525,4 +476,20 @@ pub fn run() -> Result<(), RunError> {
         }),
     )
     .map_err(|e| RunError::Window(e.to_string()))
+}
+
+/// The window's size, title and icon.
+fn native_options() -> eframe::NativeOptions {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([900.0, 560.0])
+        .with_title("Peel")
+        .with_app_id("peel");
+    if let Ok(icon) = eframe::icon_data::from_png_bytes(ICON_PNG) {
+        viewport = viewport.with_icon(Arc::new(icon));
+    }
+    eframe::NativeOptions {
+        viewport,
+        ..eframe::NativeOptions::default()
+    }
 }

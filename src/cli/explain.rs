@@ -128,28 +128,37 @@ pub fn run(args: &ExplainArgs) -> ExitCode {
 
 /// The readable form of a diagnosis.
 pub fn render_text(diagnosis: &Diagnosis) -> String {
-    let mut out = String::new();
-    let mut line = |text: String| {
-        out.push_str(&text);
-        out.push('\n');
-    };
-    line(diagnosis.title.clone());
+    let mut lines = headline(diagnosis);
+    lines.extend(advice(diagnosis));
+    lines.extend(evidence(diagnosis));
+    lines.join("\n").trim_end().to_owned()
+}
+
+/// The title, the kind and layer line, and what happened and what to do.
+fn headline(diagnosis: &Diagnosis) -> Vec<String> {
     let status = match (diagnosis.http_status, diagnosis.api_status.as_deref()) {
         (Some(code), Some(name)) => format!(" · HTTP {code} {name}"),
         (Some(code), None) => format!(" · HTTP {code}"),
         (None, Some(name)) => format!(" · {name}"),
         (None, None) => String::new(),
     };
-    line(format!(
-        "  {} · layer: {} ({}){status}",
-        diagnosis.kind,
-        diagnosis.layer,
-        diagnosis.layer.label()
-    ));
-    line(String::new());
-    line(format!("What happened: {}", diagnosis.explanation));
-    line(format!("What to do:    {}", diagnosis.fix));
-    line(String::new());
+    vec![
+        diagnosis.title.clone(),
+        format!(
+            "  {} · layer: {} ({}){status}",
+            diagnosis.kind,
+            diagnosis.layer,
+            diagnosis.layer.label()
+        ),
+        String::new(),
+        format!("What happened: {}", diagnosis.explanation),
+        format!("What to do:    {}", diagnosis.fix),
+        String::new(),
+    ]
+}
+
+/// Whether retrying or a setting helps, how long to wait, when the quota resets, which quota.
+fn advice(diagnosis: &Diagnosis) -> Vec<String> {
     let adjustable = if diagnosis.configurable {
         "yes (safety settings)"
     } else {
@@ -160,9 +169,9 @@ pub fn render_text(diagnosis: &Diagnosis) -> String {
     } else {
         "no, not unchanged"
     };
-    line(format!(
+    let mut lines = vec![format!(
         "Retry helps: {retry} · A setting can fix it: {adjustable}"
-    ));
+    )];
     if let Some(seconds) = diagnosis.retry_after_s {
         let source = match diagnosis.retry_after_source {
             Some(crate::diagnosis::RetryDelaySource::RetryInfo) => " (Google's RetryInfo)",
@@ -170,13 +179,13 @@ pub fn render_text(diagnosis: &Diagnosis) -> String {
             Some(crate::diagnosis::RetryDelaySource::Header) => " (Retry-After header)",
             None => "",
         };
-        line(format!(
+        lines.push(format!(
             "Retry after: {} [{seconds:.3} s]{source}",
             human_duration(seconds)
         ));
     }
     if let Some(at) = diagnosis.resets_at {
-        line(format!("Quota resets: {at} (midnight America/Los_Angeles)"));
+        lines.push(format!("Quota resets: {at} (midnight America/Los_Angeles)"));
     }
     if let Some(quota) = &diagnosis.quota {
         let parts: Vec<String> = [
@@ -188,31 +197,37 @@ pub fn render_text(diagnosis: &Diagnosis) -> String {
         .flatten()
         .collect();
         if !parts.is_empty() {
-            line(format!("Quota: {}", parts.join(" · ")));
+            lines.push(format!("Quota: {}", parts.join(" · ")));
         }
     }
-    if let Some(model) = &diagnosis.model {
-        line(format!("Model: {model}"));
-    }
-    if let Some(reason) = &diagnosis.finish_reason {
-        line(format!("Finish reason: {reason}"));
-    }
-    if let Some(reason) = &diagnosis.block_reason {
-        line(format!("Block reason: {reason}"));
-    }
-    if let Some(message) = &diagnosis.finish_message {
-        line(format!("Google's note: {message}"));
-    }
-    if let Some(message) = &diagnosis.api_message {
-        line(format!("Google said: {}", message.trim()));
-    }
-    if let Some(text) = &diagnosis.model_text {
-        line(format!("The model said: {}", text.trim()));
-    }
+    lines
+}
+
+/// What the answer itself said: model, finish and block reasons, Google's and the model's words,
+/// and the raw answer when the kind is unknown.
+fn evidence(diagnosis: &Diagnosis) -> Vec<String> {
+    let labelled = [
+        ("Model", diagnosis.model.as_deref()),
+        ("Finish reason", diagnosis.finish_reason.as_deref()),
+        ("Block reason", diagnosis.block_reason.as_deref()),
+        ("Google's note", diagnosis.finish_message.as_deref()),
+        (
+            "Google said",
+            diagnosis.api_message.as_deref().map(str::trim),
+        ),
+        (
+            "The model said",
+            diagnosis.model_text.as_deref().map(str::trim),
+        ),
+    ];
+    let mut lines: Vec<String> = labelled
+        .into_iter()
+        .filter_map(|(label, value)| value.map(|value| format!("{label}: {value}")))
+        .collect();
     if diagnosis.kind == crate::diagnosis::Kind::Unknown {
-        line(String::new());
-        line("Raw answer (API keys removed):".to_owned());
-        line(diagnosis.raw.clone());
+        lines.push(String::new());
+        lines.push("Raw answer (API keys removed):".to_owned());
+        lines.push(diagnosis.raw.clone());
     }
-    out.trim_end().to_owned()
+    lines
 }

@@ -14,7 +14,6 @@ use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use base64::Engine as _;
 use clap::Args;
@@ -22,16 +21,14 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::EXIT_BAD_INPUT;
-use crate::api::{ApiKey, Catalog, ClientConfig, GeminiClient};
+use crate::api::Catalog;
 use crate::diagnosis::Layer;
 use crate::diagnosis::words::human_duration;
-use crate::sim::{self, SIM_API_KEY, Scenario, SimConfig};
-use crate::store::{JobState, Store, paths};
+use crate::session::{self, Session, SessionOptions};
+use crate::sim::{RunningSim, Scenario, SimConfig};
 use crate::worker::catalog_refresh::refresh_live_models;
 use crate::worker::protocol::{Reference, describe_fallback};
-use crate::worker::{
-    Engine, EngineConfig, Event, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
-};
+use crate::worker::{Event, EventSink, JobControl, JobOutcome, JobSpec, JobState};
 
 /// Exit code: a content filter blocked a job.
 pub const EXIT_CONTENT_BLOCKED: u8 = 3;
@@ -110,12 +107,6 @@ fn read_reference(path: &Path) -> Result<Reference, String> {
     })
 }
 
-fn api_key_from_env() -> Option<ApiKey> {
-    ["GEMINI_API_KEY", "GOOGLE_API_KEY"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().and_then(ApiKey::new))
-}
-
 /// Runs `peel generate`.
 pub fn run(args: &GenerateArgs) -> ExitCode {
     if args.prompt.is_none() && !args.resume {
@@ -131,13 +122,6 @@ pub fn run(args: &GenerateArgs) -> ExitCode {
             Err(message) => return fail(&message),
         }
     }
-    let Some(data_dir) = paths::data_dir() else {
-        return fail("no data folder could be found; set PEEL_DATA_DIR");
-    };
-    let store = match Store::open(&paths::database_path(&data_dir)) {
-        Ok(store) => Arc::new(store),
-        Err(error) => return fail(&error.to_string()),
-    };
     let catalog = Catalog::builtin();
     let model = args
         .model
@@ -157,22 +141,50 @@ pub fn run(args: &GenerateArgs) -> ExitCode {
         references,
         ..JobSpec::default()
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("peel-worker")
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => return fail(&format!("could not start the async runtime: {error}")),
+    let mut session = match open_session(args) {
+        Ok(session) => session,
+        Err(error) => return fail(&error.to_string()),
     };
+    let simulator = session.simulator.take();
     #[expect(
         clippy::disallowed_methods,
         reason = "the CLI's own main thread, not a UI thread"
     )]
-    runtime.block_on(generate(args, spec, store))
+    session
+        .runtime
+        .block_on(generate(args, spec, &session, simulator))
 }
 
-async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>) -> ExitCode {
+/// The session for this run: the endpoint given, Google with the key from the environment, or
+/// the in-process simulator (with real answer times) when there is neither; then it says so.
+fn open_session(args: &GenerateArgs) -> Result<Session, session::SessionError> {
+    let session = Session::open(SessionOptions {
+        image_dir: Some(args.out.clone()),
+        api_key: session::key_from_environment().map(|found| found.key),
+        endpoint: args.endpoint.clone(),
+        api_version: Some(args.api_version.clone()),
+        simulator: SimConfig {
+            scenario: args.sim_scenario,
+            ..SimConfig::default()
+        },
+        ..SessionOptions::default()
+    })?;
+    if let Some(scenario) = session.backend.simulated_scenario() {
+        let _ = writeln!(
+            io::stderr(),
+            "No API key set (GEMINI_API_KEY): using Peel's simulator, scenario {scenario}. Images are simulated."
+        );
+    }
+    Ok(session)
+}
+
+async fn generate(
+    args: &GenerateArgs,
+    spec: Option<JobSpec>,
+    session: &Session,
+    simulator: Option<RunningSim>,
+) -> ExitCode {
+    let Session { store, engine, .. } = session;
     // Queue first: from here on, nothing the designer typed can be lost.
     let now = Timestamp::now();
     if let Some(spec) = &spec {
@@ -190,23 +202,13 @@ async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>)
         Err(error) => return fail(&error.to_string()),
     };
 
-    let (client, simulator) = match connect(args).await {
-        Ok(connected) => connected,
-        Err(message) => return fail(&message),
-    };
-    let client_config = client.config().clone();
-    let engine = Engine::new(
-        client,
-        Arc::clone(&store),
-        EngineConfig::defaults(args.out.clone(), u64::from(std::process::id())),
-    );
     // With a key, learn which models Google lists now (cached for a day), so a retired primary
     // is skipped before the first job is sent to it. Peel works without the list.
-    if simulator.is_none()
+    if session.backend.simulated_scenario().is_none()
         && let Err(error) = refresh_live_models(
-            &engine,
-            &client_config,
-            &store.data_dir(),
+            engine,
+            &session.client,
+            &session.data_dir,
             None,
             Timestamp::now(),
         )
@@ -235,18 +237,12 @@ async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>)
             );
             continue;
         }
-        let Ok(job_spec) = serde_json::from_str::<JobSpec>(&record.spec) else {
-            let _ = store.set_state(
-                record.id,
-                JobState::Stopped,
-                None,
-                Some("unreadable job"),
-                now,
-            );
-            continue;
-        };
         let (_keep_alive, control) = JobControl::detached();
-        outcomes.push(engine.run_job(record.id, &job_spec, &sink, &control).await);
+        outcomes.push(
+            engine
+                .run_job(record.id, &record.spec, &sink, &control)
+                .await,
+        );
     }
     drop(sink);
     let _ = printer.await;
@@ -268,43 +264,6 @@ async fn generate(args: &GenerateArgs, spec: Option<JobSpec>, store: Arc<Store>)
         }
     }
     ExitCode::from(exit_code(&outcomes))
-}
-
-/// The client for this run: the endpoint given, Google with the key from the environment, or an
-/// in-process simulator when there is neither.
-async fn connect(args: &GenerateArgs) -> Result<(GeminiClient, Option<sim::RunningSim>), String> {
-    let key = api_key_from_env();
-    let mut simulator = None;
-    let (base_url, key) = match (&args.endpoint, key) {
-        (Some(endpoint), key) => (endpoint.clone(), key),
-        (None, Some(key)) => (crate::api::client::DEFAULT_BASE_URL.to_owned(), Some(key)),
-        (None, None) => {
-            let config = SimConfig {
-                scenario: args.sim_scenario,
-                generation_latency: true,
-                ..SimConfig::default()
-            };
-            let running = sim::start(([127, 0, 0, 1], 0).into(), config)
-                .await
-                .map_err(|e| e.to_string())?;
-            let _ = writeln!(
-                io::stderr(),
-                "No API key set (GEMINI_API_KEY): using Peel's simulator, scenario {}. Images are simulated.",
-                args.sim_scenario
-            );
-            let url = running.base_url();
-            simulator = Some(running);
-            (url, ApiKey::new(SIM_API_KEY))
-        }
-    };
-    let client = GeminiClient::new(ClientConfig {
-        base_url,
-        api_version: args.api_version.clone(),
-        api_key: key,
-        ..ClientConfig::default()
-    })
-    .map_err(|e| e.to_string())?;
-    Ok((client, simulator))
 }
 
 /// Prints events to stderr; on a terminal, each wait counts down once a second.
@@ -393,16 +352,18 @@ fn describe(event: &Event) -> String {
         }
         Event::Finished(outcome) => {
             let status = match outcome.status {
-                OutcomeStatus::Delivered => "done",
-                OutcomeStatus::Stopped => "stopped",
-                OutcomeStatus::Parked => "kept in the queue",
-                OutcomeStatus::Cancelled => "cancelled",
+                JobState::Delivered => "done",
+                JobState::Stopped => "stopped",
+                JobState::Parked => "kept in the queue",
+                JobState::Cancelled => "cancelled",
+                JobState::Deleted => "deleted",
+                JobState::Queued | JobState::Running => "not finished",
             };
             let mut line = format!("job {}: {status}: {}", outcome.job, outcome.reason);
             if let Some(diagnosis) = outcome
                 .diagnosis
                 .as_ref()
-                .filter(|_| outcome.status != OutcomeStatus::Delivered)
+                .filter(|_| outcome.status != JobState::Delivered)
             {
                 let _ = write!(line, "\n  What to do: {}", diagnosis.fix);
             }
@@ -416,9 +377,9 @@ pub fn exit_code(outcomes: &[JobOutcome]) -> u8 {
     outcomes
         .iter()
         .map(|outcome| match outcome.status {
-            OutcomeStatus::Delivered | OutcomeStatus::Cancelled => 0,
-            OutcomeStatus::Parked => EXIT_QUOTA_OR_BUDGET,
-            OutcomeStatus::Stopped => match outcome.diagnosis.as_ref().map(|d| d.layer) {
+            JobState::Delivered | JobState::Cancelled | JobState::Deleted => 0,
+            JobState::Parked | JobState::Queued | JobState::Running => EXIT_QUOTA_OR_BUDGET,
+            JobState::Stopped => match outcome.diagnosis.as_ref().map(|d| d.layer) {
                 Some(Layer::PromptFilter | Layer::Policy | Layer::ImageFilter) => {
                     EXIT_CONTENT_BLOCKED
                 }

@@ -304,8 +304,12 @@ fn classify_error(
     };
     let api_status = verdict.api_status.as_deref().unwrap_or_default();
 
-    // Phrases first: they are specific whatever status a proxy put around them.
-    if let Some(kind) = kind_from_phrases(haystack, &reason, http_status, api_status) {
+    // Phrases first (Google's wording, or an `ErrorInfo` reason): they are specific whatever
+    // status a proxy put around them. The key first, then the request, then access and deadlines.
+    if let Some(kind) = key_kind(haystack, &reason)
+        .or_else(|| request_kind(haystack, http_status, api_status))
+        .or_else(|| access_kind(haystack, http_status))
+    {
         return Some(kind);
     }
 
@@ -324,13 +328,8 @@ fn classify_error(
     }
 }
 
-/// Kinds told apart by Google's wording (or an `ErrorInfo` reason) rather than by status.
-fn kind_from_phrases(
-    haystack: &str,
-    reason: &dyn Fn(&str) -> bool,
-    http_status: Option<u16>,
-    api_status: &str,
-) -> Option<Kind> {
+/// A key that is not valid, leaked, or missing.
+fn key_kind(haystack: &str, reason: &dyn Fn(&str) -> bool) -> Option<Kind> {
     if reason("API_KEY_INVALID")
         || has_any(
             haystack,
@@ -355,6 +354,12 @@ fn kind_from_phrases(
     {
         return Some(Kind::ApiKeyMissing);
     }
+    None
+}
+
+/// A request Google refused for what it holds: a missing thought signature, too large a
+/// payload, an image it cannot read, a model it does not know.
+fn request_kind(haystack: &str, http_status: Option<u16>, api_status: &str) -> Option<Kind> {
     if has_any(haystack, &["thought_signature", "thought signature"]) {
         return Some(Kind::ThoughtSignatureMissing);
     }
@@ -394,6 +399,11 @@ fn kind_from_phrases(
     {
         return Some(Kind::ModelNotFound);
     }
+    None
+}
+
+/// Billing or region keeps the caller out, or the server ran out of time.
+fn access_kind(haystack: &str, http_status: Option<u16>) -> Option<Kind> {
     if has_any(haystack, &["billing", "free tier is not available"]) && http_status != Some(429) {
         return Some(Kind::BillingRequired);
     }
@@ -414,7 +424,6 @@ fn kind_from_phrases(
     {
         return Some(Kind::Timeout);
     }
-
     None
 }
 

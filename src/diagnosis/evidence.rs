@@ -1,49 +1,11 @@
 //! What the diagnosis looks at: an HTTP answer (status, body, `Retry-After`), a parsed 2xx answer,
-//! or a transport failure.
-
-use serde::{Deserialize, Serialize};
+//! or a transport failure; and how the client's results ([`ApiError`], [`GenerateOutcome`]) become
+//! evidence (here, so `api` never imports the diagnosis).
 
 use crate::api::wire::GenerateContentResponse;
+use crate::api::{ApiError, GenerateOutcome};
 
-/// How a request failed before any HTTP answer arrived (or while it was arriving).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TransportFailure {
-    /// The host name could not be resolved.
-    Dns,
-    /// The connection was refused or could not be opened.
-    Connect,
-    /// The TLS handshake failed (certificate, proxy interception).
-    Tls,
-    /// The connection was reset or closed mid-answer.
-    ConnectionReset,
-    /// No complete answer within the client's time limit.
-    Timeout,
-    /// The answer was larger than Peel accepts.
-    BodyTooLarge,
-    /// The answer started, then stopped arriving (no bytes for a while).
-    Stalled,
-    /// Anything else below HTTP.
-    Other,
-}
-
-impl TransportFailure {
-    /// A few words for people ("the connection was reset").
-    pub fn describe(self) -> &'static str {
-        match self {
-            TransportFailure::Dns => "the server's name could not be looked up",
-            TransportFailure::Connect => "the connection to the server could not be opened",
-            TransportFailure::Tls => "the secure (TLS) connection could not be set up",
-            TransportFailure::ConnectionReset => {
-                "the connection broke before the answer was complete"
-            }
-            TransportFailure::Timeout => "no answer arrived in time",
-            TransportFailure::BodyTooLarge => "the answer was larger than Peel accepts",
-            TransportFailure::Stalled => "the answer started, then stopped arriving",
-            TransportFailure::Other => "the network request failed",
-        }
-    }
-}
+pub use crate::api::transport::TransportFailure;
 
 /// The input of [`super::diagnose`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -90,6 +52,47 @@ impl<'a> Evidence<'a> {
             status: Some(status),
             body,
             retry_after_header: None,
+        }
+    }
+}
+
+impl<'a> From<&'a ApiError> for Evidence<'a> {
+    /// What the diagnosis should look at for a failed call: the HTTP answer, or what failed below
+    /// HTTP (a setting that could not make a request counts as a transport failure).
+    fn from(error: &'a ApiError) -> Self {
+        match error {
+            ApiError::Config(message) => Evidence::Transport {
+                failure: TransportFailure::Other,
+                detail: message,
+            },
+            ApiError::Transport { failure, detail } => Evidence::Transport {
+                failure: *failure,
+                detail,
+            },
+            ApiError::Http {
+                status,
+                body,
+                retry_after,
+            } => Evidence::Response {
+                status: Some(*status),
+                body,
+                retry_after_header: retry_after.as_deref(),
+            },
+            ApiError::Malformed { status, body, .. } => Evidence::Response {
+                status: Some(*status),
+                body,
+                retry_after_header: None,
+            },
+        }
+    }
+}
+
+impl<'a> From<&'a GenerateOutcome> for Evidence<'a> {
+    /// What the diagnosis should look at for a 2xx answer: the parsed answer.
+    fn from(outcome: &'a GenerateOutcome) -> Self {
+        Evidence::Answer {
+            status: outcome.status,
+            response: &outcome.response,
         }
     }
 }

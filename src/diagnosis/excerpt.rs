@@ -2,7 +2,7 @@
 //! a size cap, so a 10 MB answer full of base64 stays readable and nothing secret is shown.
 
 use super::evidence::Evidence;
-use super::redact::redact;
+use crate::redact::redact;
 
 /// Longest excerpt shown, in bytes.
 pub const EXCERPT_MAX_BYTES: usize = 16 * 1024;

@@ -1,13 +1,15 @@
 //! Diagnosis: from (HTTP status or transport failure, body text) to a [`Diagnosis`] a designer can
-//! act on. Pure: no I/O, no async, no UI; the clock and the model catalog are passed in.
+//! act on. Pure: no I/O, no async, no UI; the clock and the model catalog are passed in. API keys
+//! are removed from everything returned ([`crate::redact`]).
 //!
 //! - [`kind`]: the contract — every [`Kind`] and [`Layer`], with stable ids.
-//! - [`evidence`]: the input ([`Evidence`]: a response or a [`TransportFailure`]).
+//! - [`evidence`]: the input ([`Evidence`]: a response or a [`TransportFailure`]), and the
+//!   conversions from the client's [`ApiError`](crate::api::ApiError) and
+//!   [`GenerateOutcome`](crate::api::GenerateOutcome).
 //! - [`reading`]: turns messy text (JSON, SSE, SDK prints, forum pastes, HTML) into facts.
 //! - [`classify`]: decides the kind from those facts.
 //! - [`retry_delay`], [`reset`]: how long to wait; when a daily quota comes back.
 //! - [`words`]: the title, explanation and fix.
-//! - [`redact`]: removes API keys from everything returned.
 //! - [`excerpt`]: the response as the why-panel shows it (redacted, image data elided, capped).
 //! - [`answer`]: a parsed answer as a diagnosis keeps it (images replaced by stand-ins).
 
@@ -17,7 +19,6 @@ pub mod evidence;
 pub mod excerpt;
 pub mod kind;
 pub mod reading;
-pub mod redact;
 pub mod reset;
 pub mod retry_delay;
 pub mod words;
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::catalog::{Catalog, ModelEntry};
 use crate::api::error_body::ErrorDetail;
 use crate::api::wire::GenerateContentResponse;
+use crate::redact;
 
 pub use classify::QuotaInfo;
 pub use evidence::{Evidence, TransportFailure};
@@ -230,6 +232,44 @@ fn describe_model(id: &str, catalog: &Catalog) -> String {
         .map_or_else(|| id.to_owned(), crate::api::catalog::ModelEntry::describe)
 }
 
+/// The model: the request's, else the one a quota or message names, else the answering version.
+fn model_of(
+    reading: &reading::Reading,
+    verdict: &classify::Verdict,
+    context: &DiagnosisContext<'_>,
+) -> Option<String> {
+    context
+        .requested_model
+        .map(str::to_owned)
+        .or_else(|| verdict.quota_model.clone())
+        .or_else(|| reading.signals.model.clone())
+        .or_else(|| {
+            reading
+                .response
+                .as_ref()
+                .and_then(|r| r.model_version.clone())
+        })
+}
+
+/// When a daily quota comes back, and how long to wait before retrying (and who said so).
+fn when_to_retry(
+    kind: Kind,
+    reading: &reading::Reading,
+    retry_after_header: Option<&str>,
+    now: Timestamp,
+) -> (Option<Timestamp>, Option<f64>, Option<RetryDelaySource>) {
+    if kind == Kind::QuotaDaily {
+        let resets_at = reset::next_daily_reset(now);
+        let until_reset = resets_at.map(|at| at.duration_since(now).as_secs_f64().ceil());
+        return (resets_at, until_reset, None);
+    }
+    if kind.retryable() {
+        let (wait_s, source) = server_retry_delay(reading, retry_after_header, now);
+        return (None, wait_s, source);
+    }
+    (None, None, None)
+}
+
 fn diagnose_response(
     status: Option<u16>,
     body: &str,
@@ -261,18 +301,7 @@ fn diagnose_response(
                 .then(|| reading.answer_text().trim().to_owned())
         });
 
-    // The model: the request's, else the one a quota or message names, else the answering version.
-    let model_id = context
-        .requested_model
-        .map(str::to_owned)
-        .or_else(|| verdict.quota_model.clone())
-        .or_else(|| reading.signals.model.clone())
-        .or_else(|| {
-            reading
-                .response
-                .as_ref()
-                .and_then(|r| r.model_version.clone())
-        });
+    let model_id = model_of(&reading, &verdict, context);
     let model = model_id
         .as_deref()
         .map(|id| describe_model(id, context.catalog));
@@ -282,17 +311,8 @@ fn diagnose_response(
         _ => (None, None),
     };
 
-    let resets_at = (kind == Kind::QuotaDaily)
-        .then(|| reset::next_daily_reset(context.now))
-        .flatten();
-    let (retry_after_s, retry_after_source) = if kind == Kind::QuotaDaily {
-        let until_reset = resets_at.map(|at| at.duration_since(context.now).as_secs_f64().ceil());
-        (until_reset, None)
-    } else if kind.retryable() {
-        server_retry_delay(&reading, retry_after_header, context.now)
-    } else {
-        (None, None)
-    };
+    let (resets_at, retry_after_s, retry_after_source) =
+        when_to_retry(kind, &reading, retry_after_header, context.now);
 
     let field_violation = error.and_then(first_field_violation);
 

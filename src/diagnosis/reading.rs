@@ -16,9 +16,9 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::redact::redact;
 use crate::api::error_body::{ErrorStatus, QuotaViolation};
 use crate::api::wire::GenerateContentResponse;
+use crate::redact::redact;
 
 /// Largest input read in full; longer pastes are cut (the tail of a huge body never decides).
 pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;

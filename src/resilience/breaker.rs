@@ -96,6 +96,12 @@ impl Breaker {
         }
     }
 
+    /// The probe will not report (its job was cancelled before an answer): the next request may
+    /// probe instead. Without this, a cancelled probe would hold the breaker half-open for good.
+    pub fn release_probe(&mut self) {
+        self.probe_in_flight = false;
+    }
+
     /// A request succeeded (or failed for a reason that is not the server's).
     pub fn record_success(&mut self) {
         self.failures.clear();
@@ -174,5 +180,18 @@ mod tests {
         breaker.record_success();
         assert_eq!(breaker.state(122.0), BreakerState::Closed);
         assert!(breaker.allows(122.0) && breaker.allows(122.0));
+    }
+
+    #[test]
+    fn a_released_probe_lets_the_next_request_probe() {
+        let mut breaker = Breaker::new(BreakerConfig::default());
+        for _ in 0..5 {
+            breaker.record_failure(0.0);
+        }
+        assert!(breaker.allows(60.0));
+        assert!(!breaker.allows(60.1));
+        breaker.release_probe();
+        assert_eq!(breaker.blocked_until_s(60.2), None);
+        assert!(breaker.allows(60.2), "a new probe may go");
     }
 }

@@ -103,6 +103,26 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The wait before the next attempt, for a retry.
+    pub fn wait_s(&self) -> Option<f64> {
+        match self {
+            Action::Retry { wait_s, .. } => Some(*wait_s),
+            Action::Done | Action::Park { .. } | Action::Stop { .. } => None,
+        }
+    }
+
+    /// Why, for the timeline (none when done).
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Action::Retry { reason, .. }
+            | Action::Park { reason, .. }
+            | Action::Stop { reason } => Some(reason),
+            Action::Done => None,
+        }
+    }
+}
+
 /// Whether a kind counts as a server failure for fallback and the breaker.
 pub fn is_server_failure(kind: Kind) -> bool {
     matches!(

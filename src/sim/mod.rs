@@ -3,7 +3,11 @@
 //!
 //! - [`scenario`]: named behaviours (`calm`, `free-tier`, `peak-hour`, `flaky`, `no-quota`,
 //!   `retired-model`, `strict-safety`, `broken-answers`), their tiers and fault rates.
-//! - [`server`]: the axum router and the request pipeline.
+//! - [`server`]: the axum router, the shared state and the request pipeline.
+//! - [`faults`]: the server faults a scenario injects (503, 500, 502, 504, capacity 429) and the
+//!   `sim:` prompt words that force them.
+//! - [`answer`]: the `200` bodies for each safety verdict (candidates, usage, thought signatures,
+//!   thinking models' draft images).
 //! - [`latency`]: how long each model takes per size, like the real service.
 //! - [`hostile`]: `200`s that lie (truncated and bomb images, mime lies, stalled bodies).
 //! - [`validate`]: Google's request checks and their 400 bodies.
@@ -13,8 +17,10 @@
 //! - [`bodies`]: Google-shaped answers (errors, quota 429s, the HTML 502 page).
 //! - [`clock`]: simulated time with an optional time scale.
 
+pub mod answer;
 pub mod bodies;
 pub mod clock;
+pub mod faults;
 pub mod hostile;
 pub mod latency;
 pub mod picture;

@@ -178,6 +178,87 @@ fn probability(raw: &str, rule: &str) -> Result<HarmProbability, RulesError> {
     }
 }
 
+impl Layer1 {
+    /// Checks a Layer 1 rule: a configurable category, `where` = prompt or output, a probability.
+    fn from_rule(rule: Layer1Rule) -> Result<Self, RulesError> {
+        let category = HarmCategory::from_wire(&rule.category);
+        if !HarmCategory::CONFIGURABLE.contains(&category) {
+            return Err(RulesError::Invalid {
+                rule: rule.name,
+                problem: format!("unknown category {}", rule.category),
+            });
+        }
+        let on_output = match rule.place.as_deref() {
+            None | Some("prompt") => false,
+            Some("output") => true,
+            Some(other) => {
+                return Err(RulesError::Invalid {
+                    rule: rule.name,
+                    problem: format!("where = {other:?}"),
+                });
+            }
+        };
+        Ok(Self {
+            probability: probability(&rule.probability, &rule.name)?,
+            category,
+            on_output,
+            terms: PhraseList::new(&rule.terms),
+            name: rule.name,
+        })
+    }
+}
+
+impl Layer2 {
+    /// Checks a Layer 2 rule: its finish reason must be one of the `IMAGE_*` ones.
+    fn from_rule(rule: Layer2Rule) -> Result<Self, RulesError> {
+        let finish_reason = FinishReason::from_wire(&rule.finish_reason);
+        if !matches!(
+            finish_reason,
+            FinishReason::ImageSafety
+                | FinishReason::ImageRecitation
+                | FinishReason::ImageProhibitedContent
+                | FinishReason::ImageOther
+        ) {
+            return Err(RulesError::Invalid {
+                rule: rule.name,
+                problem: format!("finish_reason {}", rule.finish_reason),
+            });
+        }
+        Ok(Self {
+            finish_reason,
+            finish_message: rule.finish_message,
+            strict_only: rule.strict_only,
+            terms: PhraseList::new(&rule.terms),
+            and_any: (!rule.and_any.is_empty()).then(|| PhraseList::new(&rule.and_any)),
+            name: rule.name,
+        })
+    }
+}
+
+impl NoImage {
+    /// Checks a no-image rule: `mode` = `no_image` or `text_only` (with a default reply).
+    fn from_rule(rule: NoImageRule) -> Result<Self, RulesError> {
+        let text_reply = match rule.mode.as_str() {
+            "no_image" => None,
+            "text_only" => Some(
+                rule.reply
+                    .unwrap_or_else(|| "I can't create that image.".to_owned()),
+            ),
+            other => {
+                return Err(RulesError::Invalid {
+                    rule: rule.name,
+                    problem: format!("mode {other:?}"),
+                });
+            }
+        };
+        Ok(Self {
+            name: rule.name,
+            text_reply,
+            terms: PhraseList::new(&rule.terms),
+        })
+    }
+}
+
 /// Whether `threshold` blocks content rated `probability`.
 pub fn blocks(threshold: &HarmBlockThreshold, probability: &HarmProbability) -> bool {
     let level = match probability {
@@ -214,78 +295,21 @@ impl SafetyRules {
     /// Parses and checks a rules file.
     pub fn from_toml(text: &str) -> Result<Self, RulesError> {
         let file: RulesFile = toml::from_str(text)?;
-        let mut layer1 = Vec::new();
-        for rule in file.layer1 {
-            let category = HarmCategory::from_wire(&rule.category);
-            if !HarmCategory::CONFIGURABLE.contains(&category) {
-                return Err(RulesError::Invalid {
-                    rule: rule.name,
-                    problem: format!("unknown category {}", rule.category),
-                });
-            }
-            let on_output = match rule.place.as_deref() {
-                None | Some("prompt") => false,
-                Some("output") => true,
-                Some(other) => {
-                    return Err(RulesError::Invalid {
-                        rule: rule.name,
-                        problem: format!("where = {other:?}"),
-                    });
-                }
-            };
-            layer1.push(Layer1 {
-                probability: probability(&rule.probability, &rule.name)?,
-                category,
-                on_output,
-                terms: PhraseList::new(&rule.terms),
-                name: rule.name,
-            });
-        }
-        let mut layer2 = Vec::new();
-        for rule in file.layer2 {
-            let finish_reason = FinishReason::from_wire(&rule.finish_reason);
-            if !matches!(
-                finish_reason,
-                FinishReason::ImageSafety
-                    | FinishReason::ImageRecitation
-                    | FinishReason::ImageProhibitedContent
-                    | FinishReason::ImageOther
-            ) {
-                return Err(RulesError::Invalid {
-                    rule: rule.name,
-                    problem: format!("finish_reason {}", rule.finish_reason),
-                });
-            }
-            layer2.push(Layer2 {
-                finish_reason,
-                finish_message: rule.finish_message,
-                strict_only: rule.strict_only,
-                terms: PhraseList::new(&rule.terms),
-                and_any: (!rule.and_any.is_empty()).then(|| PhraseList::new(&rule.and_any)),
-                name: rule.name,
-            });
-        }
-        let mut no_image = Vec::new();
-        for rule in file.no_image {
-            let text_reply = match rule.mode.as_str() {
-                "no_image" => None,
-                "text_only" => Some(
-                    rule.reply
-                        .unwrap_or_else(|| "I can't create that image.".to_owned()),
-                ),
-                other => {
-                    return Err(RulesError::Invalid {
-                        rule: rule.name,
-                        problem: format!("mode {other:?}"),
-                    });
-                }
-            };
-            no_image.push(NoImage {
-                name: rule.name,
-                text_reply,
-                terms: PhraseList::new(&rule.terms),
-            });
-        }
+        let layer1 = file
+            .layer1
+            .into_iter()
+            .map(Layer1::from_rule)
+            .collect::<Result<_, _>>()?;
+        let layer2 = file
+            .layer2
+            .into_iter()
+            .map(Layer2::from_rule)
+            .collect::<Result<_, _>>()?;
+        let no_image = file
+            .no_image
+            .into_iter()
+            .map(NoImage::from_rule)
+            .collect::<Result<_, _>>()?;
         let prohibited = file
             .prohibited
             .into_iter()

@@ -1,9 +1,10 @@
 //! The simulator's HTTP server (axum): `POST /{version}/models/{model}:generateContent` (and
 //! `:streamGenerateContent`), `GET /{version}/models` and `GET /{version}/models/{model}`, for `v1`
 //! and `v1beta`. Requests pass the checks Google makes, in Google's order: key, model, size, JSON,
-//! fields, images, history; then the scenario's faults, the quotas, the safety layers, and the image.
-//! Answers take as long as the real service's ([`super::latency`]) unless
-//! [`SimConfig::generation_latency`] is off, and some lie ([`super::hostile`]).
+//! fields, images, history; then the scenario's faults ([`super::faults`]), the quotas, the safety
+//! layers, and the answer ([`super::answer`]). Answers take as long as the real service's
+//! ([`super::latency`]) unless [`SimConfig::generation_latency`] is off, and some lie
+//! ([`super::hostile`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,35 +17,26 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::get;
-use base64::Engine as _;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::{Value, json};
 
+use super::answer::build_answer;
 use super::bodies;
 use super::clock::SimClock;
+use super::faults::{Fault, scenario_fault};
 use super::hostile::{self, Hostile};
 use super::latency::{self, Work};
-use super::picture;
 use super::quota::{QuotaBook, QuotaRefusal};
-use super::safety::{Rating, SafetyRules, Verdict};
+use super::safety::{SafetyRules, Verdict};
 use super::scenario::Scenario;
 use super::validate::{self, Checked};
 use crate::api::catalog::{Catalog, ModelEntry};
-use crate::api::enums::{BlockReason, FinishReason, Modality};
-use crate::api::wire::{
-    Blob, Candidate, Content, GenerateContentResponse, ModalityTokenCount, Part, PromptFeedback,
-    SafetyRating, UsageMetadata,
-};
+use crate::api::wire::GenerateContentResponse;
 
 /// Largest body the server reads; bigger ones are refused before parsing (Google's limit is 20 MB,
 /// answered with its own 400, which needs the body read first).
 pub const MAX_READ_BYTES: usize = 64 * 1024 * 1024;
-/// Longest side of the interim "thought" images of thinking models (a draft at about 1K).
-const THOUGHT_IMAGE_PX: u32 = 1024;
-/// How many thought images a thinking model sends before its final image (Gemini 3 Pro Image
-/// makes up to two).
-const THOUGHT_IMAGES: usize = 2;
 
 /// How the simulator behaves.
 #[derive(Clone, Debug)]
@@ -93,10 +85,10 @@ pub struct SimStats {
 /// Shared server state.
 #[derive(Debug)]
 pub struct SimState {
-    config: SimConfig,
+    pub(super) config: SimConfig,
     /// The scenario now (the app's picker changes it while the server runs).
     scenario: Mutex<Scenario>,
-    clock: SimClock,
+    pub(super) clock: SimClock,
     quotas: Mutex<QuotaBook>,
     rng: Mutex<StdRng>,
     counter: AtomicU64,
@@ -158,14 +150,16 @@ impl SimState {
             .tracked()
     }
 
-    fn roll(&self) -> f64 {
+    /// A uniform pick in `[0, 1)` from the seeded generator (the same seed replays the same run).
+    pub(super) fn roll(&self) -> f64 {
         self.rng
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .random::<f64>()
     }
 
-    fn next_id(&self) -> u64 {
+    /// The next answer's number (1, 2, …).
+    pub(super) fn next_id(&self) -> u64 {
         self.counter.fetch_add(1, Ordering::Relaxed) + 1
     }
 
@@ -306,6 +300,14 @@ async fn generate(
     response
 }
 
+/// A generate call that passed Google's request checks.
+struct Call {
+    key: String,
+    model: &'static ModelEntry,
+    request: Checked,
+    streaming: bool,
+}
+
 async fn generate_inner(
     state: &Arc<SimState>,
     version: &str,
@@ -314,40 +316,92 @@ async fn generate_inner(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Response {
+    let call = match admit(state, version, rest, query, headers, body) {
+        Ok(call) => call,
+        Err(response) => return response,
+    };
+    let hostile = match inject_faults(state, &call).await {
+        Ok(hostile) => hostile,
+        Err(response) => return response,
+    };
+    let mut answer = match answer_in_time(state, &call).await {
+        Ok(answer) => answer,
+        Err(error) => return bodies::error(500, None, &error, Vec::new()),
+    };
+    if answer.final_image().is_some() {
+        state.stats.images.fetch_add(1, Ordering::Relaxed);
+    }
+    if hostile.is_some_and(|kind| kind.corrupt(&mut answer)) {
+        state.stats.hostile.fetch_add(1, Ordering::Relaxed);
+    }
+    deliver(state, &answer, hostile, call.streaming, query)
+}
+
+/// Google's request checks, in Google's order: version and method, key, model, then the body
+/// (JSON, fields, images, history).
+#[expect(
+    clippy::result_large_err,
+    reason = "a refusal is the HTTP answer itself"
+)]
+fn admit(
+    state: &SimState,
+    version: &str,
+    rest: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Call, Response> {
     if !version_ok(version) {
-        return bodies::error(404, None, "Requested entity was not found.", Vec::new());
+        return Err(bodies::error(
+            404,
+            None,
+            "Requested entity was not found.",
+            Vec::new(),
+        ));
     }
     let Some((model_id, method)) = rest.split_once(':') else {
-        return bodies::error(404, None, "Requested entity was not found.", Vec::new());
+        return Err(bodies::error(
+            404,
+            None,
+            "Requested entity was not found.",
+            Vec::new(),
+        ));
     };
     let streaming = match method {
         "generateContent" => false,
         "streamGenerateContent" => true,
-        _ => return bodies::model_not_found(model_id, version, method),
+        _ => return Err(bodies::model_not_found(model_id, version, method)),
     };
-    let key = match check_key(headers, query) {
-        Ok(key) => key,
-        Err(response) => return response,
-    };
+    let key = check_key(headers, query)?;
     let Some(model) = state.callable_model(model_id) else {
-        return bodies::model_not_found(model_id, version, method);
+        return Err(bodies::model_not_found(model_id, version, method));
     };
-    let request = match validate::check(body, model) {
-        Ok(request) => request,
-        Err(response) => return response,
-    };
+    let request = validate::check(body, model)?;
+    Ok(Call {
+        key,
+        model,
+        request,
+        streaming,
+    })
+}
 
+/// What can go wrong before the model runs, in the real service's order: a fault a test trigger
+/// forces, the scenario's server faults, the quotas, then the scenario's extra latency. `Ok` says
+/// how the answer will lie, if it will.
+async fn inject_faults(state: &SimState, call: &Call) -> Result<Option<Hostile>, Response> {
     // Test triggers ("sim:overloaded" …) force a fault in any scenario.
-    if let Some(fault) = Fault::triggered_by(&request.prompt) {
-        return fault.answer(state).await;
+    if let Some(fault) = Fault::triggered_by(&call.request.prompt) {
+        return Err(fault.answer(state).await);
     }
     // The scenario's server faults come before quota accounting: an overloaded server never
     // reaches the quota system.
-    let faults = state.scenario().faults(model.id == state.catalog.primary);
+    let faults = state
+        .scenario()
+        .faults(call.model.id == state.catalog.primary);
     if let Some(fault) = scenario_fault(state, &faults) {
-        return fault.answer(state).await;
+        return Err(fault.answer(state).await);
     }
-    let hostile = Hostile::triggered_by(&request.prompt)
+    let hostile = Hostile::triggered_by(&call.request.prompt)
         .or_else(|| (state.roll() < faults.dropped).then_some(Hostile::Drop))
         .or_else(|| {
             // Only scenarios with hostile answers roll for them, so the others replay as before.
@@ -355,26 +409,29 @@ async fn generate_inner(
                 .then(|| Hostile::from_roll(state.roll(), faults.hostile))
                 .flatten()
         });
-    if let Some(refused) = check_quota(state, &key, model, request.input_tokens) {
-        return refused;
+    if let Some(refused) = check_quota(state, &call.key, call.model, call.request.input_tokens) {
+        return Err(refused);
     }
-
     if faults.latency_s > 0.0 {
         tokio::time::sleep(state.clock.real(faults.latency_s)).await;
     }
+    Ok(hostile)
+}
 
+/// Judges the prompt with the safety layers and builds the answer, which leaves no sooner than
+/// the real model would have finished "thinking" (drawing and encoding count towards it).
+async fn answer_in_time(
+    state: &Arc<SimState>,
+    call: &Call,
+) -> Result<GenerateContentResponse, String> {
+    let request = &call.request;
     let verdict = state.rules.judge(
         &request.prompt,
         &request.request.safety_settings,
         state.scenario().strict_safety(),
     );
-    // The model "thinks" for as long as the real one (drawing and encoding count towards it),
-    // and only then are the headers sent.
-    let thinking_until = answer_time(state, model, &request, &verdict);
-    let mut answer = match build_answer(state, model, &request, &verdict).await {
-        Ok(answer) => answer,
-        Err(error) => return bodies::error(500, None, &error, Vec::new()),
-    };
+    let thinking_until = answer_time(state, call.model, request, &verdict);
+    let answer = build_answer(state, call.model, request, &verdict).await?;
     if let Some(until) = thinking_until {
         // A shutdown does not wait for a model that is still "thinking": it answers at once.
         let mut stopping = state.stopping();
@@ -383,13 +440,19 @@ async fn generate_inner(
             _ = stopping.wait_for(|stop| *stop) => {}
         }
     }
-    if answer.final_image().is_some() {
-        state.stats.images.fetch_add(1, Ordering::Relaxed);
-    }
-    if hostile.is_some_and(|kind| kind.corrupt(&mut answer)) {
-        state.stats.hostile.fetch_add(1, Ordering::Relaxed);
-    }
-    let text = match serde_json::to_string(&answer) {
+    Ok(answer)
+}
+
+/// Sends the answer: JSON, or when streaming a one-element JSON array (an SSE event with
+/// `alt=sse`); a dropped or stalled body when `hostile` says so.
+fn deliver(
+    state: &Arc<SimState>,
+    answer: &GenerateContentResponse,
+    hostile: Option<Hostile>,
+    streaming: bool,
+    query: &HashMap<String, String>,
+) -> Response {
+    let text = match serde_json::to_string(answer) {
         Ok(text) => text,
         Err(error) => return bodies::error(500, None, &error.to_string(), Vec::new()),
     };
@@ -442,35 +505,6 @@ fn answer_time(
     Some(Instant::now() + state.clock.real(simulated_s))
 }
 
-/// The fault the scenario injects into this request, if any.
-fn scenario_fault(state: &SimState, faults: &super::scenario::Faults) -> Option<Fault> {
-    if faults.overload_share > 0.0 {
-        let position = state.clock.now_s() % faults.overload_cycle_s;
-        if position < faults.overload_share * faults.overload_cycle_s && state.roll() < 0.9 {
-            return Some(if state.roll() < 0.5 {
-                Fault::Overloaded
-            } else {
-                Fault::HighDemand
-            });
-        }
-    }
-    let roll = state.roll();
-    let mut threshold = 0.0;
-    for (share, fault) in [
-        (faults.internal, Fault::Internal),
-        (faults.bad_gateway, Fault::BadGateway),
-        (faults.gateway_timeout, Fault::GatewayTimeout),
-        (faults.deadline_expired, Fault::DeadlineExpired),
-        (faults.capacity_429, Fault::Capacity),
-    ] {
-        threshold += share;
-        if roll < threshold {
-            return Some(fault);
-        }
-    }
-    None
-}
-
 /// Records the request against the key's quotas, or answers the 429.
 fn check_quota(
     state: &SimState,
@@ -505,362 +539,4 @@ fn check_quota(
         tier.is_free(),
         retry_after_real_s,
     ))
-}
-
-/// Server faults a scenario injects.
-#[derive(Clone, Copy, Debug)]
-enum Fault {
-    Overloaded,
-    HighDemand,
-    Internal,
-    BadGateway,
-    GatewayTimeout,
-    DeadlineExpired,
-    Capacity,
-}
-
-impl Fault {
-    /// Prompt words that force a fault, for tests and demos.
-    const TRIGGERS: [(&'static str, Fault); 6] = [
-        ("sim:overloaded", Fault::Overloaded),
-        ("sim:internal", Fault::Internal),
-        ("sim:bad-gateway", Fault::BadGateway),
-        ("sim:timeout", Fault::GatewayTimeout),
-        ("sim:deadline", Fault::DeadlineExpired),
-        ("sim:capacity", Fault::Capacity),
-    ];
-
-    fn triggered_by(prompt: &str) -> Option<Fault> {
-        Self::TRIGGERS
-            .iter()
-            .find(|(word, _)| prompt.contains(word))
-            .map(|(_, fault)| *fault)
-    }
-
-    async fn answer(self, state: &SimState) -> Response {
-        match self {
-            Fault::Overloaded => {
-                bodies::error(503, None, bodies::OVERLOADED_MESSAGES[0], Vec::new())
-            }
-            Fault::HighDemand => {
-                bodies::error(503, None, bodies::OVERLOADED_MESSAGES[1], Vec::new())
-            }
-            Fault::Internal => bodies::error(500, None, bodies::INTERNAL_MESSAGE, Vec::new()),
-            Fault::BadGateway => bodies::bad_gateway(),
-            Fault::GatewayTimeout => {
-                tokio::time::sleep(state.clock.real(60.0)).await;
-                bodies::error(504, None, bodies::GATEWAY_TIMEOUT_MESSAGE, Vec::new())
-            }
-            Fault::DeadlineExpired => {
-                tokio::time::sleep(state.clock.real(30.0)).await;
-                bodies::error(503, None, bodies::DEADLINE_EXPIRED_MESSAGE, Vec::new())
-            }
-            Fault::Capacity => bodies::error(429, None, bodies::CAPACITY_MESSAGE, Vec::new()),
-        }
-    }
-}
-
-fn signature(state: &SimState, salt: u64) -> String {
-    let mut bytes = [0u8; 24];
-    let mut rng = StdRng::seed_from_u64(state.config.seed ^ salt.rotate_left(13));
-    rng.fill(&mut bytes);
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-fn ratings_json(ratings: &[Rating]) -> Vec<SafetyRating> {
-    ratings
-        .iter()
-        .map(|rating| SafetyRating {
-            category: rating.category.clone(),
-            probability: Some(rating.probability.clone()),
-            blocked: rating.blocked.then_some(true),
-        })
-        .collect()
-}
-
-fn usage(input_tokens: u64, image_tokens: u64, text_tokens: u64, thoughts: u64) -> UsageMetadata {
-    let mut details = Vec::new();
-    if image_tokens > 0 {
-        details.push(ModalityTokenCount {
-            modality: Modality::Image,
-            token_count: Some(image_tokens),
-        });
-    }
-    if text_tokens > 0 {
-        details.push(ModalityTokenCount {
-            modality: Modality::Text,
-            token_count: Some(text_tokens),
-        });
-    }
-    UsageMetadata {
-        prompt_token_count: Some(input_tokens),
-        candidates_token_count: Some(image_tokens + text_tokens),
-        thoughts_token_count: (thoughts > 0).then_some(thoughts),
-        total_token_count: Some(input_tokens + image_tokens + text_tokens + thoughts),
-        prompt_tokens_details: vec![ModalityTokenCount {
-            modality: Modality::Text,
-            token_count: Some(input_tokens),
-        }],
-        candidates_tokens_details: details,
-        ..UsageMetadata::default()
-    }
-}
-
-fn blocked_candidate(finish_reason: FinishReason, finish_message: Option<String>) -> Candidate {
-    Candidate {
-        content: Some(Content {
-            role: Some("model".to_owned()),
-            parts: Vec::new(),
-        }),
-        finish_reason: Some(finish_reason),
-        finish_message,
-        index: Some(0),
-        ..Candidate::default()
-    }
-}
-
-async fn build_answer(
-    state: &Arc<SimState>,
-    model: &'static ModelEntry,
-    request: &Checked,
-    verdict: &Verdict,
-) -> Result<GenerateContentResponse, String> {
-    let id = state.next_id();
-    let thinking = model.thinking == Some(true);
-    let thoughts = if thinking { 180 + id % 120 } else { 0 };
-    let mut answer = GenerateContentResponse {
-        model_version: Some(model.id.clone()),
-        response_id: Some(format!(
-            "sim{:016x}",
-            state.config.seed.rotate_left(7) ^ id.wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        )),
-        ..GenerateContentResponse::default()
-    };
-    let blocked_usage = usage(request.input_tokens, 0, 0, thoughts);
-    match verdict {
-        Verdict::Prohibited { .. } => {
-            answer.prompt_feedback = Some(PromptFeedback {
-                block_reason: Some(BlockReason::ProhibitedContent),
-                ..PromptFeedback::default()
-            });
-            answer.usage_metadata = Some(usage(request.input_tokens, 0, 0, 0));
-        }
-        Verdict::PromptBlocked { ratings } => {
-            answer.prompt_feedback = Some(PromptFeedback {
-                block_reason: Some(BlockReason::Safety),
-                safety_ratings: ratings_json(ratings),
-                ..PromptFeedback::default()
-            });
-            answer.usage_metadata = Some(usage(request.input_tokens, 0, 0, 0));
-        }
-        Verdict::OutputBlocked { ratings } => {
-            let mut candidate = blocked_candidate(FinishReason::Safety, None);
-            candidate.safety_ratings = ratings_json(ratings);
-            answer.candidates = vec![candidate];
-            answer.usage_metadata = Some(blocked_usage);
-        }
-        Verdict::NoImage => {
-            answer.candidates = vec![blocked_candidate(FinishReason::NoImage, None)];
-            answer.usage_metadata = Some(blocked_usage);
-        }
-        Verdict::ImageBlocked {
-            finish_reason,
-            finish_message,
-            ..
-        } => {
-            answer.candidates = vec![blocked_candidate(
-                finish_reason.clone(),
-                finish_message.clone(),
-            )];
-            answer.usage_metadata = Some(blocked_usage);
-        }
-        Verdict::TextOnly { reply } => {
-            answer.candidates = vec![text_candidate(state, reply, id, thinking)];
-            answer.usage_metadata = Some(usage(
-                request.input_tokens,
-                0,
-                reply.len() as u64 / 4 + 1,
-                thoughts,
-            ));
-        }
-        Verdict::Pass if !request.wants_image => {
-            let reply = format!(
-                "Here is a description instead of an image: {}.",
-                request.prompt.trim()
-            );
-            answer.candidates = vec![text_candidate(state, &reply, id, thinking)];
-            answer.usage_metadata = Some(usage(
-                request.input_tokens,
-                0,
-                reply.len() as u64 / 4 + 1,
-                thoughts,
-            ));
-        }
-        Verdict::Pass => {
-            let (candidate, image_tokens, text_tokens) =
-                image_candidate(state, model, request, id, thinking).await?;
-            answer.candidates = vec![candidate];
-            answer.usage_metadata = Some(usage(
-                request.input_tokens,
-                image_tokens,
-                text_tokens,
-                thoughts,
-            ));
-        }
-    }
-    Ok(answer)
-}
-
-fn text_candidate(state: &SimState, reply: &str, id: u64, thinking: bool) -> Candidate {
-    let mut part = Part::text(reply);
-    if thinking {
-        part.thought_signature = Some(signature(state, id));
-    }
-    Candidate {
-        content: Some(Content {
-            role: Some("model".to_owned()),
-            parts: vec![part],
-        }),
-        finish_reason: Some(FinishReason::Stop),
-        index: Some(0),
-        ..Candidate::default()
-    }
-}
-
-/// The size of a thought image for a final image of `width`×`height`: the same shape, its long
-/// side [`THOUGHT_IMAGE_PX`] (three quarters of the final one's when that is smaller).
-fn thought_size(width: u32, height: u32) -> (u32, u32) {
-    let long = width.max(height).max(1);
-    let target = THOUGHT_IMAGE_PX.min(long * 3 / 4).max(8);
-    let scaled = |side: u32| (u64::from(side) * u64::from(target) / u64::from(long)) as u32;
-    (scaled(width).max(8), scaled(height).max(8))
-}
-
-/// Draws and encodes one picture off the async workers (a 4K one takes real CPU time), through
-/// the picture cache.
-async fn picture_task(
-    prompt: String,
-    (width, height): (u32, u32),
-    seed: u64,
-    mime_type: String,
-) -> Result<Arc<picture::Picture>, String> {
-    tokio::task::spawn_blocking(move || {
-        picture::encode_cached(&prompt, width, height, seed, &mime_type)
-    })
-    .await
-    .map_err(|error| format!("The simulator's picture task failed: {error}"))?
-    .map_err(|error| error.to_string())
-}
-
-fn image_part(picture: &picture::Picture) -> Part {
-    Part {
-        inline_data: Some(Blob {
-            mime_type: picture.mime_type.to_owned(),
-            data: picture.base64.clone(),
-            ..Blob::default()
-        }),
-        ..Part::default()
-    }
-}
-
-/// The parts of a thinking model's answer before its final image: a thought, a draft image,
-/// another thought, a second draft (all `thought: true`, none signed).
-fn thought_parts(drafts: Vec<Arc<picture::Picture>>) -> Vec<Part> {
-    const THOUGHTS: [&str; THOUGHT_IMAGES] = [
-        "**Composing the scene**\nPlanning layout, palette and lighting.",
-        "**Refining the details**\nSharpening textures and checking the text in the image.",
-    ];
-    let mut parts = Vec::new();
-    for (thought, draft) in THOUGHTS.iter().zip(drafts) {
-        parts.push(Part {
-            text: Some((*thought).to_owned()),
-            thought: Some(true),
-            ..Part::default()
-        });
-        let mut image = image_part(&draft);
-        image.thought = Some(true);
-        parts.push(image);
-    }
-    parts
-}
-
-async fn image_candidate(
-    state: &Arc<SimState>,
-    model: &'static ModelEntry,
-    request: &Checked,
-    id: u64,
-    thinking: bool,
-) -> Result<(Candidate, u64, u64), String> {
-    let [width, height] = request.pixel_size;
-    let mime_type = model
-        .output_mime_type
-        .clone()
-        .unwrap_or_else(|| "image/png".to_owned());
-    let seed = state.config.seed;
-    // The final image and the drafts are drawn side by side.
-    let final_task = picture_task(
-        request.prompt.clone(),
-        (width, height),
-        seed,
-        mime_type.clone(),
-    );
-    let draft_count = if thinking { THOUGHT_IMAGES } else { 0 };
-    let draft_tasks = (1..=draft_count).map(|n| {
-        picture_task(
-            format!("draft {n} {}", request.prompt),
-            thought_size(width, height),
-            seed,
-            mime_type.clone(),
-        )
-    });
-    let (final_picture, drafts) =
-        tokio::join!(final_task, futures_util::future::join_all(draft_tasks));
-    let final_picture = final_picture?;
-    let drafts = drafts.into_iter().collect::<Result<Vec<_>, String>>()?;
-
-    let mut parts = thought_parts(drafts);
-    let caption = if request.text_requested {
-        Some(format!("Here is your image: {}", request.prompt.trim()))
-    } else {
-        None
-    };
-    let text_tokens = caption.as_ref().map_or(0, |c| c.len() as u64 / 4 + 1);
-    if let Some(caption) = caption {
-        let mut part = Part::text(caption);
-        if thinking {
-            part.thought_signature = Some(signature(state, id ^ 1));
-        }
-        parts.push(part);
-    }
-    let mut final_part = image_part(&final_picture);
-    final_part.thought_signature = Some(signature(state, id ^ 2));
-    parts.push(final_part);
-    let image_tokens = model
-        .image_output_tokens
-        .get(&request.image_size)
-        .copied()
-        .unwrap_or(1290);
-    let candidate = Candidate {
-        content: Some(Content {
-            role: Some("model".to_owned()),
-            parts,
-        }),
-        finish_reason: Some(FinishReason::Stop),
-        index: Some(0),
-        ..Candidate::default()
-    };
-    Ok((candidate, image_tokens, text_tokens))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thought_images_keep_the_shape_at_about_1k() {
-        assert_eq!(thought_size(1024, 1024), (768, 768));
-        assert_eq!(thought_size(4096, 4096), (1024, 1024));
-        assert_eq!(thought_size(5504, 3072), (1024, 571));
-        assert_eq!(thought_size(1536, 2752), (571, 1024));
-    }
 }

@@ -3,12 +3,14 @@
 //!
 //! Synchronous by design (rusqlite); async code calls it through `spawn_blocking`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension as _, params};
 use serde::{Deserialize, Serialize};
+
+use crate::job::{AttemptRecord, Job, JobId, JobSpec, JobState};
 
 /// Schema version written to `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 4;
@@ -74,90 +76,6 @@ CREATE TABLE IF NOT EXISTS lockouts (
 );
 ";
 
-/// Where a job stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobState {
-    /// Waiting to run (or interrupted while running: it runs again).
-    Queued,
-    /// A worker has it.
-    Running,
-    /// Held back by a temporary blocker until `parked_until` (or by hand).
-    Parked,
-    /// Finished with an image.
-    Done,
-    /// Finished without one; retrying cannot help.
-    Stopped,
-    /// Cancelled by the designer.
-    Cancelled,
-    /// Removed from the gallery by the designer (its attempts still count towards spend).
-    Deleted,
-}
-
-impl JobState {
-    fn as_str(self) -> &'static str {
-        match self {
-            JobState::Queued => "queued",
-            JobState::Running => "running",
-            JobState::Parked => "parked",
-            JobState::Done => "done",
-            JobState::Stopped => "stopped",
-            JobState::Cancelled => "cancelled",
-            JobState::Deleted => "deleted",
-        }
-    }
-
-    fn parse(text: &str) -> JobState {
-        match text {
-            "running" => JobState::Running,
-            "parked" => JobState::Parked,
-            "done" => JobState::Done,
-            "stopped" => JobState::Stopped,
-            "cancelled" => JobState::Cancelled,
-            "deleted" => JobState::Deleted,
-            _ => JobState::Queued,
-        }
-    }
-}
-
-/// A job as stored.
-#[derive(Clone, Debug, PartialEq)]
-pub struct JobRecord {
-    /// Its id.
-    pub id: i64,
-    /// The job's settings, as JSON (the worker's `JobSpec`).
-    pub spec: String,
-    /// Where it stands.
-    pub state: JobState,
-    /// When a parked job may run again.
-    pub parked_until: Option<Timestamp>,
-    /// Why it is parked or stopped.
-    pub reason: Option<String>,
-}
-
-/// A job as the gallery lists it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct JobSummary {
-    /// Its id.
-    pub id: i64,
-    /// When it was queued.
-    pub created_at: Timestamp,
-    /// The job's settings, as JSON.
-    pub spec: String,
-    /// Where it stands.
-    pub state: JobState,
-    /// When a parked job may run again.
-    pub parked_until: Option<Timestamp>,
-    /// Why it is parked or stopped.
-    pub reason: Option<String>,
-    /// The saved image, when delivered.
-    pub image_path: Option<String>,
-    /// The model that made it.
-    pub model_used: Option<String>,
-    /// The last diagnosis, as JSON.
-    pub diagnosis: Option<String>,
-}
-
 /// A rewrite that got a blocked prompt through: the pair, and the names it replaced.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RememberedRewrite {
@@ -167,31 +85,6 @@ pub struct RememberedRewrite {
     pub passed: String,
     /// The names (as the names file spells them) found in the blocked prompt.
     pub names: Vec<String>,
-}
-
-/// One attempt: what the timeline shows and the database keeps.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AttemptRecord {
-    /// The model.
-    pub model: String,
-    /// When it started.
-    pub started_at: Timestamp,
-    /// How long it took.
-    pub duration_ms: u64,
-    /// The diagnosis kind id.
-    pub kind: String,
-    /// The HTTP status.
-    pub http_status: Option<u16>,
-    /// The wait chosen after it, in seconds.
-    pub wait_s: Option<f64>,
-    /// Why that wait (or that switch, or that stop).
-    pub wait_reason: Option<String>,
-    /// Input tokens.
-    pub input_tokens: Option<u64>,
-    /// Output tokens.
-    pub output_tokens: Option<u64>,
-    /// Dollars.
-    pub cost_usd: f64,
 }
 
 /// Database failures, with what to do.
@@ -215,6 +108,9 @@ pub enum StoreError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The task that ran the database call ended before it answered.
+    #[error("Peel's database call was interrupted ({0}). Try again; your jobs are safe on disk.")]
+    Interrupted(String),
 }
 
 /// The database.
@@ -228,15 +124,70 @@ fn ts(value: Option<String>) -> Option<Timestamp> {
     value.and_then(|text| text.parse().ok())
 }
 
-/// Columns `id, spec, state, parked_until, reason` → a job.
-fn job_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<JobRecord> {
-    Ok(JobRecord {
-        id: row.get(0)?,
-        spec: row.get(1)?,
-        state: JobState::parse(&row.get::<_, String>(2)?),
-        parked_until: ts(row.get(3)?),
-        reason: row.get(4)?,
-    })
+/// The columns [`job_from_row`] reads.
+const JOB_COLUMNS: &str =
+    "id, created_at, spec, state, parked_until, reason, image_path, model_used, diagnosis";
+
+/// A row of [`JOB_COLUMNS`] → a job (its attempts not loaded); `None` when its spec does not
+/// read (a row no version of Peel could run).
+fn job_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Job>> {
+    let id: i64 = row.get(0)?;
+    let Ok(spec) = serde_json::from_str::<JobSpec>(&row.get::<_, String>(2)?) else {
+        tracing::warn!("job {id} has settings Peel cannot read; it is left out");
+        return Ok(None);
+    };
+    Ok(Some(Job {
+        id,
+        created_at: ts(row.get(1)?).unwrap_or(Timestamp::UNIX_EPOCH),
+        spec,
+        state: JobState::parse(&row.get::<_, String>(3)?),
+        parked_until: ts(row.get(4)?),
+        reason: row.get(5)?,
+        image_path: row.get::<_, Option<String>>(6)?.map(PathBuf::from),
+        model_used: row.get(7)?,
+        diagnosis: row
+            .get::<_, Option<String>>(8)?
+            .and_then(|json| serde_json::from_str(&json).ok()),
+        attempts: Vec::new(),
+    }))
+}
+
+/// The jobs a query of [`JOB_COLUMNS`] finds.
+fn jobs_of(
+    connection: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<Vec<Job>> {
+    let mut statement = connection.prepare(sql)?;
+    let rows = statement.query_map(params, job_from_row)?;
+    rows.filter_map(Result::transpose).collect()
+}
+
+/// A job's attempts, oldest first.
+fn attempts_of(connection: &Connection, job_id: i64) -> rusqlite::Result<Vec<AttemptRecord>> {
+    let mut statement = connection.prepare(
+        "SELECT started_at, duration_ms, model, kind, http_status, wait_s, wait_reason,
+                input_tokens, output_tokens, cost_usd FROM attempts WHERE job_id = ?1 ORDER BY id",
+    )?;
+    let rows = statement.query_map(params![job_id], |row| {
+        Ok(AttemptRecord {
+            started_at: ts(row.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
+            duration_ms: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
+            model: row.get(2)?,
+            kind: row.get(3)?,
+            http_status: row.get(4)?,
+            wait_s: row.get(5)?,
+            wait_reason: row.get(6)?,
+            input_tokens: row
+                .get::<_, Option<i64>>(7)?
+                .and_then(|n| u64::try_from(n).ok()),
+            output_tokens: row
+                .get::<_, Option<i64>>(8)?
+                .and_then(|n| u64::try_from(n).ok()),
+            cost_usd: row.get(9)?,
+        })
+    })?;
+    rows.collect()
 }
 
 impl Store {
@@ -341,34 +292,35 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "UPDATE jobs SET state = ?2, parked_until = ?3, reason = ?4, updated_at = ?5 WHERE id = ?1",
-                params![id, state.as_str(), parked_until.map(|t| t.to_string()), reason, now.to_string()],
+                "UPDATE jobs SET state = ?2, parked_until = ?3, reason = ?4, updated_at = ?5
+                 WHERE id = ?1 AND state != 'deleted'",
+                params![
+                    id,
+                    state.as_str(),
+                    parked_until.map(|t| t.to_string()),
+                    reason,
+                    now.to_string()
+                ],
             )?;
             Ok(())
         })
     }
 
     /// One job.
-    pub fn job(&self, id: i64) -> Result<Option<JobRecord>, StoreError> {
+    pub fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
         self.with(|c| {
-            c.query_row(
-                "SELECT id, spec, state, parked_until, reason FROM jobs WHERE id = ?1",
-                params![id],
-                job_from_row,
-            )
-            .optional()
+            let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
+            Ok(jobs_of(c, &sql, params![id])?.pop())
         })
     }
 
     /// Jobs that have not finished (queued, running when Peel stopped, parked), oldest first.
-    pub fn unfinished_jobs(&self) -> Result<Vec<JobRecord>, StoreError> {
+    pub fn unfinished_jobs(&self) -> Result<Vec<Job>, StoreError> {
         self.with(|c| {
-            let mut statement = c.prepare(
-                "SELECT id, spec, state, parked_until, reason FROM jobs
-                 WHERE state IN ('queued', 'running', 'parked') ORDER BY id",
-            )?;
-            let rows = statement.query_map([], job_from_row)?;
-            rows.collect()
+            let sql = format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('queued', 'running', 'parked') ORDER BY id"
+            );
+            jobs_of(c, &sql, [])
         })
     }
 
@@ -376,10 +328,36 @@ impl Store {
     pub fn set_image(&self, id: i64, image_path: &str, model: &str) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "UPDATE jobs SET image_path = ?2, model_used = ?3 WHERE id = ?1",
+                "UPDATE jobs SET image_path = ?2, model_used = ?3 WHERE id = ?1 AND state != 'deleted'",
                 params![id, image_path, model],
             )?;
             Ok(())
+        })
+    }
+
+    /// Whether the job was deleted (a deleted job never changes again).
+    pub fn is_deleted(&self, id: i64) -> Result<bool, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT state = 'deleted' FROM jobs WHERE id = ?1",
+                params![id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map(|deleted| deleted.unwrap_or(false))
+        })
+    }
+
+    /// A job's last diagnosis as stored (JSON).
+    pub fn diagnosis_json(&self, id: JobId) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT diagnosis FROM jobs WHERE id = ?1",
+                params![id],
+                |row| row.get(0),
+            )
+            .optional()
+            .map(Option::flatten)
         })
     }
 
@@ -387,7 +365,7 @@ impl Store {
     pub fn set_diagnosis(&self, id: i64, diagnosis_json: &str) -> Result<(), StoreError> {
         self.with(|c| {
             c.execute(
-                "UPDATE jobs SET diagnosis = ?2 WHERE id = ?1",
+                "UPDATE jobs SET diagnosis = ?2 WHERE id = ?1 AND state != 'deleted'",
                 params![id, diagnosis_json],
             )?;
             Ok(())
@@ -446,28 +424,16 @@ impl Store {
     }
 
     /// The newest `limit` jobs that were not deleted, newest first (the gallery at start).
-    pub fn recent_jobs(&self, limit: usize) -> Result<Vec<JobSummary>, StoreError> {
+    pub fn recent_jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
         self.with(|c| {
-            let mut statement = c.prepare(
-                "SELECT id, created_at, spec, state, parked_until, reason, image_path, model_used,
-                        diagnosis
-                 FROM jobs WHERE state != 'deleted' ORDER BY id DESC LIMIT ?1",
-            )?;
-            let rows =
-                statement.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |row| {
-                    Ok(JobSummary {
-                        id: row.get(0)?,
-                        created_at: ts(row.get(1)?).unwrap_or(Timestamp::UNIX_EPOCH),
-                        spec: row.get(2)?,
-                        state: JobState::parse(&row.get::<_, String>(3)?),
-                        parked_until: ts(row.get(4)?),
-                        reason: row.get(5)?,
-                        image_path: row.get(6)?,
-                        model_used: row.get(7)?,
-                        diagnosis: row.get(8)?,
-                    })
-                })?;
-            rows.collect()
+            let sql = format!(
+                "SELECT {JOB_COLUMNS} FROM jobs WHERE state != 'deleted' ORDER BY id DESC LIMIT ?1"
+            );
+            let mut jobs = jobs_of(c, &sql, params![i64::try_from(limit).unwrap_or(i64::MAX)])?;
+            for job in &mut jobs {
+                job.attempts = attempts_of(c, job.id)?;
+            }
+            Ok(jobs)
         })
     }
 
@@ -514,28 +480,8 @@ impl Store {
     }
 
     /// Attempts of a job, in order.
-    pub fn attempts(&self, job_id: i64) -> Result<Vec<AttemptRecord>, StoreError> {
-        self.with(|c| {
-            let mut statement = c.prepare(
-                "SELECT started_at, duration_ms, model, kind, http_status, wait_s, wait_reason,
-                        input_tokens, output_tokens, cost_usd FROM attempts WHERE job_id = ?1 ORDER BY id",
-            )?;
-            let rows = statement.query_map(params![job_id], |row| {
-                Ok(AttemptRecord {
-                    started_at: ts(row.get(0)?).unwrap_or(Timestamp::UNIX_EPOCH),
-                    duration_ms: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(0),
-                    model: row.get(2)?,
-                    kind: row.get(3)?,
-                    http_status: row.get(4)?,
-                    wait_s: row.get(5)?,
-                    wait_reason: row.get(6)?,
-                    input_tokens: row.get::<_, Option<i64>>(7)?.and_then(|n| u64::try_from(n).ok()),
-                    output_tokens: row.get::<_, Option<i64>>(8)?.and_then(|n| u64::try_from(n).ok()),
-                    cost_usd: row.get(9)?,
-                })
-            })?;
-            rows.collect()
-        })
+    pub fn attempts(&self, job_id: JobId) -> Result<Vec<AttemptRecord>, StoreError> {
+        self.with(|c| attempts_of(c, job_id))
     }
 
     /// Dollars spent by attempts started at or after `since`.
@@ -603,9 +549,9 @@ mod tests {
         let unfinished = again.unfinished_jobs().unwrap();
         assert_eq!(unfinished.len(), 1);
         assert_eq!(unfinished[0].state, JobState::Running);
-        assert_eq!(unfinished[0].spec, r#"{"prompt":"a fox"}"#);
+        assert_eq!(unfinished[0].spec.prompt, "a fox");
         again
-            .set_state(id, JobState::Done, None, None, now)
+            .set_state(id, JobState::Delivered, None, None, now)
             .unwrap();
         assert!(again.unfinished_jobs().unwrap().is_empty());
     }
@@ -618,7 +564,7 @@ mod tests {
         let second = store.enqueue(r#"{"prompt":"two"}"#, now).unwrap();
         let third = store.enqueue(r#"{"prompt":"three"}"#, now).unwrap();
         store
-            .set_state(first, JobState::Done, None, None, now)
+            .set_state(first, JobState::Delivered, None, None, now)
             .unwrap();
         store
             .set_image(first, "/images/peel-1.jpg", "gemini-3-pro-image")
@@ -632,10 +578,13 @@ mod tests {
             listed.iter().map(|j| j.id).collect::<Vec<_>>(),
             vec![second, first]
         );
-        assert_eq!(listed[1].image_path.as_deref(), Some("/images/peel-1.jpg"));
+        assert_eq!(
+            listed[1].image_path.as_deref(),
+            Some(Path::new("/images/peel-1.jpg"))
+        );
         assert_eq!(listed[1].created_at, now);
         assert_eq!(
-            listed[1].diagnosis.as_deref(),
+            store.diagnosis_json(first).unwrap().as_deref(),
             Some(r#"{"kind":"success"}"#)
         );
         assert_eq!(
@@ -692,7 +641,7 @@ mod tests {
         store.set_image(1, "/images/a.png", "m").unwrap();
         assert_eq!(
             store.recent_jobs(5).unwrap()[0].image_path.as_deref(),
-            Some("/images/a.png")
+            Some(Path::new("/images/a.png"))
         );
         store.set_diagnosis(1, "{}").unwrap();
         drop(store);
@@ -717,7 +666,8 @@ mod tests {
         }
         let before = std::fs::metadata(&path).unwrap().len();
         let store = Store::open(&path).unwrap();
-        let kept = store.recent_jobs(1).unwrap()[0].diagnosis.clone().unwrap();
+        let id = store.recent_jobs(1).unwrap()[0].id;
+        let kept = store.diagnosis_json(id).unwrap().unwrap();
         assert!(kept.len() < 64 * 1024, "{}", kept.len());
         let kept: serde_json::Value = serde_json::from_str(&kept).unwrap();
         assert_eq!(kept["kind"], "success");

@@ -1,9 +1,19 @@
 //! Crash-safe writes: a file is written beside its target, flushed to disk, then renamed over it,
 //! so a crash or a full disk never leaves half an image under the final name.
+//!
+//! The temporary file gets a name no other write (in this process or another) can be using, and
+//! it is created with `create_new`: a file or symlink already planted under that name is never
+//! opened or followed. Both [`write_atomically`] (bytes in memory) and [`copy_atomically`] (a file
+//! on disk, for Save as…) go through the same temp-file, fsync and rename code.
 
-use std::fs::{self, File};
-use std::io::Write as _;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How many temporary names are tried before giving up (each try is a fresh, unused name, so more
+/// than one try only happens when something else planted files beside the target).
+const TEMP_NAME_TRIES: usize = 16;
 
 /// Why a file could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -17,34 +27,213 @@ pub struct WriteError {
     pub source: std::io::Error,
 }
 
-/// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync of the folder).
+/// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync of the folder). Missing
+/// folders on the way to `path` are created.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let error = |source| WriteError {
         path: path.to_path_buf(),
         source,
     };
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(folder).map_err(error)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = folder.join(format!(".{file_name}.{}.part", std::process::id()));
-    let result = (|| {
-        let mut file = File::create(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)?;
-        if let Ok(dir) = File::open(folder) {
-            let _ = dir.sync_all();
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
+    fs::create_dir_all(folder_of(path)).map_err(error)?;
+    replace_atomically(path, |file| file.write_all(bytes)).map_err(error)
+}
+
+/// Copies the file at `source` to `target` atomically (temp file, fsync, rename, fsync of the
+/// folder): `target` is either untouched or the whole copy, and no temporary file is left behind.
+/// `target`'s folder must exist; it is never created (a Save as… folder was chosen by a person).
+pub fn copy_atomically(source: &Path, target: &Path) -> Result<(), WriteError> {
+    let error = |source| WriteError {
+        path: target.to_path_buf(),
+        source,
+    };
+    // Opened first, so a missing source never leaves a temporary file.
+    let mut input = File::open(source).map_err(error)?;
+    replace_atomically(target, |output| io::copy(&mut input, output).map(drop)).map_err(error)
+}
+
+/// The folder `path` sits in (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|folder| !folder.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+}
+
+/// Creates a temporary file beside `target`, lets `write_contents` write it, flushes it to disk
+/// and renames it over `target`. On any failure the temporary file is removed and `target` is
+/// untouched.
+fn replace_atomically(
+    target: &Path,
+    write_contents: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<()> {
+    let folder = folder_of(target);
+    let Some(file_name) = target.file_name() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the chosen name is not a file name",
+        ));
+    };
+    let (temp_path, mut file) = create_temp_beside(folder, &file_name.to_string_lossy())?;
+    let placed = write_contents(&mut file)
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            // Closed before the rename: Windows cannot rename an open file.
+            drop(file);
+            fs::rename(&temp_path, target)
+        });
+    if let Err(e) = placed {
+        let _ = fs::remove_file(&temp_path);
+        return Err(e);
     }
-    result.map_err(error)
+    // Make the rename itself durable. Best effort: not every file system can sync a folder.
+    if let Ok(folder) = File::open(folder) {
+        let _ = folder.sync_all();
+    }
+    Ok(())
+}
+
+/// Creates a new, hidden temporary file in `folder` whose name no other write is using: the
+/// process id and a per-process counter, opened with `create_new` (never an existing file, never
+/// through a symlink).
+fn create_temp_beside(folder: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    for _ in 0..TEMP_NAME_TRIES {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = folder.join(format!(".{file_name}.peel-{}-{n}.part", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "could not find a free temporary file name",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsString;
+
+    use super::*;
+
+    /// The names in `folder`, sorted.
+    fn names(folder: &Path) -> Vec<OsString> {
+        let mut names: Vec<_> = fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writing_atomically_creates_folders_and_leaves_only_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("a").join("b");
+        let target = folder.join("image.png");
+        write_atomically(&target, b"first").unwrap();
+        write_atomically(&target, b"second").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"second");
+        assert_eq!(names(&folder), vec![OsString::from("image.png")]);
+    }
+
+    #[test]
+    fn copying_atomically_leaves_only_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.png");
+        fs::write(&source, [7_u8; 3000]).unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        let target = out.join("saved.png");
+        fs::write(&target, "an older file").unwrap();
+
+        copy_atomically(&source, &target).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), fs::read(&source).unwrap());
+        assert_eq!(names(&out), vec![OsString::from("saved.png")]);
+    }
+
+    #[test]
+    fn a_failed_copy_leaves_no_partial_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing_source = dir.path().join("missing.png");
+        let target = dir.path().join("saved.png");
+        let error = copy_atomically(&missing_source, &target).unwrap_err();
+        assert_eq!(error.source.kind(), io::ErrorKind::NotFound);
+        assert_eq!(error.path, target);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+
+        let source = dir.path().join("source.png");
+        fs::write(&source, b"pixels").unwrap();
+        let no_folder = dir.path().join("no-such-folder").join("saved.png");
+        let error = copy_atomically(&source, &no_folder).unwrap_err();
+        assert_eq!(error.source.kind(), io::ErrorKind::NotFound);
+        // The folder is not created, and nothing else is left behind.
+        assert_eq!(names(dir.path()), vec![OsString::from("source.png")]);
+    }
+
+    #[test]
+    fn a_path_without_a_file_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = write_atomically(&dir.path().join(".."), b"x").unwrap_err();
+        assert_eq!(error.source.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn temporary_names_never_repeat() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _first_file) = create_temp_beside(dir.path(), "image.png").unwrap();
+        let (second, _second_file) = create_temp_beside(dir.path(), "image.png").unwrap();
+        assert_ne!(first, second);
+        assert_eq!(names(dir.path()).len(), 2);
+    }
+
+    #[test]
+    fn concurrent_writes_to_one_path_never_collide() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("model.json");
+        let contents: Vec<Vec<u8>> = (0..8_u8).map(|n| vec![n; 64 * 1024]).collect();
+        std::thread::scope(|scope| {
+            for bytes in &contents {
+                let target = &target;
+                scope.spawn(move || write_atomically(target, bytes).unwrap());
+            }
+        });
+        let written = fs::read(&target).unwrap();
+        assert!(contents.contains(&written), "a torn or mixed write");
+        assert_eq!(names(dir.path()), vec![OsString::from("model.json")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_is_never_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, b"keep me").unwrap();
+        // Plant symlinks under the next temporary names this process could pick (the counter
+        // may move on meanwhile, so plant a generous run of them).
+        let start = {
+            let (probe, _file) = create_temp_beside(dir.path(), "image.png").unwrap();
+            fs::remove_file(&probe).unwrap();
+            let name = probe.file_name().unwrap().to_string_lossy().into_owned();
+            let n: u64 = name
+                .trim_end_matches(".part")
+                .rsplit('-')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            n + 1
+        };
+        for n in start..start + 8 {
+            let name = format!(".image.png.peel-{}-{n}.part", std::process::id());
+            std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+        }
+        write_atomically(&dir.path().join("image.png"), b"new image").unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"keep me");
+        assert_eq!(
+            fs::read(dir.path().join("image.png")).unwrap(),
+            b"new image"
+        );
+    }
 }

@@ -14,4 +14,5 @@ pub mod model_cache;
 pub mod paths;
 pub mod turns;
 
-pub use db::{JobRecord, JobState, JobSummary, RememberedRewrite, Store, StoreError};
+pub use crate::job::JobState;
+pub use db::{RememberedRewrite, Store, StoreError};

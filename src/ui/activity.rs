@@ -6,9 +6,9 @@ use jiff::Timestamp;
 
 use super::gallery::{job_controls_ui, status_line};
 use super::{Intent, Settings, theme};
-use crate::app::state::{AppState, OutcomePoint};
 use crate::diagnosis::{Kind, Layer};
 use crate::resilience::BreakerState;
+use crate::view::state::{AppState, OutcomePoint};
 
 /// Width of one plot bucket, in minutes.
 pub const BUCKET_MIN: i64 = 5;

@@ -11,10 +11,10 @@ use super::{Intent, theme};
 use crate::api::catalog::{Catalog, ModelEntry, ModelStatus};
 use crate::api::enums::{HarmBlockThreshold, HarmCategory};
 use crate::api::wire::SafetySetting;
-use crate::app::media::MediaRequest;
 use crate::resilience::budget::worst_case_cost_usd;
-use crate::worker::JobSpec;
+use crate::view::media::MediaRequest;
 use crate::worker::protocol::Reference;
+use crate::worker::{Command, JobSpec};
 
 /// Most images one press of Generate may queue.
 pub const MAX_IMAGES_PER_PRESS: u32 = 8;
@@ -373,7 +373,7 @@ pub fn editor_ui(
 
 fn push_generate(editor: &Editor, intents: &mut Vec<Intent>) {
     for _ in 0..editor.count.clamp(1, MAX_IMAGES_PER_PRESS) {
-        intents.push(Intent::Generate(editor.spec()));
+        intents.push(Intent::Worker(Command::Generate(editor.spec())));
     }
 }
 

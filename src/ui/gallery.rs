@@ -6,10 +6,10 @@
 use jiff::Timestamp;
 
 use super::{Intent, Textures, UiState, ViewerState, theme};
-use crate::app::media::MediaRequest;
-use crate::app::state::{AppState, JobStatus, JobView};
 use crate::diagnosis::words::human_duration;
-use crate::worker::{JobId, OutcomeStatus};
+use crate::view::media::MediaRequest;
+use crate::view::state::{AppState, JobStatus, JobView};
+use crate::worker::{Command, JobId, JobState};
 
 /// A job's status in one line, with its colour; asks for a repaint each second while counting.
 pub fn status_line(ui: &egui::Ui, job: &JobView) -> (egui::Color32, String) {
@@ -28,10 +28,12 @@ pub fn status_line(ui: &egui::Ui, job: &JobView) -> (egui::Color32, String) {
         }
         JobStatus::Finished(status) => {
             let (colour, word) = match status {
-                OutcomeStatus::Delivered => (theme::DELIVERED, "Done"),
-                OutcomeStatus::Stopped => (theme::STOPPED, "Stopped"),
-                OutcomeStatus::Parked => (theme::WAITING, "Kept in the queue"),
-                OutcomeStatus::Cancelled => (theme::STOPPED, "Cancelled"),
+                JobState::Delivered => (theme::DELIVERED, "Done"),
+                JobState::Stopped => (theme::STOPPED, "Stopped"),
+                JobState::Parked => (theme::WAITING, "Kept in the queue"),
+                JobState::Cancelled => (theme::STOPPED, "Cancelled"),
+                JobState::Deleted => (theme::STOPPED, "Deleted"),
+                JobState::Queued | JobState::Running => (theme::WAITING, "Not finished"),
             };
             (
                 colour,
@@ -56,10 +58,10 @@ pub fn job_controls_ui(ui: &mut egui::Ui, job: &JobView, intents: &mut Vec<Inten
     if job.is_open() {
         ui.horizontal(|ui| {
             if ui.button(format!("Retry now (job {})", job.id)).clicked() {
-                intents.push(Intent::RetryNow(job.id));
+                intents.push(Intent::Worker(Command::RetryNow(job.id)));
             }
             if ui.button(format!("Cancel (job {})", job.id)).clicked() {
-                intents.push(Intent::Cancel(job.id));
+                intents.push(Intent::Worker(Command::Cancel(job.id)));
             }
         });
     }
@@ -214,7 +216,7 @@ pub fn confirm_delete_ui(
         ));
         ui.horizontal(|ui| {
             if ui.button("Delete for good").clicked() {
-                intents.push(Intent::Delete(job));
+                intents.push(Intent::Worker(Command::Delete(job)));
                 close = true;
             }
             if ui.button("Keep it").clicked() {

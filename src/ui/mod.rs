@@ -24,10 +24,10 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::media::MediaRequest;
-use crate::app::state::AppState;
 use crate::sim::Scenario;
-use crate::worker::{JobId, JobSpec};
+use crate::view::media::MediaRequest;
+use crate::view::state::AppState;
+use crate::worker::{Command, JobId};
 
 pub use editor::Editor;
 pub use settings::{KeyView, Settings};
@@ -35,21 +35,8 @@ pub use settings::{KeyView, Settings};
 /// What the designer asked for in this frame.
 #[derive(Clone, Debug)]
 pub enum Intent {
-    /// Queue a job.
-    Generate(JobSpec),
-    /// Cancel a job.
-    Cancel(JobId),
-    /// Skip a job's wait (or resume a parked one).
-    RetryNow(JobId),
-    /// Edit a delivered image with a new instruction.
-    Edit {
-        /// The job whose image is edited.
-        of: JobId,
-        /// The instruction.
-        prompt: String,
-    },
-    /// Delete a job and its image (after confirmation).
-    Delete(JobId),
+    /// Work for the worker, sent as is (generate, cancel, retry now, edit, delete).
+    Worker(Command),
     /// Explain this job in the why-panel.
     Select(JobId),
     /// Put a job's settings back into the editor.

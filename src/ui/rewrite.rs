@@ -4,9 +4,9 @@
 //! blocked job stays in the history. Rewrites that passed before for the same names come first.
 
 use super::{Intent, UiState, theme};
-use crate::app::state::{AppState, JobView};
 use crate::rewrite::diff::{Piece, word_diff};
 use crate::rewrite::{Advice, advise};
+use crate::view::state::{AppState, JobView};
 
 /// The advice for the selected job, computed once per job (matching is not free).
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +45,15 @@ pub fn rewrite_ui(
     };
     ui.separator();
     ui.heading("Rewrite");
+    remembered_ui(ui, state, job, rewrite);
+    // No early return for advice without suggestions: a rewrite that passed before may still be
+    // picked above, and its draft is edited and applied below.
+    suggestions_ui(ui, job, rewrite);
+    draft_ui(ui, job, rewrite, intents);
+}
+
+/// Rewrites that passed before for the same names, each with a button to use it.
+fn remembered_ui(ui: &mut egui::Ui, state: &AppState, job: &JobView, rewrite: &mut RewriteState) {
     for remembered in state.remembered_for(job.prompt()) {
         ui.colored_label(
             theme::DELIVERED,
@@ -58,12 +67,15 @@ pub fn rewrite_ui(
             rewrite.draft.clone_from(&remembered.passed);
         }
     }
+}
+
+/// The advice: a setting, "nothing helps", or up to three suggestions as diffs with reasons.
+fn suggestions_ui(ui: &mut egui::Ui, job: &JobView, rewrite: &mut RewriteState) {
     match &rewrite.advice {
         Advice::ChangeSetting { message } | Advice::NothingHelps { message } => {
             ui.add(egui::Label::new(message.as_str()).wrap());
-            return;
         }
-        Advice::NotAContentBlock => return,
+        Advice::NotAContentBlock => {}
         Advice::Rewrites { suggestions, note } => {
             if let Some(note) = note {
                 ui.add(egui::Label::new(note.as_str()).wrap());
@@ -88,6 +100,15 @@ pub fn rewrite_ui(
             }
         }
     }
+}
+
+/// The picked rewrite, editable, with Apply and Apply & generate.
+fn draft_ui(
+    ui: &mut egui::Ui,
+    job: &JobView,
+    rewrite: &mut RewriteState,
+    intents: &mut Vec<Intent>,
+) {
     if rewrite.draft.is_empty() {
         let any = matches!(&rewrite.advice, Advice::Rewrites { suggestions, .. } if !suggestions.is_empty());
         if any {

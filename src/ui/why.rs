@@ -7,10 +7,10 @@ use jiff::Timestamp;
 
 use super::gallery::{ask_delete, open_viewer, seconds_until};
 use super::{Intent, UiState, theme};
-use crate::app::media::MediaRequest;
-use crate::app::state::{AppState, JobStatus, JobView};
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, Layer, diagnose};
-use crate::worker::OutcomeStatus;
+use crate::view::media::MediaRequest;
+use crate::view::state::{AppState, JobStatus, JobView};
+use crate::worker::{Command, JobState};
 
 /// Longest paste the explain box reads (bigger pastes are cut, with a note).
 pub const PASTE_MAX_BYTES: usize = 1024 * 1024;
@@ -196,10 +196,10 @@ fn actions_ui(ui: &mut egui::Ui, job: &JobView, ui_state: &mut UiState, intents:
             .on_hover_text("A new turn after this image, resending the model's own answer")
             .clicked()
         {
-            intents.push(Intent::Edit {
+            intents.push(Intent::Worker(Command::Edit {
                 of: job.id,
                 prompt: std::mem::take(&mut ui_state.edit_prompt),
-            });
+            }));
         }
     }
 }
@@ -277,7 +277,7 @@ fn countdown_ui(ui: &mut egui::Ui, job: &JobView) {
         (JobStatus::Waiting { .. }, Some(until)) => {
             Some(format!("Next attempt in {}", seconds_until(until)))
         }
-        (JobStatus::Finished(OutcomeStatus::Parked), Some(until)) => Some(format!(
+        (JobStatus::Finished(JobState::Parked), Some(until)) => Some(format!(
             "Back in the queue in {} ({until})",
             seconds_until(until)
         )),

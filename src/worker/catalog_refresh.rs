@@ -15,8 +15,9 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::engine::{Engine, EventSink};
+use super::engine::Engine;
 use super::protocol::Event;
+use super::sink::EventSink;
 use crate::api::{ApiError, Catalog, ClientConfig, GeminiClient, LiveModels};
 use crate::sim::SIM_API_KEY;
 use crate::store::model_cache::{self, MAX_AGE_S, ModelCache, endpoint_label};

@@ -8,7 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::received::Received;
+use super::received::{Received, ReceivedImage};
+use crate::api::wire::Content;
 use crate::store::files::{WriteError, write_atomically};
 use crate::store::turns::{extension, keep_image, save_turn, sha256_hex};
 
@@ -44,77 +45,98 @@ pub fn save(
             source: std::io::Error::other("the answer had no image"),
         });
     };
-    let mut warnings = Vec::new();
-    let wanted = unique_path(
-        image_dir,
-        &format!("peel-{job}"),
-        extension(&final_image.mime_type),
-    );
-    let path = match write_atomically(&wanted, &final_image.bytes) {
-        Ok(()) => wanted,
-        Err(error) => {
-            let sha256 = sha256_hex(&final_image.bytes);
-            match keep_image(
-                data_dir,
-                &sha256,
-                &final_image.mime_type,
-                &final_image.bytes,
-            ) {
-                Ok(kept) => {
-                    warnings.push(format!(
-                        "{error} The image was kept in {} instead.",
-                        kept.display()
-                    ));
-                    kept
-                }
-                Err(_) => return Err(error),
-            }
-        }
-    };
+    let (path, mut warnings) = write_final(job, image_dir, data_dir, final_image)?;
     let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-
-    // The model's turn, its images referring to files.
     let (candidate, _) = final_image.position;
-    let turn = response
+    if let Some(turn) = response
         .candidates
         .get_mut(candidate)
-        .and_then(|c| c.content.take());
-    if let Some(mut turn) = turn {
-        for image in images.iter().filter(|image| image.position.0 == candidate) {
-            let Some(stand_in) = turn
-                .parts
-                .get_mut(image.position.1)
-                .and_then(|part| part.inline_data.as_mut())
-                .and_then(|blob| blob.stand_in.as_mut())
-            else {
-                continue;
-            };
-            if std::ptr::eq(image, final_image) {
-                stand_in.file = Some(absolute.display().to_string());
-                continue;
-            }
-            let sha256 = stand_in
-                .sha256
-                .clone()
-                .unwrap_or_else(|| sha256_hex(&image.bytes));
-            match keep_image(data_dir, &sha256, &image.mime_type, &image.bytes) {
-                Ok(kept) => stand_in.file = Some(kept.display().to_string()),
-                Err(error) => warnings.push(format!(
-                    "A draft image of the answer could not be kept ({error}), so editing this image may fail."
-                )),
-            }
-        }
-        if let Err(error) = save_turn(data_dir, job, &turn) {
-            warnings.push(format!(
-                "The image is saved, but the model's answer needed to edit it could not be kept: {error}"
-            ));
-        }
+        .and_then(|c| c.content.take())
+    {
+        warnings.extend(keep_turn(
+            job,
+            data_dir,
+            turn,
+            &images,
+            final_image,
+            &absolute,
+        ));
     }
     Ok(Saved {
         path,
         mime_type: final_image.mime_type.clone(),
         warnings,
     })
+}
+
+/// Writes the final image into the output folder, or (when that fails) into the data folder,
+/// saying so.
+fn write_final(
+    job: i64,
+    image_dir: &Path,
+    data_dir: &Path,
+    image: &ReceivedImage,
+) -> Result<(PathBuf, Vec<String>), WriteError> {
+    let wanted = unique_path(
+        image_dir,
+        &format!("peel-{job}"),
+        extension(&image.mime_type),
+    );
+    let Err(error) = write_atomically(&wanted, &image.bytes) else {
+        return Ok((wanted, Vec::new()));
+    };
+    let sha256 = sha256_hex(&image.bytes);
+    match keep_image(data_dir, &sha256, &image.mime_type, &image.bytes) {
+        Ok(kept) => {
+            let warning = format!("{error} The image was kept in {} instead.", kept.display());
+            Ok((kept, vec![warning]))
+        }
+        Err(_) => Err(error),
+    }
+}
+
+/// Keeps the model's turn for edits, each image part pointing at its file (the final image at
+/// `final_path`, thought images kept once in the data folder); returns what went wrong.
+fn keep_turn(
+    job: i64,
+    data_dir: &Path,
+    mut turn: Content,
+    images: &[ReceivedImage],
+    final_image: &ReceivedImage,
+    final_path: &Path,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let candidate = final_image.position.0;
+    for image in images.iter().filter(|image| image.position.0 == candidate) {
+        let Some(stand_in) = turn
+            .parts
+            .get_mut(image.position.1)
+            .and_then(|part| part.inline_data.as_mut())
+            .and_then(|blob| blob.stand_in.as_mut())
+        else {
+            continue;
+        };
+        if std::ptr::eq(image, final_image) {
+            stand_in.file = Some(final_path.display().to_string());
+            continue;
+        }
+        let sha256 = stand_in
+            .sha256
+            .clone()
+            .unwrap_or_else(|| sha256_hex(&image.bytes));
+        match keep_image(data_dir, &sha256, &image.mime_type, &image.bytes) {
+            Ok(kept) => stand_in.file = Some(kept.display().to_string()),
+            Err(error) => warnings.push(format!(
+                "A draft image of the answer could not be kept ({error}), so editing this image may fail."
+            )),
+        }
+    }
+    if let Err(error) = save_turn(data_dir, job, &turn) {
+        warnings.push(format!(
+            "The image is saved, but the model's answer needed to edit it could not be kept: {error}"
+        ));
+    }
+    warnings
 }
 
 /// `dir/stem.ext`, or `dir/stem-2.ext`, … so an earlier image is never overwritten.

@@ -3,17 +3,30 @@
 //! (or the CLI) never waits on the network or the disk.
 //!
 //! - [`protocol`]: the messages.
-//! - [`engine`]: runs one job to its end (model choice, limits, attempts, policy, waits).
-//! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
-//!   skipped before a job is sent to them.
+//! - [`engine`]: what every job shares (client, store, budgets, models' health) and how a job
+//!   ends; [`job`]: one job's loop (gate, attempt, act); [`health`]: breakers, limiters and gone
+//!   ids behind one lock.
+//! - [`config`], [`sink`], [`control`]: the engine's settings, its event sink, a job's controls.
+//! - [`fitting`]: a job's settings fitted to a model, and its request.
 //! - [`received`]: a 2xx answer made safe to keep: images moved out, hashed and checked.
 //! - [`delivery`]: a checked answer put on disk (the image once, the turn for edits).
+//! - [`edits`], [`history`]: edit jobs; the restored history and deletion.
+//! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
+//!   skipped before a job is sent to them.
 
 pub mod catalog_refresh;
+pub mod config;
+pub mod control;
 pub mod delivery;
+pub mod edits;
 pub mod engine;
+pub mod fitting;
+pub mod health;
+pub mod history;
+pub mod job;
 pub mod protocol;
 pub mod received;
+pub mod sink;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -23,11 +36,13 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use crate::store;
 
-pub use engine::{Engine, EngineConfig, EventSink, JobControl};
+pub use config::EngineConfig;
+pub use control::JobControl;
+pub use engine::Engine;
 pub use protocol::{
-    AttemptReport, Command, EngineSettings, Event, JobId, JobOutcome, JobSpec, OutcomeStatus,
-    PastJob,
+    AttemptReport, Command, EngineSettings, Event, Job, JobId, JobOutcome, JobSpec, JobState,
 };
+pub use sink::EventSink;
 
 /// Capacity of the command channel.
 pub const COMMAND_CAPACITY: usize = 32;
@@ -109,26 +124,7 @@ pub fn spawn(
                         }
                     });
                 }
-                Command::Delete(job) => {
-                    if let Some((cancel, _)) = controls
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .get(&job)
-                    {
-                        let _ = cancel.send(true);
-                    }
-                    let engine = Arc::clone(&engine);
-                    let sink = sink.clone();
-                    tokio::spawn(async move {
-                        let deleted = tokio::task::spawn_blocking(move || engine.delete(job))
-                            .await
-                            .unwrap_or_else(|error| Err(error.to_string()));
-                        match deleted {
-                            Ok(()) => sink.send(Event::Deleted { job }).await,
-                            Err(message) => sink.send(Event::Problem { message }).await,
-                        }
-                    });
-                }
+                Command::Delete(job) => delete(&engine, job, &sink, &controls),
                 Command::Configure(settings) => configure(&engine, *settings, &refresher, &sink),
                 Command::RetryNow(job) => {
                     let running = controls
@@ -155,6 +151,34 @@ pub fn spawn(
         commands: command_tx,
         events: event_rx,
     }
+}
+
+/// Cancels the job if it runs, then deletes it (off the async threads). Deleted wins: a cancel
+/// or a delivery that ends later leaves it deleted.
+fn delete(engine: &Arc<Engine>, job: JobId, sink: &EventSink, controls: &Controls) {
+    if let Some((cancel, _)) = controls
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&job)
+    {
+        let _ = cancel.send(true);
+    }
+    let engine = Arc::clone(engine);
+    let sink = sink.clone();
+    tokio::spawn(async move {
+        let deleted = tokio::task::spawn_blocking(move || engine.delete(job))
+            .await
+            .unwrap_or_else(|error| Err(error.to_string()));
+        match deleted {
+            Ok(problem) => {
+                sink.send(Event::Deleted { job }).await;
+                if let Some(message) = problem {
+                    sink.send(Event::Problem { message }).await;
+                }
+            }
+            Err(message) => sink.send(Event::Problem { message }).await,
+        }
+    });
 }
 
 /// Applies new settings; a new endpoint or key also refreshes the list of models it offers (in
@@ -232,10 +256,7 @@ async fn resume_job(engine: &Engine, job: JobId, sink: &EventSink, controls: &Co
     let Ok(Ok(Some(record))) = tokio::task::spawn_blocking(move || store.job(job)).await else {
         return;
     };
-    let Ok(spec) = serde_json::from_str::<JobSpec>(&record.spec) else {
-        return;
-    };
-    run_registered(engine, job, &spec, sink, controls, None).await;
+    run_registered(engine, job, &record.spec, sink, controls, None).await;
 }
 
 /// Runs a job with its cancel and retry-now controls registered for its lifetime; does nothing

@@ -6,53 +6,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::api::ClientConfig;
-use crate::api::wire::{Content, SafetySetting};
 use crate::diagnosis::Diagnosis;
 use crate::resilience::{BreakerState, Budget, TierLimits};
-use crate::store::{JobState, RememberedRewrite};
+use crate::store::RememberedRewrite;
 
-/// A job's id (its row in the database).
-pub type JobId = i64;
-
-/// A reference image, ready to send.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reference {
-    /// `image/png`, `image/jpeg`, …
-    pub mime_type: String,
-    /// Bare base64.
-    pub base64: String,
-}
-
-/// What the designer asked for.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct JobSpec {
-    /// The prompt.
-    pub prompt: String,
-    /// The model to use first.
-    pub model: String,
-    /// The model to fall back to, if any.
-    pub fallback: Option<String>,
-    /// `imageConfig.aspectRatio`.
-    pub aspect_ratio: Option<String>,
-    /// `imageConfig.imageSize`.
-    pub image_size: Option<String>,
-    /// Reference images.
-    #[serde(default)]
-    pub references: Vec<Reference>,
-    /// Layer 1 thresholds.
-    #[serde(default)]
-    pub safety_settings: Vec<SafetySetting>,
-    /// Earlier turns of a multi-turn edit (the user's turns and the model's parts as received,
-    /// thought signatures included), sent before this prompt.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub history: Vec<Content>,
-    /// The job whose image this one edits.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edit_of: Option<JobId>,
-    /// The blocked job whose prompt this one rewrites (remembered when it passes).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rewrite_of: Option<JobId>,
-}
+pub use crate::job::{AttemptRecord, Job, JobId, JobSpec, JobState, Reference};
 
 /// Settings the designer can change while Peel runs.
 #[derive(Clone, Debug)]
@@ -88,29 +46,13 @@ pub enum Command {
     Configure(Box<EngineSettings>),
 }
 
-pub use crate::store::db::AttemptRecord;
-
-/// How a job ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeStatus {
-    /// An image arrived and was saved.
-    Delivered,
-    /// Nothing automatic can help (content block, bad request, auth, no quota).
-    Stopped,
-    /// Held in the queue until a blocker clears (daily quota, a budget).
-    Parked,
-    /// Cancelled by the designer.
-    Cancelled,
-}
-
 /// The end of a job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JobOutcome {
     /// The job.
     pub job: JobId,
     /// How it ended.
-    pub status: OutcomeStatus,
+    pub status: JobState,
     /// Why, in one sentence.
     pub reason: String,
     /// The last diagnosis (success included).
@@ -129,6 +71,24 @@ pub struct JobOutcome {
     pub cost_usd: f64,
 }
 
+impl JobOutcome {
+    /// A job's outcome before its first attempt (stopped, with nothing yet).
+    pub fn new(job: JobId) -> Self {
+        Self {
+            job,
+            status: JobState::Stopped,
+            reason: String::new(),
+            diagnosis: None,
+            attempts: Vec::new(),
+            model_used: None,
+            changes: Vec::new(),
+            image_path: None,
+            parked_until: None,
+            cost_usd: 0.0,
+        }
+    }
+}
+
 /// One attempt as the why-panel shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttemptReport {
@@ -140,38 +100,13 @@ pub struct AttemptReport {
     pub response: String,
 }
 
-/// A job of an earlier session, for the gallery at start.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PastJob {
-    /// Its id.
-    pub id: JobId,
-    /// When it was queued.
-    pub created_at: Timestamp,
-    /// Its settings.
-    pub spec: JobSpec,
-    /// Where it stands.
-    pub state: JobState,
-    /// Why it stopped or waits.
-    pub reason: Option<String>,
-    /// When a parked job may run again.
-    pub parked_until: Option<Timestamp>,
-    /// The saved image.
-    pub image_path: Option<PathBuf>,
-    /// The model that made it.
-    pub model_used: Option<String>,
-    /// Its last diagnosis.
-    pub diagnosis: Option<Diagnosis>,
-    /// Its attempts.
-    pub attempts: Vec<AttemptRecord>,
-}
-
 /// News from the worker.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     /// The jobs of earlier sessions (newest first) and today's spend, sent once at start.
     Restored {
         /// The jobs.
-        jobs: Vec<PastJob>,
+        jobs: Vec<Job>,
         /// Dollars spent since the last midnight Pacific.
         spend_today_usd: f64,
         /// Rewrites that got blocked prompts through, newest first.

@@ -5,14 +5,17 @@
 //! match the type it claims, its header's pixel size must be sane for the model and size asked
 //! (read before any pixel buffer exists), and it must decode within [`image::Limits`].
 //!
-//! CPU work (base64, hashing, a full decode of a 4K picture): call it from `spawn_blocking`.
+//! [`receive`] is CPU work (base64, hashing, a full decode of a 4K picture); [`take_in`] runs it
+//! off the async threads.
 
 use std::io::Cursor;
 
 use base64::Engine as _;
 
+use crate::api::GenerateOutcome;
 use crate::api::client::human_bytes;
 use crate::api::wire::{GenerateContentResponse, ImageStandIn};
+use crate::diagnosis::Evidence;
 use crate::store::turns::sha256_hex;
 
 /// Largest side accepted when the model's size for the request is unknown.
@@ -238,6 +241,40 @@ fn printable_head(bytes: &[u8]) -> String {
             }
         })
         .collect()
+}
+
+/// A 2xx answer after [`receive`]: its images moved out and checked.
+#[derive(Debug)]
+pub struct Answered {
+    /// The HTTP status.
+    pub status: u16,
+    /// The answer, its images out and checked.
+    pub received: Received,
+}
+
+impl Answered {
+    /// What the diagnosis looks at: the stripped answer.
+    pub fn evidence(&self) -> Evidence<'_> {
+        Evidence::Answer {
+            status: self.status,
+            response: &self.received.response,
+        }
+    }
+}
+
+/// Moves the images out of an answer and checks them, off the async threads (base64, hashing
+/// and a full decode of a 4K picture take real CPU time).
+pub async fn take_in(answer: GenerateOutcome, expected: Expected) -> Answered {
+    let status = answer.status;
+    let received = tokio::task::spawn_blocking(move || receive(answer.response, expected))
+        .await
+        .unwrap_or_else(|error| Received {
+            response: GenerateContentResponse::default(),
+            images: Vec::new(),
+            final_image: None,
+            problem: Some(format!("it could not be checked ({error})")),
+        });
+    Answered { status, received }
 }
 
 #[cfg(test)]

@@ -4,17 +4,15 @@
 //! its layer, text and countdown; Cancel and Retry now send their commands; "Paste an error"
 //! explains a paste; the editor offers only what the chosen model supports.
 
-mod common;
-
-use common::ui_rig::{Rig, finished, report, spec, waiting, write_png};
+use crate::window_rig::{Rig, finished, report, spec, waiting, write_png};
 use egui_kittest::kittest::Queryable as _;
-use peel::worker::{Command, Event, OutcomeStatus};
+use peel::worker::{Command, Event, JobState};
 
 fn rig() -> Rig {
     Rig::new(false)
 }
 
-const PER_MINUTE_429: &str = include_str!("fixtures/real-errors/429-tokens-per-minute-01.json");
+const PER_MINUTE_429: &str = include_str!("../fixtures/real-errors/429-tokens-per-minute-01.json");
 
 #[test]
 fn generate_then_progress_then_image_in_the_gallery() {
@@ -43,7 +41,7 @@ fn generate_then_progress_then_image_in_the_gallery() {
     });
     rig.send(finished(
         1,
-        OutcomeStatus::Delivered,
+        JobState::Delivered,
         "made with Nano Banana Pro (gemini-3-pro-image)",
         Some(&image),
     ));
@@ -274,7 +272,7 @@ fn only_visible_rows_get_thumbnails_and_scrolled_away_ones_are_freed() {
         });
         rig.send(finished(
             job,
-            OutcomeStatus::Delivered,
+            JobState::Delivered,
             "made with Nano Banana Pro (gemini-3-pro-image)",
             Some(&image),
         ));
@@ -439,7 +437,7 @@ fn a_blocked_image_offers_rewrites_as_a_diff_and_applies_only_on_a_click() {
     rig.blocked_by_image_filter(5, prompt);
     rig.send(finished(
         5,
-        OutcomeStatus::Stopped,
+        JobState::Stopped,
         "the image filter blocked the picture",
         None,
     ));
@@ -521,4 +519,49 @@ fn a_rewrite_that_passed_before_is_offered_when_the_same_name_comes_up() {
         draft.starts_with("a woman with a platinum braid"),
         "{draft}"
     );
+}
+
+#[test]
+fn what_passed_before_can_be_used_when_the_advice_is_a_setting() {
+    // A Layer 1 block gets no rewrite, only the setting; a rewrite that passed before for the
+    // same name must still reach the editor (the button used to do nothing here).
+    let mut rig = rig();
+    rig.send(Event::Restored {
+        jobs: Vec::new(),
+        spend_today_usd: 0.0,
+        rewrites: vec![peel::store::RememberedRewrite {
+            blocked: "Elsa on a frozen lake".to_owned(),
+            passed: "a woman with a platinum braid on a frozen lake".to_owned(),
+            names: vec!["Elsa".to_owned()],
+        }],
+    });
+    rig.send(Event::Queued {
+        job: 9,
+        spec: spec("Elsa dancing in the snow"),
+    });
+    rig.send(Event::AttemptEnded {
+        job: 9,
+        report: report(
+            200,
+            r#"{"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[{"category":"HARM_CATEGORY_HARASSMENT","probability":"HIGH","blocked":true}]}}"#,
+            None,
+        ),
+    });
+    rig.harness.run();
+    rig.harness
+        .get_by_label_contains("Passed before: \"a woman with a platinum braid");
+    assert!(rig.harness.query_by_label("Rewritten prompt").is_none());
+    rig.harness.get_by_label("Use what passed before").click();
+    rig.harness.run();
+    let draft = rig
+        .harness
+        .get_by_label("Rewritten prompt")
+        .value()
+        .unwrap_or_default();
+    assert_eq!(draft, "a woman with a platinum braid on a frozen lake");
+    rig.harness.get_by_label("Apply").scroll_to_me();
+    rig.harness.run();
+    rig.harness.get_by_label("Apply").click();
+    rig.harness.run();
+    assert_eq!(rig.harness.state().editor().prompt, draft);
 }

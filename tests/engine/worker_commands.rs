@@ -6,19 +6,17 @@
 //! The worker as the app drives it: commands in, events out, over bounded channels. "Retry now"
 //! skips a wait and "Cancel" ends a job at any time, and the job's state is kept in the store.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{client_for, start_sim};
+use crate::sim_rig::{client_for, start_sim};
 use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
 use peel::sim::Scenario;
-use peel::store::{JobState, Store};
-use peel::worker::{self, Command, Engine, EngineConfig, Event, JobSpec, OutcomeStatus};
+use peel::store::Store;
+use peel::worker::{self, Command, Engine, EngineConfig, Event, JobSpec, JobState};
 
 /// The next event about a job's progress (history at start and per-attempt reports are skipped;
-/// `tests/app_end_to_end.rs` and the unit tests cover those).
+/// `tests/window/app_end_to_end.rs` and the unit tests cover those).
 async fn next_event(events: &mut tokio::sync::mpsc::Receiver<Event>) -> Event {
     loop {
         let event = tokio::time::timeout(Duration::from_secs(30), events.recv())
@@ -95,7 +93,7 @@ async fn retry_now_skips_the_wait_and_cancel_ends_the_job() {
     let Event::Finished(outcome) = next_event(&mut handle.events).await else {
         panic!("finished")
     };
-    assert_eq!(outcome.status, OutcomeStatus::Cancelled);
+    assert_eq!(outcome.status, JobState::Cancelled);
     assert_eq!(outcome.attempts.len(), 2);
     assert_eq!(store.job(job).unwrap().unwrap().state, JobState::Cancelled);
     sim.shutdown().await.unwrap();
@@ -159,12 +157,7 @@ async fn queued_and_due_jobs_resume_and_parked_ones_resume_by_hand() {
     let mut finished = Vec::new();
     while finished.len() < 2 {
         if let Event::Finished(outcome) = next_event(&mut handle.events).await {
-            assert_eq!(
-                outcome.status,
-                OutcomeStatus::Delivered,
-                "{}",
-                outcome.reason
-            );
+            assert_eq!(outcome.status, JobState::Delivered, "{}", outcome.reason);
             finished.push(outcome.job);
         }
     }
@@ -178,7 +171,7 @@ async fn queued_and_due_jobs_resume_and_parked_ones_resume_by_hand() {
     loop {
         if let Event::Finished(outcome) = next_event(&mut handle.events).await {
             assert_eq!(outcome.job, by_hand);
-            assert_eq!(outcome.status, OutcomeStatus::Delivered);
+            assert_eq!(outcome.status, JobState::Delivered);
             break;
         }
     }

@@ -8,21 +8,16 @@
     reason = "#[tokio::test] runs the test body with block_on; there is no UI thread in a test"
 )]
 
-mod common;
-
 use std::sync::Arc;
 
-use common::ui_rig::spec;
-use common::{client_for, start_sim};
+use crate::sim_rig::{client_for, spec, start_sim};
 use peel::diagnosis::Layer;
 use peel::rewrite::matcher::Tokens;
 use peel::rewrite::names::NameBook;
 use peel::rewrite::{Advice, Rule, advise};
 use peel::sim::Scenario;
 use peel::store::Store;
-use peel::worker::{
-    Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
-};
+use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, JobState};
 use tokio::sync::mpsc;
 
 async fn run(engine: &Engine, spec: &JobSpec) -> JobOutcome {
@@ -67,7 +62,7 @@ async fn on_a_strict_day_an_applied_suggestion_goes_through_and_is_remembered() 
         let blocked = run(&engine, &spec(prompt)).await;
         assert_eq!(
             blocked.status,
-            OutcomeStatus::Stopped,
+            JobState::Stopped,
             "{prompt}: {}",
             blocked.reason
         );
@@ -94,7 +89,7 @@ async fn on_a_strict_day_an_applied_suggestion_goes_through_and_is_remembered() 
         .await;
         assert_eq!(
             passed.status,
-            OutcomeStatus::Delivered,
+            JobState::Delivered,
             "{prompt} → {}: {}",
             chosen.prompt,
             passed.reason
@@ -110,7 +105,7 @@ async fn on_a_strict_day_an_applied_suggestion_goes_through_and_is_remembered() 
 #[test]
 fn every_name_the_simulator_blocks_has_a_description() {
     let rules: toml::Value =
-        toml::from_str(include_str!("../assets/sim_safety_rules.toml")).unwrap();
+        toml::from_str(include_str!("../../assets/sim_safety_rules.toml")).unwrap();
     let book = NameBook::builtin();
     let mut checked = 0;
     for rule in rules["layer2"].as_array().unwrap() {

@@ -8,18 +8,16 @@
 //! right diagnosis, with no more requests than the policy allows, and none during a known daily
 //! lockout.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use common::{client_for, start_sim};
+use crate::sim_rig::{client_for, start_sim};
 use peel::diagnosis::Kind;
 use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
 use peel::sim::{RunningSim, Scenario};
 use peel::store::Store;
 use peel::worker::{
-    Engine, EngineConfig, Event, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
+    Engine, EngineConfig, Event, EventSink, JobControl, JobOutcome, JobSpec, JobState,
 };
 use tokio::sync::mpsc;
 
@@ -109,12 +107,7 @@ async fn calm_delivers_with_one_request() {
     let sim = start_sim(Scenario::Calm, 1.0).await;
     let rig = rig(&sim, Budget::default());
     let (outcome, events) = run(&rig, &spec("a red fox", Some("2K"))).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Delivered,
-        "{}",
-        outcome.reason
-    );
+    assert_eq!(outcome.status, JobState::Delivered, "{}", outcome.reason);
     assert_eq!(requests(&sim), 1);
     let path = outcome.image_path.unwrap();
     let bytes = std::fs::read(&path).unwrap();
@@ -148,7 +141,7 @@ async fn overload_falls_back_at_once_and_says_what_changed() {
     let (outcome, events) = run(&rig, &job).await;
     // The trigger word overloads every model, so the fallback backs off until the attempt budget
     // ends: the job is kept, and exactly the allowed requests were sent.
-    assert_eq!(outcome.status, OutcomeStatus::Parked, "{}", outcome.reason);
+    assert_eq!(outcome.status, JobState::Parked, "{}", outcome.reason);
     assert!(
         outcome.reason.contains("attempt budget"),
         "{}",
@@ -182,12 +175,7 @@ async fn peak_hour_ends_with_an_image_from_the_fallback() {
     let mut delivered_by = Vec::new();
     for _ in 0..4 {
         let (outcome, _) = run(&rig, &spec("a lighthouse", None)).await;
-        assert_eq!(
-            outcome.status,
-            OutcomeStatus::Delivered,
-            "{}",
-            outcome.reason
-        );
+        assert_eq!(outcome.status, JobState::Delivered, "{}", outcome.reason);
         delivered_by.push(outcome.model_used.unwrap());
         assert!(outcome.attempts.len() <= 3, "{:?}", outcome.attempts);
     }
@@ -212,7 +200,7 @@ async fn content_blocks_and_zero_quota_stop_after_one_request() {
         let (outcome, _) = run(&rig, &spec(prompt, None)).await;
         assert_eq!(
             outcome.status,
-            OutcomeStatus::Stopped,
+            JobState::Stopped,
             "{scenario}: {}",
             outcome.reason
         );
@@ -227,7 +215,7 @@ async fn a_retired_primary_falls_back_and_is_not_asked_again() {
     let sim = start_sim(Scenario::RetiredModel, 1.0).await;
     let rig = rig(&sim, Budget::default());
     let (first, _) = run(&rig, &spec("a fox", None)).await;
-    assert_eq!(first.status, OutcomeStatus::Delivered, "{}", first.reason);
+    assert_eq!(first.status, JobState::Delivered, "{}", first.reason);
     assert_eq!(first.attempts[0].kind, "model_not_found");
     assert_eq!(first.model_used.as_deref(), Some(FLASH));
     let (second, _) = run(&rig, &spec("a fox", None)).await;
@@ -237,7 +225,7 @@ async fn a_retired_primary_falls_back_and_is_not_asked_again() {
     let mut alone = spec("a fox", None);
     alone.fallback = None;
     let (stopped, _) = run(&rig, &alone).await;
-    assert_eq!(stopped.status, OutcomeStatus::Stopped);
+    assert_eq!(stopped.status, JobState::Stopped);
     assert_eq!(stopped.diagnosis.unwrap().kind, Kind::ModelNotFound);
     sim.shutdown().await.unwrap();
 }
@@ -247,7 +235,7 @@ async fn answers_without_an_image_get_exactly_one_more_try() {
     let sim = start_sim(Scenario::Calm, 1.0).await;
     let rig = rig(&sim, Budget::default());
     let (outcome, _) = run(&rig, &spec("sim:text-only", None)).await;
-    assert_eq!(outcome.status, OutcomeStatus::Stopped);
+    assert_eq!(outcome.status, JobState::Stopped);
     assert_eq!(outcome.diagnosis.unwrap().kind, Kind::TextOnly);
     assert_eq!(requests(&sim), 2);
     sim.shutdown().await.unwrap();
@@ -261,10 +249,10 @@ async fn flaky_servers_end_in_an_image_within_the_budget() {
     for _ in 0..6 {
         let (outcome, _) = run(&rig, &spec("a pebble", Some("1K"))).await;
         assert!(outcome.attempts.len() <= Budget::default().max_attempts as usize);
-        if outcome.status == OutcomeStatus::Delivered {
+        if outcome.status == JobState::Delivered {
             delivered += 1;
         } else {
-            assert_eq!(outcome.status, OutcomeStatus::Parked, "{}", outcome.reason);
+            assert_eq!(outcome.status, JobState::Parked, "{}", outcome.reason);
         }
     }
     assert!(delivered >= 5, "{delivered} of 6");
@@ -288,16 +276,11 @@ async fn a_daily_lockout_sends_nothing_to_that_model_until_the_reset() {
     let mut parked = None;
     for _ in 0..12 {
         let (outcome, _) = run(&rig, &flash_only).await;
-        if outcome.status == OutcomeStatus::Parked {
+        if outcome.status == JobState::Parked {
             parked = Some(outcome);
             break;
         }
-        assert_eq!(
-            outcome.status,
-            OutcomeStatus::Delivered,
-            "{}",
-            outcome.reason
-        );
+        assert_eq!(outcome.status, JobState::Delivered, "{}", outcome.reason);
     }
     let parked = parked.expect("the daily quota ends the day");
     assert_eq!(parked.diagnosis.unwrap().kind, Kind::QuotaDaily);
@@ -305,19 +288,14 @@ async fn a_daily_lockout_sends_nothing_to_that_model_until_the_reset() {
     // The next job for that model is parked without a single request.
     let before = requests(&sim);
     let (next, _) = run(&rig, &flash_only).await;
-    assert_eq!(next.status, OutcomeStatus::Parked);
+    assert_eq!(next.status, JobState::Parked);
     assert!(next.attempts.is_empty());
     assert_eq!(requests(&sim), before, "no request during a known lockout");
     // With a fallback, the locked-out primary is skipped straight away.
     let mut with_fallback = flash_only.clone();
     with_fallback.fallback = Some(PRO.to_owned());
     let (switched, events) = run(&rig, &with_fallback).await;
-    assert_eq!(
-        switched.status,
-        OutcomeStatus::Delivered,
-        "{}",
-        switched.reason
-    );
+    assert_eq!(switched.status, JobState::Delivered, "{}", switched.reason);
     assert!(switched.attempts.iter().all(|a| a.model == PRO));
     assert!(events.iter().any(|e| matches!(e, Event::FellBack { .. })));
     sim.shutdown().await.unwrap();
@@ -342,7 +320,7 @@ async fn an_open_breaker_without_a_fallback_waits_for_its_probe() {
     let mut job = spec("sim:internal", None);
     job.fallback = None;
     let (outcome, events) = run(&rig, &job).await;
-    assert_eq!(outcome.status, OutcomeStatus::Parked, "{}", outcome.reason);
+    assert_eq!(outcome.status, JobState::Parked, "{}", outcome.reason);
     assert_eq!(requests(&sim), 4, "the attempt budget, no more");
     let opened = events
         .iter()

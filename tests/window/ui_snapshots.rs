@@ -3,11 +3,9 @@
 //! UI change, run `UPDATE_SNAPSHOTS=1 cargo test --test ui_snapshots` and review the PNGs in
 //! `tests/snapshots/`.
 
-mod common;
-
-use common::ui_rig::{Rig, finished, spec, write_png};
+use crate::window_rig::{Rig, finished, spec, write_png};
 use egui_kittest::kittest::Queryable as _;
-use peel::worker::{Event, OutcomeStatus};
+use peel::worker::{Event, JobState};
 
 /// A delivered image and a job the image filter stopped, the latter explained.
 fn gallery_rig(dir: &std::path::Path) -> Rig {
@@ -24,14 +22,14 @@ fn gallery_rig(dir: &std::path::Path) -> Rig {
     });
     rig.send(finished(
         1,
-        OutcomeStatus::Delivered,
+        JobState::Delivered,
         "made with Nano Banana Pro (gemini-3-pro-image)",
         Some(&image),
     ));
     rig.blocked_by_image_filter(2, "a photo of Keanu Reeves at the beach");
     rig.send(finished(
         2,
-        OutcomeStatus::Stopped,
+        JobState::Stopped,
         "the image filter blocked the picture; no setting changes that",
         None,
     ));

@@ -1,8 +1,9 @@
-//! Removes API keys from anything Peel shows, logs or exports.
+//! Removes API keys from anything Peel shows, logs or exports: a leaf that `api` (bodies and
+//! transport details it keeps) and `diagnosis` (everything it returns) both use.
 //!
 //! Google API keys look like `AIza` + 35 characters. Keys also leak through `?key=` query
 //! parameters, `x-goog-api-key` header echoes, `Bearer` tokens, and `DebugInfo` details such as
-//! "Invalid API key: <the key sent>", which may not look like a Google key at all.
+//! `Invalid API key: <the key sent>`, which may not look like a Google key at all.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;

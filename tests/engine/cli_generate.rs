@@ -6,13 +6,11 @@
 //! `peel generate` as a user runs it, including the promise of the durable queue: killing it while
 //! a job waits and starting it again loses nothing.
 
-mod common;
-
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::start_sim;
+use crate::sim_rig::start_sim;
 use peel::sim::{SIM_API_KEY, Scenario};
 use peel::store::{JobState, Store};
 
@@ -26,6 +24,10 @@ fn peel(data_dir: &std::path::Path) -> Command {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[expect(
+    clippy::too_many_lines,
+    reason = "one story: queue, wait, kill, resume, check every job and file"
+)]
 async fn killing_a_waiting_run_loses_no_job() {
     let dir = tempfile::tempdir().unwrap();
     let (data, out) = (dir.path().join("data"), dir.path().join("out"));
@@ -123,7 +125,7 @@ async fn killing_a_waiting_run_loses_no_job() {
     }
     let store = Store::open(&data.join("peel.db")).unwrap();
     assert!(store.unfinished_jobs().unwrap().is_empty());
-    assert_eq!(store.job(3).unwrap().unwrap().state, JobState::Done);
+    assert_eq!(store.job(3).unwrap().unwrap().state, JobState::Delivered);
     free.shutdown().await.unwrap();
     calm.shutdown().await.unwrap();
 }

@@ -9,9 +9,8 @@ use jiff::Timestamp;
 
 use crate::diagnosis::{Diagnosis, Kind};
 use crate::resilience::BreakerState;
-use crate::store::JobState;
 use crate::worker::protocol::describe_fallback;
-use crate::worker::{Event, JobId, JobSpec, OutcomeStatus, PastJob};
+use crate::worker::{AttemptReport, Event, Job, JobId, JobOutcome, JobSpec, JobState};
 
 /// Most outcome points kept for the activity plot.
 pub const OUTCOMES_KEPT: usize = 10_000;
@@ -45,7 +44,7 @@ pub enum JobStatus {
         reason: String,
     },
     /// Ended.
-    Finished(OutcomeStatus),
+    Finished(JobState),
 }
 
 /// One attempt of a job, as the timeline shows it.
@@ -113,22 +112,20 @@ impl JobView {
     pub fn is_open(&self) -> bool {
         !matches!(
             self.status,
-            JobStatus::Finished(
-                OutcomeStatus::Delivered | OutcomeStatus::Stopped | OutcomeStatus::Cancelled
-            )
+            JobStatus::Finished(JobState::Delivered | JobState::Stopped | JobState::Cancelled)
         )
     }
 
     /// Whether the job ended with an image.
     pub fn is_delivered(&self) -> bool {
-        self.status == JobStatus::Finished(OutcomeStatus::Delivered)
+        self.status == JobStatus::Finished(JobState::Delivered)
     }
 
     /// The moment the job's countdown points at: the next retry, or a parked job's resume.
     pub fn next_try_at(&self) -> Option<Timestamp> {
         match &self.status {
             JobStatus::Waiting { until, .. } => Some(*until),
-            JobStatus::Finished(OutcomeStatus::Parked) => self.parked_until,
+            JobStatus::Finished(JobState::Parked) => self.parked_until,
             _ => None,
         }
     }
@@ -138,18 +135,18 @@ impl JobView {
         self.attempts.iter().map(|a| a.record.cost_usd).sum()
     }
 
-    fn from_past(past: PastJob) -> Option<Self> {
+    fn from_past(past: Job) -> Option<Self> {
         let status = match past.state {
-            JobState::Done => JobStatus::Finished(OutcomeStatus::Delivered),
-            JobState::Stopped => JobStatus::Finished(OutcomeStatus::Stopped),
-            JobState::Cancelled => JobStatus::Finished(OutcomeStatus::Cancelled),
-            JobState::Parked => JobStatus::Finished(OutcomeStatus::Parked),
+            JobState::Delivered => JobStatus::Finished(JobState::Delivered),
+            JobState::Stopped => JobStatus::Finished(JobState::Stopped),
+            JobState::Cancelled => JobStatus::Finished(JobState::Cancelled),
+            JobState::Parked => JobStatus::Finished(JobState::Parked),
             JobState::Queued | JobState::Running => JobStatus::Queued,
             JobState::Deleted => return None,
         };
         let mut view = JobView::new(past.id, past.spec, past.created_at);
         view.reason = match (&status, past.reason, &past.model_used) {
-            (JobStatus::Finished(OutcomeStatus::Delivered), None, Some(model)) => {
+            (JobStatus::Finished(JobState::Delivered), None, Some(model)) => {
                 Some(format!("made with {model}"))
             }
             (_, reason, _) => reason,
@@ -273,24 +270,7 @@ impl AppState {
                     view.status = JobStatus::Sending { attempt, model };
                 }
             }
-            Event::AttemptEnded { job, report } => {
-                let report = *report;
-                self.spend_today_usd += report.record.cost_usd;
-                self.record_outcome(OutcomePoint {
-                    at: report.record.started_at,
-                    kind: report.diagnosis.kind,
-                    http_status: report.record.http_status,
-                    model: report.record.model.clone(),
-                });
-                if let Some(view) = self.job_mut(job) {
-                    view.diagnosis = Some(report.diagnosis.clone());
-                    view.attempts.push(AttemptRow {
-                        record: report.record,
-                        diagnosis: Some(report.diagnosis),
-                        response: Some(report.response),
-                    });
-                }
-            }
+            Event::AttemptEnded { job, report } => self.attempt_ended(job, *report),
             Event::Waiting {
                 job, until, reason, ..
             } => {
@@ -314,22 +294,7 @@ impl AppState {
                     view.image_path = Some(path);
                 }
             }
-            Event::Finished(outcome) => {
-                if let Some(view) = self.job_mut(outcome.job) {
-                    view.status = JobStatus::Finished(outcome.status);
-                    view.reason = Some(outcome.reason.clone());
-                    view.parked_until = outcome.parked_until;
-                    if outcome.diagnosis.is_some() {
-                        view.diagnosis = outcome.diagnosis.clone();
-                    }
-                    if outcome.model_used.is_some() {
-                        view.model_used = outcome.model_used.clone();
-                    }
-                    if view.image_path.is_none() {
-                        view.image_path = outcome.image_path.clone();
-                    }
-                }
-            }
+            Event::Finished(outcome) => self.finished(*outcome),
             Event::BreakerChanged { model, state } => {
                 self.breakers.insert(model, state);
             }
@@ -344,7 +309,43 @@ impl AppState {
         }
     }
 
-    fn restore(&mut self, jobs: Vec<PastJob>, spend_today_usd: f64) {
+    fn attempt_ended(&mut self, job: JobId, report: AttemptReport) {
+        self.spend_today_usd += report.record.cost_usd;
+        self.record_outcome(OutcomePoint {
+            at: report.record.started_at,
+            kind: report.diagnosis.kind,
+            http_status: report.record.http_status,
+            model: report.record.model.clone(),
+        });
+        if let Some(view) = self.job_mut(job) {
+            view.diagnosis = Some(report.diagnosis.clone());
+            view.attempts.push(AttemptRow {
+                record: report.record,
+                diagnosis: Some(report.diagnosis),
+                response: Some(report.response),
+            });
+        }
+    }
+
+    fn finished(&mut self, outcome: JobOutcome) {
+        let Some(view) = self.job_mut(outcome.job) else {
+            return;
+        };
+        view.status = JobStatus::Finished(outcome.status);
+        view.reason = Some(outcome.reason);
+        view.parked_until = outcome.parked_until;
+        if outcome.diagnosis.is_some() {
+            view.diagnosis = outcome.diagnosis;
+        }
+        if outcome.model_used.is_some() {
+            view.model_used = outcome.model_used;
+        }
+        if view.image_path.is_none() {
+            view.image_path = outcome.image_path;
+        }
+    }
+
+    fn restore(&mut self, jobs: Vec<Job>, spend_today_usd: f64) {
         // Attempts of this session may already be counted in the stored total.
         self.spend_today_usd = self.spend_today_usd.max(spend_today_usd);
         let mut restored: Vec<JobView> = jobs
@@ -548,7 +549,7 @@ mod tests {
         });
         state.apply(Event::Finished(Box::new(JobOutcome {
             job: 1,
-            status: OutcomeStatus::Delivered,
+            status: JobState::Delivered,
             reason: "made with b".to_owned(),
             diagnosis: None,
             attempts: Vec::new(),
@@ -587,7 +588,7 @@ mod tests {
             job: 5,
             spec: spec(),
         });
-        let past = |id, job_state| PastJob {
+        let past = |id, job_state| Job {
             id,
             created_at: at("2026-11-26T10:00:00Z"),
             spec: spec(),
@@ -602,7 +603,7 @@ mod tests {
         state.apply(Event::Restored {
             jobs: vec![
                 past(5, JobState::Running),
-                past(3, JobState::Done),
+                past(3, JobState::Delivered),
                 past(2, JobState::Deleted),
                 past(1, JobState::Parked),
             ],
@@ -620,7 +621,7 @@ mod tests {
         );
         assert_eq!(
             state.job(1).unwrap().status,
-            JobStatus::Finished(OutcomeStatus::Parked)
+            JobStatus::Finished(JobState::Parked)
         );
         assert_eq!(state.spend_today_usd, 0.27);
         assert_eq!(

@@ -1,9 +1,7 @@
-//! Shared helpers for integration tests that run the real client against the simulator.
+//! The simulator rig: a simulator on 127.0.0.1 with a free port, the real client pointed at it,
+//! a one-turn request, the diagnosis of any outcome, and a job for the engine. Shared by the
+//! modules of the `engine` test binary.
 
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different subset of these helpers"
-)]
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use std::net::SocketAddr;
@@ -12,10 +10,9 @@ use jiff::Timestamp;
 use peel::api::enums::Modality;
 use peel::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
 use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient, GenerateOutcome};
-use peel::diagnosis::{Diagnosis, DiagnosisContext, diagnose};
+use peel::diagnosis::{Diagnosis, DiagnosisContext, Evidence, diagnose};
 use peel::sim::{self, RunningSim, SIM_API_KEY, Scenario, SimConfig};
-
-pub mod ui_rig;
+use peel::worker::JobSpec;
 
 /// Starts a simulator on 127.0.0.1 with a free port.
 pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
@@ -74,7 +71,19 @@ pub fn request(
 pub fn diagnosis_of(outcome: &Result<GenerateOutcome, ApiError>, model: &str) -> Diagnosis {
     let context = DiagnosisContext::new(Timestamp::now()).with_model(model);
     match outcome {
-        Ok(outcome) => diagnose(&outcome.evidence(), &context),
-        Err(error) => diagnose(&error.evidence(), &context),
+        Ok(outcome) => diagnose(&Evidence::from(outcome), &context),
+        Err(error) => diagnose(&Evidence::from(error), &context),
+    }
+}
+
+/// A job for Nano Banana Pro at 1K, falling back to Nano Banana 2.
+pub fn spec(prompt: &str) -> JobSpec {
+    JobSpec {
+        prompt: prompt.to_owned(),
+        model: "gemini-3-pro-image".to_owned(),
+        fallback: Some("gemini-3.1-flash-image".to_owned()),
+        aspect_ratio: Some("1:1".to_owned()),
+        image_size: Some("1K".to_owned()),
+        ..JobSpec::default()
     }
 }

@@ -7,13 +7,11 @@
 //! The real client against the simulator on 127.0.0.1, scenario by scenario: what comes back, and
 //! that the diagnosis classifies every body as the scenario intends.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::sim_rig::{client_for, diagnosis_of, request, start_sim};
 use base64::Engine as _;
-use common::{client_for, diagnosis_of, request, start_sim};
 use peel::api::enums::{HarmBlockThreshold, HarmCategory};
 use peel::api::wire::SafetySetting;
 use peel::diagnosis::{Kind, Layer};
@@ -412,7 +410,7 @@ fn image_of(part: &serde_json::Value) -> (Vec<u8>, (u32, u32)) {
     (bytes, size)
 }
 
-/// A simulator with real answer times (tests/common's `start_sim` turns them off).
+/// A simulator with real answer times (`sim_rig::start_sim` turns them off).
 async fn start_timed_sim(time_scale: f64) -> peel::sim::RunningSim {
     peel::sim::start(
         "127.0.0.1:0".parse().unwrap(),

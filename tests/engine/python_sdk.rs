@@ -9,11 +9,9 @@
 //! (`.ci/run` installs them, and under CI a missing SDK fails the test); elsewhere it says so and
 //! passes.
 
-mod common;
-
 use std::process::Command;
 
-use common::start_sim;
+use crate::sim_rig::start_sim;
 use peel::sim::{SIM_API_KEY, Scenario};
 
 const SCRIPT: &str = r#"

@@ -1,5 +1,8 @@
-//! A window with the test playing the worker through the channels, and the real media service
-//! (thumbnails decoded on a tokio runtime). Shared by the behaviour and snapshot tests.
+//! The window rig: a window with the test playing the worker through the channels and the real
+//! media service (thumbnails decoded on a tokio runtime), plus the worker events the tests send.
+//! Shared by the modules of the `window` test binary (behaviour, snapshots, end to end).
+
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +11,7 @@ use egui_kittest::kittest::Queryable as _;
 use peel::app::{PeelApp, media};
 use peel::sim::Scenario;
 use peel::worker::protocol::{AttemptRecord, AttemptReport};
-use peel::worker::{Command, Event, JobOutcome, JobSpec, OutcomeStatus, WorkerHandle};
+use peel::worker::{Command, Event, JobOutcome, JobSpec, JobState, WorkerHandle};
 use tokio::sync::mpsc;
 
 /// The window and both ends of the worker's channels.
@@ -130,7 +133,7 @@ pub fn waiting(job: i64, wait_s: i64, reason: &str) -> Event {
 /// The worker's end of `job` (an image at `image` when delivered).
 pub fn finished(
     job: i64,
-    status: OutcomeStatus,
+    status: JobState,
     reason: &str,
     image: Option<&std::path::Path>,
 ) -> Event {

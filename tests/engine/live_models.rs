@@ -9,13 +9,11 @@
 //! known a job goes straight to the fallback without a single request to the retired id; the list
 //! is cached in the data folder for a day, and the worker refreshes it when it is configured.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use common::{client_for, start_sim};
+use crate::sim_rig::{client_for, start_sim};
 use jiff::{SignedDuration, Timestamp};
 use peel::api::ClientConfig;
 use peel::sim::{RunningSim, Scenario};
@@ -24,7 +22,7 @@ use peel::store::model_cache::{self, ModelCache, endpoint_label};
 use peel::worker::catalog_refresh::{ListSource, refresh_live_models};
 use peel::worker::{
     self, Command, Engine, EngineConfig, EngineSettings, Event, EventSink, JobControl, JobOutcome,
-    JobSpec, OutcomeStatus,
+    JobSpec, JobState,
 };
 use tokio::sync::mpsc;
 
@@ -119,12 +117,7 @@ async fn a_primary_google_no_longer_lists_is_never_asked() {
     );
 
     let (outcome, events) = run(&engine, &spec()).await;
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Delivered,
-        "{}",
-        outcome.reason
-    );
+    assert_eq!(outcome.status, JobState::Delivered, "{}", outcome.reason);
     assert_eq!(outcome.model_used.as_deref(), Some(FALLBACK));
     assert!(
         outcome
@@ -279,12 +272,7 @@ async fn the_worker_refreshes_when_configured_and_tells_the_window() {
             _ => {}
         }
     };
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Delivered,
-        "{}",
-        outcome.reason
-    );
+    assert_eq!(outcome.status, JobState::Delivered, "{}", outcome.reason);
     assert_eq!(requests(&sim), 2, "one models.list, one image");
     sim.shutdown().await.unwrap();
 }

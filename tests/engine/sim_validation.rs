@@ -9,13 +9,11 @@
 //! `sim:bomb-image`, `sim:mime-lie`, `sim:stall-body`, `sim:drop`, the `broken-answers` scenario),
 //! and each is what it says.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use crate::sim_rig::{client_for, diagnosis_of, request, start_sim};
 use base64::Engine as _;
-use common::{client_for, diagnosis_of, request, start_sim};
 use peel::api::enums::{HarmBlockThreshold, HarmCategory};
 use peel::api::wire::{Content, Part, SafetySetting};
 use peel::diagnosis::Kind;

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use jiff::Timestamp;
 use peel::api::wire::{Content, GenerateContentRequest, Part};
 use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient};
-use peel::diagnosis::{DiagnosisContext, Kind, TransportFailure, diagnose};
+use peel::diagnosis::{DiagnosisContext, Evidence, Kind, TransportFailure, diagnose};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 const KEY: &str = "AIzaSyTest0123456789abcdefghijklmnopqr";
@@ -155,7 +155,7 @@ async fn error_answers_come_back_with_status_body_and_retry_after() {
     assert_eq!(retry_after.as_deref(), Some("30"));
 
     let context = DiagnosisContext::new(Timestamp::now()).with_model("gemini-3-pro-image");
-    let diagnosis = diagnose(&error.evidence(), &context);
+    let diagnosis = diagnose(&Evidence::from(&error), &context);
     assert_eq!(diagnosis.kind, Kind::RateLimitMinute);
     assert_eq!(
         diagnosis.retry_after_s,
@@ -189,7 +189,11 @@ async fn slow_servers_time_out_as_a_typed_error() {
         "{error:?}"
     );
     assert_eq!(
-        diagnose(&error.evidence(), &DiagnosisContext::new(Timestamp::now())).kind,
+        diagnose(
+            &Evidence::from(&error),
+            &DiagnosisContext::new(Timestamp::now())
+        )
+        .kind,
         Kind::Timeout
     );
 }
@@ -213,7 +217,11 @@ async fn oversized_answers_are_refused_without_reading_them_all() {
         "{error:?}"
     );
     assert_eq!(
-        diagnose(&error.evidence(), &DiagnosisContext::new(Timestamp::now())).kind,
+        diagnose(
+            &Evidence::from(&error),
+            &DiagnosisContext::new(Timestamp::now())
+        )
+        .kind,
         Kind::ResponseMalformed
     );
 }
@@ -246,7 +254,11 @@ async fn a_connection_dropped_mid_body_is_a_reset() {
         "{error:?}"
     );
     assert_eq!(
-        diagnose(&error.evidence(), &DiagnosisContext::new(Timestamp::now())).kind,
+        diagnose(
+            &Evidence::from(&error),
+            &DiagnosisContext::new(Timestamp::now())
+        )
+        .kind,
         Kind::NetworkError
     );
 }
@@ -289,7 +301,11 @@ async fn a_200_that_is_not_json_is_malformed() {
         "{error:?}"
     );
     assert_eq!(
-        diagnose(&error.evidence(), &DiagnosisContext::new(Timestamp::now())).kind,
+        diagnose(
+            &Evidence::from(&error),
+            &DiagnosisContext::new(Timestamp::now())
+        )
+        .kind,
         Kind::ResponseMalformed
     );
 }

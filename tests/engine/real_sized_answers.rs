@@ -24,12 +24,10 @@ use axum::routing::post;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
 use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient};
-use peel::diagnosis::{DiagnosisContext, Kind, TransportFailure, diagnose};
+use peel::diagnosis::{DiagnosisContext, Evidence, Kind, TransportFailure, diagnose};
 use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
 use peel::store::Store;
-use peel::worker::{
-    Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, OutcomeStatus,
-};
+use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, JobState};
 use rand::{RngCore as _, SeedableRng as _};
 use tokio::sync::mpsc;
 
@@ -277,12 +275,7 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
 
     let outcome = rig.run(&spec_4k()).await;
 
-    assert_eq!(
-        outcome.status,
-        OutcomeStatus::Delivered,
-        "{}",
-        outcome.reason
-    );
+    assert_eq!(outcome.status, JobState::Delivered, "{}", outcome.reason);
     assert_eq!(
         requests.lock().unwrap().len(),
         1,
@@ -341,11 +334,18 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
     assert_eq!(kept.len(), 2);
     assert!(thoughts.iter().all(|thought| kept.contains(thought)));
 
-    // An edit resends the model's turn exactly: thought images, final image, signatures.
-    let edit = rig
-        .engine
-        .edit_spec(outcome.job, "make the sky pink")
-        .unwrap();
+    assert_an_edit_resends_the_turn(&rig, outcome.job, &requests, &thoughts, &encoded).await;
+}
+
+/// An edit of `job` resends the model's turn exactly: thought images, final image, signatures.
+async fn assert_an_edit_resends_the_turn(
+    rig: &Rig,
+    job: i64,
+    requests: &Mutex<Vec<Bytes>>,
+    thoughts: &[Vec<u8>],
+    encoded: &str,
+) {
+    let edit = rig.engine.edit_spec(job, "make the sky pink").unwrap();
     let edit_json = serde_json::to_string(&edit).unwrap();
     assert!(
         edit_json.len() < 64 * 1024,
@@ -353,7 +353,7 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
         edit_json.len()
     );
     let edited = rig.run(&edit).await;
-    assert_eq!(edited.status, OutcomeStatus::Delivered, "{}", edited.reason);
+    assert_eq!(edited.status, JobState::Delivered, "{}", edited.reason);
     let sent = requests.lock().unwrap()[1].clone();
     assert!(!contains(&sent, b"peelStandIn"));
     let sent: serde_json::Value = serde_json::from_slice(&sent).unwrap();
@@ -428,7 +428,7 @@ async fn broken_images_are_never_delivered() {
         let (addr, requests) = serve(Answer::Whole(Bytes::from(body))).await;
         let rig = Rig::new(addr);
         let outcome = rig.run(&spec_4k()).await;
-        assert_eq!(outcome.status, OutcomeStatus::Stopped, "{name}");
+        assert_eq!(outcome.status, JobState::Stopped, "{name}");
         let diagnosis = outcome.diagnosis.as_ref().unwrap();
         assert_eq!(diagnosis.kind, Kind::ImageBroken, "{name}");
         assert!(
@@ -475,7 +475,7 @@ async fn a_stalled_body_and_a_reset_end_the_attempt_with_a_transport_diagnosis()
         ),
         "{error:?}"
     );
-    let diagnosis = diagnose(&error.evidence(), &context);
+    let diagnosis = diagnose(&Evidence::from(&error), &context);
     assert_eq!(diagnosis.kind, Kind::NetworkError);
     assert!(
         diagnosis.explanation.contains("stopped arriving"),
@@ -499,7 +499,7 @@ async fn a_stalled_body_and_a_reset_end_the_attempt_with_a_transport_diagnosis()
         ),
         "{error:?}"
     );
-    let diagnosis = diagnose(&error.evidence(), &context);
+    let diagnosis = diagnose(&Evidence::from(&error), &context);
     assert_eq!(diagnosis.kind, Kind::NetworkError);
     assert_eq!(diagnosis.layer, peel::diagnosis::Layer::Transport);
 }

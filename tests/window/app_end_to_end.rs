@@ -8,14 +8,13 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-mod common;
-
-use common::ui_rig::wait_for;
+use crate::window_rig::wait_for;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use peel::api::{ApiKey, ClientConfig, GeminiClient};
+use peel::api::{ClientConfig, GeminiClient};
 use peel::app::{PeelApp, media};
-use peel::sim::{self, SIM_API_KEY, Scenario, SimConfig};
+use peel::session::{Session, SessionOptions};
+use peel::sim::{Scenario, SimConfig};
 use peel::store::Store;
 use peel::worker::{self, Engine, EngineConfig};
 
@@ -27,38 +26,28 @@ struct Rig {
 }
 
 fn rig() -> Rig {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    #[expect(clippy::disallowed_methods, reason = "test set-up, before any window")]
-    let simulator = runtime
-        .block_on(sim::start(
-            ([127, 0, 0, 1], 0).into(),
-            SimConfig {
-                scenario: Scenario::Calm,
-                seed: 11,
-                generation_latency: false,
-                ..SimConfig::default()
-            },
-        ))
-        .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
-    let client = GeminiClient::new(ClientConfig {
-        base_url: simulator.base_url(),
-        api_key: ApiKey::new(SIM_API_KEY),
-        ..ClientConfig::default()
+    let Session {
+        engine,
+        simulator,
+        store,
+        runtime,
+        ..
+    } = Session::open(SessionOptions {
+        data_dir: Some(dir.path().to_path_buf()),
+        simulator: SimConfig {
+            scenario: Scenario::Calm,
+            seed: 11,
+            generation_latency: false,
+            ..SimConfig::default()
+        },
+        worker_threads: Some(2),
+        seed: Some(3),
+        ..SessionOptions::default()
     })
     .unwrap();
-    let engine = Arc::new(Engine::new(
-        client,
-        Arc::clone(&store),
-        EngineConfig::defaults(dir.path().join("images"), 3),
-    ));
     let handle = runtime.handle().clone();
-    let mut simulator = Some(simulator);
+    let mut simulator = simulator;
     let harness = Harness::builder()
         .with_size([1280.0, 800.0])
         .build_eframe(move |cc| {
@@ -123,7 +112,11 @@ fn type_generate_see_the_image_edit_it_delete_it_then_a_strict_block() {
     rig.wait_for("Image of job 2: make it night");
     let edit = rig.store.job(2).unwrap().unwrap();
     assert!(
-        edit.spec.contains("thoughtSignature"),
+        edit.spec
+            .history
+            .iter()
+            .flat_map(|turn| &turn.parts)
+            .any(|part| part.thought_signature.is_some()),
         "the history keeps the signatures"
     );
 

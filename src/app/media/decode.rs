@@ -1,0 +1,150 @@
+//! Decoding and scaling: an image file (format sniffed from its bytes) to RGBA, shrunk to fit a
+//! longer side, as an `egui::ColorImage`. Gallery thumbnails and the large view are made here.
+
+use std::path::{Path, PathBuf};
+
+use image::RgbaImage;
+
+use super::sentences::{decode_sentence, display_name, read_sentence};
+use super::{MediaEvent, Service, off_thread_flat};
+
+/// Longer side of the large view's image at most.
+pub const FULL_IMAGE_MAX_SIDE_PX: u32 = 4096;
+
+impl Service {
+    /// Decodes `path` for the gallery (`full == false`) or the large view.
+    pub(super) async fn show(&self, path: PathBuf, max_side_px: u32, full: bool) {
+        let decoded = {
+            let _permit = self.decoders.acquire().await;
+            let path = path.clone();
+            off_thread_flat("opening an image", move || {
+                decode_file(&path).map(|rgba| fitted_color_image(&rgba, max_side_px))
+            })
+            .await
+        };
+        let event = match decoded {
+            Ok(image) if full => MediaEvent::FullImage { path, image },
+            Ok(image) => MediaEvent::Thumbnail { path, image },
+            Err(message) => MediaEvent::Unreadable { path, message },
+        };
+        self.events.send(event).await;
+    }
+}
+
+/// Decodes an image file (format sniffed from the bytes) to RGBA.
+pub(super) fn decode_file(path: &Path) -> Result<RgbaImage, String> {
+    let name = display_name(path);
+    let reader = image::ImageReader::open(path)
+        .map_err(|e| read_sentence(&name, &e))?
+        .with_guessed_format()
+        .map_err(|e| read_sentence(&name, &e))?;
+    let image = reader.decode().map_err(|e| decode_sentence(&name, &e))?;
+    Ok(image.into_rgba8())
+}
+
+/// Size of `width`×`height` shrunk so the longer side is `max_side_px` (keeps the aspect ratio,
+/// rounds, never below 1 px). Unchanged when it already fits.
+fn fit(width: u32, height: u32, max_side_px: u32) -> (u32, u32) {
+    let longer = width.max(height);
+    if longer <= max_side_px || longer == 0 {
+        return (width, height);
+    }
+    let scale = |side: u32| {
+        let scaled =
+            (u64::from(side) * u64::from(max_side_px) + u64::from(longer) / 2) / u64::from(longer);
+        u32::try_from(scaled).unwrap_or(max_side_px).max(1)
+    };
+    (scale(width), scale(height))
+}
+
+/// `rgba` as an egui image whose longer side is at most `max_side_px` (never enlarged).
+pub(super) fn fitted_color_image(rgba: &RgbaImage, max_side_px: u32) -> egui::ColorImage {
+    let (width, height) = rgba.dimensions();
+    let (new_width, new_height) = fit(width, height, max_side_px);
+    if (new_width, new_height) == (width, height) {
+        to_color_image(rgba)
+    } else {
+        to_color_image(&image::imageops::thumbnail(rgba, new_width, new_height))
+    }
+}
+
+/// The pixels as an egui image.
+fn to_color_image(rgba: &RgbaImage) -> egui::ColorImage {
+    let (width, height) = rgba.dimensions();
+    egui::ColorImage::from_rgba_unmultiplied([width as usize, height as usize], rgba.as_raw())
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
+)]
+mod tests {
+    use super::super::test_support::{ask, assert_repaints, service, write_image};
+    use super::super::{MediaEvent, MediaRequest};
+    use super::*;
+
+    #[test]
+    fn fit_keeps_the_aspect_ratio_and_never_enlarges() {
+        assert_eq!(fit(400, 200, 128), (128, 64));
+        assert_eq!(fit(100, 300, 50), (17, 50));
+        assert_eq!(fit(5000, 100, 4096), (4096, 82));
+        assert_eq!(fit(40, 20, 128), (40, 20));
+        assert_eq!(fit(10_000, 1, 96), (96, 1));
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_thumbnail_fits_the_asked_size_and_keeps_the_aspect_ratio() {
+        let dir = tempfile::tempdir().unwrap();
+        let wide = dir.path().join("wide.png");
+        let tall = dir.path().join("tall.jpg");
+        let small = dir.path().join("small.png");
+        write_image(&wide, 400, 200);
+        write_image(&tall, 100, 300);
+        write_image(&small, 40, 20);
+        let (mut media, repaints) = service();
+
+        for (path, max_side_px, size) in [
+            (&wide, 128, [128, 64]),
+            (&tall, 50, [17, 50]),
+            (&small, 128, [40, 20]),
+        ] {
+            let event = ask(
+                &mut media,
+                MediaRequest::Thumbnail {
+                    path: path.clone(),
+                    max_side_px,
+                },
+            )
+            .await;
+            let MediaEvent::Thumbnail { path: shown, image } = event else {
+                panic!("expected a thumbnail, got {event:?}");
+            };
+            assert_eq!(&shown, path);
+            assert_eq!(image.size, size, "{}", path.display());
+            assert_eq!(image.pixels.len(), size[0] * size[1]);
+        }
+        assert_repaints(&repaints, 3).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_full_image_is_capped_at_4096_px() {
+        let dir = tempfile::tempdir().unwrap();
+        let huge = dir.path().join("huge.png");
+        let normal = dir.path().join("normal.png");
+        write_image(&huge, 5000, 100);
+        write_image(&normal, 640, 480);
+        let (mut media, _) = service();
+
+        let event = ask(&mut media, MediaRequest::FullImage { path: huge.clone() }).await;
+        assert!(
+            matches!(&event, MediaEvent::FullImage { path, image } if *path == huge && image.size == [4096, 82]),
+            "{event:?}"
+        );
+        let event = ask(&mut media, MediaRequest::FullImage { path: normal }).await;
+        assert!(
+            matches!(&event, MediaEvent::FullImage { image, .. } if image.size == [640, 480]),
+            "{event:?}"
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! The API key's requests to the media service: reading, storing and forgetting the key in the
+//! system keychain. The keychain calls themselves ([`crate::app::keychain`]) block (a D-Bus round
+//! trip that may wait for an unlock prompt), so they run on tokio's blocking pool; each request
+//! gets exactly one [`KeychainEvent`] back, with a designer-facing sentence on failure.
+
+use super::{KeychainEvent, KeychainRequest, off_thread};
+use crate::app::keychain::{self as system_keychain, KeychainError};
+
+/// Runs one keychain request off the runtime's worker threads and returns its answer.
+pub(super) async fn answer(request: KeychainRequest) -> KeychainEvent {
+    match request {
+        KeychainRequest::Load => KeychainEvent::Loaded(sentence(
+            off_thread("reading the keychain", system_keychain::load).await,
+        )),
+        KeychainRequest::Store(key) => KeychainEvent::Stored(sentence(
+            off_thread("storing the key", move || system_keychain::store(&key)).await,
+        )),
+        KeychainRequest::Forget => KeychainEvent::Forgotten(sentence(
+            off_thread("forgetting the key", system_keychain::forget).await,
+        )),
+    }
+}
+
+/// One `Result` with the sentence for either failure: the blocking call's own, or a crash.
+fn sentence<T>(result: Result<Result<T, KeychainError>, String>) -> Result<T, String> {
+    result.and_then(|answer| answer.map_err(|e| e.to_string()))
+}
+
+#[cfg(test)]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
+)]
+mod tests {
+    use super::super::test_support::{ask, service};
+    use super::super::{MediaEvent, MediaRequest};
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_keychain_answers_without_a_daemon() {
+        let (mut media, _) = service();
+        match ask(&mut media, MediaRequest::Keychain(KeychainRequest::Load)).await {
+            MediaEvent::Keychain(KeychainEvent::Loaded(Ok(None))) => {}
+            MediaEvent::Keychain(KeychainEvent::Loaded(Err(message))) => {
+                assert!(message.contains("session only"), "{message}");
+            }
+            other => panic!("expected KeyLoaded without a key, got {other:?}"),
+        }
+    }
+}

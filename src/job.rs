@@ -1,0 +1,153 @@
+//! The one vocabulary of a job, shared by the store, the worker, the window and the CLI: its id,
+//! what the designer asked for ([`JobSpec`]), where it stands ([`JobState`]), each attempt
+//! ([`AttemptRecord`]), and the job as the history keeps it ([`Job`]). Plain data; no I/O.
+
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::api::wire::{Content, SafetySetting};
+use crate::diagnosis::Diagnosis;
+
+/// A job's id (its row in the database).
+pub type JobId = i64;
+
+/// A reference image, ready to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// `image/png`, `image/jpeg`, …
+    pub mime_type: String,
+    /// Bare base64.
+    pub base64: String,
+}
+
+/// What the designer asked for.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobSpec {
+    /// The prompt.
+    pub prompt: String,
+    /// The model to use first.
+    pub model: String,
+    /// The model to fall back to, if any.
+    pub fallback: Option<String>,
+    /// `imageConfig.aspectRatio`.
+    pub aspect_ratio: Option<String>,
+    /// `imageConfig.imageSize`.
+    pub image_size: Option<String>,
+    /// Reference images.
+    #[serde(default)]
+    pub references: Vec<Reference>,
+    /// Layer 1 thresholds.
+    #[serde(default)]
+    pub safety_settings: Vec<SafetySetting>,
+    /// Earlier turns of a multi-turn edit (the user's turns and the model's parts as received,
+    /// thought signatures included), sent before this prompt.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Content>,
+    /// The job whose image this one edits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_of: Option<JobId>,
+    /// The blocked job whose prompt this one rewrites (remembered when it passes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewrite_of: Option<JobId>,
+}
+
+/// Where a job stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    /// Waiting to run (or interrupted while running: it runs again).
+    Queued,
+    /// A worker has it.
+    Running,
+    /// Held back by a temporary blocker until `parked_until` (or by hand).
+    Parked,
+    /// Finished with an image (stored as `done`).
+    Delivered,
+    /// Finished without one; retrying cannot help.
+    Stopped,
+    /// Cancelled by the designer.
+    Cancelled,
+    /// Removed from the gallery by the designer (its attempts still count towards spend).
+    Deleted,
+}
+
+impl JobState {
+    /// The word the database stores.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Parked => "parked",
+            JobState::Delivered => "done",
+            JobState::Stopped => "stopped",
+            JobState::Cancelled => "cancelled",
+            JobState::Deleted => "deleted",
+        }
+    }
+
+    /// Reads the database's word (anything unknown is queued: it runs again).
+    pub fn parse(text: &str) -> JobState {
+        match text {
+            "running" => JobState::Running,
+            "parked" => JobState::Parked,
+            "done" | "delivered" => JobState::Delivered,
+            "stopped" => JobState::Stopped,
+            "cancelled" => JobState::Cancelled,
+            "deleted" => JobState::Deleted,
+            _ => JobState::Queued,
+        }
+    }
+}
+
+/// One attempt: what the timeline shows and the database keeps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    /// The model.
+    pub model: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// The diagnosis kind id.
+    pub kind: String,
+    /// The HTTP status.
+    pub http_status: Option<u16>,
+    /// The wait chosen after it, in seconds.
+    pub wait_s: Option<f64>,
+    /// Why that wait (or that switch, or that stop).
+    pub wait_reason: Option<String>,
+    /// Input tokens.
+    pub input_tokens: Option<u64>,
+    /// Output tokens.
+    pub output_tokens: Option<u64>,
+    /// Dollars.
+    pub cost_usd: f64,
+}
+
+/// A job as the history keeps it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Job {
+    /// Its id.
+    pub id: JobId,
+    /// When it was queued.
+    pub created_at: Timestamp,
+    /// What the designer asked for.
+    pub spec: JobSpec,
+    /// Where it stands.
+    pub state: JobState,
+    /// Why it stopped or waits.
+    pub reason: Option<String>,
+    /// When a parked job may run again.
+    pub parked_until: Option<Timestamp>,
+    /// The saved image.
+    pub image_path: Option<PathBuf>,
+    /// The model that made it.
+    pub model_used: Option<String>,
+    /// Its last diagnosis.
+    pub diagnosis: Option<Diagnosis>,
+    /// Its attempts (filled where the history is listed).
+    pub attempts: Vec<AttemptRecord>,
+}

@@ -1,0 +1,137 @@
+//! What the window can ask of the media service (files, thumbnails, dialogs, clipboard,
+//! keychain) and what it answers: plain messages. The service itself is `app::media`.
+
+use std::path::PathBuf;
+
+use crate::api::ApiKey;
+use crate::worker::protocol::Reference;
+
+/// What the UI asks the media service to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaRequest {
+    /// Decode `path` and shrink so the longer side is at most `max_side_px` (keep aspect), for the
+    /// gallery.
+    Thumbnail {
+        /// The image file.
+        path: PathBuf,
+        /// Longer side of the thumbnail at most (images are never enlarged).
+        max_side_px: u32,
+    },
+    /// Decode `path` at full size (the longer side capped at `FULL_IMAGE_MAX_SIDE_PX`) for the
+    /// large view.
+    FullImage {
+        /// The image file.
+        path: PathBuf,
+    },
+    /// Read image files as references (drag and drop, or after the file dialog).
+    LoadReferences {
+        /// The files, in the order they should be added.
+        paths: Vec<PathBuf>,
+    },
+    /// Open the OS file dialog (several PNG, JPEG or WebP files) and load what was picked.
+    PickReferences,
+    /// Read an image from the clipboard, encode it as PNG and load it as a reference.
+    PasteReference,
+    /// Ask where to save, then copy `source` there (a temporary file in the target folder,
+    /// flushed to disk, then renamed: never a partial file).
+    SaveAs {
+        /// The image file to copy.
+        source: PathBuf,
+        /// The file name the dialog proposes.
+        suggested_name: String,
+    },
+    /// Put `source`'s image (decoded to RGBA) on the clipboard.
+    CopyImage {
+        /// The image file.
+        source: PathBuf,
+    },
+    /// Delete a generated image file from disk.
+    DeleteFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Read, store or forget the API key in the system keychain.
+    Keychain(KeychainRequest),
+}
+
+/// What the media service reports back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MediaEvent {
+    /// A gallery thumbnail is ready.
+    Thumbnail {
+        /// The file it shows.
+        path: PathBuf,
+        /// The pixels.
+        image: egui::ColorImage,
+    },
+    /// A large-view image is ready.
+    FullImage {
+        /// The file it shows.
+        path: PathBuf,
+        /// The pixels.
+        image: egui::ColorImage,
+    },
+    /// A reference is ready.
+    ReferenceLoaded(LoadedReference),
+    /// A file was saved (Save as…).
+    Saved {
+        /// Where it was saved.
+        to: PathBuf,
+    },
+    /// The image is on the clipboard.
+    Copied,
+    /// The file is gone from disk (also when it was already gone).
+    Deleted {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The keychain's answer to a [`MediaRequest::Keychain`].
+    Keychain(KeychainEvent),
+    /// A gallery or large-view image could not be shown (missing or damaged file).
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The sentence.
+        message: String,
+    },
+    /// Something failed: one sentence saying what happened and what to do.
+    Failed {
+        /// The sentence.
+        message: String,
+    },
+    /// The designer closed a dialog without choosing (no message needed).
+    DialogCancelled,
+}
+
+/// A reference image read from a file or the clipboard, ready to send and to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedReference {
+    /// The file name, or `PASTED_NAME` ("Pasted image").
+    pub name: String,
+    /// The bytes as sent to Gemini (mime type and base64).
+    pub reference: Reference,
+    /// A thumbnail whose longer side is `REFERENCE_THUMBNAIL_SIDE_PX` at most.
+    pub thumbnail: egui::ColorImage,
+}
+
+/// What the UI asks of the system keychain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeychainRequest {
+    /// Read the stored API key.
+    Load,
+    /// Store the API key, replacing any stored before.
+    Store(ApiKey),
+    /// Remove the stored API key.
+    Forget,
+}
+
+/// The keychain's answer. Each `Err` carries the designer-facing sentence (never the key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeychainEvent {
+    /// The key read from the keychain (`None`: nothing stored).
+    Loaded(Result<Option<ApiKey>, String>),
+    /// The key was stored, or the sentence saying why not.
+    Stored(Result<(), String>),
+    /// The key was removed, or the sentence saying why not.
+    Forgotten(Result<(), String>),
+}

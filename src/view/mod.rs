@@ -1,0 +1,10 @@
+//! The view model: what the window draws and what it can ask for besides the worker. `ui`
+//! depends on this module and on `worker::protocol`, never on `app`; `app` owns a [`state::AppState`],
+//! runs the media service behind [`media`]'s messages, and turns the UI's intents into work.
+//!
+//! - [`state`]: the jobs, attempts, diagnoses, breakers, spend and outcome history, as plain data;
+//!   worker events fold in with `apply` (pure, unit-tested).
+//! - [`media`]: the media service's requests and events.
+
+pub mod media;
+pub mod state;

@@ -1,0 +1,254 @@
+//! What this session knows about each model's health: its circuit breaker, Peel's own rate
+//! limiter (from the designer's tier), ids that answered 404, and ids Google's `models.list` no
+//! longer names. All of it sits behind **one** lock, taken and released inside each method, so no
+//! code path can hold two locks in different orders (a tier change while a 429 arrives once
+//! deadlocked the worker when the tier and the breakers had locks of their own).
+//!
+//! A request's permission to go is a [`Permit`]: when the breaker is half-open it is the one
+//! probe, and a permit dropped without a report (the job was cancelled mid-request) gives the
+//! probe back, so a cancelled probe never leaves the model unusable.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rand::rngs::StdRng;
+use rand::{Rng as _, SeedableRng as _};
+
+use crate::api::LiveModels;
+use crate::diagnosis::{Diagnosis, Kind};
+use crate::resilience::policy::is_server_failure;
+use crate::resilience::{
+    Breaker, BreakerConfig, BreakerState, ModelLimiter, Throttled, TierLimits,
+};
+
+/// The health of every model this session has used.
+#[derive(Debug)]
+pub struct ModelHealth {
+    breaker_config: BreakerConfig,
+    started: tokio::time::Instant,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    tier: TierLimits,
+    limiters: HashMap<String, ModelLimiter>,
+    breakers: HashMap<String, Breaker>,
+    /// Ids that answered 404 in this session: not asked again.
+    not_found: HashSet<String>,
+    /// What `models.list` names, once known.
+    live: Option<LiveModels>,
+    rng: StdRng,
+}
+
+/// Permission for one request to a model (see the module doc).
+#[derive(Debug)]
+pub struct Permit<'a> {
+    health: &'a ModelHealth,
+    model: String,
+    reported: bool,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if !self.reported {
+            self.health
+                .lock()
+                .breaker(&self.model, self.health.breaker_config)
+                .release_probe();
+        }
+    }
+}
+
+impl Inner {
+    fn breaker(&mut self, model: &str, config: BreakerConfig) -> &mut Breaker {
+        self.breakers
+            .entry(model.to_owned())
+            .or_insert_with(|| Breaker::new(config))
+    }
+
+    fn limiter(&mut self, model: &str) -> &mut ModelLimiter {
+        let tier = self.tier;
+        self.limiters
+            .entry(model.to_owned())
+            .or_insert_with(|| ModelLimiter::new(tier))
+    }
+}
+
+impl ModelHealth {
+    /// Health with no history, for `tier`, with jitter seeded by `seed`.
+    pub fn new(tier: TierLimits, breaker_config: BreakerConfig, seed: u64) -> Self {
+        Self {
+            breaker_config,
+            started: tokio::time::Instant::now(),
+            inner: Mutex::new(Inner {
+                tier,
+                limiters: HashMap::new(),
+                breakers: HashMap::new(),
+                not_found: HashSet::new(),
+                live: None,
+                rng: StdRng::seed_from_u64(seed),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Seconds since this health began (the breakers' and limiters' clock).
+    pub fn now_s(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// A new tier: Peel's own limiters start afresh when it changed.
+    pub fn set_tier(&self, tier: TierLimits) {
+        let mut inner = self.lock();
+        if inner.tier != tier {
+            inner.limiters.clear();
+            inner.tier = tier;
+        }
+    }
+
+    /// The list of models Google names now (`None`: unknown, every model is tried).
+    pub fn set_live_models(&self, live: Option<LiveModels>) {
+        self.lock().live = live;
+    }
+
+    /// Whether a known list leaves `model` out.
+    pub fn unlisted(&self, model: &str) -> bool {
+        self.lock()
+            .live
+            .as_ref()
+            .is_some_and(|live| !live.is_listed(model))
+    }
+
+    /// Whether `model` answered 404 in this session.
+    pub fn not_found(&self, model: &str) -> bool {
+        self.lock().not_found.contains(model)
+    }
+
+    /// Until when (health seconds) the breaker holds requests back, without taking the probe.
+    pub fn breaker_blocked_until_s(&self, model: &str) -> Option<f64> {
+        let now_s = self.now_s();
+        self.lock()
+            .breakers
+            .get(model)
+            .and_then(|breaker| breaker.blocked_until_s(now_s))
+    }
+
+    /// Takes Peel's own rate-limit permit for one request, or says how long to wait.
+    pub fn acquire(&self, model: &str) -> Result<(), Throttled> {
+        let now_s = self.now_s();
+        self.lock().limiter(model).acquire(now_s)
+    }
+
+    /// The breaker's permission to send (the probe, when half-open), or `None`.
+    pub fn permit(&self, model: &str) -> Option<Permit<'_>> {
+        let now_s = self.now_s();
+        let allowed = self
+            .lock()
+            .breaker(model, self.breaker_config)
+            .allows(now_s);
+        allowed.then(|| Permit {
+            health: self,
+            model: model.to_owned(),
+            reported: false,
+        })
+    }
+
+    /// Learns from the answer a permitted request got: the breaker counts server failures (and a
+    /// success closes it), a 429 with a delay closes Peel's limiter until it passes, a 404 marks
+    /// the id. Returns the breaker's new state when it changed.
+    pub fn learn(&self, mut permit: Permit<'_>, diagnosis: &Diagnosis) -> Option<BreakerState> {
+        permit.reported = true;
+        let model = permit.model.as_str();
+        let now_s = self.now_s();
+        let mut inner = self.lock();
+        let breaker = inner.breaker(model, self.breaker_config);
+        let before = breaker.state(now_s);
+        if is_server_failure(diagnosis.kind) {
+            breaker.record_failure(now_s);
+        } else {
+            breaker.record_success();
+        }
+        let after = breaker.state(now_s);
+        if matches!(
+            diagnosis.kind,
+            Kind::RateLimitMinute | Kind::TokensPerMinute | Kind::RateLimitUnspecified
+        ) && let Some(wait_s) = diagnosis.retry_after_s
+        {
+            inner.limiter(model).tighten_until(now_s + wait_s);
+        }
+        if diagnosis.kind == Kind::ModelNotFound {
+            inner.not_found.insert(model.to_owned());
+        }
+        (std::mem::discriminant(&before) != std::mem::discriminant(&after)).then_some(after)
+    }
+
+    /// A number in `[0, 1)` for jitter.
+    pub fn unit_random(&self) -> f64 {
+        self.lock().rng.random::<f64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnosis::{DiagnosisContext, Evidence, diagnose};
+
+    fn diagnosis(status: u16) -> Diagnosis {
+        diagnose(
+            &Evidence::http(status, "{}"),
+            &DiagnosisContext::new("2026-11-27T12:00:00Z".parse().unwrap()),
+        )
+    }
+
+    fn tripped() -> ModelHealth {
+        let health = ModelHealth::new(
+            TierLimits::default(),
+            BreakerConfig {
+                failure_threshold: 1,
+                window_s: 60.0,
+                cooldown_s: 0.0,
+            },
+            1,
+        );
+        let permit = health.permit("m").unwrap();
+        assert!(health.learn(permit, &diagnosis(500)).is_some());
+        health
+    }
+
+    #[test]
+    fn a_probe_dropped_without_an_answer_is_given_back() {
+        let health = tripped();
+        let probe = health.permit("m").expect("half-open: one probe");
+        assert!(health.permit("m").is_none(), "only one probe at a time");
+        drop(probe); // the job was cancelled mid-request
+        assert_eq!(health.breaker_blocked_until_s("m"), None);
+        let again = health.permit("m").expect("the next request may probe");
+        health.learn(again, &diagnosis(200));
+        assert!(health.permit("m").is_some() && health.permit("m").is_some());
+    }
+
+    #[test]
+    fn a_tier_change_resets_the_limiters_without_a_second_lock() {
+        let health = ModelHealth::new(
+            TierLimits {
+                requests_per_minute: 1,
+                images_per_minute: 0,
+                requests_per_day: 0,
+            },
+            BreakerConfig::default(),
+            1,
+        );
+        assert!(health.acquire("m").is_ok());
+        assert!(health.acquire("m").is_err());
+        health.set_tier(TierLimits {
+            requests_per_minute: 5,
+            images_per_minute: 0,
+            requests_per_day: 0,
+        });
+        assert!(health.acquire("m").is_ok());
+    }
+}

@@ -1,0 +1,603 @@
+//! One job from start to end. [`Engine::run_job`] reads as a loop of three steps:
+//!
+//! 1. **gate**: may a request go now? (a daily lockout parks the job; an open breaker or Peel's
+//!    own rate limit waits; the budget can stop it; the breaker hands out the permit),
+//! 2. **attempt**: send, check the answer's images, diagnose, learn, record, and ask the policy,
+//! 3. **act**: deliver, stop, park, or retry (after a wait, perhaps on the fallback).
+
+use jiff::Timestamp;
+
+use super::control::{JobControl, Waited, wait};
+use super::edits::resolve_history;
+use super::engine::Engine;
+use super::fitting::{Fitted, fit, request_for, unknown_entry};
+use super::health::Permit;
+use super::protocol::{AttemptRecord, AttemptReport, Event, JobId, JobOutcome, JobSpec, JobState};
+use super::received::{Answered, Expected, Received, take_in};
+use super::sink::EventSink;
+use crate::api::catalog::ModelEntry;
+use crate::api::live_models::unlisted_reason;
+use crate::api::wire::Content;
+use crate::api::{ApiError, GenerateOutcome};
+use crate::diagnosis::excerpt::shown_response;
+use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose, with_broken_image};
+use crate::resilience::budget::{cost_usd, worst_case_cost_usd};
+use crate::resilience::policy::is_server_failure;
+use crate::resilience::{Action, JobFacts, Role, Spent};
+
+/// A running job between attempts.
+struct Run<'s> {
+    spec: &'s JobSpec,
+    outcome: JobOutcome,
+    primary: ModelEntry,
+    fallback: Option<ModelEntry>,
+    role: Role,
+    spent: Spent,
+    /// The earlier turns, image files read back (edits).
+    history: Vec<Content>,
+    primary_server_failures: u32,
+    retries_on_model: u32,
+    empty_answer_retries: u32,
+    last_kind: Option<Kind>,
+}
+
+impl Run<'_> {
+    fn job(&self) -> JobId {
+        self.outcome.job
+    }
+
+    fn model(&self) -> &ModelEntry {
+        match (self.role, &self.fallback) {
+            (Role::Fallback, Some(fallback)) => fallback,
+            _ => &self.primary,
+        }
+    }
+}
+
+/// What the gate decided.
+enum Gate<'e> {
+    /// Send, with the breaker's permit.
+    Send(Permit<'e>),
+    /// Look again (after a wait, or when the probe was taken).
+    Again,
+    /// The job ends here.
+    End(End),
+}
+
+/// How a job ends.
+enum End {
+    /// With a status and a reason.
+    Finish(JobState, String),
+    /// Out of budget: it stays in the queue.
+    Budget(String),
+    /// Cancelled.
+    Cancelled,
+    /// An image to deliver, from this model.
+    Deliver(Box<(ModelEntry, Received)>),
+}
+
+/// A request sent, and what came back.
+struct Sent {
+    result: Result<GenerateOutcome, ApiError>,
+    started_at: Timestamp,
+    duration_ms: u64,
+}
+
+/// What the request makes the model draw: its longest side, when the catalog knows it.
+fn expected(model: &ModelEntry, fitted: &Fitted) -> Expected {
+    let size = fitted.size_or_default();
+    Expected {
+        long_side_px: fitted.aspect_ratio.as_deref().and_then(|ratio| {
+            model
+                .pixel_size(ratio, &size)
+                .map(|[width, height]| width.max(height))
+        }),
+    }
+}
+
+/// One attempt's result, for the act step.
+struct Attempted {
+    action: Action,
+    answered: Result<Answered, ApiError>,
+}
+
+impl Engine {
+    /// Runs a stored job to its end and records the result in the store.
+    pub async fn run_job(
+        &self,
+        job: JobId,
+        spec: &JobSpec,
+        events: &EventSink,
+        control: &JobControl,
+    ) -> JobOutcome {
+        let mut run = match self.start(job, spec, events).await {
+            Ok(run) => run,
+            Err(outcome) => return outcome,
+        };
+        loop {
+            let permit = match self.gate(&mut run, events, control).await {
+                Gate::Send(permit) => permit,
+                Gate::Again => continue,
+                Gate::End(end) => return self.end(run, end, events).await,
+            };
+            let Some(attempted) = self.attempt(&mut run, permit, events, control).await else {
+                return self.end(run, End::Cancelled, events).await;
+            };
+            if let Some(end) = self.act(&mut run, attempted, events, control).await {
+                return self.end(run, end, events).await;
+            }
+        }
+    }
+
+    /// Marks the job running, picks its models and reads an edit's earlier turns back; a primary
+    /// known to be gone, locked out or tripped sends the job to the fallback at once.
+    async fn start<'s>(
+        &self,
+        job: JobId,
+        spec: &'s JobSpec,
+        events: &EventSink,
+    ) -> Result<Run<'s>, JobOutcome> {
+        let _ = self
+            .db(move |store| store.set_state(job, JobState::Running, None, None, Timestamp::now()))
+            .await;
+        let outcome = JobOutcome::new(job);
+        let Some(primary) = self.entry(&spec.model) else {
+            let reason = "no model".to_owned();
+            return Err(self
+                .finish(outcome, JobState::Stopped, reason, events)
+                .await);
+        };
+        let fallback = spec
+            .fallback
+            .as_deref()
+            .filter(|f| *f != spec.model)
+            .and_then(|id| self.entry(id));
+        let history = match resolve_history(spec).await {
+            Ok(history) => history,
+            Err(reason) => {
+                return Err(self
+                    .finish(outcome, JobState::Stopped, reason, events)
+                    .await);
+            }
+        };
+        let mut run = Run {
+            spec,
+            outcome,
+            primary,
+            fallback,
+            role: Role::Primary,
+            spent: Spent {
+                day_usd: self.spend_today().await,
+                ..Spent::default()
+            },
+            history,
+            primary_server_failures: 0,
+            retries_on_model: 0,
+            empty_answer_retries: 0,
+            last_kind: None,
+        };
+        if let Some(fallback) = &run.fallback
+            && !self.model_usable(&run.primary.id).await
+            && self.model_usable(&fallback.id).await
+        {
+            let reason = self.why_not_usable(&run.primary).await;
+            run.role = Role::Fallback;
+            announce_fallback(
+                &mut run.outcome,
+                spec,
+                &run.primary,
+                fallback,
+                reason,
+                events,
+            )
+            .await;
+        }
+        Ok(run)
+    }
+
+    fn entry(&self, id: &str) -> Option<ModelEntry> {
+        self.catalog.get(id).cloned().or_else(|| unknown_entry(id))
+    }
+
+    /// Why a model that [`Engine::model_usable`] refused cannot take requests now.
+    async fn why_not_usable(&self, model: &ModelEntry) -> String {
+        if self.health.unlisted(&model.id) {
+            unlisted_reason(&model.id)
+        } else if self.health.not_found(&model.id) {
+            format!(
+                "{} was not found (retired or misspelled) earlier in this session",
+                model.id
+            )
+        } else if let Some(until) = self.locked_until(&model.id).await {
+            format!("{} is out of daily quota until {until}", model.display_name)
+        } else {
+            format!(
+                "{}'s circuit breaker is open after repeated server failures",
+                model.display_name
+            )
+        }
+    }
+
+    /// May a request go now?
+    async fn gate(&self, run: &mut Run<'_>, events: &EventSink, control: &JobControl) -> Gate<'_> {
+        let model = run.model().clone();
+        // A known daily lockout: never send to that model before its reset.
+        if let Some(until) = self.locked_until(&model.id).await {
+            run.outcome.parked_until = Some(until);
+            let reason = format!(
+                "{} is out of daily quota until {until} (midnight Pacific)",
+                model.display_name
+            );
+            return Gate::End(End::Finish(JobState::Parked, reason));
+        }
+        // An open breaker (and no fallback to go to): wait for its probe instead of hammering.
+        if let Some(until_s) = self.health.breaker_blocked_until_s(&model.id) {
+            let wait_s = (until_s - self.health.now_s()).max(0.0);
+            let reason = format!(
+                "{}'s circuit breaker is open after repeated server failures",
+                model.display_name
+            );
+            return self
+                .wait_then_again(run, wait_s, reason, events, control)
+                .await;
+        }
+        // Peel's own limits first, so Peel never causes a 429.
+        if let Err(throttled) = self.health.acquire(&model.id) {
+            let reason = format!(
+                "Peel's own limit ({}) for {}",
+                throttled.limit, model.display_name
+            );
+            return self
+                .wait_then_again(run, throttled.wait_s, reason, events, control)
+                .await;
+        }
+        let size = fit(run.spec, &model).size_or_default();
+        let worst_case = worst_case_cost_usd(&model, &size);
+        if let Err(exceeded) = self.budget().allows(&run.spent, 0.0, worst_case) {
+            return Gate::End(End::Budget(exceeded.to_string()));
+        }
+        // Take the breaker's permission last (a half-open breaker lets one probe through).
+        self.health
+            .permit(&model.id)
+            .map_or(Gate::Again, Gate::Send)
+    }
+
+    /// Waits (within the budget), then asks the gate again.
+    async fn wait_then_again(
+        &self,
+        run: &mut Run<'_>,
+        wait_s: f64,
+        reason: String,
+        events: &EventSink,
+        control: &JobControl,
+    ) -> Gate<'_> {
+        if let Err(exceeded) = self.budget().allows(&run.spent, wait_s, 0.0) {
+            return Gate::End(End::Budget(exceeded.to_string()));
+        }
+        if let Waited::Cancelled =
+            announce_and_wait(run.job(), wait_s, reason, events, control).await
+        {
+            return Gate::End(End::Cancelled);
+        }
+        run.spent.wait_s += wait_s;
+        Gate::Again
+    }
+
+    /// Sends one request and learns from its answer; `None` when the job was cancelled meanwhile
+    /// (the permit is dropped unreported, which gives a breaker's probe back).
+    async fn attempt(
+        &self,
+        run: &mut Run<'_>,
+        permit: Permit<'_>,
+        events: &EventSink,
+        control: &JobControl,
+    ) -> Option<Attempted> {
+        let model = run.model().clone();
+        let fitted = fit(run.spec, &model);
+        let size = fitted.size_or_default();
+        let sent = self.send(run, &model, &fitted, events, control).await?;
+        let answered = match sent.result {
+            Ok(answer) => Ok(take_in(answer, expected(&model, &fitted)).await),
+            Err(error) => Err(error),
+        };
+        let diagnosis = diagnosis_of(&answered, &model.id);
+        let usage = answered
+            .as_ref()
+            .ok()
+            .and_then(|a| a.received.response.usage_metadata.clone());
+        // Google bills a broken image like a good one.
+        let images = u32::from(matches!(diagnosis.kind, Kind::Success | Kind::ImageBroken));
+        let cost = cost_usd(&model, usage.as_ref(), &size, images);
+        run.spent.job_usd += cost;
+        run.spent.day_usd += cost;
+        run.outcome.cost_usd += cost;
+        self.learn(&model, permit, &diagnosis, events).await;
+        let action = self.decide(run, &diagnosis).await;
+        let record = AttemptRecord {
+            model: model.id.clone(),
+            started_at: sent.started_at,
+            duration_ms: sent.duration_ms,
+            kind: diagnosis.kind.id().to_owned(),
+            http_status: diagnosis.http_status,
+            wait_s: action.wait_s(),
+            wait_reason: action.reason().map(str::to_owned),
+            input_tokens: usage.as_ref().and_then(|u| u.prompt_token_count),
+            output_tokens: usage.as_ref().and_then(|u| u.candidates_token_count),
+            cost_usd: cost,
+        };
+        let response = match &answered {
+            Ok(answer) => shown_response(&answer.evidence()),
+            Err(error) => shown_response(&Evidence::from(error)),
+        };
+        self.report(run, record, &diagnosis, response, events).await;
+        count(run, &diagnosis);
+        run.outcome.diagnosis = Some(diagnosis);
+        Some(Attempted { action, answered })
+    }
+
+    /// Tells the listeners an attempt starts and sends it; `None` when the job was cancelled
+    /// before the answer came.
+    async fn send(
+        &self,
+        run: &mut Run<'_>,
+        model: &ModelEntry,
+        fitted: &Fitted,
+        events: &EventSink,
+        control: &JobControl,
+    ) -> Option<Sent> {
+        run.spent.attempts += 1;
+        events
+            .send(Event::AttemptStarted {
+                job: run.job(),
+                attempt: run.spent.attempts,
+                model: model.id.clone(),
+            })
+            .await;
+        let request = request_for(run.spec, &run.history, fitted);
+        let client = self.client();
+        let started_at = Timestamp::now();
+        let clock = tokio::time::Instant::now();
+        let mut cancelled = control.cancelled.clone();
+        let result = tokio::select! {
+            result = client.generate_content(&model.id, &request) => result,
+            _ = cancelled.wait_for(|c| *c) => return None,
+        };
+        Some(Sent {
+            result,
+            started_at,
+            duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Records the attempt (store, outcome) and tells the listeners.
+    async fn report(
+        &self,
+        run: &mut Run<'_>,
+        record: AttemptRecord,
+        diagnosis: &Diagnosis,
+        response: String,
+        events: &EventSink,
+    ) {
+        let job = run.job();
+        let stored = record.clone();
+        let _ = self
+            .db(move |store| store.record_attempt(job, &stored))
+            .await;
+        events
+            .send(Event::AttemptEnded {
+                job,
+                report: Box::new(AttemptReport {
+                    record: record.clone(),
+                    diagnosis: diagnosis.clone(),
+                    response,
+                }),
+            })
+            .await;
+        run.outcome.attempts.push(record);
+    }
+
+    /// The breaker and the limiter learn from the answer; a daily quota locks the model out.
+    async fn learn(
+        &self,
+        model: &ModelEntry,
+        permit: Permit<'_>,
+        diagnosis: &Diagnosis,
+        events: &EventSink,
+    ) {
+        if let Some(state) = self.health.learn(permit, diagnosis) {
+            events
+                .send(Event::BreakerChanged {
+                    model: model.id.clone(),
+                    state,
+                })
+                .await;
+        }
+        if diagnosis.kind == Kind::QuotaDaily
+            && let Some(until) = diagnosis.resets_at
+        {
+            let model = model.id.clone();
+            let _ = self
+                .db(move |store| store.set_lockout(&model, until, "daily quota used up"))
+                .await;
+        }
+    }
+
+    /// Asks the policy what to do after `diagnosis`.
+    async fn decide(&self, run: &Run<'_>, diagnosis: &Diagnosis) -> Action {
+        let fallback_usable = match (&run.role, &run.fallback) {
+            (Role::Primary, Some(fallback)) => self.model_usable(&fallback.id).await,
+            _ => false,
+        };
+        let on_primary = run.role == Role::Primary;
+        let facts = JobFacts {
+            role: run.role,
+            fallback_usable,
+            primary_server_failures: run.primary_server_failures
+                + u32::from(on_primary && is_server_failure(diagnosis.kind)),
+            retries_on_model: run.retries_on_model,
+            empty_answer_retries: run.empty_answer_retries,
+        };
+        self.config
+            .policy
+            .decide(diagnosis, &facts, self.health.unit_random())
+    }
+
+    /// Does what the policy decided; `Some` when the job ends.
+    async fn act(
+        &self,
+        run: &mut Run<'_>,
+        attempted: Attempted,
+        events: &EventSink,
+        control: &JobControl,
+    ) -> Option<End> {
+        match attempted.action {
+            Action::Done => Some(match attempted.answered {
+                Ok(answer) if answer.received.final_image.is_some() => {
+                    End::Deliver(Box::new((run.model().clone(), answer.received)))
+                }
+                _ => End::Finish(JobState::Stopped, "the answer had no image".to_owned()),
+            }),
+            Action::Stop { reason } => Some(End::Finish(JobState::Stopped, reason)),
+            Action::Park { until, reason } => {
+                run.outcome.parked_until = until;
+                Some(End::Finish(JobState::Parked, reason))
+            }
+            Action::Retry {
+                role: next,
+                wait_s,
+                reason,
+            } => {
+                if next != run.role
+                    && let (Role::Fallback, Some(fallback)) = (next, &run.fallback)
+                {
+                    let (spec, primary) = (run.spec, &run.primary);
+                    announce_fallback(
+                        &mut run.outcome,
+                        spec,
+                        primary,
+                        fallback,
+                        reason.clone(),
+                        events,
+                    )
+                    .await;
+                    run.role = next;
+                    run.retries_on_model = 0;
+                }
+                if let Err(exceeded) = self.budget().allows(&run.spent, wait_s, 0.0) {
+                    return Some(End::Budget(exceeded.to_string()));
+                }
+                if wait_s > 0.0 {
+                    let waited =
+                        announce_and_wait(run.job(), wait_s, reason, events, control).await;
+                    if let Waited::Cancelled = waited {
+                        return Some(End::Cancelled);
+                    }
+                    run.spent.wait_s += wait_s;
+                }
+                None
+            }
+        }
+    }
+
+    /// Ends the job: records it and tells the listeners.
+    async fn end(&self, run: Run<'_>, end: End, events: &EventSink) -> JobOutcome {
+        match end {
+            End::Finish(status, reason) => self.finish(run.outcome, status, reason, events).await,
+            End::Budget(reason) => self.park_for_budget(run.outcome, &reason, events).await,
+            End::Cancelled => self.cancelled(run.outcome, events).await,
+            End::Deliver(delivery) => {
+                let (model, received) = *delivery;
+                let outcome = self.deliver(run.outcome, &model, received, events).await;
+                if outcome.status == JobState::Delivered
+                    && let Some(original) = run.spec.rewrite_of
+                {
+                    self.remember_rewrite(original, &run.spec.prompt, events)
+                        .await;
+                }
+                outcome
+            }
+        }
+    }
+}
+
+/// The diagnosis of one attempt: of the parsed answer (a broken image overrides a success), or
+/// of the error.
+fn diagnosis_of(answered: &Result<Answered, ApiError>, model: &str) -> Diagnosis {
+    let context = DiagnosisContext::new(Timestamp::now()).with_model(model);
+    match answered {
+        Ok(answer) => {
+            let diagnosis = diagnose(&answer.evidence(), &context);
+            match &answer.received.problem {
+                Some(problem) if diagnosis.kind == Kind::Success => {
+                    with_broken_image(diagnosis, problem, &context)
+                }
+                _ => diagnosis,
+            }
+        }
+        Err(error) => diagnose(&Evidence::from(error), &context),
+    }
+}
+
+/// Counts the attempt for the policy's next decision.
+fn count(run: &mut Run<'_>, diagnosis: &Diagnosis) {
+    if run.role == Role::Primary && is_server_failure(diagnosis.kind) {
+        run.primary_server_failures += 1;
+    }
+    if matches!(
+        diagnosis.kind,
+        Kind::TextOnly | Kind::NoImage | Kind::ImageBroken
+    ) {
+        run.empty_answer_retries += 1;
+    }
+    run.retries_on_model = if run.last_kind == Some(diagnosis.kind) {
+        run.retries_on_model + 1
+    } else {
+        0
+    };
+    run.last_kind = Some(diagnosis.kind);
+}
+
+/// Tells the listeners about a wait, then waits it (or until "retry now" or a cancel).
+async fn announce_and_wait(
+    job: JobId,
+    wait_s: f64,
+    reason: String,
+    events: &EventSink,
+    control: &JobControl,
+) -> Waited {
+    let until = Timestamp::now()
+        .checked_add(jiff::SignedDuration::try_from_secs_f64(wait_s).unwrap_or_default())
+        .unwrap_or_else(|_| Timestamp::now());
+    events
+        .send(Event::Waiting {
+            job,
+            wait_s,
+            until,
+            reason,
+        })
+        .await;
+    wait(wait_s, control).await
+}
+
+/// Records on the outcome what the fallback changes ("4K to 1K") and tells the listeners.
+async fn announce_fallback(
+    outcome: &mut JobOutcome,
+    spec: &JobSpec,
+    primary: &ModelEntry,
+    fallback: &ModelEntry,
+    reason: String,
+    events: &EventSink,
+) {
+    let changes = fit(spec, fallback).changes;
+    outcome.changes.clone_from(&changes);
+    let job = outcome.job;
+    events
+        .send(Event::FellBack {
+            job,
+            from: primary.id.clone(),
+            to: fallback.id.clone(),
+            reason,
+            changes,
+        })
+        .await;
+}

@@ -1,0 +1,27 @@
+//! Integration tests of everything that is not a window, as one test binary (each binary links
+//! eframe, wgpu and reqwest, so one per file cost most of the test build's link time and disk):
+//! the HTTP client, the diagnosis against real and random bodies, the simulator, the engine and the
+//! worker, real-sized answers, Google's model list, `peel` as a process, the rewrite assistant and
+//! Google's Python SDK against the simulator.
+//!
+//! One module per area; run one with `cargo test --test engine sim_scenarios`.
+
+mod sim_rig;
+
+mod cli_explain;
+mod cli_generate;
+mod cli_rewrite;
+mod cli_sim;
+mod client_loopback;
+mod diagnosis_properties;
+mod engine_races;
+mod engine_scenarios;
+mod layering;
+mod live_models;
+mod python_sdk;
+mod real_errors;
+mod real_sized_answers;
+mod rewrite_sim;
+mod sim_scenarios;
+mod sim_validation;
+mod worker_commands;

@@ -1,0 +1,13 @@
+//! Integration tests of the window, as one test binary (each binary links eframe, wgpu and
+//! reqwest): the window driven by `egui_kittest` with the test playing the worker, snapshots of the
+//! main screens rendered on the CPU, and the whole app end to end with the real worker, media
+//! service and in-process simulator.
+//!
+//! One module per area; run one with `cargo test --test window ui_app`.
+
+mod window_rig;
+
+mod app_end_to_end;
+mod shared_runtime;
+mod ui_app;
+mod ui_snapshots;
