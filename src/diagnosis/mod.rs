@@ -147,21 +147,9 @@ fn diagnose_transport(
         .requested_model
         .map(|id| describe_model(id, context.catalog));
     let text = words::words(&words::Particulars {
-        kind,
         model: model.clone(),
-        quota: None,
-        retry_after_s: None,
-        resets_at: None,
-        now: context.now,
-        api_message: None,
-        finish_message: None,
-        field_violation: None,
-        replacement: None,
-        closest: None,
-        flagged_categories: &[],
         transport: Some(failure),
-        http_status: None,
-        detail: None,
+        ..words::Particulars::bare(kind, context.now)
     });
     Diagnosis {
         kind,
@@ -197,21 +185,10 @@ pub fn with_broken_image(
 ) -> Diagnosis {
     let kind = Kind::ImageBroken;
     let text = words::words(&words::Particulars {
-        kind,
         model: diagnosis.model.clone(),
-        quota: None,
-        retry_after_s: None,
-        resets_at: None,
-        now: context.now,
-        api_message: None,
-        finish_message: None,
-        field_violation: None,
-        replacement: None,
-        closest: None,
-        flagged_categories: &[],
-        transport: None,
         http_status: diagnosis.http_status,
         detail: Some(problem),
+        ..words::Particulars::bare(kind, context.now)
     });
     Diagnosis {
         kind,

@@ -43,6 +43,29 @@ pub struct Particulars<'a> {
     pub detail: Option<&'a str>,
 }
 
+impl Particulars<'_> {
+    /// Particulars of `kind` with nothing else known (fill in what is).
+    pub fn bare(kind: Kind, now: Timestamp) -> Self {
+        Self {
+            kind,
+            model: None,
+            quota: None,
+            retry_after_s: None,
+            resets_at: None,
+            now,
+            api_message: None,
+            finish_message: None,
+            field_violation: None,
+            replacement: None,
+            closest: None,
+            flagged_categories: &[],
+            transport: None,
+            http_status: None,
+            detail: None,
+        }
+    }
+}
+
 /// A title, an explanation and a fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Words {
@@ -524,21 +547,10 @@ mod tests {
             value: Some("0".to_owned()),
         };
         let words = words(&Particulars {
-            kind: Kind::QuotaZero,
             model: Some("Nano Banana Pro (gemini-3-pro-image)".to_owned()),
             quota: Some(&quota),
-            retry_after_s: None,
-            resets_at: None,
-            now: "2026-11-27T12:00:00Z".parse().unwrap(),
-            api_message: None,
-            finish_message: None,
-            field_violation: None,
-            replacement: None,
-            closest: None,
-            flagged_categories: &[],
-            transport: None,
             http_status: Some(429),
-            detail: None,
+            ..Particulars::bare(Kind::QuotaZero, "2026-11-27T12:00:00Z".parse().unwrap())
         });
         assert!(
             words.explanation.contains("0 on the free tier"),
@@ -554,23 +566,7 @@ mod tests {
     fn every_kind_has_words_without_trailing_title_period() {
         let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
         for kind in Kind::ALL {
-            let words = words(&Particulars {
-                kind,
-                model: None,
-                quota: None,
-                retry_after_s: None,
-                resets_at: None,
-                now,
-                api_message: None,
-                finish_message: None,
-                field_violation: None,
-                replacement: None,
-                closest: None,
-                flagged_categories: &[],
-                transport: None,
-                http_status: None,
-                detail: None,
-            });
+            let words = words(&Particulars::bare(kind, now));
             assert!(!words.title.ends_with('.'), "{kind}: {}", words.title);
             assert!(words.explanation.len() > 20, "{kind}");
             assert!(

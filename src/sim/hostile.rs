@@ -155,10 +155,16 @@ fn push_chunk(png: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
 /// right) whose header declares 100000x100000 RGB pixels (30 GB decoded) and whose IDAT holds a
 /// few bytes. A decoder that trusts the header and allocates first falls over.
 pub fn bomb_png() -> Vec<u8> {
+    png_declaring(BOMB_SIDE_PX, BOMB_SIDE_PX)
+}
+
+/// A well-formed PNG (every CRC right) whose header declares `width`x`height` RGB pixels and
+/// whose pixel data is a few bytes of a zlib stream that never finishes: it never decodes.
+pub fn png_declaring(width: u32, height: u32) -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut header = Vec::with_capacity(13);
-    header.extend_from_slice(&BOMB_SIDE_PX.to_be_bytes());
-    header.extend_from_slice(&BOMB_SIDE_PX.to_be_bytes());
+    header.extend_from_slice(&width.to_be_bytes());
+    header.extend_from_slice(&height.to_be_bytes());
     // 8 bits, truecolour, deflate, adaptive filtering, no interlace.
     header.extend_from_slice(&[8, 2, 0, 0, 0]);
     push_chunk(&mut png, *b"IHDR", &header);

@@ -297,42 +297,7 @@ mod tests {
         out.into_inner()
     }
 
-    /// A PNG whose header declares `width`x`height`, with valid CRCs and a token IDAT.
-    fn png_declaring(width: u32, height: u32) -> Vec<u8> {
-        fn chunk(out: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
-            out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-            let mut crc_input = kind.to_vec();
-            crc_input.extend_from_slice(data);
-            out.extend_from_slice(&crc_input);
-            out.extend_from_slice(&crc32(&crc_input).to_be_bytes());
-        }
-        fn crc32(bytes: &[u8]) -> u32 {
-            let mut crc = 0xFFFF_FFFFu32;
-            for &byte in bytes {
-                crc ^= u32::from(byte);
-                for _ in 0..8 {
-                    crc = if crc & 1 == 1 {
-                        (crc >> 1) ^ 0xEDB8_8320
-                    } else {
-                        crc >> 1
-                    };
-                }
-            }
-            !crc
-        }
-        let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-        let mut header = width.to_be_bytes().to_vec();
-        header.extend_from_slice(&height.to_be_bytes());
-        header.extend_from_slice(&[8, 2, 0, 0, 0]);
-        chunk(&mut out, *b"IHDR", &header);
-        chunk(
-            &mut out,
-            *b"IDAT",
-            &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-        );
-        chunk(&mut out, *b"IEND", &[]);
-        out
-    }
+    use crate::sim::hostile::png_declaring;
 
     const FOUR_K: Expected = Expected {
         long_side_px: Some(4096),

@@ -368,43 +368,6 @@ async fn assert_an_edit_resends_the_turn(
     assert_eq!(sent["contents"][2]["parts"][0]["text"], "make the sky pink");
 }
 
-/// A PNG whose header declares 100000x100000 pixels (valid CRCs, a token IDAT).
-fn bomb_png() -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &byte in bytes {
-            crc ^= u32::from(byte);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut header = 100_000u32.to_be_bytes().to_vec();
-    header.extend_from_slice(&100_000u32.to_be_bytes());
-    header.extend_from_slice(&[8, 2, 0, 0, 0]);
-    for (kind, data) in [
-        (*b"IHDR", header),
-        (
-            *b"IDAT",
-            vec![0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-        ),
-        (*b"IEND", Vec::new()),
-    ] {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut checked = kind.to_vec();
-        checked.extend_from_slice(&data);
-        out.extend_from_slice(&checked);
-        out.extend_from_slice(&crc32(&checked).to_be_bytes());
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broken_images_are_never_delivered() {
     let whole = noisy_jpeg(512, 512, 9);
@@ -415,7 +378,12 @@ async fn broken_images_are_never_delivered() {
             "image/jpeg",
             "cut off",
         ),
-        ("bomb", bomb_png(), "image/png", "100000x100000"),
+        (
+            "bomb",
+            peel::sim::hostile::bomb_png(),
+            "image/png",
+            "100000x100000",
+        ),
         (
             "mime lie",
             b"this is not an image, it is a text file".to_vec(),
