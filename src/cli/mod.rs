@@ -3,11 +3,14 @@
 //!
 //! - [`explain`]: `peel explain [FILE|-] [--status N] [--json]`.
 //! - [`generate`]: `peel generate "PROMPT" …` — the engine without a window.
+//! - [`history`]: `peel history [--json] [--search TEXT] [--failed] [--limit N]` — the jobs kept,
+//!   newest first.
 //! - [`rewrite`]: `peel rewrite "PROMPT" [--kind KIND] [--json]` — suggestions for a blocked prompt.
 //! - [`sim`]: `peel sim [--addr A] [--scenario S] [--seed N] [--time-scale X] [--list]`.
 
 pub mod explain;
 pub mod generate;
+pub mod history;
 pub mod rewrite;
 pub mod sim;
 
@@ -36,6 +39,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Generate images with retries, fallback and a durable queue (the app's engine, headless)
     Generate(generate::GenerateArgs),
+    /// List the jobs Peel keeps, newest first: search prompts, show the ones that failed
+    History(history::HistoryArgs),
     /// Suggest rewrites of a prompt a content filter blocked, each edit with its reason
     Rewrite(rewrite::RewriteArgs),
     /// Run the Gemini simulator on loopback: the same REST API, failing the way Google fails
@@ -71,6 +76,7 @@ pub fn main() -> ExitCode {
     match command {
         Command::Explain(args) => explain::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::History(args) => history::run(&args),
         Command::Rewrite(args) => rewrite::run(&args),
         Command::Sim(args) => sim::run(&args),
     }

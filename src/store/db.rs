@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension as _, params};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
 use crate::job::{AttemptRecord, Job, JobId, JobSpec, JobState};
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Version 2: where each delivered image is and which model made it (the gallery across runs).
 const MIGRATE_TO_2: &str = "
@@ -33,6 +33,81 @@ SET diagnosis = json_set(diagnosis, '$.raw',
 WHERE length(diagnosis) > 65536 AND json_valid(diagnosis);
 ";
 
+/// The full-text index of prompts (`jobs_fts`, its rowid the job's id), kept in step with `jobs`
+/// by triggers. A spec that is not JSON indexes no prompt (and never fails the write).
+const FTS_SCHEMA: &str = "
+CREATE VIRTUAL TABLE IF NOT EXISTS jobs_fts USING fts5(prompt, tokenize = 'unicode61 remove_diacritics 2');
+CREATE TRIGGER IF NOT EXISTS jobs_fts_insert AFTER INSERT ON jobs BEGIN
+    INSERT INTO jobs_fts (rowid, prompt)
+    VALUES (new.id, CASE WHEN json_valid(new.spec) THEN json_extract(new.spec, '$.prompt') END);
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_fts_update AFTER UPDATE OF spec ON jobs BEGIN
+    DELETE FROM jobs_fts WHERE rowid = old.id;
+    INSERT INTO jobs_fts (rowid, prompt)
+    VALUES (new.id, CASE WHEN json_valid(new.spec) THEN json_extract(new.spec, '$.prompt') END);
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_fts_delete AFTER DELETE ON jobs BEGIN
+    DELETE FROM jobs_fts WHERE rowid = old.id;
+END;
+";
+
+/// Version 5 (after [`FTS_SCHEMA`]): prompts searchable, filled from the jobs already kept.
+///
+/// From version 5 on, image paths are stored absolute ([`Store::set_image`]). Relative paths
+/// stored earlier (`peel generate --out ./x`) are left as they are: the folder they were relative
+/// to is not known, so they cannot be made absolute safely.
+const MIGRATE_TO_5: &str = "
+DELETE FROM jobs_fts;
+INSERT INTO jobs_fts (rowid, prompt)
+SELECT id, CASE WHEN json_valid(spec) THEN json_extract(spec, '$.prompt') END FROM jobs;
+";
+
+/// Version 6: who runs each job, and until when ([`crate::store::claims`]).
+const MIGRATE_TO_6: &str = "
+ALTER TABLE jobs ADD COLUMN owner TEXT;
+ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
+";
+
+/// One schema step: the statements that bring a database from the version before to `version`.
+struct Migration {
+    /// The version the step reaches.
+    version: i64,
+    /// Its statements, in order (run in one transaction with the `user_version` bump).
+    sql: &'static [&'static str],
+    /// Whether to give freed space back to the disk (`VACUUM`, after the commit) when the step
+    /// changed rows.
+    vacuum_if_changed: bool,
+}
+
+/// Every step, oldest first; a database runs the steps above its `user_version`.
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 2,
+        sql: &[MIGRATE_TO_2],
+        vacuum_if_changed: false,
+    },
+    Migration {
+        version: 3,
+        sql: &[MIGRATE_TO_3],
+        vacuum_if_changed: false,
+    },
+    Migration {
+        version: 4,
+        sql: &[MIGRATE_TO_4],
+        vacuum_if_changed: true,
+    },
+    Migration {
+        version: 5,
+        sql: &[FTS_SCHEMA, MIGRATE_TO_5],
+        vacuum_if_changed: false,
+    },
+    Migration {
+        version: 6,
+        sql: &[MIGRATE_TO_6],
+        vacuum_if_changed: false,
+    },
+];
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
     id            INTEGER PRIMARY KEY,
@@ -44,7 +119,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     reason        TEXT,
     image_path    TEXT,
     model_used    TEXT,
-    diagnosis     TEXT
+    diagnosis     TEXT,
+    owner         TEXT,
+    lease_until   INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -125,7 +202,7 @@ fn ts(value: Option<String>) -> Option<Timestamp> {
 }
 
 /// The columns [`job_from_row`] reads.
-const JOB_COLUMNS: &str =
+pub(super) const JOB_COLUMNS: &str =
     "id, created_at, spec, state, parked_until, reason, image_path, model_used, diagnosis";
 
 /// A row of [`JOB_COLUMNS`] → a job (its attempts not loaded); `None` when its spec does not
@@ -153,7 +230,7 @@ fn job_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Job>> {
 }
 
 /// The jobs a query of [`JOB_COLUMNS`] finds.
-fn jobs_of(
+pub(super) fn jobs_of(
     connection: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
@@ -164,7 +241,10 @@ fn jobs_of(
 }
 
 /// A job's attempts, oldest first.
-fn attempts_of(connection: &Connection, job_id: i64) -> rusqlite::Result<Vec<AttemptRecord>> {
+pub(super) fn attempts_of(
+    connection: &Connection,
+    job_id: i64,
+) -> rusqlite::Result<Vec<AttemptRecord>> {
     let mut statement = connection.prepare(
         "SELECT started_at, duration_ms, model, kind, http_status, wait_s, wait_reason,
                 input_tokens, output_tokens, cost_usd FROM attempts WHERE job_id = ?1 ORDER BY id",
@@ -190,6 +270,56 @@ fn attempts_of(connection: &Connection, job_id: i64) -> rusqlite::Result<Vec<Att
     rows.collect()
 }
 
+/// Whether the database has a `jobs` table (a new file has none: it gets the current schema).
+fn has_jobs_table(connection: &Connection) -> rusqlite::Result<bool> {
+    connection.query_row(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'",
+        [],
+        |row| row.get(0),
+    )
+}
+
+/// The database's `user_version`.
+fn user_version(connection: &Connection) -> rusqlite::Result<i64> {
+    connection.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
+/// Brings the database to [`SCHEMA_VERSION`]. Each step of [`MIGRATIONS`] and its `user_version`
+/// bump run in one transaction, so a step that fails leaves the database as it was before that
+/// step; then the current schema creates whatever is missing. A database a newer Peel wrote keeps
+/// its higher version.
+fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
+    let start = user_version(connection)?;
+    if has_jobs_table(connection)? {
+        for step in MIGRATIONS.iter().filter(|step| step.version > start) {
+            let transaction =
+                connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // Read again inside the transaction: another Peel may have just migrated.
+            if user_version(&transaction)? >= step.version {
+                continue;
+            }
+            let mut changed = false;
+            for sql in step.sql {
+                transaction.execute_batch(sql)?;
+                changed |= transaction.changes() > 0;
+            }
+            transaction.pragma_update(None, "user_version", step.version)?;
+            transaction.commit()?;
+            if step.vacuum_if_changed && changed {
+                // Give the freed space back to the disk (VACUUM cannot run in a transaction).
+                connection.execute_batch("VACUUM;")?;
+            }
+        }
+    }
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    transaction.execute_batch(SCHEMA)?;
+    transaction.execute_batch(FTS_SCHEMA)?;
+    if user_version(&transaction)? < SCHEMA_VERSION {
+        transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    }
+    transaction.commit()
+}
+
 impl Store {
     /// The data folder: where the database lives, and with it the kept turns and images.
     pub fn data_dir(&self) -> std::path::PathBuf {
@@ -213,7 +343,7 @@ impl Store {
             path: name.clone(),
             source,
         };
-        let connection = Connection::open(path).map_err(wrap)?;
+        let mut connection = Connection::open(path).map_err(wrap)?;
         connection
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(wrap)?;
@@ -222,41 +352,14 @@ impl Store {
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(wrap)?;
-        let version: i64 = connection
-            .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(wrap)?;
-        let had_jobs: bool = connection
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'jobs'",
-                [],
-                |row| row.get::<_, i64>(0),
-            )
-            .map_err(wrap)?
-            > 0;
-        if had_jobs && version < 2 {
-            connection.execute_batch(MIGRATE_TO_2).map_err(wrap)?;
-        }
-        if had_jobs && version < 3 {
-            connection.execute_batch(MIGRATE_TO_3).map_err(wrap)?;
-        }
-        if had_jobs && version < 4 {
-            connection.execute_batch(MIGRATE_TO_4).map_err(wrap)?;
-            if connection.changes() > 0 {
-                // Give the space of the cut answers back to the disk (once).
-                connection.execute_batch("VACUUM;").map_err(wrap)?;
-            }
-        }
-        connection.execute_batch(SCHEMA).map_err(wrap)?;
-        connection
-            .pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(wrap)?;
+        migrate(&mut connection).map_err(wrap)?;
         Ok(Store {
             path: name,
             connection: Mutex::new(connection),
         })
     }
 
-    fn with<T>(
+    pub(super) fn with<T>(
         &self,
         action: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
@@ -324,8 +427,12 @@ impl Store {
         })
     }
 
-    /// Records where a delivered job's image is and which model made it.
+    /// Records where a delivered job's image is and which model made it. The path is stored
+    /// absolute (relative to this process's working folder), so any Peel started anywhere finds
+    /// (and deletes) the right file.
     pub fn set_image(&self, id: i64, image_path: &str, model: &str) -> Result<(), StoreError> {
+        let image_path = std::path::absolute(image_path)
+            .map_or_else(|_| image_path.to_owned(), |path| path.display().to_string());
         self.with(|c| {
             c.execute(
                 "UPDATE jobs SET image_path = ?2, model_used = ?3 WHERE id = ?1 AND state != 'deleted'",
@@ -654,15 +761,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("peel.db");
         let image = "QUJD".repeat(1_000_000);
+        old_database(&path, 3);
         {
-            let store = Store::open(&path).unwrap();
-            let id = store.enqueue("{}", Timestamp::now()).unwrap();
+            let old = Connection::open(&path).unwrap();
             let diagnosis =
                 serde_json::json!({"kind": "success", "raw": format!("{{\"data\":\"{image}\"}}")});
-            store.set_diagnosis(id, &diagnosis.to_string()).unwrap();
-            store
-                .with(|c| c.pragma_update(None, "user_version", 3))
-                .unwrap();
+            old.execute(
+                "UPDATE jobs SET diagnosis = ?1 WHERE id = 1",
+                params![diagnosis.to_string()],
+            )
+            .unwrap();
         }
         let before = std::fs::metadata(&path).unwrap().len();
         let store = Store::open(&path).unwrap();
@@ -724,5 +832,118 @@ mod tests {
             "over at the reset"
         );
         assert_eq!(store.lockout("gemini-3.1-flash-image", now).unwrap(), None);
+    }
+
+    /// The schema as each earlier version created it (`git log -p src/store/db.rs`).
+    const OLD_SCHEMAS: [&str; 5] = [
+        // Version 1.
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL, spec TEXT NOT NULL, state TEXT NOT NULL,
+            parked_until TEXT, reason TEXT);
+         CREATE INDEX jobs_state ON jobs(state);
+         CREATE TABLE attempts (id INTEGER PRIMARY KEY, job_id INTEGER NOT NULL REFERENCES jobs(id),
+            started_at TEXT NOT NULL, duration_ms INTEGER NOT NULL, model TEXT NOT NULL,
+            kind TEXT NOT NULL, http_status INTEGER, wait_s REAL, wait_reason TEXT,
+            input_tokens INTEGER, output_tokens INTEGER, cost_usd REAL NOT NULL DEFAULT 0);
+         CREATE INDEX attempts_job ON attempts(job_id);
+         CREATE TABLE lockouts (model TEXT PRIMARY KEY, until TEXT NOT NULL, reason TEXT NOT NULL);",
+        // Version 2.
+        "ALTER TABLE jobs ADD COLUMN image_path TEXT;
+         ALTER TABLE jobs ADD COLUMN model_used TEXT;",
+        // Version 3 (the rewrites table came with a later release of the same version).
+        "ALTER TABLE jobs ADD COLUMN diagnosis TEXT;
+         CREATE TABLE rewrites (id INTEGER PRIMARY KEY, at TEXT NOT NULL, blocked TEXT NOT NULL,
+            passed TEXT NOT NULL, names TEXT NOT NULL);",
+        // Version 4 changed rows only.
+        "",
+        // Version 5: the prompt index (its triggers fill it for the job inserted below).
+        FTS_SCHEMA,
+    ];
+
+    /// A database as version `version` left it, with one delivered job (and its attempt).
+    fn old_database(path: &Path, version: usize) {
+        let old = Connection::open(path).unwrap();
+        for schema in &OLD_SCHEMAS[..version] {
+            old.execute_batch(schema).unwrap();
+        }
+        old.execute_batch(
+            "INSERT INTO jobs (created_at, updated_at, spec, state)
+                VALUES ('2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z',
+                        '{\"prompt\":\"an old lighthouse\"}', 'done');
+             INSERT INTO attempts (job_id, started_at, duration_ms, model, kind, cost_usd)
+                VALUES (1, '2026-11-01T00:00:00Z', 900, 'm', 'success', 0.04);",
+        )
+        .unwrap();
+        if version >= 2 {
+            old.execute_batch(
+                "UPDATE jobs SET image_path = 'images/peel-1.png', model_used = 'm';",
+            )
+            .unwrap();
+        }
+        old.pragma_update(None, "user_version", i64::try_from(version).unwrap())
+            .unwrap();
+    }
+
+    #[test]
+    fn a_database_from_every_earlier_version_keeps_its_jobs_and_becomes_current() {
+        for version in 1..=5 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("peel.db");
+            old_database(&path, version);
+            let store = Store::open(&path).unwrap();
+            let current: i64 = store.with(user_version).unwrap();
+            assert_eq!(current, SCHEMA_VERSION, "from version {version}");
+            let job = store.job(1).unwrap().unwrap();
+            assert_eq!(
+                job.spec.prompt, "an old lighthouse",
+                "from version {version}"
+            );
+            assert_eq!(job.state, JobState::Delivered);
+            assert_eq!(store.attempts(1).unwrap().len(), 1);
+            // An old relative path stays as it was: its working folder is not known.
+            let expected = (version >= 2).then(|| PathBuf::from("images/peel-1.png"));
+            assert_eq!(job.image_path, expected, "from version {version}");
+            // The prompt kept before version 5 is searchable, and new jobs are too.
+            let found = store
+                .search_jobs(&crate::store::JobSearch {
+                    text: Some("lighthouse".to_owned()),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(found.len(), 1, "from version {version}");
+            store
+                .enqueue(r#"{"prompt":"a new lighthouse"}"#, Timestamp::now())
+                .unwrap();
+            store.set_diagnosis(1, "{}").unwrap();
+            drop(store);
+            // Opening again runs no step twice.
+            let again = Store::open(&path).unwrap();
+            assert_eq!(again.recent_jobs(10).unwrap().len(), 2);
+        }
+    }
+
+    #[test]
+    fn a_step_that_fails_leaves_the_database_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peel.db");
+        old_database(&path, 1);
+        {
+            // Version 2's second column already exists: its first ALTER works, its second fails.
+            let old = Connection::open(&path).unwrap();
+            old.execute_batch("ALTER TABLE jobs ADD COLUMN model_used TEXT;")
+                .unwrap();
+        }
+        let error = Store::open(&path).unwrap_err();
+        assert!(error.to_string().contains("model_used"), "{error}");
+        let old = Connection::open(&path).unwrap();
+        assert_eq!(user_version(&old).unwrap(), 1);
+        let has_image_path: bool = old
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info('jobs') WHERE name = 'image_path'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(!has_image_path, "the step's first ALTER was rolled back");
     }
 }

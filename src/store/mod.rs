@@ -1,18 +1,23 @@
-//! Storage: where Peel keeps its data, and the SQLite database behind the durable job queue (and,
-//! with a later issue, the history).
+//! Storage: where Peel keeps its data, and the SQLite database behind the durable job queue and
+//! the history.
 //!
 //! - [`paths`]: the data directory (`directories`), overridable with `PEEL_DATA_DIR`.
 //! - [`db`]: the SQLite database (bundled SQLite, WAL): jobs, attempts, model lockouts.
 //! - [`files`]: crash-safe file writes (temp file, fsync, rename).
+//! - [`search`]: the history searched: prompt words (FTS5), jobs that did not deliver, newest first.
 //! - [`model_cache`]: the last `models.list` answer (ids and when fetched), reused for a day.
+//! - [`claims`]: one owner per job across processes (a claim with a lease).
 //! - [`turns`]: the model's turns kept for edits, image parts referring to files (each image's
 //!   bytes exist once on disk).
 
+pub mod claims;
 pub mod db;
 pub mod files;
 pub mod model_cache;
 pub mod paths;
+pub mod search;
 pub mod turns;
 
 pub use crate::job::JobState;
 pub use db::{RememberedRewrite, Store, StoreError};
+pub use search::JobSearch;

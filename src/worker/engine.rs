@@ -24,7 +24,18 @@ use crate::api::GeminiClient;
 use crate::api::catalog::{Catalog, ModelEntry};
 use crate::api::live_models::LiveModels;
 use crate::resilience::Budget;
+use crate::store::claims::{OwnerLock, register_owner};
 use crate::store::{RememberedRewrite, Store, StoreError};
+
+/// Stops renewing a job's claim when dropped (the job ended; `finish` released the claim).
+#[derive(Debug)]
+pub(super) struct ClaimGuard(tokio::task::AbortHandle);
+
+impl Drop for ClaimGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// The engine.
 #[derive(Debug)]
@@ -38,17 +49,33 @@ pub struct Engine {
     budget: Mutex<Budget>,
     /// Breakers, limiters (with the tier), ids gone: one lock.
     pub(super) health: ModelHealth,
+    /// This engine's name in job claims (`pid-random`): another process on the same data
+    /// folder never runs a job this one holds.
+    pub(super) owner: String,
+    /// Keeps `owner` marked alive in the data folder while this engine lives.
+    _alive: Option<OwnerLock>,
 }
+
+/// How long a claim on a job lasts unless renewed; a running job renews it every third of that.
+pub const LEASE_S: i64 = 90;
 
 impl Engine {
     /// An engine over a client and a store.
     pub fn new(client: GeminiClient, store: Arc<Store>, config: EngineConfig) -> Self {
+        let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        let alive = register_owner(&store.data_dir(), &owner)
+            .inspect_err(|error| {
+                tracing::warn!("job claims fall back to leases only: {error}");
+            })
+            .ok();
         Self {
             client: RwLock::new(client),
             catalog: Catalog::builtin(),
             store,
             budget: Mutex::new(config.budget),
             health: ModelHealth::new(config.tier, config.breaker, config.seed),
+            owner,
+            _alive: alive,
             config,
         }
     }
@@ -97,6 +124,41 @@ impl Engine {
         tokio::task::spawn_blocking(move || call(&store))
             .await
             .unwrap_or_else(|error| Err(StoreError::Interrupted(error.to_string())))
+    }
+
+    /// Claims `job` for this engine (see [`crate::store::claims`]); false when another process
+    /// holds it or it has ended.
+    pub(super) async fn claim(&self, job: JobId) -> bool {
+        let owner = self.owner.clone();
+        let now = Timestamp::now();
+        let until = now
+            .checked_add(jiff::SignedDuration::from_secs(LEASE_S))
+            .unwrap_or(now);
+        self.db(move |store| store.claim(job, &owner, now, until))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Renews this engine's claim on `job` every third of [`LEASE_S`] until the guard drops.
+    pub(super) fn keep_claim(&self, job: JobId) -> ClaimGuard {
+        let store = Arc::clone(&self.store);
+        let owner = self.owner.clone();
+        let renewing = tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(u64::try_from(LEASE_S / 3).unwrap_or(30));
+            loop {
+                tokio::time::sleep(every).await;
+                let (store, owner) = (Arc::clone(&store), owner.clone());
+                let until = Timestamp::now()
+                    .checked_add(jiff::SignedDuration::from_secs(LEASE_S))
+                    .unwrap_or_else(|_| Timestamp::now());
+                let renewed =
+                    tokio::task::spawn_blocking(move || store.renew(job, &owner, until)).await;
+                if !matches!(renewed, Ok(Ok(true))) {
+                    return;
+                }
+            }
+        });
+        ClaimGuard(renewing.abort_handle())
     }
 
     /// What was spent today (since midnight Pacific).
@@ -283,12 +345,14 @@ impl Engine {
             .diagnosis
             .as_ref()
             .and_then(|d| serde_json::to_string(d).ok());
+        let owner = self.owner.clone();
         let recorded = self
             .db(move |store| {
                 if let Some(json) = diagnosis {
                     store.set_diagnosis(job, &json)?;
                 }
-                store.set_state(job, state, until, note.as_deref(), Timestamp::now())
+                store.set_state(job, state, until, note.as_deref(), Timestamp::now())?;
+                store.release(job, &owner)
             })
             .await;
         if let Err(error) = recorded {

@@ -47,11 +47,19 @@ impl Engine {
     }
 }
 
-/// Removes a job's image, its kept turn and the kept images only it uses.
+/// Removes a job's image, its kept turn and the kept images only it uses. An image path an
+/// older Peel stored relative (to a working folder no one knows now) is never guessed at: the
+/// rest goes, and the sentence says to delete that file by hand.
 pub fn remove_files(store: &Store, job: JobId, image: &Path) -> Result<(), String> {
-    let mut paths = vec![image.to_path_buf(), legacy_turn_path(image)];
-    paths.extend(kept_files(store, job));
-    remove_all(paths)
+    let kept = remove_all(kept_files(store, job));
+    if image.is_relative() {
+        kept?;
+        return Err(format!(
+            "The image left the gallery, but its file was recorded as \"{}\" by an older Peel, without its folder; delete it by hand.",
+            image.display()
+        ));
+    }
+    remove_all(vec![image.to_path_buf(), legacy_turn_path(image)]).and(kept)
 }
 
 fn remove_files_without_image(store: &Store, job: JobId) -> Result<(), String> {

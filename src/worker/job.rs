@@ -110,6 +110,10 @@ impl Engine {
         events: &EventSink,
         control: &JobControl,
     ) -> JobOutcome {
+        if !self.claim(job).await {
+            return self.elsewhere(job, events).await;
+        }
+        let _claim = self.keep_claim(job);
         let mut run = match self.start(job, spec, events).await {
             Ok(run) => run,
             Err(outcome) => return outcome,
@@ -127,6 +131,27 @@ impl Engine {
                 return self.end(run, end, events).await;
             }
         }
+    }
+
+    /// A job another Peel process holds (or that has ended meanwhile): left alone, and said so.
+    async fn elsewhere(&self, job: JobId, events: &EventSink) -> JobOutcome {
+        let state = self
+            .db(move |store| store.job(job))
+            .await
+            .ok()
+            .flatten()
+            .map_or(JobState::Running, |record| record.state);
+        let mut outcome = JobOutcome::new(job);
+        outcome.status = state;
+        outcome.reason = if state == JobState::Running || state == JobState::Queued {
+            "running in another Peel (a window or peel generate on the same data folder)".to_owned()
+        } else {
+            "already finished by another Peel on the same data folder".to_owned()
+        };
+        events
+            .send(Event::Finished(Box::new(outcome.clone())))
+            .await;
+        outcome
     }
 
     /// Marks the job running, picks its models and reads an edit's earlier turns back; a primary

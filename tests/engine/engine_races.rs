@@ -253,3 +253,70 @@ async fn a_job_deleted_while_its_image_arrives_stays_deleted() {
     };
     assert!(jobs.iter().all(|past| past.id != job), "the job came back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_on_one_data_folder_run_each_job_once() {
+    let sim = start_sim(Scenario::Calm, 1.0).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The window and `peel generate --resume` on one data folder: two stores, two engines.
+    let window = Arc::new(engine(
+        &sim,
+        dir.path(),
+        Budget::default(),
+        BreakerConfig::default(),
+    ));
+    let generate = Arc::new(engine(
+        &sim,
+        dir.path(),
+        Budget::default(),
+        BreakerConfig::default(),
+    ));
+    let spec = spec("a fox in the snow");
+    let json = serde_json::to_string(&spec).unwrap();
+    for _ in 0..6 {
+        window
+            .store()
+            .enqueue(&json, jiff::Timestamp::now())
+            .unwrap();
+    }
+    // Both resume every unfinished job at once.
+    let mut runs = Vec::new();
+    for engine in [&window, &generate] {
+        for job in engine.store().unfinished_jobs().unwrap() {
+            let engine = Arc::clone(engine);
+            runs.push(tokio::spawn(async move {
+                let (_cancel, control) = JobControl::detached();
+                engine
+                    .run_job(
+                        job.id,
+                        &job.spec,
+                        &EventSink::new(drained(), None),
+                        &control,
+                    )
+                    .await
+            }));
+        }
+    }
+    let mut delivered = std::collections::BTreeMap::<i64, usize>::new();
+    for run in runs {
+        let outcome = run.await.unwrap();
+        if outcome.status == JobState::Delivered {
+            *delivered.entry(outcome.job).or_default() += 1;
+        } else {
+            assert!(
+                outcome.reason.contains("another Peel"),
+                "{:?}: {}",
+                outcome.status,
+                outcome.reason
+            );
+        }
+    }
+    assert_eq!(delivered.len(), 6, "every job delivered: {delivered:?}");
+    assert!(delivered.values().all(|&n| n == 1), "{delivered:?}");
+    let requests = sim
+        .state()
+        .stats
+        .requests
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(requests, 6, "each job requested exactly once");
+}

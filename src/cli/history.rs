@@ -1,0 +1,194 @@
+//! `peel history [--json] [--search TEXT] [--failed] [--limit N]`: the jobs Peel keeps in its data
+//! folder (`PEEL_DATA_DIR`, else the platform's data folder), newest first.
+//!
+//! Each job shows its id, when it was queued, how it stands, the model (the one that made the
+//! image, else the one last tried), where its image is, its last diagnosis kind and its prompt.
+//! `--search` matches words of the prompt (plain words: quotes and dashes are just text; "light"
+//! finds "lighthouse"); `--failed` lists only jobs that did not deliver (stopped, parked,
+//! cancelled); `--limit` (default 50) counts from the newest, and `--limit 0` lists every job.
+//! Deleted jobs are not listed. No image data is ever printed: images are named by their path.
+//!
+//! Text output is one line per job on stdout; `--json` prints one JSON array of objects
+//! `{id, created_at, state, prompt, model, image_path, diagnosis_kind, reason}` (null when
+//! unknown). Exit codes: 0 listed (even when nothing matched) · 1 the database could not be read ·
+//! 2 bad input.
+
+use std::io::{self, Write as _};
+use std::process::ExitCode;
+
+use clap::Args;
+use jiff::tz::TimeZone;
+
+use super::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::job::{Job, JobState};
+use crate::store::search::fts_query;
+use crate::store::{JobSearch, Store, paths};
+
+/// Exit code: the database could not be opened or read.
+const EXIT_STORE: u8 = 1;
+
+/// How many characters of a prompt a text line shows.
+const PROMPT_CHARS: usize = 60;
+
+/// Arguments of `peel history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only jobs whose prompt has these words (each word, or the start of one)
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    /// Only jobs that did not deliver an image (stopped, parked or cancelled)
+    #[arg(long)]
+    pub failed: bool,
+    /// How many jobs to list, newest first (0 lists them all)
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: usize,
+    /// Print one JSON array on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn fail(message: &str, code: u8) -> ExitCode {
+    let _ = writeln!(io::stderr(), "peel history: {message}");
+    ExitCode::from(code)
+}
+
+/// Runs `peel history`.
+pub fn run(args: &HistoryArgs) -> ExitCode {
+    if let Some(text) = &args.search {
+        if text.trim().is_empty() {
+            return fail(
+                "the search is empty; give a word from a prompt, e.g. --search fox",
+                EXIT_BAD_INPUT,
+            );
+        }
+        if fts_query(text).is_none() {
+            return fail(
+                &format!(
+                    "the search \"{text}\" has no letter or digit to look for; give a word from a prompt, e.g. --search fox"
+                ),
+                EXIT_BAD_INPUT,
+            );
+        }
+    }
+    let Some(data_dir) = paths::data_dir() else {
+        return fail(
+            "Peel could not find a data folder on this system; set PEEL_DATA_DIR to the folder that holds peel.db",
+            EXIT_BAD_INPUT,
+        );
+    };
+    let database = paths::database_path(&data_dir);
+    let jobs = if database.exists() {
+        let search = JobSearch {
+            text: args.search.clone(),
+            failed_only: args.failed,
+            limit: (args.limit > 0).then_some(args.limit),
+        };
+        match Store::open(&database).and_then(|store| store.search_jobs(&search)) {
+            Ok(jobs) => jobs,
+            Err(error) => return fail(&error.to_string(), EXIT_STORE),
+        }
+    } else {
+        // Nothing generated yet: an empty history, without creating a database to say so.
+        Vec::new()
+    };
+    let mut out = io::stdout().lock();
+    if args.json {
+        let entries: Vec<serde_json::Value> = jobs.iter().map(entry_json).collect();
+        let text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".to_owned());
+        let _ = writeln!(out, "{text}");
+    } else if jobs.is_empty() {
+        let what = if args.search.is_some() || args.failed {
+            "No job matches."
+        } else {
+            "No jobs yet."
+        };
+        let _ = writeln!(io::stderr(), "{what} (history in {})", data_dir.display());
+    } else {
+        let zone = TimeZone::system();
+        for job in &jobs {
+            let _ = writeln!(out, "{}", entry_line(job, &zone));
+        }
+    }
+    ExitCode::from(EXIT_OK)
+}
+
+/// The word for a job's state (the same words as `peel generate --json`).
+fn state_word(state: JobState) -> &'static str {
+    match state {
+        JobState::Queued => "queued",
+        JobState::Running => "running",
+        JobState::Parked => "parked",
+        JobState::Delivered => "delivered",
+        JobState::Stopped => "stopped",
+        JobState::Cancelled => "cancelled",
+        JobState::Deleted => "deleted",
+    }
+}
+
+/// The model that made the image, else the one last tried.
+fn model_of(job: &Job) -> Option<&str> {
+    job.model_used
+        .as_deref()
+        .or_else(|| job.attempts.last().map(|attempt| attempt.model.as_str()))
+}
+
+/// The last diagnosis kind: the kept diagnosis, else the last attempt's (a diagnosis an older
+/// Peel wrote may not read).
+fn diagnosis_kind(job: &Job) -> Option<&str> {
+    job.diagnosis
+        .as_ref()
+        .map(|diagnosis| diagnosis.kind.id())
+        .or_else(|| job.attempts.last().map(|attempt| attempt.kind.as_str()))
+}
+
+/// One job as a JSON object.
+fn entry_json(job: &Job) -> serde_json::Value {
+    serde_json::json!({
+        "id": job.id,
+        "created_at": job.created_at.to_string(),
+        "state": state_word(job.state),
+        "prompt": job.spec.prompt,
+        "model": model_of(job),
+        "image_path": job.image_path.as_ref().map(|path| path.display().to_string()),
+        "diagnosis_kind": diagnosis_kind(job),
+        "reason": job.reason,
+    })
+}
+
+/// One job as a line: id, local time, state, kind, model, image, prompt (cut), and the reason of
+/// a job that did not deliver.
+fn entry_line(job: &Job, zone: &TimeZone) -> String {
+    let time = job
+        .created_at
+        .to_zoned(zone.clone())
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string();
+    let image = job
+        .image_path
+        .as_ref()
+        .map_or_else(|| "-".to_owned(), |path| path.display().to_string());
+    let one_line = job
+        .spec
+        .prompt
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut prompt: String = one_line.chars().take(PROMPT_CHARS).collect();
+    if one_line.chars().count() > PROMPT_CHARS {
+        prompt.push('…');
+    }
+    let mut line = format!(
+        "{:>5}  {time}  {:<9}  {:<18}  {}  {image}  \"{prompt}\"",
+        job.id,
+        state_word(job.state),
+        diagnosis_kind(job).unwrap_or("-"),
+        model_of(job).unwrap_or("-"),
+    );
+    if job.state != JobState::Delivered
+        && let Some(reason) = &job.reason
+    {
+        line.push_str(" · ");
+        line.push_str(reason);
+    }
+    line
+}

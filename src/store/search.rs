@@ -1,0 +1,237 @@
+//! The history as a designer searches it: jobs newest first, by words of their prompt (SQLite
+//! FTS5, the `jobs_fts` index the schema keeps in step with `jobs`) and by how they ended.
+//!
+//! The search is plain words, never FTS5 syntax: each word is quoted, so a quote, a `-`, `OR` or
+//! `*` in what the designer typed is just text. Every word must appear, each as the start of a
+//! word of the prompt ("light" finds "lighthouse"); case and accents do not matter.
+
+use rusqlite::params;
+
+use super::db::{JOB_COLUMNS, Store, StoreError, attempts_of, jobs_of};
+use crate::job::Job;
+
+/// Which jobs [`Store::search_jobs`] lists. The default lists every job that was not deleted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JobSearch {
+    /// Words the prompt must contain (plain text, as the designer typed it).
+    pub text: Option<String>,
+    /// Only jobs that did not deliver: stopped, parked (waiting in the queue) or cancelled.
+    pub failed_only: bool,
+    /// At most this many jobs; `None` lists them all.
+    pub limit: Option<usize>,
+}
+
+/// The FTS5 query for plain `text`: each whitespace-separated word as a quoted prefix phrase
+/// (`fox-tail` → `"fox-tail"*`, which FTS5 reads as the words fox then tail), all of them
+/// required. `None` when the text holds no letter or digit (nothing to look for).
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .filter(|word| word.chars().any(char::is_alphanumeric))
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+impl Store {
+    /// The jobs `search` asks for, newest first, each with its attempts. A search whose text has
+    /// no letter or digit finds nothing.
+    pub fn search_jobs(&self, search: &JobSearch) -> Result<Vec<Job>, StoreError> {
+        let query = match search.text.as_deref() {
+            Some(text) => match fts_query(text) {
+                Some(query) => Some(query),
+                None => return Ok(Vec::new()),
+            },
+            None => None,
+        };
+        let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state != 'deleted'");
+        if search.failed_only {
+            sql.push_str(" AND state IN ('stopped', 'parked', 'cancelled')");
+        }
+        if query.is_some() {
+            sql.push_str(" AND id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?2)");
+        } else {
+            // The same two parameters either way; without a search, ?2 is NULL.
+            sql.push_str(" AND ?2 IS NULL");
+        }
+        sql.push_str(" ORDER BY id DESC LIMIT ?1");
+        // SQLite reads a negative limit as "no limit".
+        let limit = search
+            .limit
+            .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        self.with(|c| {
+            let mut jobs = jobs_of(c, &sql, params![limit, query])?;
+            for job in &mut jobs {
+                job.attempts = attempts_of(c, job.id)?;
+            }
+            Ok(jobs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::job::JobState;
+
+    fn store_with(prompts: &[&str]) -> (tempfile::TempDir, Store, Vec<i64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("peel.db")).unwrap();
+        let now: Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        let ids = prompts
+            .iter()
+            .map(|prompt| {
+                let spec = serde_json::json!({ "prompt": prompt }).to_string();
+                store.enqueue(&spec, now).unwrap()
+            })
+            .collect();
+        (dir, store, ids)
+    }
+
+    fn ids(jobs: &[Job]) -> Vec<i64> {
+        jobs.iter().map(|job| job.id).collect()
+    }
+
+    fn text(text: &str) -> JobSearch {
+        JobSearch {
+            text: Some(text.to_owned()),
+            ..JobSearch::default()
+        }
+    }
+
+    #[test]
+    fn fts5_is_compiled_into_the_bundled_sqlite() {
+        let (_dir, store, _) = store_with(&[]);
+        let used: bool = store
+            .with(|c| {
+                c.query_row(
+                    "SELECT sqlite_compileoption_used('ENABLE_FTS5')",
+                    [],
+                    |row| row.get(0),
+                )
+            })
+            .unwrap();
+        assert!(used);
+    }
+
+    #[test]
+    fn words_are_quoted_prefixes_and_punctuation_is_text() {
+        assert_eq!(fts_query("red  fox").as_deref(), Some(r#""red"* "fox"*"#));
+        assert_eq!(
+            fts_query(r#"say "hi" -x"#).as_deref(),
+            Some(r#""say"* """hi"""* "-x"*"#)
+        );
+        assert_eq!(fts_query(" - \" * "), None);
+        assert_eq!(fts_query(""), None);
+    }
+
+    #[test]
+    fn search_finds_prompt_words_newest_first_whatever_the_punctuation() {
+        let (_dir, store, id) = store_with(&[
+            "a red fox in the snow",
+            "a lighthouse at dusk, sci-fi",
+            "the FOX's den (Café)",
+            "blue whale",
+        ]);
+        assert_eq!(
+            ids(&store.search_jobs(&text("fox")).unwrap()),
+            [id[2], id[0]]
+        );
+        assert_eq!(ids(&store.search_jobs(&text("light")).unwrap()), [id[1]]);
+        assert_eq!(ids(&store.search_jobs(&text("sci-fi")).unwrap()), [id[1]]);
+        assert_eq!(ids(&store.search_jobs(&text("\"cafe\"")).unwrap()), [id[2]]);
+        assert_eq!(
+            ids(&store.search_jobs(&text("fox -snow")).unwrap()),
+            [id[0]]
+        );
+        assert!(store.search_jobs(&text("red whale")).unwrap().is_empty());
+        for hostile in [
+            "\"",
+            "-",
+            "fox OR",
+            "NEAR(",
+            "a AND",
+            "*",
+            "prompt:fox",
+            "'",
+        ] {
+            assert!(store.search_jobs(&text(hostile)).is_ok(), "{hostile}");
+        }
+        assert!(store.search_jobs(&text(" - ")).unwrap().is_empty());
+        assert_eq!(store.search_jobs(&JobSearch::default()).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn failed_only_lists_jobs_that_did_not_deliver_and_limit_counts_from_the_newest() {
+        let (_dir, store, id) = store_with(&["one", "two", "three", "four", "five", "six"]);
+        let now = Timestamp::now();
+        for (job, state) in [
+            (id[0], JobState::Delivered),
+            (id[1], JobState::Stopped),
+            (id[2], JobState::Parked),
+            (id[3], JobState::Cancelled),
+            (id[4], JobState::Deleted),
+        ] {
+            store.set_state(job, state, None, None, now).unwrap();
+        }
+        let failed = JobSearch {
+            failed_only: true,
+            ..JobSearch::default()
+        };
+        assert_eq!(
+            ids(&store.search_jobs(&failed).unwrap()),
+            [id[3], id[2], id[1]]
+        );
+        let newest_two = JobSearch {
+            limit: Some(2),
+            ..JobSearch::default()
+        };
+        assert_eq!(
+            ids(&store.search_jobs(&newest_two).unwrap()),
+            [id[5], id[3]]
+        );
+        let failed_three = JobSearch {
+            text: Some("three".to_owned()),
+            ..failed
+        };
+        assert_eq!(ids(&store.search_jobs(&failed_three).unwrap()), [id[2]]);
+    }
+
+    #[test]
+    fn the_index_follows_spec_changes_and_deletions_and_survives_bad_specs() {
+        let (_dir, store, id) = store_with(&["a red fox"]);
+        store
+            .with(|c| {
+                c.execute(
+                    "UPDATE jobs SET spec = '{\"prompt\":\"a grey wolf\"}' WHERE id = ?1",
+                    params![id[0]],
+                )
+            })
+            .unwrap();
+        assert!(store.search_jobs(&text("fox")).unwrap().is_empty());
+        assert_eq!(ids(&store.search_jobs(&text("wolf")).unwrap()), [id[0]]);
+        let broken = store.enqueue("not json", Timestamp::now()).unwrap();
+        assert!(broken > id[0], "a spec that is not JSON is still queued");
+        store
+            .with(|c| c.execute("DELETE FROM jobs WHERE id = ?1", params![id[0]]))
+            .unwrap();
+        assert!(store.search_jobs(&text("wolf")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn image_paths_are_stored_absolute() {
+        let (_dir, store, id) = store_with(&["a red fox"]);
+        store.set_image(id[0], "out/peel-1.png", "m").unwrap();
+        let (path, _) = store.image_of(id[0]).unwrap().unwrap();
+        assert!(Path::new(&path).is_absolute(), "{path}");
+        assert!(Path::new(&path).ends_with("out/peel-1.png"), "{path}");
+        assert_eq!(
+            Path::new(&path),
+            std::env::current_dir().unwrap().join("out/peel-1.png")
+        );
+    }
+}
