@@ -22,6 +22,9 @@
 //!   test.
 //! - [`store`]: the data folder, crash-safe file writes, the SQLite database (durable job queue
 //!   and history, attempts, model lockouts) and the model turns kept for edits.
+//! - [`provenance`]: pure — where an image came from (prompt, model, settings, attempts, cost),
+//!   written into the PNG or JPEG itself as extra chunks or one XMP segment, read back, and
+//!   stripped to the exact bytes the API sent.
 //! - [`rewrite`]: pure — rewrite suggestions for a prompt a content filter blocked, each edit
 //!   with its reason; names and rules from `assets/`.
 //! - [`resilience`]: pure policy — backoff, retry-after, fallback, circuit breaker, client-side
@@ -41,6 +44,7 @@ pub mod app;
 pub mod cli;
 pub mod diagnosis;
 pub mod job;
+pub mod provenance;
 pub mod redact;
 pub mod resilience;
 pub mod rewrite;

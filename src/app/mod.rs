@@ -15,12 +15,14 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::error::TrySendError;
 
+use crate::api::catalog::Catalog;
 use crate::api::{ApiKey, ClientConfig};
 use crate::session::{self, Session, SessionError, SessionOptions, SimulatorUse};
 use crate::sim::{self, SIM_API_KEY, Scenario};
 use crate::ui::editor::EditorReference;
 use crate::ui::settings::KeySource;
 use crate::ui::{self, Editor, Intent, KeyView, Settings, Textures, UiState, View};
+use crate::view::media::ImageSettings;
 use crate::worker::{self, Command, EngineSettings, Event, WorkerHandle};
 use media::{KeychainEvent, KeychainRequest, MediaEvent, MediaHandle, MediaRequest};
 
@@ -294,6 +296,7 @@ impl PeelApp {
                     texture: Some(texture),
                 });
             }
+            MediaEvent::SettingsFound { name, settings } => self.restore_settings(&name, settings),
             MediaEvent::Saved { to } => {
                 self.state.notice = Some(format!("Saved to {}", to.display()));
             }
@@ -308,6 +311,27 @@ impl PeelApp {
             }
             MediaEvent::Keychain(event) => self.apply_keychain(event),
         }
+    }
+
+    /// Puts a dropped image's prompt and settings back in the editor (its references stay).
+    fn restore_settings(&mut self, name: &str, settings: ImageSettings) {
+        let editor = &mut self.editor;
+        editor.prompt = settings.prompt;
+        if let Some(model) = settings
+            .model
+            .filter(|model| Catalog::builtin().get(model).is_some())
+        {
+            editor.model = model;
+        }
+        if let Some(ratio) = settings.aspect_ratio {
+            editor.aspect_ratio = ratio;
+        }
+        editor.image_size = settings.image_size.unwrap_or_default();
+        editor.thresholds = settings.thresholds.into_iter().collect();
+        editor.fit_to_model();
+        self.state.notice = Some(format!(
+            "Restored the prompt and settings {name} was made with."
+        ));
     }
 
     fn apply_keychain(&mut self, event: KeychainEvent) {
@@ -381,7 +405,7 @@ impl eframe::App for PeelApp {
                 .collect()
         });
         if !dropped.is_empty() {
-            self.media(MediaRequest::LoadReferences { paths: dropped });
+            self.media(MediaRequest::LoadDropped { paths: dropped });
         }
     }
 
@@ -434,6 +458,7 @@ pub fn run() -> Result<(), RunError> {
         engine,
         simulator,
         runtime,
+        data_dir,
         ..
     } = Session::open(SessionOptions {
         api_key: environment_key.as_ref().map(|found| found.key.clone()),
@@ -450,7 +475,7 @@ pub fn run() -> Result<(), RunError> {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
-            let media = media::spawn(&handle, Some(repaint));
+            let media = media::spawn_with_cache(&handle, Some(repaint), &data_dir);
             let mut app = PeelApp::with_worker(worker, None).with_media(media);
             if let Some(storage) = cc.storage {
                 app.editor = eframe::get_value(storage, EDITOR_KEY).unwrap_or_default();

@@ -332,6 +332,7 @@ fn describe(event: &Event) -> String {
             )
         }
         Event::Restored { jobs, .. } => format!("{} earlier jobs in history", jobs.len()),
+        Event::HistoryPage { jobs, .. } => format!("{} jobs read from the history", jobs.len()),
         Event::RewriteRemembered(rewrite) => {
             format!(
                 "remembered: \"{}\" passed where \"{}\" was blocked",

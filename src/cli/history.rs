@@ -82,6 +82,7 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
             text: args.search.clone(),
             failed_only: args.failed,
             limit: (args.limit > 0).then_some(args.limit),
+            ..JobSearch::default()
         };
         match Store::open(&database).and_then(|store| store.search_jobs(&search)) {
             Ok(jobs) => jobs,

@@ -2,15 +2,20 @@
 //! app uses; output goes to stdout, progress and errors to stderr.
 //!
 //! - [`explain`]: `peel explain [FILE|-] [--status N] [--json]`.
+//! - [`export`]: `peel export --out DIR [--search TEXT] [--failed]` — one folder per job with
+//!   the image, `provenance.json` and `diagnosis.json`.
 //! - [`generate`]: `peel generate "PROMPT" …` — the engine without a window.
 //! - [`history`]: `peel history [--json] [--search TEXT] [--failed] [--limit N]` — the jobs kept,
 //!   newest first.
+//! - [`import`]: `peel import FILE [--json]` — the prompt and settings an image file carries.
 //! - [`rewrite`]: `peel rewrite "PROMPT" [--kind KIND] [--json]` — suggestions for a blocked prompt.
 //! - [`sim`]: `peel sim [--addr A] [--scenario S] [--seed N] [--time-scale X] [--list]`.
 
 pub mod explain;
+pub mod export;
 pub mod generate;
 pub mod history;
+pub mod import;
 pub mod rewrite;
 pub mod sim;
 
@@ -37,10 +42,14 @@ pub struct Cli {
 pub enum Command {
     /// Explain a pasted Gemini response or error: which layer failed, why, and what to do
     Explain(explain::ExplainArgs),
+    /// Write the jobs Peel keeps into a folder: per job the image, provenance.json, diagnosis.json
+    Export(export::ExportArgs),
     /// Generate images with retries, fallback and a durable queue (the app's engine, headless)
     Generate(generate::GenerateArgs),
     /// List the jobs Peel keeps, newest first: search prompts, show the ones that failed
     History(history::HistoryArgs),
+    /// Read the prompt and settings an image carries (Peel's own record, or an A1111 text)
+    Import(import::ImportArgs),
     /// Suggest rewrites of a prompt a content filter blocked, each edit with its reason
     Rewrite(rewrite::RewriteArgs),
     /// Run the Gemini simulator on loopback: the same REST API, failing the way Google fails
@@ -75,8 +84,10 @@ pub fn main() -> ExitCode {
     };
     match command {
         Command::Explain(args) => explain::run(&args),
+        Command::Export(args) => export::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::History(args) => history::run(&args),
+        Command::Import(args) => import::run(&args),
         Command::Rewrite(args) => rewrite::run(&args),
         Command::Sim(args) => sim::run(&args),
     }

@@ -17,6 +17,8 @@ pub struct JobSearch {
     pub text: Option<String>,
     /// Only jobs that did not deliver: stopped, parked (waiting in the queue) or cancelled.
     pub failed_only: bool,
+    /// Only jobs older than this one (the next page after a job already shown).
+    pub before_id: Option<i64>,
     /// At most this many jobs; `None` lists them all.
     pub limit: Option<usize>,
 }
@@ -48,6 +50,8 @@ impl Store {
         if search.failed_only {
             sql.push_str(" AND state IN ('stopped', 'parked', 'cancelled')");
         }
+        // Without a page to follow, ?3 is NULL.
+        sql.push_str(" AND (?3 IS NULL OR id < ?3)");
         if query.is_some() {
             sql.push_str(" AND id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?2)");
         } else {
@@ -60,7 +64,7 @@ impl Store {
             .limit
             .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
         self.with(|c| {
-            let mut jobs = jobs_of(c, &sql, params![limit, query])?;
+            let mut jobs = jobs_of(c, &sql, params![limit, query, search.before_id])?;
             for job in &mut jobs {
                 job.attempts = attempts_of(c, job.id)?;
             }
@@ -199,6 +203,12 @@ mod tests {
             ..failed
         };
         assert_eq!(ids(&store.search_jobs(&failed_three).unwrap()), [id[2]]);
+        let next_page = JobSearch {
+            before_id: Some(id[3]),
+            limit: Some(2),
+            ..JobSearch::default()
+        };
+        assert_eq!(ids(&store.search_jobs(&next_page).unwrap()), [id[2], id[1]]);
     }
 
     #[test]

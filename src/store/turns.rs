@@ -2,7 +2,8 @@
 //! and thought parts included, as Google's own chat client does), without a second copy of any
 //! image: each image part holds a stand-in naming the file with its bytes. The final image is the
 //! file in the designer's output folder; thought images are kept once, content-addressed, under
-//! `images/` in the data folder. Turns live in the data folder (`turns/job-N.json`), never in
+//! `images/` in the data folder (the final image file carries Peel's provenance, stripped off
+//! again before it is resent). Turns live in the data folder (`turns/job-N.json`), never in
 //! the designer's output folder.
 //!
 //! Blocking file I/O: call from `spawn_blocking`.
@@ -212,6 +213,9 @@ fn read_checked(stand_in: &ImageStandIn) -> Result<String, TurnError> {
             format!("unreadable ({error})")
         },
     })?;
+    // The designer's file carries Peel's provenance; the answer's own bytes are what was hashed
+    // and what an edit resends.
+    let bytes = crate::provenance::strip(&bytes);
     if let Some(expected) = &stand_in.sha256
         && &sha256_hex(&bytes) != expected
     {

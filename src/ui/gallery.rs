@@ -1,10 +1,14 @@
-//! The gallery: every job newest first, one row each with its thumbnail, prompt, status and live
-//! countdown. Only the rows on screen are drawn; their thumbnails are asked of the media service
-//! (decoded off the UI thread) and freed once scrolled away. Clicking a row explains it in the
-//! why-panel; double-clicking an image opens the large view.
+//! The gallery: every job newest first, as a grid of thumbnails (a size slider, a status badge on
+//! failed, blocked, waiting and running jobs), each with its prompt, status and live countdown,
+//! under a search box and filters (`gallery_filter`). Only the rows on screen are drawn; their
+//! thumbnails are asked of the media service (decoded off the UI thread, kept on disk) and freed
+//! once scrolled away. Clicking a cell explains it in the why-panel; double-clicking an image
+//! opens the large view. Keyboard: arrows move the selection, Enter opens the large view, Delete
+//! asks, Ctrl+S saves.
 
 use jiff::Timestamp;
 
+use super::gallery_filter::{Outcome, THUMBNAIL_RANGE, filter_bar_ui, made_with, next_page};
 use super::{Intent, Textures, UiState, ViewerState, theme};
 use crate::diagnosis::words::human_duration;
 use crate::view::media::MediaRequest;
@@ -67,7 +71,8 @@ pub fn job_controls_ui(ui: &mut egui::Ui, job: &JobView, intents: &mut Vec<Inten
     }
 }
 
-/// Draws the gallery.
+/// Draws the gallery: the filter bar, then the matching jobs as a grid of thumbnails, newest
+/// first; only the rows on screen are drawn.
 pub fn gallery_ui(
     ui: &mut egui::Ui,
     state: &AppState,
@@ -79,18 +84,169 @@ pub fn gallery_ui(
         ui.label("No images yet. Write a prompt and press Generate (or Ctrl+Enter).");
         return;
     }
-    let newest_first: Vec<&JobView> = state.jobs.iter().rev().collect();
-    egui::ScrollArea::vertical()
-        .auto_shrink([false, false])
-        .show_rows(ui, theme::GALLERY_ROW, newest_first.len(), |ui, rows| {
-            for job in &newest_first[rows] {
-                row_ui(ui, state, job, textures, ui_state, intents);
-            }
-        });
+    filter_bar_ui(ui, &mut ui_state.gallery, || models_of(state));
+    let now = Timestamp::now();
+    let shown: Vec<&JobView> = state
+        .jobs
+        .iter()
+        .rev()
+        .filter(|job| ui_state.gallery.matches(job, now))
+        .collect();
+    if shown.is_empty() {
+        ui.label("No job matches the search and filters.");
+        ask_for_more(state, ui_state, intents);
+        return;
+    }
+    let grid = Grid::new(ui, ui_state.gallery.thumbnail_size);
+    keyboard_ui(ui, state, &shown, grid.columns, ui_state, intents);
+    let rows = shown.len().div_ceil(grid.columns);
+    let mut area = egui::ScrollArea::vertical()
+        .id_salt("gallery_grid")
+        .auto_shrink([false, false]);
+    if ui_state.gallery.filters_changed() {
+        area = area.vertical_scroll_offset(0.0);
+    } else if let Some(row) = ui_state.gallery.scroll_to_row.take()
+        && !ui_state.gallery.visible_rows.contains(&row)
+    {
+        let visible = ui_state.gallery.visible_rows.len().max(1);
+        let top = if row < ui_state.gallery.visible_rows.start {
+            row
+        } else {
+            (row + 1).saturating_sub(visible)
+        };
+        area = area
+            .vertical_scroll_offset(top as f32 * (grid.row_height + ui.spacing().item_spacing.y));
+    }
+    area.show_rows(ui, grid.row_height, rows, |ui, range| {
+        ui_state.gallery.visible_rows = range.clone();
+        for row in range {
+            let cells = &shown[row * grid.columns..((row + 1) * grid.columns).min(shown.len())];
+            ui.horizontal(|ui| {
+                for job in cells {
+                    cell_ui(ui, &grid, state, job, textures, ui_state, intents);
+                }
+            });
+        }
+    });
+    if ui_state.gallery.visible_rows.end >= rows {
+        ask_for_more(state, ui_state, intents);
+    }
 }
 
-fn row_ui(
+/// Asks the worker for the next page of the history (the end of the grid is on screen).
+fn ask_for_more(state: &AppState, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
+    if let Some(command) = next_page(state, &mut ui_state.gallery) {
+        intents.push(Intent::Worker(command));
+    }
+}
+
+/// The grid's measures for this frame.
+struct Grid {
+    /// Thumbnail side, in points.
+    side: f32,
+    /// Cells per row.
+    columns: usize,
+    /// Height of one row (thumbnail and three lines of text).
+    row_height: f32,
+}
+
+impl Grid {
+    fn new(ui: &egui::Ui, side: f32) -> Self {
+        let side = side.clamp(*THUMBNAIL_RANGE.start(), *THUMBNAIL_RANGE.end());
+        let gap = ui.spacing().item_spacing.x;
+        let cell = side + 2.0 * theme::CELL_MARGIN;
+        let fit = ((ui.available_width() + gap) / (cell + gap)).floor();
+        // At least one column; a width is never negative.
+        let columns = usize::try_from(fit as i64).unwrap_or(1).max(1);
+        let line = ui.spacing().interact_size.y + ui.spacing().item_spacing.y;
+        Self {
+            side,
+            columns,
+            row_height: side + 2.0 * theme::CELL_MARGIN + 3.0 * line,
+        }
+    }
+}
+
+/// Every model that made (or was asked for) a loaded job, sorted (the model filter's choices).
+fn models_of(state: &AppState) -> Vec<String> {
+    let models: std::collections::BTreeSet<&str> = state.jobs.iter().map(made_with).collect();
+    models.into_iter().map(str::to_owned).collect()
+}
+
+/// Arrows move the selection through `shown` (`columns` per row), Enter opens the large view,
+/// Delete asks, Ctrl+S saves; only while no text field has the keyboard and no dialog is open.
+fn keyboard_ui(
+    ui: &egui::Ui,
+    state: &AppState,
+    shown: &[&JobView],
+    columns: usize,
+    ui_state: &mut UiState,
+    intents: &mut Vec<Intent>,
+) {
+    if ui.ctx().egui_wants_keyboard_input()
+        || ui_state.confirm_delete.is_some()
+        || ui_state.viewer.is_some()
+    {
+        return;
+    }
+    let current = state
+        .selected
+        .and_then(|id| shown.iter().position(|job| job.id == id));
+    let (step, enter, delete, save) = ui.input(|input| {
+        let step: isize = if input.key_pressed(egui::Key::ArrowRight) {
+            1
+        } else if input.key_pressed(egui::Key::ArrowLeft) {
+            -1
+        } else if input.key_pressed(egui::Key::ArrowDown) {
+            columns.cast_signed()
+        } else if input.key_pressed(egui::Key::ArrowUp) {
+            -columns.cast_signed()
+        } else {
+            0
+        };
+        (
+            step,
+            input.key_pressed(egui::Key::Enter),
+            input.key_pressed(egui::Key::Delete),
+            input.modifiers.command && input.key_pressed(egui::Key::S),
+        )
+    });
+    if step != 0 {
+        let next = current.map_or(0, |at| at.saturating_add_signed(step).min(shown.len() - 1));
+        intents.push(Intent::Select(shown[next].id));
+        ui_state.gallery.scroll_to_row = Some(next / columns);
+    }
+    let Some(job) = current.map(|at| shown[at]) else {
+        return;
+    };
+    let image = job.image_path.as_ref().filter(|_| job.is_delivered());
+    if enter && let Some(path) = image {
+        open_viewer(path, ui_state, intents);
+    }
+    if delete {
+        ask_delete(job.id, ui_state);
+    }
+    if save && let Some(path) = image {
+        intents.push(save_as(job.id, path));
+    }
+}
+
+/// The Save as… request for job `id`'s image at `path` (the dialog proposes its file name).
+pub fn save_as(id: JobId, path: &std::path::Path) -> Intent {
+    let suggested_name = path.file_name().map_or_else(
+        || format!("peel-{id}.png"),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Intent::Media(MediaRequest::SaveAs {
+        source: path.to_path_buf(),
+        suggested_name,
+    })
+}
+
+/// One cell: the thumbnail with its status badge, the job's title, its status and fallback.
+fn cell_ui(
     ui: &mut egui::Ui,
+    grid: &Grid,
     state: &AppState,
     job: &JobView,
     textures: &mut Textures,
@@ -98,17 +254,22 @@ fn row_ui(
     intents: &mut Vec<Intent>,
 ) {
     let selected = state.selected == Some(job.id);
-    let frame = egui::Frame::new().inner_margin(4.0).fill(if selected {
-        ui.visuals().selection.bg_fill.gamma_multiply(0.35)
-    } else {
-        egui::Color32::TRANSPARENT
-    });
-    frame.show(ui, |ui| {
-        ui.set_height(theme::GALLERY_ROW - 8.0);
-        ui.set_width(ui.available_width());
-        ui.horizontal(|ui| {
-            thumbnail_ui(ui, job, textures, ui_state, intents);
+    let size = egui::vec2(grid.side + 2.0 * theme::CELL_MARGIN, grid.row_height);
+    let frame = egui::Frame::new()
+        .inner_margin(theme::CELL_MARGIN)
+        .corner_radius(4.0)
+        .fill(if selected {
+            ui.visuals().selection.bg_fill.gamma_multiply(0.35)
+        } else {
+            egui::Color32::TRANSPARENT
+        });
+    ui.allocate_ui(size, |ui| {
+        ui.set_min_size(size);
+        ui.set_max_size(size);
+        frame.show(ui, |ui| {
+            ui.set_width(grid.side);
             ui.vertical(|ui| {
+                thumbnail_ui(ui, grid.side, job, textures, ui_state, intents);
                 let title = format!("Job {}: {}", job.id, job.prompt());
                 if ui
                     .add(egui::Button::selectable(selected, title).truncate())
@@ -121,42 +282,90 @@ fn row_ui(
                 if let Some(fell_back) = &job.fell_back {
                     ui.add(egui::Label::new(fell_back.as_str()).truncate());
                 }
-                if let Some(path) = &job.image_path {
-                    let name = path
-                        .file_name()
-                        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                    ui.add(egui::Label::new(format!("Saved as {name}")).truncate())
-                        .on_hover_text(path.display().to_string());
-                }
-                job_controls_ui(ui, job, intents);
             });
         });
     });
 }
 
+/// The badge a cell's thumbnail carries: failed or blocked, waiting or parked, running or
+/// queued (a delivered image carries none).
+fn badge(job: &JobView) -> Option<(egui::Color32, &'static str)> {
+    match &job.status {
+        JobStatus::Queued => Some((theme::WAITING, "Queued")),
+        JobStatus::Sending { .. } => Some((theme::WAITING, "Running")),
+        JobStatus::Waiting { .. } | JobStatus::Finished(JobState::Parked) => {
+            Some((theme::WAITING, "Waiting"))
+        }
+        JobStatus::Finished(JobState::Delivered) => None,
+        JobStatus::Finished(_) => Some(match Outcome::of(job) {
+            Outcome::Blocked => (theme::STOPPED, "Blocked"),
+            _ => (theme::STOPPED, "Failed"),
+        }),
+    }
+}
+
+fn paint_badge(ui: &egui::Ui, rect: egui::Rect, job: &JobView) {
+    let Some((colour, word)) = badge(job) else {
+        return;
+    };
+    let painter = ui.painter_at(rect);
+    let galley = painter.layout_no_wrap(
+        word.to_owned(),
+        egui::FontId::proportional(11.0),
+        theme::BADGE_TEXT,
+    );
+    let at = rect.left_top() + egui::vec2(4.0, 4.0);
+    let badge = egui::Rect::from_min_size(at, galley.size() + egui::vec2(8.0, 4.0));
+    painter.rect_filled(badge, 3.0, colour);
+    painter.galley(at + egui::vec2(4.0, 2.0), galley, theme::BADGE_TEXT);
+}
+
 fn thumbnail_ui(
     ui: &mut egui::Ui,
+    side_pt: f32,
     job: &JobView,
     textures: &mut Textures,
     ui_state: &mut UiState,
     intents: &mut Vec<Intent>,
 ) {
-    let size = egui::vec2(theme::THUMBNAIL, theme::THUMBNAIL);
+    let size = egui::vec2(side_pt, side_pt);
+    let rect = egui::Rect::from_min_size(ui.cursor().min, size);
+    image_ui(ui, size, job, textures, ui_state, intents);
+    paint_badge(ui, rect, job);
+}
+
+fn image_ui(
+    ui: &mut egui::Ui,
+    size: egui::Vec2,
+    job: &JobView,
+    textures: &mut Textures,
+    ui_state: &mut UiState,
+    intents: &mut Vec<Intent>,
+) {
     let Some(path) = &job.image_path else {
-        let (rect, _) = ui.allocate_exact_size(size, egui::Sense::hover());
+        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
         ui.painter()
             .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+        if response.clicked() {
+            intents.push(Intent::Select(job.id));
+        }
         return;
     };
     textures.used.insert(path.clone());
     if let Some(texture) = textures.thumbnails.get(path) {
-        let response = ui.add(
-            egui::Image::new(texture)
-                .fit_to_exact_size(size)
-                .maintain_aspect_ratio(true)
-                .alt_text(format!("Image of job {}: {}", job.id, job.prompt()))
-                .sense(egui::Sense::click()),
-        );
+        let image = egui::Image::new(texture)
+            .fit_to_exact_size(size)
+            .maintain_aspect_ratio(true)
+            .alt_text(format!("Image of job {}: {}", job.id, job.prompt()))
+            .sense(egui::Sense::click());
+        // Centred in its square, so every title of a row lines up whatever the image's shape.
+        let layout = egui::Layout::centered_and_justified(egui::Direction::TopDown);
+        let response = ui
+            .allocate_ui_with_layout(size, layout, |ui| {
+                ui.set_min_size(size);
+                ui.add(image)
+            })
+            .inner;
         if response.clicked() {
             intents.push(Intent::Select(job.id));
         }
@@ -164,9 +373,12 @@ fn thumbnail_ui(
             open_viewer(path, ui_state, intents);
         }
     } else if let Some(reason) = textures.unreadable.get(path) {
-        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::hover());
+        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
         ui.painter()
             .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+        if response.clicked() {
+            intents.push(Intent::Select(job.id));
+        }
         ui.painter().text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
@@ -182,7 +394,7 @@ fn thumbnail_ui(
                 max_side_px: theme::THUMBNAIL_PX,
             }));
         }
-        ui.add_sized(size, egui::Spinner::new());
+        ui.add_sized(size, egui::Spinner::new().size(size.x.min(32.0)));
     }
 }
 

@@ -2,7 +2,8 @@
 //! turns intents into worker and media commands. Labels are stable: tests find controls by them.
 //!
 //! - [`editor`]: the prompt editor (Ctrl+Enter generates), models, sizes, references, safety, cost.
-//! - [`gallery`]: jobs and images, newest first, only visible rows drawn.
+//! - [`gallery`]: jobs and images as a grid, newest first, only visible rows drawn; keyboard.
+//! - [`gallery_filter`]: the gallery's search, filters and thumbnail size.
 //! - [`why`]: the why-panel for the selected job, its actions, and "Paste an error".
 //! - [`rewrite`]: suggested rewrites for a content block, as a word diff, with Apply.
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
@@ -13,6 +14,7 @@
 pub mod activity;
 pub mod editor;
 pub mod gallery;
+pub mod gallery_filter;
 pub mod rewrite;
 pub mod settings;
 pub mod theme;
@@ -105,6 +107,8 @@ pub struct UiState {
     pub key_draft: String,
     /// The rewrite assistant's state for the selected job.
     pub rewrite: Option<rewrite::RewriteState>,
+    /// The gallery's thumbnail size, search and filters.
+    pub gallery: gallery_filter::GalleryState,
 }
 
 /// Textures on the GPU: gallery thumbnails (dropped when scrolled away) and the large view.

@@ -16,12 +16,14 @@ pub const WAITING: Color32 = Color32::from_rgb(0xd4, 0x8c, 0x00);
 pub const EDITOR_WIDTH: f32 = 320.0;
 /// Width of the why-panel.
 pub const WHY_WIDTH: f32 = 380.0;
-/// Height of one gallery row.
-pub const GALLERY_ROW: f32 = 112.0;
-/// Side of a gallery thumbnail on screen, in points.
-pub const THUMBNAIL: f32 = 96.0;
-/// Longer side of a decoded thumbnail, in pixels (sharp on 2x screens).
-pub const THUMBNAIL_PX: u32 = 192;
+/// Side of a gallery thumbnail on screen, in points, until the slider moves.
+pub const THUMBNAIL: f32 = 128.0;
+/// Longer side of a decoded thumbnail, in pixels (sharp on 2x screens at the default size).
+pub const THUMBNAIL_PX: u32 = 256;
+/// Space around a thumbnail inside its grid cell.
+pub const CELL_MARGIN: f32 = 4.0;
+/// Text on a status badge.
+pub const BADGE_TEXT: Color32 = Color32::WHITE;
 /// Side of a reference thumbnail in the editor.
 pub const REFERENCE_THUMB: f32 = 56.0;
 /// A passed stage of the layer diagram.

@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 
-use super::gallery::{ask_delete, open_viewer, seconds_until};
+use super::gallery::{ask_delete, job_controls_ui, open_viewer, save_as, seconds_until};
 use super::{Intent, UiState, theme};
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, Layer, diagnose};
 use crate::view::media::MediaRequest;
@@ -149,20 +149,17 @@ fn job_why_ui(
 }
 
 fn actions_ui(ui: &mut egui::Ui, job: &JobView, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
+    // The Activity tab lists the same controls for every job in flight.
+    if ui_state.tab == super::Tab::Gallery {
+        job_controls_ui(ui, job, intents);
+    }
     ui.horizontal_wrapped(|ui| {
         if let Some(path) = job.image_path.as_ref().filter(|_| job.is_delivered()) {
             if ui.button("Open large view").clicked() {
                 open_viewer(path, ui_state, intents);
             }
             if ui.button("Save as…").clicked() {
-                let suggested_name = path.file_name().map_or_else(
-                    || format!("peel-{}.png", job.id),
-                    |n| n.to_string_lossy().into_owned(),
-                );
-                intents.push(Intent::Media(MediaRequest::SaveAs {
-                    source: path.clone(),
-                    suggested_name,
-                }));
+                intents.push(save_as(job.id, path));
             }
             if ui.button("Copy image").clicked() {
                 intents.push(Intent::Media(MediaRequest::CopyImage {

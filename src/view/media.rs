@@ -28,6 +28,12 @@ pub enum MediaRequest {
         /// The files, in the order they should be added.
         paths: Vec<PathBuf>,
     },
+    /// Files dropped on the window: an image carrying Peel's provenance gives back its prompt
+    /// and settings ([`MediaEvent::SettingsFound`]); any other file is read as a reference.
+    LoadDropped {
+        /// The files, in the order they were dropped.
+        paths: Vec<PathBuf>,
+    },
     /// Open the OS file dialog (several PNG, JPEG or WebP files) and load what was picked.
     PickReferences,
     /// Read an image from the clipboard, encode it as PNG and load it as a reference.
@@ -73,6 +79,13 @@ pub enum MediaEvent {
     },
     /// A reference is ready.
     ReferenceLoaded(LoadedReference),
+    /// A dropped image carries the prompt and settings Peel made it with.
+    SettingsFound {
+        /// The file name.
+        name: String,
+        /// What to put back in the editor.
+        settings: ImageSettings,
+    },
     /// A file was saved (Save as…).
     Saved {
         /// Where it was saved.
@@ -112,6 +125,44 @@ pub struct LoadedReference {
     pub reference: Reference,
     /// A thumbnail whose longer side is `REFERENCE_THUMBNAIL_SIDE_PX` at most.
     pub thumbnail: egui::ColorImage,
+}
+
+/// The prompt and settings an image file carries (from its Peel provenance).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageSettings {
+    /// The prompt.
+    pub prompt: String,
+    /// The model that made it.
+    pub model: Option<String>,
+    /// The aspect ratio sent (`None`: the model's default).
+    pub aspect_ratio: Option<String>,
+    /// The size sent (`None`: the model's only size).
+    pub image_size: Option<String>,
+    /// Safety thresholds as wire names (category, threshold).
+    pub thresholds: Vec<(String, String)>,
+}
+
+impl ImageSettings {
+    /// The settings of Peel's own record in `found`; `None` for another tool's text.
+    pub fn of(found: &crate::provenance::Imported) -> Option<Self> {
+        let peel = found.peel.as_ref()?;
+        Some(Self {
+            prompt: peel.prompt.clone(),
+            model: Some(peel.model.clone()).filter(|model| !model.is_empty()),
+            aspect_ratio: peel.aspect_ratio.clone(),
+            image_size: peel.image_size.clone(),
+            thresholds: peel
+                .safety_settings
+                .iter()
+                .map(|s| {
+                    (
+                        s.category.as_str().to_owned(),
+                        s.threshold.as_str().to_owned(),
+                    )
+                })
+                .collect(),
+        })
+    }
 }
 
 /// What the UI asks of the system keychain.

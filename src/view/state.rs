@@ -203,6 +203,19 @@ pub struct AppState {
     pub remembered: Vec<crate::store::RememberedRewrite>,
     /// Catalog models Google's `models.list` no longer names (the editor flags them).
     pub unlisted_models: Vec<String>,
+    /// How far the whole history is loaded (the gallery asks for the next page at its end).
+    pub history: HistoryCursor,
+    /// How far the last search of the history went, and for which words.
+    pub searched: Option<(String, HistoryCursor)>,
+}
+
+/// Where the next page of the history (or of a search of it) starts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HistoryCursor {
+    /// The oldest job read so far; the next page lists jobs older than it.
+    pub oldest: Option<JobId>,
+    /// Whether the last page was full (older jobs may remain).
+    pub more: bool,
 }
 
 impl AppState {
@@ -252,8 +265,13 @@ impl AppState {
                 rewrites,
             } => {
                 self.remembered.extend(rewrites);
+                self.history = HistoryCursor {
+                    oldest: jobs.iter().map(|job| job.id).min(),
+                    more: jobs.len() >= crate::worker::RESTORED_JOBS,
+                };
                 self.restore(jobs, spend_today_usd);
             }
+            Event::HistoryPage { search, jobs } => self.history_page(&search, jobs),
             Event::RewriteRemembered(rewrite) => self.remembered.insert(0, rewrite),
             Event::Queued { job, spec } => {
                 if self.job_mut(job).is_none() {
@@ -342,6 +360,26 @@ impl AppState {
         }
         if view.image_path.is_none() {
             view.image_path = outcome.image_path;
+        }
+    }
+
+    /// Adds a page of the history (jobs already shown are kept as they are) and moves the cursor
+    /// of the history, or of the search, past it.
+    fn history_page(&mut self, search: &crate::store::JobSearch, jobs: Vec<Job>) {
+        let cursor = HistoryCursor {
+            oldest: jobs.iter().map(|job| job.id).min().or(search.before_id),
+            more: search.limit.is_some_and(|limit| jobs.len() >= limit),
+        };
+        let loaded: std::collections::HashSet<JobId> = self.jobs.iter().map(|j| j.id).collect();
+        self.jobs.extend(
+            jobs.into_iter()
+                .filter(|past| !loaded.contains(&past.id))
+                .filter_map(JobView::from_past),
+        );
+        self.jobs.sort_by_key(|view| view.id);
+        match &search.text {
+            None => self.history = cursor,
+            Some(text) => self.searched = Some((text.clone(), cursor)),
         }
     }
 
@@ -629,6 +667,80 @@ mod tests {
             2,
             "attempts of shown jobs feed the plot"
         );
+    }
+
+    #[test]
+    fn history_pages_join_in_order_and_move_their_cursor() {
+        let past = |id: JobId| Job {
+            id,
+            created_at: at("2026-11-20T09:00:00Z"),
+            spec: spec(),
+            state: JobState::Delivered,
+            reason: None,
+            parked_until: None,
+            image_path: None,
+            model_used: None,
+            diagnosis: None,
+            attempts: Vec::new(),
+        };
+        let mut state = AppState::default();
+        state.apply(Event::Restored {
+            jobs: (1..=JobId::try_from(crate::worker::RESTORED_JOBS).unwrap())
+                .rev()
+                .map(|id| past(id + 300))
+                .collect(),
+            spend_today_usd: 0.0,
+            rewrites: Vec::new(),
+        });
+        assert_eq!(
+            state.history,
+            HistoryCursor {
+                oldest: Some(301),
+                more: true
+            }
+        );
+        let page = crate::store::JobSearch {
+            before_id: Some(301),
+            limit: Some(200),
+            ..crate::store::JobSearch::default()
+        };
+        state.apply(Event::HistoryPage {
+            search: page.clone(),
+            jobs: (101..=300).rev().map(past).collect(),
+        });
+        assert_eq!(state.history.oldest, Some(101));
+        assert!(state.history.more);
+        state.apply(Event::HistoryPage {
+            search: crate::store::JobSearch {
+                before_id: Some(101),
+                ..page.clone()
+            },
+            jobs: (1..=100).rev().map(past).collect(),
+        });
+        assert!(!state.history.more, "a short page is the end");
+        assert_eq!(state.jobs.len(), 800);
+        assert!(state.jobs.windows(2).all(|w| w[0].id < w[1].id));
+        // A search moves its own cursor; jobs already shown are not doubled.
+        state.apply(Event::HistoryPage {
+            search: crate::store::JobSearch {
+                text: Some("fox".to_owned()),
+                before_id: None,
+                ..page
+            },
+            jobs: vec![past(50), past(7)],
+        });
+        assert_eq!(state.jobs.len(), 800);
+        assert_eq!(
+            state.searched,
+            Some((
+                "fox".to_owned(),
+                HistoryCursor {
+                    oldest: Some(7),
+                    more: false
+                }
+            ))
+        );
+        assert!(!state.history.more);
     }
 
     #[test]

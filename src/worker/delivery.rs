@@ -1,5 +1,6 @@
-//! Putting a checked answer on disk: the final image into the designer's output folder (or, if
-//! that fails, into the data folder, so a paid image is never thrown away), the thought images
+//! Putting a checked answer on disk: the final image, its provenance written into the file (see
+//! `provenance`), into the designer's output folder (or, if that fails, into the data folder, so
+//! a paid image is never thrown away), the thought images
 //! once under the data folder's `images/`, and the model's turn, with file stand-ins instead of
 //! bytes, under `turns/` for edits. Only the final image's write can fail the delivery; anything
 //! after it becomes a warning on a delivered job.
@@ -9,7 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use super::received::{Received, ReceivedImage};
-use crate::api::wire::Content;
+use crate::api::wire::{Content, GenerateContentResponse};
+use crate::provenance::{self, Provenance};
 use crate::store::files::{WriteError, write_atomically};
 use crate::store::turns::{extension, keep_image, save_turn, sha256_hex};
 
@@ -26,12 +28,14 @@ pub struct Saved {
 
 /// Writes the final image of `received` as `peel-<job>.<ext>` in `image_dir` (never over an
 /// earlier file), keeps its thought images and turn in `data_dir`, and says what it wrote.
-/// `received` must have a final image.
+/// `received` must have a final image. With `provenance` (the job's facts), the file carries it,
+/// completed with what the answer says (model version, finish reason, tokens).
 pub fn save(
     job: i64,
     image_dir: &Path,
     data_dir: &Path,
     received: Received,
+    provenance: Option<Provenance>,
 ) -> Result<Saved, WriteError> {
     let Received {
         mut response,
@@ -45,9 +49,11 @@ pub fn save(
             source: std::io::Error::other("the answer had no image"),
         });
     };
-    let (path, mut warnings) = write_final(job, image_dir, data_dir, final_image)?;
-    let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
     let (candidate, _) = final_image.position;
+    let provenance = provenance.map(|facts| with_answer(facts, &response, candidate));
+    let (path, mut warnings) =
+        write_final(job, image_dir, data_dir, final_image, provenance.as_ref())?;
+    let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
     if let Some(turn) = response
         .candidates
         .get_mut(candidate)
@@ -69,27 +75,66 @@ pub fn save(
     })
 }
 
-/// Writes the final image into the output folder, or (when that fails) into the data folder,
-/// saying so.
+/// `facts` completed with what the answer says about candidate `candidate`.
+fn with_answer(
+    facts: Provenance,
+    response: &GenerateContentResponse,
+    candidate: usize,
+) -> Provenance {
+    let usage = response.usage_metadata.as_ref();
+    let finish_reason = response
+        .candidates
+        .get(candidate)
+        .and_then(|candidate| candidate.finish_reason.as_ref())
+        .and_then(|reason| serde_json::to_value(reason).ok())
+        .and_then(|value| value.as_str().map(str::to_owned));
+    Provenance {
+        model_version: response.model_version.clone(),
+        finish_reason,
+        input_tokens: usage.and_then(|usage| usage.prompt_token_count),
+        output_tokens: usage.and_then(|usage| usage.candidates_token_count),
+        ..facts
+    }
+}
+
+/// Writes the final image (with `provenance` inside, when it can hold it) into the output
+/// folder, or (when that fails) into the data folder, saying so.
 fn write_final(
     job: i64,
     image_dir: &Path,
     data_dir: &Path,
     image: &ReceivedImage,
+    provenance: Option<&Provenance>,
 ) -> Result<(PathBuf, Vec<String>), WriteError> {
+    let mut warnings = Vec::new();
+    let bytes = match provenance.map(|facts| provenance::insert(&image.bytes, facts)) {
+        Some(Ok(bytes)) => std::borrow::Cow::Owned(bytes),
+        Some(Err(provenance::ProvenanceError::Unsupported)) | None => {
+            std::borrow::Cow::Borrowed(image.bytes.as_slice())
+        }
+        Some(Err(error)) => {
+            warnings.push(format!(
+                "The image is saved without its settings inside: {error}."
+            ));
+            std::borrow::Cow::Borrowed(image.bytes.as_slice())
+        }
+    };
     let wanted = unique_path(
         image_dir,
         &format!("peel-{job}"),
         extension(&image.mime_type),
     );
-    let Err(error) = write_atomically(&wanted, &image.bytes) else {
-        return Ok((wanted, Vec::new()));
+    let Err(error) = write_atomically(&wanted, &bytes) else {
+        return Ok((wanted, warnings));
     };
     let sha256 = sha256_hex(&image.bytes);
-    match keep_image(data_dir, &sha256, &image.mime_type, &image.bytes) {
+    match keep_image(data_dir, &sha256, &image.mime_type, &bytes) {
         Ok(kept) => {
-            let warning = format!("{error} The image was kept in {} instead.", kept.display());
-            Ok((kept, vec![warning]))
+            warnings.push(format!(
+                "{error} The image was kept in {} instead.",
+                kept.display()
+            ));
+            Ok((kept, warnings))
         }
         Err(_) => Err(error),
     }
@@ -183,10 +228,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (out, data) = (dir.path().join("out"), dir.path().join("data"));
         let (draft, last) = (jpeg(10), jpeg(200));
-        let saved = save(7, &out, &data, answer(&draft, &last)).unwrap();
+        let facts = Provenance {
+            prompt: "a red kite".to_owned(),
+            model: "gemini-3-pro-image".to_owned(),
+            attempts: 2,
+            ..Provenance::default()
+        };
+        let saved = save(7, &out, &data, answer(&draft, &last), Some(facts)).unwrap();
         assert!(saved.warnings.is_empty(), "{:?}", saved.warnings);
         assert_eq!(saved.path, out.join("peel-7.jpg"));
-        assert_eq!(std::fs::read(&saved.path).unwrap(), last);
+        // The file carries the job's provenance, and stripping it gives the answer's bytes.
+        let written = std::fs::read(&saved.path).unwrap();
+        assert_eq!(provenance::strip(&written).as_ref(), last.as_slice());
+        let found = provenance::read(&written).unwrap().peel.unwrap();
+        assert_eq!(found.prompt, "a red kite");
+        assert_eq!(found.attempts, 2);
+        assert_eq!(found.finish_reason.as_deref(), Some("STOP"));
         // The output folder holds the image and nothing else.
         assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
         let turn = load_turn(&data, 7, None).unwrap();
@@ -203,7 +260,7 @@ mod tests {
         assert_eq!(decode(&parts[2]), last);
         assert_eq!(parts[2].thought_signature.as_deref(), Some("aW1n"));
         // A second image for the same job never replaces the first.
-        let again = save(7, &out, &data, answer(&draft, &last)).unwrap();
+        let again = save(7, &out, &data, answer(&draft, &last), None).unwrap();
         assert_eq!(again.path, out.join("peel-7-2.jpg"));
     }
 
@@ -214,7 +271,14 @@ mod tests {
         std::fs::write(&blocker, b"a file where the folder should be").unwrap();
         let data = dir.path().join("data");
         let last = jpeg(99);
-        let saved = save(3, &blocker.join("out"), &data, answer(&jpeg(1), &last)).unwrap();
+        let saved = save(
+            3,
+            &blocker.join("out"),
+            &data,
+            answer(&jpeg(1), &last),
+            None,
+        )
+        .unwrap();
         assert!(saved.path.starts_with(data.join("images")));
         assert_eq!(std::fs::read(&saved.path).unwrap(), last);
         assert_eq!(saved.warnings.len(), 1);

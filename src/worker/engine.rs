@@ -23,6 +23,7 @@ use super::sink::EventSink;
 use crate::api::GeminiClient;
 use crate::api::catalog::{Catalog, ModelEntry};
 use crate::api::live_models::LiveModels;
+use crate::provenance::Provenance;
 use crate::resilience::Budget;
 use crate::store::claims::{OwnerLock, register_owner};
 use crate::store::{RememberedRewrite, Store, StoreError};
@@ -186,19 +187,20 @@ impl Engine {
 
     /// Puts a checked answer on disk and records it; the job is delivered even when something
     /// after the image's write fails (each such failure is named in the reason). A job deleted
-    /// meanwhile stays deleted, and its files go.
+    /// meanwhile stays deleted, and its files go. The image file carries `provenance`.
     pub(super) async fn deliver(
         &self,
         mut outcome: JobOutcome,
         model: &ModelEntry,
         received: Received,
+        provenance: Provenance,
         events: &EventSink,
     ) -> JobOutcome {
         let job = outcome.job;
         let image_dir = self.config.image_dir.clone();
         let data_dir = self.store.data_dir();
         let saved = tokio::task::spawn_blocking(move || {
-            delivery::save(job, &image_dir, &data_dir, received)
+            delivery::save(job, &image_dir, &data_dir, received, Some(provenance))
         })
         .await;
         let saved = match saved {

@@ -21,6 +21,7 @@ use crate::api::wire::Content;
 use crate::api::{ApiError, GenerateOutcome};
 use crate::diagnosis::excerpt::shown_response;
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose, with_broken_image};
+use crate::provenance::Provenance;
 use crate::resilience::budget::{cost_usd, worst_case_cost_usd};
 use crate::resilience::policy::is_server_failure;
 use crate::resilience::{Action, JobFacts, Role, Spent};
@@ -532,7 +533,10 @@ impl Engine {
             End::Cancelled => self.cancelled(run.outcome, events).await,
             End::Deliver(delivery) => {
                 let (model, received) = *delivery;
-                let outcome = self.deliver(run.outcome, &model, received, events).await;
+                let facts = provenance_of(&run, &model);
+                let outcome = self
+                    .deliver(run.outcome, &model, received, facts, events)
+                    .await;
                 if outcome.status == JobState::Delivered
                     && let Some(original) = run.spec.rewrite_of
                 {
@@ -602,6 +606,21 @@ async fn announce_and_wait(
         })
         .await;
     wait(wait_s, control).await
+}
+
+/// The job's facts for the image file's provenance: what was sent to `model` (the answer's own
+/// facts are added on delivery).
+fn provenance_of(run: &Run<'_>, model: &ModelEntry) -> Provenance {
+    let fitted = fit(run.spec, model);
+    Provenance {
+        model: model.id.clone(),
+        aspect_ratio: fitted.aspect_ratio,
+        image_size: fitted.image_size,
+        attempts: u32::try_from(run.outcome.attempts.len()).unwrap_or(u32::MAX),
+        fallback_used: matches!(run.role, Role::Fallback),
+        cost_usd: run.outcome.cost_usd,
+        ..Provenance::from_spec(run.spec, fitted.references)
+    }
 }
 
 /// Records on the outcome what the fallback changes ("4K to 1K") and tells the listeners.

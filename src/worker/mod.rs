@@ -126,6 +126,7 @@ pub fn spawn(
                 }
                 Command::Delete(job) => delete(&engine, job, &sink, &controls),
                 Command::Configure(settings) => configure(&engine, *settings, &refresher, &sink),
+                Command::LoadHistory(search) => load_history(&engine, search, &sink),
                 Command::RetryNow(job) => {
                     let running = controls
                         .lock()
@@ -181,6 +182,24 @@ fn delete(engine: &Arc<Engine>, job: JobId, sink: &EventSink, controls: &Control
     });
 }
 
+/// Reads a page of the history off the async threads and sends it.
+fn load_history(engine: &Arc<Engine>, search: store::JobSearch, sink: &EventSink) {
+    let engine = Arc::clone(engine);
+    let sink = sink.clone();
+    tokio::spawn(async move {
+        let asked = search.clone();
+        let page = tokio::task::spawn_blocking(move || engine.store().search_jobs(&asked)).await;
+        match page {
+            Ok(Ok(jobs)) => sink.send(Event::HistoryPage { search, jobs }).await,
+            Ok(Err(error)) => {
+                let message = format!("The history could not be read: {error}");
+                sink.send(Event::Problem { message }).await;
+            }
+            Err(_) => {}
+        }
+    });
+}
+
 /// Applies new settings; a new endpoint or key also refreshes the list of models it offers (in
 /// the background).
 fn configure(
@@ -199,8 +218,12 @@ fn configure(
 /// How often parked jobs are checked for a cleared blocker.
 pub const RESUME_CHECK_S: u64 = 30;
 
-/// How many past jobs the gallery gets at start.
+/// How many past jobs the gallery gets at start; older ones come a page at a time
+/// ([`Command::LoadHistory`]) as the gallery scrolls to them.
 pub const RESTORED_JOBS: usize = 500;
+
+/// How many jobs one page of the history holds ([`Command::LoadHistory`]).
+pub const HISTORY_PAGE: usize = 200;
 
 /// Resumes, at start and then every [`RESUME_CHECK_S`] seconds, the jobs whose blocker has cleared:
 /// unfinished jobs of an earlier session (first pass only) and parked jobs whose time has come.

@@ -10,6 +10,8 @@ use crate::diagnosis::Diagnosis;
 use crate::resilience::{BreakerState, Budget, TierLimits};
 use crate::store::RememberedRewrite;
 
+pub use crate::store::JobSearch;
+
 pub use crate::job::{AttemptRecord, Job, JobId, JobSpec, JobState, Reference};
 
 /// Settings the designer can change while Peel runs.
@@ -44,6 +46,9 @@ pub enum Command {
     Delete(JobId),
     /// Apply new settings (endpoint, key, tier, budgets) to the jobs that start from now on.
     Configure(Box<EngineSettings>),
+    /// Read a page of the history (newest first; words of the prompt, jobs older than one
+    /// shown, at most so many), answered by [`Event::HistoryPage`].
+    LoadHistory(JobSearch),
 }
 
 /// The end of a job.
@@ -111,6 +116,13 @@ pub enum Event {
         spend_today_usd: f64,
         /// Rewrites that got blocked prompts through, newest first.
         rewrites: Vec<RememberedRewrite>,
+    },
+    /// A page of the history, the answer to [`Command::LoadHistory`].
+    HistoryPage {
+        /// What was asked.
+        search: JobSearch,
+        /// The jobs found, newest first.
+        jobs: Vec<Job>,
     },
     /// A rewritten prompt passed where the original was blocked: remembered for next time.
     RewriteRemembered(RememberedRewrite),

@@ -20,6 +20,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "app",
             "diagnosis",
             "job",
+            "provenance",
             "redact",
             "resilience",
             "rewrite",
@@ -35,6 +36,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "api",
             "diagnosis",
             "job",
+            "provenance",
             "redact",
             "resilience",
             "rewrite",
@@ -65,6 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "api",
             "diagnosis",
             "job",
+            "provenance",
             "resilience",
             "rewrite",
             "sim",
@@ -79,6 +82,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "api",
             "diagnosis",
             "job",
+            "provenance",
             "resilience",
             "rewrite",
             "sim",
@@ -92,6 +96,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "api",
             "diagnosis",
             "job",
+            "provenance",
             "redact",
             "resilience",
             "rewrite",
@@ -100,7 +105,11 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("sim", &["api", "diagnosis", "redact", "resilience"]),
-    ("store", &["api", "diagnosis", "job", "redact"]),
+    (
+        "store",
+        &["api", "diagnosis", "job", "provenance", "redact"],
+    ),
+    ("provenance", &["api", "diagnosis", "job"]),
     ("rewrite", &["api", "diagnosis"]),
     ("resilience", &["api", "diagnosis"]),
     ("job", &["api", "diagnosis"]),
@@ -115,7 +124,14 @@ const IMPURE: &[&str] = &[
 ];
 
 /// The pure domain modules.
-const PURE: &[&str] = &["diagnosis", "rewrite", "resilience", "job", "redact"];
+const PURE: &[&str] = &[
+    "diagnosis",
+    "provenance",
+    "rewrite",
+    "resilience",
+    "job",
+    "redact",
+];
 
 fn source_files(root: &Path) -> Vec<PathBuf> {
     if root.is_file() {

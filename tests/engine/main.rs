@@ -11,6 +11,7 @@ mod sim_rig;
 mod cli_explain;
 mod cli_generate;
 mod cli_history;
+mod cli_import;
 mod cli_rewrite;
 mod cli_sim;
 mod client_loopback;

@@ -6,8 +6,9 @@
 
 //! Answers the size of the real world, served on loopback by a server that is not Peel's
 //! simulator: a Nano Banana Pro 4K answer of over 20 MB of JSON (two thought images, then the
-//! final image) arrives after exactly one request, lands on disk once and byte for byte, and
-//! leaves the database under 1 MiB larger; an edit resends it exactly. Hostile answers (a cut-off
+//! final image) arrives after exactly one request, lands on disk once and byte for byte (once its
+//! provenance is stripped), and leaves the database under 1 MiB larger; an edit resends it
+//! exactly. Hostile answers (a cut-off
 //! image, a decompression-bomb header, a text file labelled PNG, a body that stalls, a connection
 //! reset mid-body) each end with a diagnosis a designer can act on and no file in the output
 //! folder.
@@ -283,7 +284,14 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
     );
     let path = outcome.image_path.clone().unwrap();
     assert_eq!(path, rig.out().join("peel-1.jpg"));
-    assert_eq!(std::fs::read(&path).unwrap(), final_image, "byte for byte");
+    let written = std::fs::read(&path).unwrap();
+    assert_eq!(
+        peel::provenance::strip(&written).as_ref(),
+        final_image.as_slice(),
+        "stripping provenance from the file gives the image byte for byte"
+    );
+    let provenance = peel::provenance::read(&written).unwrap().peel.unwrap();
+    assert_eq!(provenance.image_size.as_deref(), Some("4K"));
     // The output folder holds the image and nothing else (no sidecar).
     assert_eq!(files_below(&rig.out()), std::slice::from_ref(&path));
 

@@ -10,4 +10,5 @@ mod window_rig;
 mod app_end_to_end;
 mod shared_runtime;
 mod ui_app;
+mod ui_gallery;
 mod ui_snapshots;

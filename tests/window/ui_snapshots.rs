@@ -72,3 +72,55 @@ fn settings_tab() {
     rig.harness.get_by_label("Requests per minute");
     rig.harness.snapshot("settings");
 }
+
+#[test]
+fn gallery_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rig = gallery_rig(dir.path());
+    let prompts = [
+        "a lighthouse at dusk, oil painting",
+        "isometric coffee shop, pastel colours",
+        "a heron in the reeds, ink wash",
+        "poster of a mountain festival",
+        "a cat astronaut, flat vector",
+    ];
+    for (job, prompt) in (3..).zip(prompts) {
+        let image = write_png(dir.path(), &format!("peel-{job}.png"));
+        rig.send(Event::Queued {
+            job,
+            spec: spec(prompt),
+        });
+        rig.send(finished(
+            job,
+            JobState::Delivered,
+            "made with Nano Banana Pro (gemini-3-pro-image)",
+            Some(&image),
+        ));
+    }
+    rig.send(Event::Queued {
+        job: 8,
+        spec: spec("a storm over the harbour"),
+    });
+    rig.send(finished(
+        8,
+        JobState::Parked,
+        "the daily quota is used up; it runs again after midnight Pacific",
+        None,
+    ));
+    rig.send(Event::Queued {
+        job: 9,
+        spec: spec("a paper boat on a puddle"),
+    });
+    rig.send(Event::AttemptStarted {
+        job: 9,
+        attempt: 1,
+        model: "gemini-3-pro-image".to_owned(),
+    });
+    for job in [1, 3, 4, 5, 6, 7] {
+        rig.wait_for(&format!("Image of job {job}:"));
+    }
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Search prompts");
+    rig.harness.get_by_label("Thumbnail size");
+    rig.harness.snapshot("gallery_grid");
+}

@@ -1,7 +1,16 @@
 //! Decoding and scaling: an image file (format sniffed from its bytes) to RGBA, shrunk to fit a
 //! longer side, as an `egui::ColorImage`. Gallery thumbnails and the large view are made here.
+//!
+//! Gallery thumbnails are kept on disk in `<data>/thumbs/<sha256>-<side>.png`, the hash taken
+//! over the image's path, modification time and size (content-addressed without reading a 4K
+//! file): reopening a gallery decodes each big image once. A missing or unreadable cache file
+//! is rebuilt; a cache that cannot be written only costs the next decode.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use sha2::{Digest as _, Sha256};
 
 use image::RgbaImage;
 
@@ -17,8 +26,10 @@ impl Service {
         let decoded = {
             let _permit = self.decoders.acquire().await;
             let path = path.clone();
-            off_thread_flat("opening an image", move || {
-                decode_file(&path).map(|rgba| fitted_color_image(&rgba, max_side_px))
+            let thumbs = if full { None } else { self.thumbs.clone() };
+            off_thread_flat("opening an image", move || match thumbs {
+                Some(thumbs) => cached_thumbnail(&path, max_side_px, &thumbs),
+                None => decode_file(&path).map(|rgba| fitted_color_image(&rgba, max_side_px)),
             })
             .await
         };
@@ -40,6 +51,70 @@ pub(super) fn decode_file(path: &Path) -> Result<RgbaImage, String> {
         .map_err(|e| read_sentence(&name, &e))?;
     let image = reader.decode().map_err(|e| decode_sentence(&name, &e))?;
     Ok(image.into_rgba8())
+}
+
+/// Where the thumbnail of `path` at `max_side_px` is kept in `thumbs` (`None` when the file
+/// cannot be looked at: then it cannot be decoded either, and the decode says why).
+pub(super) fn cache_file(path: &Path, max_side_px: u32, thumbs: &Path) -> Option<PathBuf> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified_ns = meta
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    let mut hash = Sha256::new();
+    hash.update(path.as_os_str().as_encoded_bytes());
+    hash.update([0]);
+    hash.update(modified_ns.to_le_bytes());
+    hash.update(meta.len().to_le_bytes());
+    let hex = hash
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
+    Some(thumbs.join(format!("{hex}-{max_side_px}.png")))
+}
+
+/// The thumbnail of `path` from the disk cache in `thumbs`, else decoded, shrunk and kept there.
+fn cached_thumbnail(
+    path: &Path,
+    max_side_px: u32,
+    thumbs: &Path,
+) -> Result<egui::ColorImage, String> {
+    let cached = cache_file(path, max_side_px, thumbs);
+    if let Some(cached) = &cached
+        && let Ok(image) = image::open(cached)
+    {
+        return Ok(to_color_image(&image.into_rgba8()));
+    }
+    let small = fitted_rgba(decode_file(path)?, max_side_px);
+    if let Some(cached) = cached {
+        let mut png = Vec::new();
+        let written = small
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                crate::store::files::write_atomically(&cached, &png).map_err(|e| e.to_string())
+            });
+        if let Err(error) = written {
+            tracing::debug!("thumbnail cache not written: {error}");
+        }
+    }
+    Ok(to_color_image(&small))
+}
+
+/// `rgba` shrunk so its longer side is at most `max_side_px` (never enlarged).
+fn fitted_rgba(rgba: RgbaImage, max_side_px: u32) -> RgbaImage {
+    let (width, height) = rgba.dimensions();
+    let (new_width, new_height) = fit(width, height, max_side_px);
+    if (new_width, new_height) == (width, height) {
+        rgba
+    } else {
+        image::imageops::thumbnail(&rgba, new_width, new_height)
+    }
 }
 
 /// Size of `width`×`height` shrunk so the longer side is `max_side_px` (keeps the aspect ratio,
@@ -125,6 +200,34 @@ mod tests {
             assert_eq!(image.pixels.len(), size[0] * size[1]);
         }
         assert_repaints(&repaints, 3).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_second_thumbnail_of_the_same_file_comes_from_the_disk_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let big = dir.path().join("big.png");
+        write_image(&big, 400, 200);
+        let mut media =
+            super::super::spawn_with_cache(&tokio::runtime::Handle::current(), None, &data);
+        let ask_thumbnail = |path: &PathBuf| MediaRequest::Thumbnail {
+            path: path.clone(),
+            max_side_px: 128,
+        };
+
+        let first = ask(&mut media, ask_thumbnail(&big)).await;
+        assert!(matches!(&first, MediaEvent::Thumbnail { image, .. } if image.size == [128, 64]));
+        let cached = cache_file(&big, 128, &data.join("thumbs")).unwrap();
+        assert!(cached.exists(), "{}", cached.display());
+        // Mark the cache file: the next thumbnail is that file, so the big image was not decoded.
+        write_image(&cached, 3, 3);
+        let second = ask(&mut media, ask_thumbnail(&big)).await;
+        assert!(matches!(&second, MediaEvent::Thumbnail { image, .. } if image.size == [3, 3]));
+        // A damaged cache file is rebuilt.
+        std::fs::write(&cached, b"not a png").unwrap();
+        let third = ask(&mut media, ask_thumbnail(&big)).await;
+        assert!(matches!(&third, MediaEvent::Thumbnail { image, .. } if image.size == [128, 64]));
+        assert!(image::open(&cached).is_ok());
     }
 
     #[tokio::test(flavor = "multi_thread")]

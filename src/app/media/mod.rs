@@ -16,6 +16,7 @@
 //!
 //! - `decode`: decoding and scaling images, gallery thumbnails and the large view.
 //! - `references`: reading reference files (sniffing, the 20 MB limit, base64, thumbnail).
+//! - `dropped`: dropped files: an image Peel made restores its settings, others are references.
 //! - `clipboard`: copying an image, pasting a reference.
 //! - `dialogs`: the reference picker and Save as… (the copy itself is `store::files`').
 //! - `keychain`: the API key's own requests and answers ([`KeychainRequest`], [`KeychainEvent`]).
@@ -24,6 +25,7 @@
 mod clipboard;
 mod decode;
 mod dialogs;
+mod dropped;
 mod keychain;
 mod references;
 mod sentences;
@@ -32,7 +34,7 @@ mod test_support;
 
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
@@ -72,12 +74,31 @@ pub fn spawn(
     runtime: &tokio::runtime::Handle,
     repaint: Option<Arc<dyn Fn() + Send + Sync>>,
 ) -> MediaHandle {
+    start(runtime, repaint, None)
+}
+
+/// Like [`spawn`], keeping gallery thumbnails in `<data_dir>/thumbs` (content-addressed; a
+/// missing or unreadable one is rebuilt), so reopening a gallery decodes nothing twice.
+pub fn spawn_with_cache(
+    runtime: &tokio::runtime::Handle,
+    repaint: Option<Arc<dyn Fn() + Send + Sync>>,
+    data_dir: &Path,
+) -> MediaHandle {
+    start(runtime, repaint, Some(data_dir.join("thumbs")))
+}
+
+fn start(
+    runtime: &tokio::runtime::Handle,
+    repaint: Option<Arc<dyn Fn() + Send + Sync>>,
+    thumbs: Option<PathBuf>,
+) -> MediaHandle {
     let (request_tx, mut request_rx) = mpsc::channel::<MediaRequest>(REQUEST_CAPACITY);
     let (event_tx, event_rx) = mpsc::channel::<MediaEvent>(EVENT_CAPACITY);
     let service = Arc::new(Service {
         events: EventSender::new(event_tx, repaint),
         clipboard: Arc::default(),
         decoders: Arc::new(Semaphore::new(MAX_PARALLEL_DECODES)),
+        thumbs,
     });
     let tasks = runtime.clone();
     runtime.spawn(async move {
@@ -112,6 +133,8 @@ struct Service {
     clipboard: ClipboardSlot,
     /// Permits for decoding (and encoding) images, [`MAX_PARALLEL_DECODES`] of them.
     decoders: Arc<Semaphore>,
+    /// The thumbnail cache folder (`<data>/thumbs`), when there is one.
+    thumbs: Option<PathBuf>,
 }
 
 impl Service {
@@ -126,6 +149,7 @@ impl Service {
                 self.show(path, FULL_IMAGE_MAX_SIDE_PX, true).await;
             }
             MediaRequest::LoadReferences { paths } => self.load_references(paths).await,
+            MediaRequest::LoadDropped { paths } => self.load_dropped(paths).await,
             MediaRequest::PickReferences => self.pick_references().await,
             MediaRequest::PasteReference => self.paste_reference().await,
             MediaRequest::SaveAs {

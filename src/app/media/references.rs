@@ -51,7 +51,7 @@ fn load_reference(path: &Path) -> Result<LoadedReference, String> {
 }
 
 /// Reads the file's bytes, refusing folders and anything over [`MAX_REFERENCE_BYTES`].
-fn read_limited(path: &Path, name: &str) -> Result<Vec<u8>, String> {
+pub(super) fn read_limited(path: &Path, name: &str) -> Result<Vec<u8>, String> {
     let file = File::open(path).map_err(|e| read_sentence(name, &e))?;
     let metadata = file.metadata().map_err(|e| read_sentence(name, &e))?;
     if metadata.is_dir() {

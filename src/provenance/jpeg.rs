@@ -1,0 +1,142 @@
+//! JPEG: one APP1 XMP segment holding Peel's JSON, inserted after the JFIF header (APP0) and any
+//! Exif segment, found and cut out again by walking the segments before the first scan.
+
+use std::ops::Range;
+
+use img_parts::Bytes;
+use img_parts::jpeg::{Jpeg, JpegSegment, markers};
+
+use super::ProvenanceError;
+
+/// What an XMP APP1 segment starts with.
+const XMP_PREFIX: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+/// Peel's XMP namespace.
+const NAMESPACE: &str = "urn:peel:provenance:1.0/";
+/// The element holding the JSON.
+const OPEN: &str = "<peel:provenance>";
+const CLOSE: &str = "</peel:provenance>";
+/// The most a segment holds (its length field counts itself).
+const MAX_CONTENTS: usize = 65_533;
+
+/// `bytes` (a JPEG without Peel's segment) with the XMP segment after SOI, any APP0 and Exif.
+pub(super) fn insert(bytes: &[u8], json: &str) -> Result<Vec<u8>, ProvenanceError> {
+    let mut contents = XMP_PREFIX.to_vec();
+    contents.extend_from_slice(packet(json).as_bytes());
+    if contents.len() > MAX_CONTENTS {
+        return Err(ProvenanceError::TooLarge(contents.len()));
+    }
+    let segments = segment_ranges(bytes);
+    // After the JFIF header and any Exif segment, which readers expect first.
+    let at = segments
+        .iter()
+        .take_while(|(marker, range)| {
+            *marker == markers::APP0
+                || (*marker == markers::APP1
+                    && bytes
+                        .get(range.start + 4..range.end)
+                        .is_some_and(|contents| contents.starts_with(b"Exif\0")))
+        })
+        .last()
+        .map_or(2, |(_, range)| range.end);
+    let segment = JpegSegment::new_with_contents(markers::APP1, Bytes::from(contents))
+        .encoder()
+        .bytes();
+    let mut written = Vec::with_capacity(bytes.len() + segment.len());
+    written.extend_from_slice(&bytes[..at]);
+    written.extend_from_slice(&segment);
+    written.extend_from_slice(&bytes[at..]);
+    Ok(written)
+}
+
+/// The XMP packet: one description holding the JSON (XML-escaped).
+fn packet(json: &str) -> String {
+    let escaped = json
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\
+         <x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
+         <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
+         <rdf:Description rdf:about=\"\" xmlns:peel=\"{NAMESPACE}\">\
+         {OPEN}{escaped}{CLOSE}\
+         </rdf:Description></rdf:RDF></x:xmpmeta>\
+         <?xpacket end=\"w\"?>"
+    )
+}
+
+/// The bytes of Peel's XMP segment, when the file has one.
+pub(super) fn inserted_range(bytes: &[u8]) -> Option<Range<usize>> {
+    segment_ranges(bytes)
+        .into_iter()
+        .find(|(marker, range)| {
+            *marker == markers::APP1 && is_peels(bytes.get(range.start + 4..range.end))
+        })
+        .map(|(_, range)| range)
+}
+
+fn is_peels(contents: Option<&[u8]>) -> bool {
+    contents.is_some_and(|contents| {
+        contents.starts_with(XMP_PREFIX)
+            && contents
+                .windows(NAMESPACE.len())
+                .any(|window| window == NAMESPACE.as_bytes())
+    })
+}
+
+/// Each marker segment before the first scan: its marker and byte range (`FF`, marker, length,
+/// contents), up to the first damaged one.
+fn segment_ranges(bytes: &[u8]) -> Vec<(u8, Range<usize>)> {
+    let mut segments = Vec::new();
+    let mut at = 2;
+    while bytes.get(at) == Some(&markers::P) {
+        let Some(&marker) = bytes.get(at + 1) else {
+            break;
+        };
+        if marker == markers::P {
+            // A fill byte.
+            at += 1;
+            continue;
+        }
+        if marker == markers::SOS || marker == markers::EOI {
+            break;
+        }
+        // TEM and RST0..RST7 carry no length.
+        if matches!(marker, 0x01 | markers::RST0..=markers::RST7) {
+            at += 2;
+            continue;
+        }
+        let Some(length) = bytes.get(at + 2..at + 4) else {
+            break;
+        };
+        let end = at + 2 + usize::from(u16::from_be_bytes([length[0], length[1]]));
+        if end > bytes.len() {
+            break;
+        }
+        segments.push((marker, at..end));
+        at = end;
+    }
+    segments
+}
+
+/// Peel's JSON from the file's XMP, when it has Peel's.
+pub(super) fn json(bytes: &[u8]) -> Option<String> {
+    let jpeg = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)).ok()?;
+    jpeg.segments_by_marker(markers::APP1)
+        .map(JpegSegment::contents)
+        .filter(|contents| is_peels(Some(contents)))
+        .find_map(|contents| {
+            let text = std::str::from_utf8(&contents[XMP_PREFIX.len()..]).ok()?;
+            let start = text.find(OPEN)? + OPEN.len();
+            let end = start + text[start..].find(CLOSE)?;
+            Some(unescape(&text[start..end]))
+        })
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}

@@ -1,0 +1,152 @@
+//! PNG: the `parameters` and `peel` iTXt chunks, inserted together right after `IHDR`, found
+//! and cut out again by walking the chunk list (length, type, data, CRC).
+
+use std::ops::Range;
+
+use img_parts::Bytes;
+use img_parts::png::{Png, PngChunk};
+
+use super::ProvenanceError;
+
+/// The eight bytes every PNG starts with.
+pub(super) const SIGNATURE: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
+/// The keyword of Peel's JSON chunk.
+const PEEL: &str = "peel";
+/// The keyword A1111 and most image tools read.
+const PARAMETERS: &str = "parameters";
+
+/// `bytes` (a PNG without Peel's chunks) with both chunks after `IHDR`.
+pub(super) fn insert(
+    bytes: &[u8],
+    parameters: &str,
+    json: &str,
+) -> Result<Vec<u8>, ProvenanceError> {
+    let chunks = chunk_ranges(bytes);
+    let Some(ihdr) = chunks.first().filter(|(kind, _)| kind == b"IHDR") else {
+        return Err(ProvenanceError::Damaged(
+            "the PNG does not start with its header chunk".to_owned(),
+        ));
+    };
+    let at = ihdr.1.end;
+    let mut written = Vec::with_capacity(bytes.len() + parameters.len() + json.len() + 64);
+    written.extend_from_slice(&bytes[..at]);
+    written.extend_from_slice(&itxt(PARAMETERS, parameters));
+    written.extend_from_slice(&itxt(PEEL, json));
+    written.extend_from_slice(&bytes[at..]);
+    Ok(written)
+}
+
+/// One iTXt chunk (uncompressed, no language tag), CRC and all.
+fn itxt(keyword: &str, text: &str) -> Vec<u8> {
+    let mut data = Vec::with_capacity(keyword.len() + text.len() + 5);
+    data.extend_from_slice(keyword.as_bytes());
+    // NUL, compression flag 0, method 0, empty language tag, empty translated keyword.
+    data.extend_from_slice(&[0, 0, 0, 0, 0]);
+    data.extend_from_slice(text.as_bytes());
+    PngChunk::new(*b"iTXt", Bytes::from(data))
+        .encoder()
+        .bytes()
+        .to_vec()
+}
+
+/// The bytes of Peel's chunks: the `peel` iTXt chunk and, right before it, the `parameters` one
+/// written with it (a `parameters` chunk anywhere else is another tool's and stays).
+pub(super) fn inserted_range(bytes: &[u8]) -> Option<Range<usize>> {
+    let chunks = chunk_ranges(bytes);
+    let at = chunks.iter().position(|(kind, range)| {
+        kind == b"iTXt" && keyword(&bytes[range.clone()]) == Some(PEEL)
+    })?;
+    let peel = chunks[at].1.clone();
+    let start = match at.checked_sub(1).map(|before| &chunks[before]) {
+        Some((kind, range))
+            if kind == b"iTXt" && keyword(&bytes[range.clone()]) == Some(PARAMETERS) =>
+        {
+            range.start
+        }
+        _ => peel.start,
+    };
+    Some(start..peel.end)
+}
+
+/// Each whole chunk's type and byte range, in order, up to the first damaged one.
+fn chunk_ranges(bytes: &[u8]) -> Vec<([u8; 4], Range<usize>)> {
+    let mut chunks = Vec::new();
+    let mut at = SIGNATURE.len();
+    while let Some(header) = bytes.get(at..at + 8) {
+        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let kind = [header[4], header[5], header[6], header[7]];
+        let end = at.saturating_add(12).saturating_add(length);
+        if end > bytes.len() {
+            break;
+        }
+        chunks.push((kind, at..end));
+        if &kind == b"IEND" {
+            break;
+        }
+        at = end;
+    }
+    chunks
+}
+
+/// The keyword of a whole text chunk (`length, type, keyword NUL …`).
+fn keyword(chunk: &[u8]) -> Option<&str> {
+    let data = chunk.get(8..)?;
+    let end = data.iter().position(|&byte| byte == 0)?;
+    std::str::from_utf8(&data[..end]).ok()
+}
+
+/// Peel's JSON and the `parameters` text, from the file's tEXt and uncompressed iTXt chunks.
+pub(super) fn texts(bytes: &[u8]) -> (Option<String>, Option<String>) {
+    let Ok(png) = Png::from_bytes(Bytes::copy_from_slice(bytes)) else {
+        return (None, None);
+    };
+    let (mut json, mut parameters) = (None, None);
+    for chunk in png.chunks() {
+        let text = match &chunk.kind() {
+            b"iTXt" => itxt_text(chunk.contents()),
+            b"tEXt" => text_text(chunk.contents()),
+            _ => None,
+        };
+        match text {
+            Some((PEEL, text)) => json = json.or(Some(text)),
+            Some((PARAMETERS, text)) => parameters = parameters.or(Some(text)),
+            _ => {}
+        }
+    }
+    (json, parameters)
+}
+
+/// An uncompressed iTXt chunk's keyword and text.
+fn itxt_text(data: &[u8]) -> Option<(&str, String)> {
+    let mut fields = data.splitn(2, |&byte| byte == 0);
+    let keyword = std::str::from_utf8(fields.next()?).ok()?;
+    let rest = fields.next()?;
+    let (&compressed, rest) = rest.split_first()?;
+    if compressed != 0 {
+        return None;
+    }
+    // Method, then the language tag and the translated keyword, each ending in NUL.
+    let rest = rest.get(1..)?;
+    let mut fields = rest.splitn(3, |&byte| byte == 0);
+    let (_, _, text) = (fields.next()?, fields.next()?, fields.next()?);
+    Some((known(keyword)?, String::from_utf8_lossy(text).into_owned()))
+}
+
+/// A tEXt chunk's keyword and (Latin-1) text.
+fn text_text(data: &[u8]) -> Option<(&str, String)> {
+    let mut fields = data.splitn(2, |&byte| byte == 0);
+    let keyword = std::str::from_utf8(fields.next()?).ok()?;
+    let text = fields
+        .next()?
+        .iter()
+        .map(|&byte| char::from(byte))
+        .collect();
+    Some((known(keyword)?, text))
+}
+
+fn known(keyword: &str) -> Option<&'static str> {
+    [PEEL, PARAMETERS]
+        .into_iter()
+        .find(|known| *known == keyword)
+}

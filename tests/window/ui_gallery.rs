@@ -1,0 +1,156 @@
+//! The gallery of a long history (egui_kittest, no GPU; the test plays the worker): several
+//! thousand jobs as a grid, newest first, paged in from the history as it scrolls, searched by
+//! the words of their prompts, and walked with the keyboard.
+
+use crate::window_rig::{Rig, spec};
+use egui_kittest::kittest::Queryable as _;
+use peel::worker::{Command, Event, Job, JobState};
+
+fn rig() -> Rig {
+    Rig::new(false)
+}
+
+/// A job of an earlier session, as the history restores it: every third one stopped.
+fn past_job(id: i64, prompt: &str) -> Job {
+    Job {
+        id,
+        created_at: jiff::Timestamp::now(),
+        spec: spec(prompt),
+        state: if id % 3 == 0 {
+            JobState::Stopped
+        } else {
+            JobState::Delivered
+        },
+        reason: Some("made with Nano Banana Pro".to_owned()),
+        parked_until: None,
+        image_path: None,
+        model_used: None,
+        diagnosis: None,
+        attempts: Vec::new(),
+    }
+}
+
+/// Turns the mouse wheel over the gallery (`delta_y` < 0 scrolls down).
+fn wheel(rig: &mut Rig, delta_y: f32) {
+    rig.harness
+        .event(egui::Event::PointerMoved(egui::pos2(620.0, 500.0)));
+    rig.harness.event(egui::Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, delta_y),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Unknown,
+        modifiers: egui::Modifiers::NONE,
+    });
+    rig.harness.run_steps(2);
+}
+
+/// A prompt of the big gallery: every hundredth job is a lighthouse.
+fn prompt_of(id: i64) -> String {
+    let subject = if id % 100 == 0 { "lighthouse" } else { "fox" };
+    format!("picture {id}, a {subject}")
+}
+
+/// Scrolls to the end, again and again: each time the window asks for the next page of the
+/// history, and the test answers as the worker would, down to job 1. Returns the pages asked.
+fn scroll_to_the_oldest(rig: &mut Rig) -> usize {
+    let mut pages = 0;
+    while rig.harness.query_by_label_contains("Job 1: ").is_none() {
+        wheel(rig, -1_000_000.0);
+        if let Ok(command) = rig.commands.try_recv() {
+            let Command::LoadHistory(search) = command else {
+                panic!("expected a page of the history, got {command:?}");
+            };
+            assert_eq!(search.text, None);
+            let before = search.before_id.expect("a page after the oldest job shown");
+            let limit = search.limit.and_then(|n| i64::try_from(n).ok());
+            let limit = limit.expect("pages have a size");
+            let jobs = ((before - limit).max(1)..before)
+                .rev()
+                .map(|id| past_job(id, &prompt_of(id)))
+                .collect();
+            rig.send(Event::HistoryPage { search, jobs });
+            pages += 1;
+        }
+        assert!(pages <= 10, "{pages} pages");
+    }
+    pages
+}
+
+#[test]
+fn a_gallery_of_thousands_scrolls_searches_and_moves_with_the_keyboard() {
+    let mut rig = rig();
+    // At start the worker sends the newest 2000 of 3000 jobs; the rest comes page by page.
+    rig.send(Event::Restored {
+        jobs: (1001..=3000)
+            .rev()
+            .map(|id| past_job(id, &prompt_of(id)))
+            .collect(),
+        spend_today_usd: 0.0,
+        rewrites: Vec::new(),
+    });
+    rig.harness.run_steps(3);
+    // Newest first, only the rows on screen.
+    rig.harness
+        .get_by_label("Job 3000: picture 3000, a lighthouse");
+    assert!(rig.harness.query_by_label_contains("Job 1001: ").is_none());
+    assert!(rig.harness.query_all_by_label_contains("Job ").count() < 100);
+    assert!(rig.commands.try_recv().is_err(), "no page asked for yet");
+
+    let pages = scroll_to_the_oldest(&mut rig);
+    // 1000 older jobs, 200 a page; the end shows when a page comes back short (here empty).
+    assert_eq!(pages, 6);
+    assert!(rig.harness.query_by_label_contains("Job 3000:").is_none());
+    assert_eq!(rig.harness.state().state().jobs.len(), 3000);
+    // The last page came back short: the history has no more.
+    wheel(&mut rig, -1_000_000.0);
+    assert!(rig.commands.try_recv().is_err(), "the end of the history");
+
+    // Search: 30 lighthouses, newest first.
+    rig.harness.get_by_label("Search prompts").click();
+    rig.harness.run_steps(1);
+    rig.harness
+        .get_by_label("Search prompts")
+        .type_text("lighthouse");
+    rig.harness.run_steps(3);
+    rig.harness
+        .get_by_label("Job 3000: picture 3000, a lighthouse");
+    assert!(rig.harness.query_by_label_contains("a fox").is_none());
+
+    // The keyboard: arrows move the selection through the matches, Delete asks.
+    rig.harness
+        .get_by_label("Job 3000: picture 3000, a lighthouse")
+        .click();
+    rig.harness.run_steps(2);
+    assert_eq!(rig.harness.state().state().selected, Some(3000));
+    rig.harness.key_press(egui::Key::ArrowRight);
+    rig.harness.run_steps(2);
+    assert_eq!(rig.harness.state().state().selected, Some(2900));
+    rig.harness
+        .get_by_label("Job 2900: picture 2900, a lighthouse");
+    rig.harness.key_press(egui::Key::ArrowDown);
+    rig.harness.run_steps(2);
+    let below = rig.harness.state().state().selected.unwrap();
+    assert!(below < 2900 && below % 100 == 0, "{below}");
+    rig.harness.key_press(egui::Key::ArrowLeft);
+    rig.harness.run_steps(2);
+    assert_eq!(rig.harness.state().state().selected, Some(below + 100));
+    for _ in 0..40 {
+        rig.harness.key_press(egui::Key::ArrowDown);
+        rig.harness.run_steps(1);
+    }
+    // The last match is selected and scrolled into view.
+    assert_eq!(rig.harness.state().state().selected, Some(100));
+    rig.harness
+        .get_by_label("Job 100: picture 100, a lighthouse");
+    rig.harness.key_press(egui::Key::Delete);
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Delete job 100?");
+    rig.harness.get_by_label("Keep it").click();
+    rig.harness.run_steps(2);
+    while let Ok(command) = rig.commands.try_recv() {
+        assert!(
+            matches!(&command, Command::LoadHistory(search) if search.text.as_deref() == Some("lighthouse")),
+            "only searches of the history, nothing deleted: {command:?}"
+        );
+    }
+}
