@@ -102,6 +102,40 @@ impl JobState {
     }
 }
 
+/// How a job ended (or stands), as the gallery's outcome filter and the history search name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// An image arrived.
+    Delivered,
+    /// A content filter blocked the prompt or the image (the last diagnosis names a content
+    /// layer: prompt filter, policy or image filter).
+    Blocked,
+    /// Stopped or cancelled for another reason.
+    Failed,
+    /// Queued, running, waiting between attempts, or parked.
+    Waiting,
+}
+
+impl Outcome {
+    /// Every outcome, in the filter's order.
+    pub const ALL: [Outcome; 4] = [
+        Outcome::Delivered,
+        Outcome::Blocked,
+        Outcome::Failed,
+        Outcome::Waiting,
+    ];
+
+    /// The word the filter shows.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Delivered => "Delivered",
+            Outcome::Blocked => "Blocked",
+            Outcome::Failed => "Failed",
+            Outcome::Waiting => "Waiting",
+        }
+    }
+}
+
 /// One attempt: what the timeline shows and the database keeps.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttemptRecord {

@@ -21,7 +21,8 @@
 //!   hostile answers, safety rules from `assets/`), used without a key and by every integration
 //!   test.
 //! - [`store`]: the data folder, crash-safe file writes, the SQLite database (durable job queue
-//!   and history, attempts, model lockouts) and the model turns kept for edits.
+//!   and history, attempts, model lockouts, the history searched), the model turns kept for edits,
+//!   and a job's export folder.
 //! - [`provenance`]: pure — where an image came from (prompt, model, settings, attempts, cost),
 //!   written into the PNG or JPEG itself as extra chunks or one XMP segment, read back, and
 //!   stripped to the exact bytes the API sent.

@@ -304,7 +304,9 @@ impl PeelApp {
                 self.state.notice = Some("Image copied to the clipboard.".to_owned());
             }
             MediaEvent::Deleted { .. } | MediaEvent::DialogCancelled => {}
-            MediaEvent::Failed { message } => self.state.notice = Some(message),
+            MediaEvent::Done { message } | MediaEvent::Failed { message } => {
+                self.state.notice = Some(message);
+            }
             MediaEvent::Unreadable { path, message } => {
                 self.textures.requested.remove(&path);
                 self.textures.unreadable.insert(path, message);
@@ -474,8 +476,9 @@ pub fn run() -> Result<(), RunError> {
         Box::new(move |cc| {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+            let store = Arc::clone(engine.store());
             let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
-            let media = media::spawn_with_cache(&handle, Some(repaint), &data_dir);
+            let media = media::spawn_with_cache(&handle, Some(repaint), &data_dir, Some(store));
             let mut app = PeelApp::with_worker(worker, None).with_media(media);
             if let Some(storage) = cc.storage {
                 app.editor = eframe::get_value(storage, EDITOR_KEY).unwrap_or_default();

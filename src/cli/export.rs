@@ -10,15 +10,13 @@
 //! 2 bad input.
 
 use std::io::{self, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
-use crate::job::Job;
-use crate::provenance::{self, Provenance};
-use crate::store::files::{WriteError, write_atomically};
+use crate::store::export::export_job;
 use crate::store::search::fts_query;
 use crate::store::{JobSearch, Store, paths};
 
@@ -100,66 +98,4 @@ pub fn run(args: &ExportArgs) -> ExitCode {
         let _ = writeln!(io::stderr(), "No job matches.");
     }
     ExitCode::from(EXIT_OK)
-}
-
-/// Writes `job`'s folder under `out` and returns it.
-fn export_job(job: &Job, out: &Path) -> Result<PathBuf, WriteError> {
-    let folder = out.join(format!("job-{}", job.id));
-    let image = job
-        .image_path
-        .as_ref()
-        .and_then(|path| Some((path, std::fs::read(path).ok()?)));
-    let mut recorded = None;
-    if let Some((path, bytes)) = &image {
-        let name = path.file_name().map_or_else(
-            || format!("peel-{}.png", job.id).into(),
-            std::ffi::OsStr::to_os_string,
-        );
-        write_atomically(&folder.join(name), bytes)?;
-        recorded = provenance::read(bytes).and_then(|found| found.peel);
-    }
-    let provenance = recorded.unwrap_or_else(|| from_history(job));
-    write_json(&folder.join("provenance.json"), &provenance)?;
-    let diagnosis = serde_json::json!({
-        "id": job.id,
-        "created_at": job.created_at.to_string(),
-        "state": job.state.as_str(),
-        "reason": job.reason,
-        "image_missing": job.image_path.is_some() && image.is_none(),
-        "diagnosis": job.diagnosis,
-        "attempts": job.attempts,
-    });
-    write_json(&folder.join("diagnosis.json"), &diagnosis)?;
-    Ok(folder)
-}
-
-/// What the history knows about where a job's image came from (for a job without one, or an
-/// image without a record).
-fn from_history(job: &Job) -> Provenance {
-    let model = job
-        .model_used
-        .clone()
-        .or_else(|| job.attempts.last().map(|attempt| attempt.model.clone()))
-        .unwrap_or_else(|| job.spec.model.clone());
-    Provenance {
-        fallback_used: job.spec.fallback.as_deref() == Some(model.as_str()),
-        model,
-        attempts: u32::try_from(job.attempts.len()).unwrap_or(u32::MAX),
-        cost_usd: job.attempts.iter().map(|attempt| attempt.cost_usd).sum(),
-        input_tokens: job.attempts.last().and_then(|attempt| attempt.input_tokens),
-        output_tokens: job
-            .attempts
-            .last()
-            .and_then(|attempt| attempt.output_tokens),
-        ..Provenance::from_spec(&job.spec, job.spec.references.len())
-    }
-}
-
-/// Writes `value` as pretty JSON to `path`.
-fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), WriteError> {
-    let text = serde_json::to_string_pretty(value).map_err(|error| WriteError {
-        path: path.to_path_buf(),
-        source: io::Error::other(error),
-    })?;
-    write_atomically(path, text.as_bytes())
 }

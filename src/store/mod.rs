@@ -4,7 +4,10 @@
 //! - [`paths`]: the data directory (`directories`), overridable with `PEEL_DATA_DIR`.
 //! - [`db`]: the SQLite database (bundled SQLite, WAL): jobs, attempts, model lockouts.
 //! - [`files`]: crash-safe file writes (temp file, fsync, rename).
-//! - [`search`]: the history searched: prompt words (FTS5), jobs that did not deliver, newest first.
+//! - [`export`]: a job's export folder (image, provenance, diagnosis), for `peel export` and the
+//!   window's "Export selected…".
+//! - [`search`]: the history searched, newest first: prompt words (FTS5), outcome, model, date, and
+//!   jobs that did not deliver.
 //! - [`model_cache`]: the last `models.list` answer (ids and when fetched), reused for a day.
 //! - [`claims`]: one owner per job across processes (a claim with a lease).
 //! - [`turns`]: the model's turns kept for edits, image parts referring to files (each image's
@@ -12,6 +15,7 @@
 
 pub mod claims;
 pub mod db;
+pub mod export;
 pub mod files;
 pub mod model_cache;
 pub mod paths;

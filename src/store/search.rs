@@ -1,26 +1,78 @@
 //! The history as a designer searches it: jobs newest first, by words of their prompt (SQLite
-//! FTS5, the `jobs_fts` index the schema keeps in step with `jobs`) and by how they ended.
+//! FTS5, the `jobs_fts` index the schema keeps in step with `jobs`), by how they ended (the
+//! outcome: delivered, blocked, failed, waiting), by the model that made them (else the one asked
+//! for) and by when they were queued. Every filter runs in SQL, so it covers the whole history,
+//! not just the jobs a window has loaded.
 //!
 //! The search is plain words, never FTS5 syntax: each word is quoted, so a quote, a `-`, `OR` or
 //! `*` in what the designer typed is just text. Every word must appear, each as the start of a
 //! word of the prompt ("light" finds "lighthouse"); case and accents do not matter.
 
+use jiff::Timestamp;
 use rusqlite::params;
 
 use super::db::{JOB_COLUMNS, Store, StoreError, attempts_of, jobs_of};
-use crate::job::Job;
+use crate::job::{Job, Outcome};
 
 /// Which jobs [`Store::search_jobs`] lists. The default lists every job that was not deleted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct JobSearch {
     /// Words the prompt must contain (plain text, as the designer typed it).
     pub text: Option<String>,
-    /// Only jobs that did not deliver: stopped, parked (waiting in the queue) or cancelled.
+    /// Only jobs that did not deliver: stopped, parked (waiting in the queue) or cancelled
+    /// (`--failed` of `peel history` and `peel export`).
     pub failed_only: bool,
+    /// Only jobs with this outcome (blocked: the last diagnosis names a content layer).
+    pub outcome: Option<Outcome>,
+    /// Only jobs made with this model (else, when none delivered, asked of it).
+    pub model: Option<String>,
+    /// Only jobs queued at or after this moment.
+    pub since: Option<Timestamp>,
     /// Only jobs older than this one (the next page after a job already shown).
     pub before_id: Option<i64>,
     /// At most this many jobs; `None` lists them all.
     pub limit: Option<usize>,
+}
+
+/// The layer of a job's last diagnosis (NULL when it has none, or none that reads).
+const LAST_LAYER: &str =
+    "(CASE WHEN json_valid(diagnosis) THEN json_extract(diagnosis, '$.layer') END)";
+
+/// The layers whose verdict only a different prompt changes ([`crate::diagnosis::Kind::is_content_block`]).
+const CONTENT_LAYERS: &str = "('prompt_filter', 'policy', 'image_filter')";
+
+/// The SQL condition for jobs with `outcome` (the same split as the gallery's filter).
+fn outcome_condition(outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Delivered => "state = 'done'".to_owned(),
+        Outcome::Blocked => {
+            format!("state IN ('stopped', 'cancelled') AND {LAST_LAYER} IN {CONTENT_LAYERS}")
+        }
+        Outcome::Failed => format!(
+            "state IN ('stopped', 'cancelled') AND COALESCE({LAST_LAYER}, '') NOT IN {CONTENT_LAYERS}"
+        ),
+        Outcome::Waiting => "state IN ('queued', 'running', 'parked')".to_owned(),
+    }
+}
+
+impl JobSearch {
+    /// Whether anything but paging narrows the search (`false`: the whole history).
+    pub fn is_filtered(&self) -> bool {
+        self.text.is_some()
+            || self.failed_only
+            || self.outcome.is_some()
+            || self.model.is_some()
+            || self.since.is_some()
+    }
+
+    /// The same search from its first page (what a page answers, without where it starts).
+    pub fn first_page(&self) -> JobSearch {
+        JobSearch {
+            before_id: None,
+            limit: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// The FTS5 query for plain `text`: each whitespace-separated word as a quoted prefix phrase
@@ -50,6 +102,18 @@ impl Store {
         if search.failed_only {
             sql.push_str(" AND state IN ('stopped', 'parked', 'cancelled')");
         }
+        if let Some(outcome) = search.outcome {
+            sql.push_str(" AND (");
+            sql.push_str(&outcome_condition(outcome));
+            sql.push(')');
+        }
+        // The model that made the image, else the one asked for; ?4 NULL: any model.
+        sql.push_str(
+            " AND (?4 IS NULL OR COALESCE(model_used, \
+             CASE WHEN json_valid(spec) THEN json_extract(spec, '$.model') END) = ?4)",
+        );
+        // ?5 NULL: any date. Compared as moments, whatever digits the seconds carry.
+        sql.push_str(" AND (?5 IS NULL OR julianday(created_at) >= julianday(?5))");
         // Without a page to follow, ?3 is NULL.
         sql.push_str(" AND (?3 IS NULL OR id < ?3)");
         if query.is_some() {
@@ -64,7 +128,9 @@ impl Store {
             .limit
             .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
         self.with(|c| {
-            let mut jobs = jobs_of(c, &sql, params![limit, query, search.before_id])?;
+            let since = search.since.map(|since| since.to_string());
+            let params = params![limit, query, search.before_id, search.model, since];
+            let mut jobs = jobs_of(c, &sql, params)?;
             for job in &mut jobs {
                 job.attempts = attempts_of(c, job.id)?;
             }
@@ -209,6 +275,117 @@ mod tests {
             ..JobSearch::default()
         };
         assert_eq!(ids(&store.search_jobs(&next_page).unwrap()), [id[2], id[1]]);
+    }
+
+    /// Jobs of every outcome: delivered (made with the fallback), blocked by the image filter,
+    /// stopped by a quota, cancelled, parked, queued; the first two a week old.
+    fn store_of_outcomes() -> (tempfile::TempDir, Store, Vec<i64>) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("peel.db")).unwrap();
+        let now = Timestamp::now();
+        let week_ago = now - jiff::SignedDuration::from_hours(7 * 24);
+        let specs = [
+            ("a fox", "gemini-3-pro-image", week_ago),
+            ("a wolf", "gemini-3-pro-image", week_ago),
+            ("a bear", "gemini-3-pro-image", now),
+            ("an owl", "gemini-3.1-flash-image", now),
+            ("a hare", "gemini-3.1-flash-image", now),
+            ("a lynx", "gemini-3-pro-image", now),
+        ];
+        let ids: Vec<i64> = specs
+            .iter()
+            .map(|(prompt, model, at)| {
+                let spec = serde_json::json!({ "prompt": prompt, "model": model }).to_string();
+                store.enqueue(&spec, *at).unwrap()
+            })
+            .collect();
+        let states = [
+            JobState::Delivered,
+            JobState::Stopped,
+            JobState::Stopped,
+            JobState::Cancelled,
+            JobState::Parked,
+        ];
+        for (id, state) in ids.iter().zip(states) {
+            store.set_state(*id, state, None, None, now).unwrap();
+        }
+        store
+            .set_image(ids[0], "out/fox.png", "gemini-3.1-flash-image")
+            .unwrap();
+        store
+            .set_diagnosis(ids[1], r#"{"kind":"image_safety","layer":"image_filter"}"#)
+            .unwrap();
+        store
+            .set_diagnosis(ids[2], r#"{"kind":"quota_daily","layer":"quota"}"#)
+            .unwrap();
+        store.set_diagnosis(ids[3], "not json").unwrap();
+        (dir, store, ids)
+    }
+
+    #[test]
+    fn the_outcome_filter_splits_blocked_from_failed_by_the_last_layer() {
+        let (_dir, store, id) = store_of_outcomes();
+        let only = |outcome| {
+            let search = JobSearch {
+                outcome: Some(outcome),
+                ..JobSearch::default()
+            };
+            ids(&store.search_jobs(&search).unwrap())
+        };
+        assert_eq!(only(Outcome::Delivered), [id[0]]);
+        assert_eq!(only(Outcome::Blocked), [id[1]]);
+        assert_eq!(only(Outcome::Failed), [id[3], id[2]]);
+        assert_eq!(only(Outcome::Waiting), [id[5], id[4]]);
+        let blocked_wolf = JobSearch {
+            text: Some("wolf".to_owned()),
+            outcome: Some(Outcome::Blocked),
+            ..JobSearch::default()
+        };
+        assert_eq!(ids(&store.search_jobs(&blocked_wolf).unwrap()), [id[1]]);
+        assert!(blocked_wolf.is_filtered());
+        assert!(!JobSearch::default().is_filtered());
+    }
+
+    #[test]
+    fn the_model_filter_takes_the_model_that_made_the_image_else_the_one_asked() {
+        let (_dir, store, id) = store_of_outcomes();
+        let made_with = |model: &str| {
+            let search = JobSearch {
+                model: Some(model.to_owned()),
+                ..JobSearch::default()
+            };
+            ids(&store.search_jobs(&search).unwrap())
+        };
+        // The fox was asked of Pro but made by the fallback.
+        assert_eq!(made_with("gemini-3.1-flash-image"), [id[4], id[3], id[0]]);
+        assert_eq!(made_with("gemini-3-pro-image"), [id[5], id[2], id[1]]);
+        assert!(made_with("imagen-4").is_empty());
+    }
+
+    #[test]
+    fn the_date_filter_keeps_jobs_queued_since_a_moment_and_pages_still_follow() {
+        let (_dir, store, id) = store_of_outcomes();
+        let since = Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let recent = JobSearch {
+            since: Some(since),
+            ..JobSearch::default()
+        };
+        assert_eq!(
+            ids(&store.search_jobs(&recent).unwrap()),
+            [id[5], id[4], id[3], id[2]]
+        );
+        let page = JobSearch {
+            before_id: Some(id[4]),
+            limit: Some(1),
+            ..recent.clone()
+        };
+        assert_eq!(ids(&store.search_jobs(&page).unwrap()), [id[3]]);
+        assert_eq!(page.first_page(), recent);
+        let older = JobSearch {
+            since: Some(Timestamp::now() + jiff::SignedDuration::from_secs(1)),
+            ..JobSearch::default()
+        };
+        assert!(store.search_jobs(&older).unwrap().is_empty());
     }
 
     #[test]

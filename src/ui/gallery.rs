@@ -2,13 +2,17 @@
 //! failed, blocked, waiting and running jobs), each with its prompt, status and live countdown,
 //! under a search box and filters (`gallery_filter`). Only the rows on screen are drawn; their
 //! thumbnails are asked of the media service (decoded off the UI thread, kept on disk) and freed
-//! once scrolled away. Clicking a cell explains it in the why-panel; double-clicking an image
-//! opens the large view. Keyboard: arrows move the selection, Enter opens the large view, Delete
-//! asks, Ctrl+S saves.
+//! once scrolled away. Clicking a cell explains it in the why-panel (Ctrl+ and Shift+click pick
+//! several: `gallery_select`); double-clicking an image opens the large view. Keyboard: arrows
+//! move the selection, Enter opens the large view, Delete asks, Ctrl+S saves, Ctrl+A picks all,
+//! Escape clears.
 
 use jiff::Timestamp;
 
-use super::gallery_filter::{Outcome, THUMBNAIL_RANGE, filter_bar_ui, made_with, next_page};
+use super::gallery_filter::{
+    Outcome, THUMBNAIL_RANGE, filter_bar_ui, made_with, next_page, outcome_of,
+};
+use super::gallery_select::{apply_click, is_picked, note_click, selection_bar_ui, selection_keys};
 use super::{Intent, Textures, UiState, ViewerState, theme};
 use crate::diagnosis::words::human_duration;
 use crate::view::media::MediaRequest;
@@ -86,6 +90,12 @@ pub fn gallery_ui(
     }
     filter_bar_ui(ui, &mut ui_state.gallery, || models_of(state));
     let now = Timestamp::now();
+    let change = ui_state.gallery.filters_changed(now);
+    if change.beyond_text {
+        // The whole history, not just what is loaded: its first page under the new filters.
+        ask_for_more(state, ui_state, now, intents);
+    }
+    selection_bar_ui(ui, state, ui_state, intents);
     let shown: Vec<&JobView> = state
         .jobs
         .iter()
@@ -94,7 +104,7 @@ pub fn gallery_ui(
         .collect();
     if shown.is_empty() {
         ui.label("No job matches the search and filters.");
-        ask_for_more(state, ui_state, intents);
+        ask_for_more(state, ui_state, now, intents);
         return;
     }
     let grid = Grid::new(ui, ui_state.gallery.thumbnail_size);
@@ -103,7 +113,7 @@ pub fn gallery_ui(
     let mut area = egui::ScrollArea::vertical()
         .id_salt("gallery_grid")
         .auto_shrink([false, false]);
-    if ui_state.gallery.filters_changed() {
+    if change.any {
         area = area.vertical_scroll_offset(0.0);
     } else if let Some(row) = ui_state.gallery.scroll_to_row.take()
         && !ui_state.gallery.visible_rows.contains(&row)
@@ -128,14 +138,21 @@ pub fn gallery_ui(
             });
         }
     });
+    apply_click(state, &shown, ui_state, intents);
     if ui_state.gallery.visible_rows.end >= rows {
-        ask_for_more(state, ui_state, intents);
+        ask_for_more(state, ui_state, now, intents);
     }
 }
 
-/// Asks the worker for the next page of the history (the end of the grid is on screen).
-fn ask_for_more(state: &AppState, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
-    if let Some(command) = next_page(state, &mut ui_state.gallery) {
+/// Asks the worker for the next page of the history (the end of the grid is on screen, or a
+/// filter changed).
+fn ask_for_more(
+    state: &AppState,
+    ui_state: &mut UiState,
+    now: Timestamp,
+    intents: &mut Vec<Intent>,
+) {
+    if let Some(command) = next_page(state, &mut ui_state.gallery, now) {
         intents.push(Intent::Worker(command));
     }
 }
@@ -174,7 +191,8 @@ fn models_of(state: &AppState) -> Vec<String> {
 }
 
 /// Arrows move the selection through `shown` (`columns` per row), Enter opens the large view,
-/// Delete asks, Ctrl+S saves; only while no text field has the keyboard and no dialog is open.
+/// Delete asks, Ctrl+S saves, Ctrl+A picks all, Escape clears; only while no text field has the
+/// keyboard and no dialog is open.
 fn keyboard_ui(
     ui: &egui::Ui,
     state: &AppState,
@@ -189,6 +207,7 @@ fn keyboard_ui(
     {
         return;
     }
+    selection_keys(ui, shown, ui_state);
     let current = state
         .selected
         .and_then(|id| shown.iter().position(|job| job.id == id));
@@ -214,6 +233,8 @@ fn keyboard_ui(
     if step != 0 {
         let next = current.map_or(0, |at| at.saturating_add_signed(step).min(shown.len() - 1));
         intents.push(Intent::Select(shown[next].id));
+        ui_state.gallery.selection.ids.clear();
+        ui_state.gallery.selection.anchor = Some(shown[next].id);
         ui_state.gallery.scroll_to_row = Some(next / columns);
     }
     let Some(job) = current.map(|at| shown[at]) else {
@@ -253,7 +274,7 @@ fn cell_ui(
     ui_state: &mut UiState,
     intents: &mut Vec<Intent>,
 ) {
-    let selected = state.selected == Some(job.id);
+    let selected = is_picked(state, ui_state, job.id);
     let size = egui::vec2(grid.side + 2.0 * theme::CELL_MARGIN, grid.row_height);
     let frame = egui::Frame::new()
         .inner_margin(theme::CELL_MARGIN)
@@ -275,7 +296,7 @@ fn cell_ui(
                     .add(egui::Button::selectable(selected, title).truncate())
                     .clicked()
                 {
-                    intents.push(Intent::Select(job.id));
+                    note_click(ui, job.id, ui_state);
                 }
                 let (colour, line) = status_line(ui, job);
                 ui.add(egui::Label::new(egui::RichText::new(line).color(colour)).truncate());
@@ -297,7 +318,7 @@ fn badge(job: &JobView) -> Option<(egui::Color32, &'static str)> {
             Some((theme::WAITING, "Waiting"))
         }
         JobStatus::Finished(JobState::Delivered) => None,
-        JobStatus::Finished(_) => Some(match Outcome::of(job) {
+        JobStatus::Finished(_) => Some(match outcome_of(job) {
             Outcome::Blocked => (theme::STOPPED, "Blocked"),
             _ => (theme::STOPPED, "Failed"),
         }),
@@ -347,7 +368,7 @@ fn image_ui(
         ui.painter()
             .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
         if response.clicked() {
-            intents.push(Intent::Select(job.id));
+            note_click(ui, job.id, ui_state);
         }
         return;
     };
@@ -367,7 +388,7 @@ fn image_ui(
             })
             .inner;
         if response.clicked() {
-            intents.push(Intent::Select(job.id));
+            note_click(ui, job.id, ui_state);
         }
         if response.double_clicked() {
             open_viewer(path, ui_state, intents);
@@ -377,7 +398,7 @@ fn image_ui(
         ui.painter()
             .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
         if response.clicked() {
-            intents.push(Intent::Select(job.id));
+            note_click(ui, job.id, ui_state);
         }
         ui.painter().text(
             rect.center(),

@@ -1,6 +1,8 @@
 //! What the gallery shows: the thumbnail size, and the search and filters above the grid (words of
 //! the prompt, outcome, model, date). Matching is pure and tested here; the loaded jobs are
-//! filtered each frame.
+//! filtered each frame, and the same search and filters go to the worker (`Command::LoadHistory`)
+//! so the whole history is searched, not just what is loaded: when a filter changes, and page by
+//! page as the grid's end comes on screen.
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -11,56 +13,26 @@ use crate::worker::{Command, HISTORY_PAGE, JobState};
 /// Smallest and largest thumbnail side, in points.
 pub const THUMBNAIL_RANGE: std::ops::RangeInclusive<f32> = 64.0..=256.0;
 
-/// How a job ended (or stands), as the outcome filter names it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// An image arrived.
-    Delivered,
-    /// A content filter blocked the prompt or the image.
-    Blocked,
-    /// Stopped or cancelled for another reason.
-    Failed,
-    /// Queued, running, waiting between attempts, or parked.
-    Waiting,
-}
+pub use crate::job::Outcome;
 
-impl Outcome {
-    /// Every outcome, in the filter's order.
-    pub const ALL: [Outcome; 4] = [
-        Outcome::Delivered,
-        Outcome::Blocked,
-        Outcome::Failed,
-        Outcome::Waiting,
-    ];
-
-    /// The word the filter shows.
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Delivered => "Delivered",
-            Outcome::Blocked => "Blocked",
-            Outcome::Failed => "Failed",
-            Outcome::Waiting => "Waiting",
+/// The outcome of `job` (the same split the history search makes in SQL: blocked when the last
+/// diagnosis names a content layer).
+pub fn outcome_of(job: &JobView) -> Outcome {
+    let blocked = job
+        .diagnosis
+        .as_ref()
+        .is_some_and(|d| d.kind.is_content_block());
+    match &job.status {
+        JobStatus::Finished(JobState::Delivered) => Outcome::Delivered,
+        JobStatus::Finished(JobState::Stopped | JobState::Cancelled | JobState::Deleted)
+            if blocked =>
+        {
+            Outcome::Blocked
         }
-    }
-
-    /// The outcome of `job`.
-    pub fn of(job: &JobView) -> Outcome {
-        let blocked = job
-            .diagnosis
-            .as_ref()
-            .is_some_and(|d| d.kind.is_content_block());
-        match &job.status {
-            JobStatus::Finished(JobState::Delivered) => Outcome::Delivered,
-            JobStatus::Finished(JobState::Stopped | JobState::Cancelled | JobState::Deleted)
-                if blocked =>
-            {
-                Outcome::Blocked
-            }
-            JobStatus::Finished(JobState::Stopped | JobState::Cancelled | JobState::Deleted) => {
-                Outcome::Failed
-            }
-            _ => Outcome::Waiting,
+        JobStatus::Finished(JobState::Stopped | JobState::Cancelled | JobState::Deleted) => {
+            Outcome::Failed
         }
+        _ => Outcome::Waiting,
     }
 }
 
@@ -130,10 +102,24 @@ pub struct GalleryState {
     pub asked: Option<JobSearch>,
     /// The search and filters of the last frame (the grid goes back to the top when they change).
     pub last_filters: Option<Filters>,
+    /// The date filter's choice and the moment it starts from, fixed when it was chosen (so the
+    /// search sent to the worker stays the same from frame to frame).
+    pub since_fixed: Option<(Since, Timestamp)>,
+    /// The jobs picked for saving or exporting several at once.
+    pub selection: super::gallery_select::Selection,
 }
 
 /// The search and filters, compared between frames.
 pub type Filters = (String, Option<Outcome>, Option<String>, Since);
+
+/// What changed in the search and filters between two frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FilterChange {
+    /// Anything (the grid goes back to the top).
+    pub any: bool,
+    /// The outcome, model or date filter (the worker is asked for the first page at once).
+    pub beyond_text: bool,
+}
 
 impl Default for GalleryState {
     fn default() -> Self {
@@ -147,6 +133,8 @@ impl Default for GalleryState {
             visible_rows: 0..0,
             asked: None,
             last_filters: None,
+            since_fixed: None,
+            selection: super::gallery_select::Selection::default(),
         }
     }
 }
@@ -157,9 +145,9 @@ impl GalleryState {
     pub fn matches(&self, job: &JobView, now: Timestamp) -> bool {
         if self
             .outcome
-            .is_some_and(|outcome| Outcome::of(job) != outcome)
+            .is_some_and(|outcome| outcome_of(job) != outcome)
             || self.model.as_ref().is_some_and(|m| m != made_with(job))
-            || self.since.start(now).is_some_and(|t| job.created_at < t)
+            || self.since_start(now).is_some_and(|t| job.created_at < t)
         {
             return false;
         }
@@ -175,17 +163,50 @@ impl GalleryState {
         words.iter().all(|word| prompt.contains(word.as_str()))
     }
 
-    /// Whether the search or a filter changed since the last call (the first call says no).
-    pub fn filters_changed(&mut self) -> bool {
-        let now = (
+    /// What changed in the search and filters since the last call (the first call says nothing);
+    /// also fixes the date filter's start when its choice changed.
+    pub fn filters_changed(&mut self, now: Timestamp) -> FilterChange {
+        if self
+            .since_fixed
+            .is_none_or(|(since, _)| since != self.since)
+        {
+            self.since_fixed = self.since.start(now).map(|start| (self.since, start));
+        }
+        let current = (
             self.search.clone(),
             self.outcome,
             self.model.clone(),
             self.since,
         );
-        let changed = self.last_filters.as_ref().is_some_and(|last| *last != now);
-        self.last_filters = Some(now);
-        changed
+        let change = match &self.last_filters {
+            Some(last) if *last != current => FilterChange {
+                any: true,
+                beyond_text: (last.1, &last.2, last.3) != (current.1, &current.2, current.3),
+            },
+            _ => FilterChange::default(),
+        };
+        self.last_filters = Some(current);
+        change
+    }
+
+    /// The date filter's start: the moment fixed when it was chosen, else counted from `now`.
+    fn since_start(&self, now: Timestamp) -> Option<Timestamp> {
+        match self.since_fixed {
+            Some((since, start)) if since == self.since => Some(start),
+            _ => self.since.start(now),
+        }
+    }
+
+    /// The search and filters as the worker searches the history (no page yet).
+    pub fn job_search(&self, now: Timestamp) -> JobSearch {
+        let text = self.search.trim();
+        JobSearch {
+            text: (!text.is_empty()).then(|| text.to_owned()),
+            outcome: self.outcome,
+            model: self.model.clone(),
+            since: self.since_start(now),
+            ..JobSearch::default()
+        }
     }
 
     /// Whether anything narrows the gallery.
@@ -197,36 +218,26 @@ impl GalleryState {
     }
 }
 
-/// The next page of the history to ask for, once the grid's end is on screen: of the search
-/// when words are typed, else of the whole history; `None` when the last page was the end (or
-/// was just asked for).
-pub fn next_page(state: &AppState, gallery: &mut GalleryState) -> Option<Command> {
-    let text = gallery.search.trim();
-    let search = if text.is_empty() {
-        if !state.history.more {
-            return None;
-        }
-        JobSearch {
-            before_id: state.history.oldest,
-            limit: Some(HISTORY_PAGE),
-            ..JobSearch::default()
+/// The next page of the history to ask for, once the grid's end is on screen (or a filter
+/// changed): of the search and filters when any is set (from its first page when they changed),
+/// else of the whole history; `None` when the last page was the end (or was just asked for).
+pub fn next_page(state: &AppState, gallery: &mut GalleryState, now: Timestamp) -> Option<Command> {
+    let filters = gallery.job_search(now);
+    let cursor = if filters.is_filtered() {
+        match &state.searched {
+            Some((searched, cursor)) if *searched == filters => Some(cursor),
+            _ => None,
         }
     } else {
-        let before_id = match &state.searched {
-            Some((searched, cursor)) if searched == text => {
-                if !cursor.more {
-                    return None;
-                }
-                cursor.oldest
-            }
-            _ => None,
-        };
-        JobSearch {
-            text: Some(text.to_owned()),
-            before_id,
-            limit: Some(HISTORY_PAGE),
-            ..JobSearch::default()
-        }
+        Some(&state.history)
+    };
+    if cursor.is_some_and(|cursor| !cursor.more) {
+        return None;
+    }
+    let search = JobSearch {
+        before_id: cursor.and_then(|cursor| cursor.oldest),
+        limit: Some(HISTORY_PAGE),
+        ..filters
     };
     if gallery.asked.as_ref() == Some(&search) {
         return None;
@@ -350,5 +361,55 @@ mod tests {
         assert!(day.matches(&fox, now));
         fox.created_at = now - SignedDuration::from_hours(48);
         assert!(!day.matches(&fox, now));
+    }
+
+    #[test]
+    fn filters_search_the_whole_history_and_page_on_their_own_cursor() {
+        let mut state = AppState::default();
+        let now = Timestamp::now();
+        let mut gallery = GalleryState {
+            outcome: Some(Outcome::Blocked),
+            since: Since::Day,
+            ..GalleryState::default()
+        };
+        assert_eq!(gallery.filters_changed(now), FilterChange::default());
+        let Some(Command::LoadHistory(first)) = next_page(&state, &mut gallery, now) else {
+            panic!("a filter asks the worker");
+        };
+        assert_eq!(first.outcome, Some(Outcome::Blocked));
+        assert_eq!(first.before_id, None, "from the first page");
+        assert_eq!(first.limit, Some(HISTORY_PAGE));
+        // The date filter's start is fixed when chosen: an hour later it is the same search.
+        let later = now + SignedDuration::from_hours(1);
+        assert_eq!(gallery.job_search(later), first.first_page());
+        assert!(
+            next_page(&state, &mut gallery, later).is_none(),
+            "asked once"
+        );
+        state.searched = Some((
+            first.first_page(),
+            crate::view::state::HistoryCursor {
+                oldest: Some(101),
+                more: true,
+            },
+        ));
+        let Some(Command::LoadHistory(second)) = next_page(&state, &mut gallery, later) else {
+            panic!("the next page of the filtered history");
+        };
+        assert_eq!(second.before_id, Some(101));
+        // Another outcome is a new search, from its first page, and changes more than the text.
+        gallery.outcome = Some(Outcome::Failed);
+        let change = gallery.filters_changed(later);
+        assert!(change.any && change.beyond_text);
+        let Some(Command::LoadHistory(other)) = next_page(&state, &mut gallery, later) else {
+            panic!("a new filter asks again");
+        };
+        assert_eq!(
+            (other.outcome, other.before_id),
+            (Some(Outcome::Failed), None)
+        );
+        gallery.search = "fox".to_owned();
+        let change = gallery.filters_changed(later);
+        assert!(change.any && !change.beyond_text);
     }
 }

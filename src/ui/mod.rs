@@ -4,6 +4,7 @@
 //! - [`editor`]: the prompt editor (Ctrl+Enter generates), models, sizes, references, safety, cost.
 //! - [`gallery`]: jobs and images as a grid, newest first, only visible rows drawn; keyboard.
 //! - [`gallery_filter`]: the gallery's search, filters and thumbnail size.
+//! - [`gallery_select`]: picking several jobs (Ctrl/Shift+click, Ctrl+A) to save or export them.
 //! - [`why`]: the why-panel for the selected job, its actions, and "Paste an error".
 //! - [`rewrite`]: suggested rewrites for a content block, as a word diff, with Apply.
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
@@ -15,6 +16,7 @@ pub mod activity;
 pub mod editor;
 pub mod gallery;
 pub mod gallery_filter;
+pub mod gallery_select;
 pub mod rewrite;
 pub mod settings;
 pub mod theme;

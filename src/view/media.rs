@@ -46,6 +46,19 @@ pub enum MediaRequest {
         /// The file name the dialog proposes.
         suggested_name: String,
     },
+    /// Ask for a folder, then copy each of `sources` into it (each copy atomic, never over a file
+    /// already there: `name-2.png`, …); one [`MediaEvent::Done`] or [`MediaEvent::Failed`] sentence
+    /// at the end.
+    SaveMany {
+        /// The image files, in the gallery's order.
+        sources: Vec<PathBuf>,
+    },
+    /// Ask for a folder, then write one folder per job into it as `peel export` does (the image,
+    /// `provenance.json`, `diagnosis.json`); one sentence at the end.
+    ExportMany {
+        /// The jobs, in the gallery's order.
+        jobs: Vec<crate::job::JobId>,
+    },
     /// Put `source`'s image (decoded to RGBA) on the clipboard.
     CopyImage {
         /// The image file.
@@ -93,6 +106,11 @@ pub enum MediaEvent {
     },
     /// The image is on the clipboard.
     Copied,
+    /// Work on several files finished: one sentence saying what was done (and where).
+    Done {
+        /// The sentence.
+        message: String,
+    },
     /// The file is gone from disk (also when it was already gone).
     Deleted {
         /// The file.

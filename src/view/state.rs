@@ -205,8 +205,9 @@ pub struct AppState {
     pub unlisted_models: Vec<String>,
     /// How far the whole history is loaded (the gallery asks for the next page at its end).
     pub history: HistoryCursor,
-    /// How far the last search of the history went, and for which words.
-    pub searched: Option<(String, HistoryCursor)>,
+    /// How far the last search of the history went, and for which words and filters (the
+    /// search from its first page: [`crate::store::JobSearch::first_page`]).
+    pub searched: Option<(crate::store::JobSearch, HistoryCursor)>,
 }
 
 /// Where the next page of the history (or of a search of it) starts.
@@ -377,9 +378,10 @@ impl AppState {
                 .filter_map(JobView::from_past),
         );
         self.jobs.sort_by_key(|view| view.id);
-        match &search.text {
-            None => self.history = cursor,
-            Some(text) => self.searched = Some((text.clone(), cursor)),
+        if search.is_filtered() {
+            self.searched = Some((search.first_page(), cursor));
+        } else {
+            self.history = cursor;
         }
     }
 
@@ -733,7 +735,10 @@ mod tests {
         assert_eq!(
             state.searched,
             Some((
-                "fox".to_owned(),
+                crate::store::JobSearch {
+                    text: Some("fox".to_owned()),
+                    ..crate::store::JobSearch::default()
+                },
                 HistoryCursor {
                     oldest: Some(7),
                     more: false

@@ -1,9 +1,14 @@
 //! The gallery of a long history (egui_kittest, no GPU; the test plays the worker): several
 //! thousand jobs as a grid, newest first, paged in from the history as it scrolls, searched by
-//! the words of their prompts, and walked with the keyboard.
+//! the words of their prompts, and walked with the keyboard; several picked at once to save or
+//! export them (the test plays the media service, so no dialog opens).
+
+use std::path::PathBuf;
 
 use crate::window_rig::{Rig, spec};
+use egui::Modifiers;
 use egui_kittest::kittest::Queryable as _;
+use peel::app::media::{MediaEvent, MediaRequest};
 use peel::worker::{Command, Event, Job, JobState};
 
 fn rig() -> Rig {
@@ -153,4 +158,136 @@ fn a_gallery_of_thousands_scrolls_searches_and_moves_with_the_keyboard() {
             "only searches of the history, nothing deleted: {command:?}"
         );
     }
+}
+
+/// Where the test's delivered job `id` keeps its image (never read: the test plays the media
+/// service).
+fn image_of(id: i64) -> PathBuf {
+    PathBuf::from(format!("/nowhere/peel-{id}.png"))
+}
+
+/// What the window asked the media service since the last call, thumbnails left out.
+fn media_asked(rig: &mut Rig) -> Vec<MediaRequest> {
+    let requests = rig
+        .media_requests
+        .as_mut()
+        .expect("the test plays the media service");
+    std::iter::from_fn(|| requests.try_recv().ok())
+        .filter(|request| !matches!(request, MediaRequest::Thumbnail { .. }))
+        .collect()
+}
+
+/// A window whose media requests the test receives, showing six delivered jobs (each with an
+/// image) and a stopped one without.
+fn gallery_to_pick_from() -> Rig {
+    let mut rig = Rig::playing_media();
+    let mut jobs: Vec<Job> = (1..=6)
+        .rev()
+        .map(|id| Job {
+            state: JobState::Delivered,
+            image_path: Some(image_of(id)),
+            ..past_job(id, &format!("picture {id}"))
+        })
+        .collect();
+    jobs.insert(
+        0,
+        Job {
+            state: JobState::Stopped,
+            ..past_job(7, "picture 7")
+        },
+    );
+    rig.send(Event::Restored {
+        jobs,
+        spend_today_usd: 0.0,
+        rewrites: Vec::new(),
+    });
+    rig.harness.run_steps(3);
+    rig
+}
+
+/// Clicks job `id`'s title holding `modifiers`.
+fn click_job(rig: &mut Rig, id: i64, modifiers: Modifiers) {
+    rig.harness
+        .get_by_label(&format!("Job {id}: picture {id}"))
+        .click_modifiers(modifiers);
+    rig.harness.run_steps(2);
+}
+
+#[test]
+fn ctrl_and_shift_clicks_pick_several_jobs_to_save_or_export_at_once() {
+    let mut rig = gallery_to_pick_from();
+    // A plain click explains one job; Ctrl+click adds another; Shift+click takes the range from
+    // the last click.
+    click_job(&mut rig, 6, Modifiers::NONE);
+    assert_eq!(rig.harness.state().state().selected, Some(6));
+    assert!(rig.harness.query_by_label_contains(" selected").is_none());
+    click_job(&mut rig, 7, Modifiers::COMMAND);
+    rig.harness.get_by_label("2 selected");
+    click_job(&mut rig, 4, Modifiers::COMMAND);
+    rig.harness.get_by_label("3 selected");
+    click_job(&mut rig, 2, Modifiers::SHIFT);
+    rig.harness.get_by_label("3 selected");
+    click_job(&mut rig, 6, Modifiers::COMMAND);
+    rig.harness.get_by_label("4 selected");
+    assert_eq!(
+        rig.harness.state().state().selected,
+        Some(6),
+        "the why-panel keeps its job"
+    );
+
+    // Save selected… sends exactly the delivered images picked, newest first.
+    media_asked(&mut rig);
+    rig.harness.get_by_label("Save selected…").click();
+    rig.harness.run_steps(2);
+    assert_eq!(
+        media_asked(&mut rig),
+        [MediaRequest::SaveMany {
+            sources: vec![image_of(6), image_of(4), image_of(3), image_of(2)],
+        }]
+    );
+    // The service's one sentence at the end shows as the notice.
+    let done = MediaEvent::Done {
+        message: "Saved 4 images to /picked.".to_owned(),
+    };
+    rig.media_events.as_ref().unwrap().try_send(done).unwrap();
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Saved 4 images to /picked.");
+    rig.harness.get_by_label("Export selected…").click();
+    rig.harness.run_steps(2);
+    assert_eq!(
+        media_asked(&mut rig),
+        [MediaRequest::ExportMany {
+            jobs: vec![6, 4, 3, 2],
+        }]
+    );
+    assert!(rig.commands.try_recv().is_err(), "nothing for the worker");
+}
+
+#[test]
+fn ctrl_a_picks_every_job_shown_and_escape_or_the_bar_clears() {
+    let mut rig = gallery_to_pick_from();
+    click_job(&mut rig, 6, Modifiers::NONE);
+    // Ctrl+A picks every job shown (the stopped one too, which has no image to save).
+    rig.harness
+        .key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("7 selected");
+    media_asked(&mut rig);
+    rig.harness.get_by_label("Save selected…").click();
+    rig.harness.run_steps(2);
+    assert_eq!(
+        media_asked(&mut rig),
+        [MediaRequest::SaveMany {
+            sources: (1..=6).rev().map(image_of).collect(),
+        }]
+    );
+    rig.harness.key_press(egui::Key::Escape);
+    rig.harness.run_steps(2);
+    assert!(rig.harness.query_by_label_contains(" selected").is_none());
+    // Clear selection does the same from the bar.
+    click_job(&mut rig, 1, Modifiers::COMMAND);
+    rig.harness.get_by_label("2 selected");
+    rig.harness.get_by_label("Clear selection").click();
+    rig.harness.run_steps(2);
+    assert!(rig.harness.query_by_label_contains(" selected").is_none());
 }

@@ -1,5 +1,6 @@
 //! The window rig: a window with the test playing the worker through the channels and the real
-//! media service (thumbnails decoded on a tokio runtime), plus the worker events the tests send.
+//! media service (thumbnails decoded on a tokio runtime), or the test playing the media service
+//! too ([`Rig::playing_media`]), plus the worker events the tests send.
 //! Shared by the modules of the `window` test binary (behaviour, snapshots, end to end).
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use peel::app::media::{MediaEvent, MediaHandle, MediaRequest};
 use peel::app::{PeelApp, media};
 use peel::sim::Scenario;
 use peel::worker::protocol::{AttemptRecord, AttemptReport};
@@ -22,12 +24,26 @@ pub struct Rig {
     pub commands: mpsc::Receiver<Command>,
     /// What the test tells the window, as the worker.
     pub events: mpsc::Sender<Event>,
+    /// What the window asked the media service, when the test plays it ([`Rig::playing_media`]).
+    pub media_requests: Option<mpsc::Receiver<MediaRequest>>,
+    /// What the test tells the window, as the media service (kept open).
+    pub media_events: Option<mpsc::Sender<MediaEvent>>,
     _runtime: tokio::runtime::Runtime,
 }
 
 impl Rig {
     /// A 1280×800 window; `wgpu` renders for snapshots (Mesa lavapipe on CI).
     pub fn new(wgpu: bool) -> Rig {
+        Rig::build(wgpu, false)
+    }
+
+    /// A 1280×800 window without GPU whose media requests the test receives and answers itself
+    /// (no file dialog ever opens).
+    pub fn playing_media() -> Rig {
+        Rig::build(false, true)
+    }
+
+    fn build(wgpu: bool, play_media: bool) -> Rig {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -36,16 +52,24 @@ impl Rig {
         let handle = runtime.handle().clone();
         let (command_tx, commands) = mpsc::channel(16);
         let (events, event_rx) = mpsc::channel(peel::worker::EVENT_CAPACITY);
+        let (media_tx, media_requests) = mpsc::channel(media::REQUEST_CAPACITY);
+        let (media_events, media_rx) = mpsc::channel(media::EVENT_CAPACITY);
+        let played = play_media.then_some(MediaHandle {
+            requests: media_tx,
+            events: media_rx,
+        });
         let mut builder = Harness::builder().with_size([1280.0, 800.0]);
         if wgpu {
             builder = builder.wgpu().with_theme(egui::Theme::Dark);
         }
         let harness = builder.build_eframe(move |cc| {
             let ctx = cc.egui_ctx.clone();
-            let media = media::spawn(
-                &handle,
-                Some(std::sync::Arc::new(move || ctx.request_repaint())),
-            );
+            let media = played.unwrap_or_else(|| {
+                media::spawn(
+                    &handle,
+                    Some(std::sync::Arc::new(move || ctx.request_repaint())),
+                )
+            });
             PeelApp::with_worker(
                 WorkerHandle {
                     commands: command_tx,
@@ -59,6 +83,8 @@ impl Rig {
             harness,
             commands,
             events,
+            media_requests: play_media.then_some(media_requests),
+            media_events: play_media.then_some(media_events),
             _runtime: runtime,
         }
     }

@@ -209,7 +209,7 @@ mod tests {
         let big = dir.path().join("big.png");
         write_image(&big, 400, 200);
         let mut media =
-            super::super::spawn_with_cache(&tokio::runtime::Handle::current(), None, &data);
+            super::super::spawn_with_cache(&tokio::runtime::Handle::current(), None, &data, None);
         let ask_thumbnail = |path: &PathBuf| MediaRequest::Thumbnail {
             path: path.clone(),
             max_side_px: 128,

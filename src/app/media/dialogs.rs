@@ -1,5 +1,6 @@
-//! The OS file dialogs (through `rfd`): picking reference images, and Save as… (ask where, then
-//! copy the image there with [`crate::store::files::copy_atomically`], never a partial file).
+//! The OS file dialogs (through `rfd`): picking reference images, Save as… (ask where, then
+//! copy the image there with [`crate::store::files::copy_atomically`], never a partial file), and
+//! picking a folder (for saving or exporting several jobs at once).
 //!
 //! On Linux rfd needs the desktop portal (a D-Bus session) or `zenity`; when neither is there the
 //! designer gets a sentence saying what to do instead, not a dialog that never opens.
@@ -111,6 +112,34 @@ async fn ask_save_target(source: &Path, suggested_name: String) -> Result<PathBu
             && started.elapsed() < INSTANT_DIALOG_FAILURE =>
         {
             Err(failed(no_save_dialog(NO_BACKEND, source)))
+        }
+        None => Err(MediaEvent::DialogCancelled),
+    }
+}
+
+/// Asks for a folder (`title` on the dialog). `Err` is the event to send instead: a sentence,
+/// or [`MediaEvent::DialogCancelled`].
+pub(super) async fn ask_folder(title: &str) -> Result<PathBuf, MediaEvent> {
+    let failed = |reason: &str| MediaEvent::Failed {
+        message: format!(
+            "No folder dialog is available on this desktop ({reason}). Use `peel export --out DIR` \
+             from a terminal instead."
+        ),
+    };
+    if let Some(reason) = dialog_missing_reason().await {
+        return Err(failed(reason));
+    }
+    let started = Instant::now();
+    match rfd::AsyncFileDialog::new()
+        .set_title(title)
+        .pick_folder()
+        .await
+    {
+        Some(folder) => Ok(folder.path().to_path_buf()),
+        None if cfg!(all(unix, not(target_os = "macos")))
+            && started.elapsed() < INSTANT_DIALOG_FAILURE =>
+        {
+            Err(failed(NO_BACKEND))
         }
         None => Err(MediaEvent::DialogCancelled),
     }

@@ -18,10 +18,14 @@
 //! - `references`: reading reference files (sniffing, the 20 MB limit, base64, thumbnail).
 //! - `dropped`: dropped files: an image Peel made restores its settings, others are references.
 //! - `clipboard`: copying an image, pasting a reference.
-//! - `dialogs`: the reference picker and Save as… (the copy itself is `store::files`').
+//! - `dialogs`: the reference picker, Save as… and the folder picker (the copy itself is
+//!   `store::files`').
+//! - `batch`: several jobs at once: Save selected… (copies that never overwrite) and Export
+//!   selected… (`store::export`'s folders).
 //! - `keychain`: the API key's own requests and answers ([`KeychainRequest`], [`KeychainEvent`]).
 //! - `sentences`: wording the parts share (file names, read and write failures).
 
+mod batch;
 mod clipboard;
 mod decode;
 mod dialogs;
@@ -47,6 +51,7 @@ pub use decode::FULL_IMAGE_MAX_SIDE_PX;
 pub use dialogs::REFERENCE_EXTENSIONS;
 pub use references::{MAX_REFERENCE_BYTES, REFERENCE_THUMBNAIL_SIDE_PX};
 
+use crate::store::Store;
 use clipboard::ClipboardSlot;
 use sentences::{detail, display_name, write_reason};
 
@@ -74,23 +79,26 @@ pub fn spawn(
     runtime: &tokio::runtime::Handle,
     repaint: Option<Arc<dyn Fn() + Send + Sync>>,
 ) -> MediaHandle {
-    start(runtime, repaint, None)
+    start(runtime, repaint, None, None)
 }
 
 /// Like [`spawn`], keeping gallery thumbnails in `<data_dir>/thumbs` (content-addressed; a
-/// missing or unreadable one is rebuilt), so reopening a gallery decodes nothing twice.
+/// missing or unreadable one is rebuilt), so reopening a gallery decodes nothing twice. With
+/// `store` (the window's database), Export selected… can read the jobs it exports.
 pub fn spawn_with_cache(
     runtime: &tokio::runtime::Handle,
     repaint: Option<Arc<dyn Fn() + Send + Sync>>,
     data_dir: &Path,
+    store: Option<Arc<Store>>,
 ) -> MediaHandle {
-    start(runtime, repaint, Some(data_dir.join("thumbs")))
+    start(runtime, repaint, Some(data_dir.join("thumbs")), store)
 }
 
 fn start(
     runtime: &tokio::runtime::Handle,
     repaint: Option<Arc<dyn Fn() + Send + Sync>>,
     thumbs: Option<PathBuf>,
+    store: Option<Arc<Store>>,
 ) -> MediaHandle {
     let (request_tx, mut request_rx) = mpsc::channel::<MediaRequest>(REQUEST_CAPACITY);
     let (event_tx, event_rx) = mpsc::channel::<MediaEvent>(EVENT_CAPACITY);
@@ -99,6 +107,7 @@ fn start(
         clipboard: Arc::default(),
         decoders: Arc::new(Semaphore::new(MAX_PARALLEL_DECODES)),
         thumbs,
+        store,
     });
     let tasks = runtime.clone();
     runtime.spawn(async move {
@@ -135,6 +144,8 @@ struct Service {
     decoders: Arc<Semaphore>,
     /// The thumbnail cache folder (`<data>/thumbs`), when there is one.
     thumbs: Option<PathBuf>,
+    /// The database, for exporting jobs (the window's; `None` in a window without one).
+    store: Option<Arc<Store>>,
 }
 
 impl Service {
@@ -156,6 +167,8 @@ impl Service {
                 source,
                 suggested_name,
             } => self.save_as(source, suggested_name).await,
+            MediaRequest::SaveMany { sources } => self.save_many(sources).await,
+            MediaRequest::ExportMany { jobs } => self.export_many(jobs).await,
             MediaRequest::CopyImage { source } => self.copy_image(source).await,
             MediaRequest::DeleteFile { path } => self.delete_file(path).await,
             MediaRequest::Keychain(request) => {
