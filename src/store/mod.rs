@@ -3,6 +3,7 @@
 //!
 //! - [`paths`]: the data directory (`directories`), overridable with `PEEL_DATA_DIR`.
 //! - [`db`]: the SQLite database (bundled SQLite, WAL): jobs, attempts, model lockouts.
+//! - [`library`]: reference images found again by their hash (for imports).
 //! - [`files`]: crash-safe file writes (temp file, fsync, rename).
 //! - [`export`]: a job's export folder (image, provenance, diagnosis), for `peel export` and the
 //!   window's "Export selected…".
@@ -17,6 +18,7 @@ pub mod claims;
 pub mod db;
 pub mod export;
 pub mod files;
+pub mod library;
 pub mod model_cache;
 pub mod paths;
 pub mod search;

@@ -1,13 +1,22 @@
 //! Files dropped on the window: an image Peel made (it carries Peel's provenance) gives back
-//! the prompt and settings it was made with; any other file is read as a reference.
+//! the prompt and settings it was made with, and the references it names by hash when a job in
+//! this library still holds them; any other file is read as a reference.
 
 use std::path::{Path, PathBuf};
 
-use super::references::read_limited;
+use std::sync::Arc;
+
+use base64::Engine as _;
+
+use super::references::{read_limited, reference};
 use super::sentences::display_name;
-use super::{MediaEvent, Service, off_thread};
+use super::{LoadedReference, MediaEvent, Service, off_thread};
 use crate::provenance;
+use crate::store::Store;
 use crate::view::media::ImageSettings;
+
+/// How many of the newest jobs are searched for an imported image's references.
+const REFERENCE_SCAN_JOBS: usize = 5_000;
 
 impl Service {
     /// Handles each dropped file in order: one `SettingsFound` for an image with Peel's
@@ -19,10 +28,11 @@ impl Service {
                 off_thread("reading a dropped image", move || settings_in(&path)).await
             };
             match found {
-                Ok(Some(settings)) => {
+                Ok(Some((settings, references))) => {
                     let name = display_name(&path);
                     let event = MediaEvent::SettingsFound { name, settings };
                     self.events.send(event).await;
+                    self.restore_references(references).await;
                 }
                 // Not Peel's image, or unreadable: loading it as a reference says why.
                 _ => self.load_references(vec![path]).await,
@@ -31,10 +41,65 @@ impl Service {
     }
 }
 
-/// The settings Peel's provenance in `path` names, when it has some.
-fn settings_in(path: &Path) -> Option<ImageSettings> {
+impl Service {
+    /// Loads the references an imported image names (by SHA-256) from this library, and says
+    /// how many it could not find.
+    async fn restore_references(&self, wanted: Vec<String>) {
+        let (Some(store), false) = (self.store.clone(), wanted.is_empty()) else {
+            return;
+        };
+        let count = wanted.len();
+        let found = off_thread("finding the image's references", move || {
+            references_from(&store, &wanted)
+        })
+        .await
+        .unwrap_or_default();
+        let missing = count - found.len();
+        for loaded in found {
+            self.events.send(MediaEvent::ReferenceLoaded(loaded)).await;
+        }
+        if missing > 0 {
+            let message = format!(
+                "{missing} of the image's {count} reference images are not in this library; add them again if you need them."
+            );
+            self.events.send(MediaEvent::Done { message }).await;
+        }
+    }
+}
+
+/// The settings Peel's provenance in `path` names, with the SHA-256 of each reference it was
+/// made with, when it has some.
+fn settings_in(path: &Path) -> Option<(ImageSettings, Vec<String>)> {
     let bytes = read_limited(path, &display_name(path)).ok()?;
-    ImageSettings::of(&provenance::read(&bytes)?)
+    let found = provenance::read(&bytes)?;
+    let references = found
+        .peel
+        .as_ref()
+        .map(|peel| peel.reference_sha256.clone())
+        .unwrap_or_default();
+    Some((ImageSettings::of(&found)?, references))
+}
+
+/// The references with these hashes that a job in `store` holds, ready to show and send.
+fn references_from(store: &Arc<Store>, wanted: &[String]) -> Vec<LoadedReference> {
+    let found = store
+        .references_by_hash(wanted, REFERENCE_SCAN_JOBS)
+        .unwrap_or_default();
+    found
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, (_, sent))| {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(sent.base64.trim())
+                .ok()?;
+            let format = image::guess_format(&bytes).ok()?;
+            let rgba = image::load_from_memory_with_format(&bytes, format)
+                .ok()?
+                .to_rgba8();
+            let name = format!("Reference {} (from the library)", index + 1);
+            Some(reference(name, format, &bytes, &rgba))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -44,9 +109,67 @@ fn settings_in(path: &Path) -> Option<ImageSettings> {
 )]
 mod tests {
     use super::super::MediaRequest;
-    use super::super::test_support::{ask, service, write_image};
+    use super::super::test_support::{ask, next, service, write_image};
     use super::*;
+    use crate::job::{JobSpec, Reference};
     use crate::provenance::Provenance;
+    use crate::store::turns::sha256_hex;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_imported_image_brings_back_the_references_this_library_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(&dir.path().join("data/peel.db")).unwrap());
+        let sketch = dir.path().join("sketch.png");
+        write_image(&sketch, 12, 8);
+        let sketch_bytes = std::fs::read(&sketch).unwrap();
+        let spec = JobSpec {
+            prompt: "a heron".to_owned(),
+            references: vec![Reference {
+                mime_type: "image/png".to_owned(),
+                base64: base64::engine::general_purpose::STANDARD.encode(&sketch_bytes),
+            }],
+            ..JobSpec::default()
+        };
+        store
+            .enqueue(
+                &serde_json::to_string(&spec).unwrap(),
+                jiff::Timestamp::now(),
+            )
+            .unwrap();
+        let made = dir.path().join("peel-1.png");
+        write_image(&made, 20, 10);
+        let facts = Provenance {
+            prompt: "a heron".to_owned(),
+            model: "gemini-3-pro-image".to_owned(),
+            reference_sha256: vec![sha256_hex(&sketch_bytes), sha256_hex(b"gone")],
+            ..Provenance::default()
+        };
+        let bytes = provenance::insert(&std::fs::read(&made).unwrap(), &facts).unwrap();
+        std::fs::write(&made, bytes).unwrap();
+        let mut media = super::super::start(
+            &tokio::runtime::Handle::current(),
+            None,
+            None,
+            Some(Arc::clone(&store)),
+        );
+
+        let event = ask(&mut media, MediaRequest::LoadDropped { paths: vec![made] }).await;
+        assert!(
+            matches!(event, MediaEvent::SettingsFound { .. }),
+            "{event:?}"
+        );
+        let MediaEvent::ReferenceLoaded(loaded) = next(&mut media).await else {
+            panic!("expected the library's reference");
+        };
+        assert_eq!(loaded.reference, spec.references[0]);
+        let MediaEvent::Done { message } = next(&mut media).await else {
+            panic!("expected a sentence about the missing reference");
+        };
+        assert!(
+            message.starts_with("1 of the image's 2 reference images"),
+            "{message}"
+        );
+    }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn a_dropped_peel_image_gives_back_its_settings_and_others_become_references() {
