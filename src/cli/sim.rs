@@ -87,6 +87,43 @@ pub fn run(args: &SimArgs) -> ExitCode {
     runtime.block_on(serve(args.addr, config))
 }
 
+/// Ctrl+C, listened for from the moment it is made.
+enum Interrupt {
+    /// SIGINT's handler is in place.
+    #[cfg(unix)]
+    Signal(std::io::Result<tokio::signal::unix::Signal>),
+    /// Elsewhere, tokio's portable Ctrl+C.
+    #[cfg(not(unix))]
+    CtrlC,
+}
+
+impl Interrupt {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            Interrupt::Signal(tokio::signal::unix::signal(
+                tokio::signal::unix::SignalKind::interrupt(),
+            ))
+        }
+        #[cfg(not(unix))]
+        {
+            Interrupt::CtrlC
+        }
+    }
+
+    async fn wait(self) -> std::io::Result<()> {
+        match self {
+            #[cfg(unix)]
+            Interrupt::Signal(signal) => {
+                signal?.recv().await;
+                Ok(())
+            }
+            #[cfg(not(unix))]
+            Interrupt::CtrlC => tokio::signal::ctrl_c().await,
+        }
+    }
+}
+
 async fn serve(addr: SocketAddr, config: SimConfig) -> ExitCode {
     let scenario = config.scenario;
     let timing = if config.generation_latency {
@@ -101,6 +138,9 @@ async fn serve(addr: SocketAddr, config: SimConfig) -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
+    // Listen for Ctrl+C before saying where we listen: whoever reads the address may interrupt
+    // at once (a signal before the handler exists would kill the process instead).
+    let interrupted = Interrupt::listen();
     let base_url = running.base_url();
     {
         let mut stdout = io::stdout().lock();
@@ -117,7 +157,7 @@ async fn serve(addr: SocketAddr, config: SimConfig) -> ExitCode {
          Press Ctrl+C to stop.",
         scenario.description()
     );
-    if let Err(error) = tokio::signal::ctrl_c().await {
+    if let Err(error) = interrupted.wait().await {
         let _ = writeln!(
             io::stderr(),
             "peel sim: cannot listen for Ctrl+C ({error}); stopping."
