@@ -4,9 +4,12 @@
 //! - [`state`]: what the window shows, and `apply(Event)`.
 //! - [`media`]: files, thumbnails, dialogs, clipboard and keychain, off the UI thread.
 //! - [`keychain`]: the API key in the OS keychain.
+//! - [`frame_stats`]: frame CPU times and peak memory with `PEEL_FRAME_STATS=1`, and the start-up
+//!   hook `PEEL_EXIT_AFTER_FIRST_FRAME=1`.
 //! - [`run`]: opens the window on a [`Session`] (runtime, store, engine, simulator), with the
 //!   worker and the media service.
 
+pub mod frame_stats;
 pub mod keychain;
 pub mod media;
 pub use crate::view::state;
@@ -48,6 +51,8 @@ pub struct PeelApp {
     simulator: Option<sim::RunningSim>,
     /// The tokio runtime the worker runs on; lives as long as the window.
     runtime: Option<tokio::runtime::Runtime>,
+    /// Frame times, when `PEEL_FRAME_STATS=1` (printed when the window closes).
+    frame_stats: frame_stats::FrameStats,
 }
 
 impl PeelApp {
@@ -68,6 +73,7 @@ impl PeelApp {
             media: None,
             simulator: None,
             runtime: None,
+            frame_stats: frame_stats::FrameStats::default(),
         }
     }
 
@@ -411,7 +417,12 @@ impl eframe::App for PeelApp {
         }
     }
 
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        if self.frame_stats.on_frame(frame.info().cpu_usage) {
+            ui.send_viewport_cmd(egui::ViewportCommand::Close);
+        } else if self.frame_stats.awaits_first_frame() {
+            ui.request_repaint();
+        }
         let mut intents = Vec::new();
         let view = View {
             editor: &mut self.editor,
@@ -453,8 +464,11 @@ pub const ICON_PNG: &[u8] = include_bytes!("../../assets/peel-icon.png");
 
 /// Opens Peel's window on a [`Session`] (runtime, store, engine, and the simulator, used while no
 /// key is set), with the worker and the media service. A key in the environment is used at once;
-/// otherwise the keychain is asked off the UI thread.
+/// otherwise the keychain is asked off the UI thread. `PEEL_FRAME_STATS=1` prints frame times and
+/// peak memory on close; `PEEL_EXIT_AFTER_FIRST_FRAME=1` prints the start-up time and closes
+/// ([`frame_stats`]).
 pub fn run() -> Result<(), RunError> {
+    let started = std::time::Instant::now();
     let environment_key = session::key_from_environment();
     let Session {
         engine,
@@ -492,6 +506,7 @@ pub fn run() -> Result<(), RunError> {
                 app = app.with_simulator(simulator);
             }
             app.runtime = runtime_slot.take();
+            app.frame_stats = frame_stats::FrameStats::from_environment(started);
             if let Some(found) = environment_key.clone() {
                 app.use_key(Some(found.key), KeySource::Environment(found.variable));
             } else {

@@ -88,7 +88,18 @@ impl Received {
 }
 
 /// Moves the images out of `response`, hashes them and checks the final one.
-pub fn receive(mut response: GenerateContentResponse, expected: Expected) -> Received {
+pub fn receive(response: GenerateContentResponse, expected: Expected) -> Received {
+    let mut received = take_out(response);
+    if let Some(image) = received.final_image() {
+        received.problem = check(&image.mime_type, &image.bytes, expected).err();
+    }
+    received
+}
+
+/// Moves the images out of `response` and hashes them, without checking the final one (its
+/// [`Received::problem`] says only whether its base64 was valid). Each image's base64 is freed as
+/// soon as it is decoded, so at most one image exists twice at a time.
+pub fn take_out(mut response: GenerateContentResponse) -> Received {
     // The final image: the last non-thought image of the first candidate that has one (as
     // `GenerateContentResponse::final_image` picks it).
     let final_position = response
@@ -140,7 +151,6 @@ pub fn receive(mut response: GenerateContentResponse, expected: Expected) -> Rec
             };
             blob.stand_in = Some(image.stand_in());
             if is_final {
-                problem = check(&image.mime_type, &image.bytes, expected).err();
                 final_image = Some(images.len());
             }
             images.push(image);

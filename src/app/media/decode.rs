@@ -5,6 +5,11 @@
 //! over the image's path, modification time and size (content-addressed without reading a 4K
 //! file): reopening a gallery decodes each big image once. A missing or unreadable cache file
 //! is rebuilt; a cache that cannot be written only costs the next decode.
+//!
+//! Both decode through `shrink` (shrink-on-load): a JPEG is decoded at 1/2, 1/4 or 1/8 scale when
+//! that still covers the asked size, then resized with a SIMD resizer.
+
+mod shrink;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -16,12 +21,14 @@ use image::RgbaImage;
 
 use super::sentences::{decode_sentence, display_name, read_sentence};
 use super::{MediaEvent, Service, off_thread_flat};
+use shrink::{decode_fitted, fit, shrunk_rgba};
 
 /// Longer side of the large view's image at most.
 pub const FULL_IMAGE_MAX_SIDE_PX: u32 = 4096;
 
 impl Service {
-    /// Decodes `path` for the gallery (`full == false`) or the large view.
+    /// Decodes `path` for the gallery (`full == false`) or the large view, shrunk on load so the
+    /// longer side is at most `max_side_px`.
     pub(super) async fn show(&self, path: PathBuf, max_side_px: u32, full: bool) {
         let decoded = {
             let _permit = self.decoders.acquire().await;
@@ -29,7 +36,7 @@ impl Service {
             let thumbs = if full { None } else { self.thumbs.clone() };
             off_thread_flat("opening an image", move || match thumbs {
                 Some(thumbs) => cached_thumbnail(&path, max_side_px, &thumbs),
-                None => decode_file(&path).map(|rgba| fitted_color_image(&rgba, max_side_px)),
+                None => decode_fitted(&path, max_side_px).map(|rgba| to_color_image(&rgba)),
             })
             .await
         };
@@ -90,7 +97,7 @@ fn cached_thumbnail(
     {
         return Ok(to_color_image(&image.into_rgba8()));
     }
-    let small = fitted_rgba(decode_file(path)?, max_side_px);
+    let small = decode_fitted(path, max_side_px)?;
     if let Some(cached) = cached {
         let mut png = Vec::new();
         let written = small
@@ -106,32 +113,6 @@ fn cached_thumbnail(
     Ok(to_color_image(&small))
 }
 
-/// `rgba` shrunk so its longer side is at most `max_side_px` (never enlarged).
-fn fitted_rgba(rgba: RgbaImage, max_side_px: u32) -> RgbaImage {
-    let (width, height) = rgba.dimensions();
-    let (new_width, new_height) = fit(width, height, max_side_px);
-    if (new_width, new_height) == (width, height) {
-        rgba
-    } else {
-        image::imageops::thumbnail(&rgba, new_width, new_height)
-    }
-}
-
-/// Size of `width`×`height` shrunk so the longer side is `max_side_px` (keeps the aspect ratio,
-/// rounds, never below 1 px). Unchanged when it already fits.
-fn fit(width: u32, height: u32, max_side_px: u32) -> (u32, u32) {
-    let longer = width.max(height);
-    if longer <= max_side_px || longer == 0 {
-        return (width, height);
-    }
-    let scale = |side: u32| {
-        let scaled =
-            (u64::from(side) * u64::from(max_side_px) + u64::from(longer) / 2) / u64::from(longer);
-        u32::try_from(scaled).unwrap_or(max_side_px).max(1)
-    };
-    (scale(width), scale(height))
-}
-
 /// `rgba` as an egui image whose longer side is at most `max_side_px` (never enlarged).
 pub(super) fn fitted_color_image(rgba: &RgbaImage, max_side_px: u32) -> egui::ColorImage {
     let (width, height) = rgba.dimensions();
@@ -139,7 +120,7 @@ pub(super) fn fitted_color_image(rgba: &RgbaImage, max_side_px: u32) -> egui::Co
     if (new_width, new_height) == (width, height) {
         to_color_image(rgba)
     } else {
-        to_color_image(&image::imageops::thumbnail(rgba, new_width, new_height))
+        to_color_image(&shrunk_rgba(rgba, new_width, new_height))
     }
 }
 
