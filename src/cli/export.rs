@@ -15,10 +15,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::library::jobs_matching;
 use super::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::store::JobSearch;
 use crate::store::export::export_job;
-use crate::store::search::fts_query;
-use crate::store::{JobSearch, Store, paths};
 
 /// Exit code: the database could not be read, or a file could not be written.
 const EXIT_FAILED: u8 = 1;
@@ -44,39 +44,15 @@ fn fail(message: &str, code: u8) -> ExitCode {
 
 /// Runs `peel export`.
 pub fn run(args: &ExportArgs) -> ExitCode {
-    if let Some(text) = &args.search
-        && fts_query(text).is_none()
-    {
-        return fail(
-            &format!(
-                "the search \"{text}\" has no letter or digit to look for; give a word from a prompt, e.g. --search fox"
-            ),
-            EXIT_BAD_INPUT,
-        );
-    }
-    let Some(data_dir) = paths::data_dir() else {
-        return fail(
-            "Peel could not find a data folder on this system; set PEEL_DATA_DIR to the folder that holds peel.db",
-            EXIT_BAD_INPUT,
-        );
-    };
-    let database = paths::database_path(&data_dir);
-    if !database.exists() {
-        let _ = writeln!(
-            io::stderr(),
-            "No jobs yet (history in {}).",
-            data_dir.display()
-        );
-        return ExitCode::from(EXIT_OK);
-    }
     let search = JobSearch {
         text: args.search.clone(),
         failed_only: args.failed,
         ..JobSearch::default()
     };
-    let jobs = match Store::open(&database).and_then(|store| store.search_jobs(&search)) {
+    let jobs = match jobs_matching(&search) {
         Ok(jobs) => jobs,
-        Err(error) => return fail(&error.to_string(), EXIT_FAILED),
+        Err(error) if error.bad_input => return fail(&error.message, EXIT_BAD_INPUT),
+        Err(error) => return fail(&error.message, EXIT_FAILED),
     };
     let mut out = io::stdout().lock();
     for job in &jobs {

@@ -19,10 +19,10 @@ use std::process::ExitCode;
 use clap::Args;
 use jiff::tz::TimeZone;
 
+use super::library::jobs_matching;
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::job::{Job, JobState};
-use crate::store::search::fts_query;
-use crate::store::{JobSearch, Store, paths};
+use crate::store::JobSearch;
 
 /// Exit code: the database could not be opened or read.
 const EXIT_STORE: u8 = 1;
@@ -54,43 +54,16 @@ fn fail(message: &str, code: u8) -> ExitCode {
 
 /// Runs `peel history`.
 pub fn run(args: &HistoryArgs) -> ExitCode {
-    if let Some(text) = &args.search {
-        if text.trim().is_empty() {
-            return fail(
-                "the search is empty; give a word from a prompt, e.g. --search fox",
-                EXIT_BAD_INPUT,
-            );
-        }
-        if fts_query(text).is_none() {
-            return fail(
-                &format!(
-                    "the search \"{text}\" has no letter or digit to look for; give a word from a prompt, e.g. --search fox"
-                ),
-                EXIT_BAD_INPUT,
-            );
-        }
-    }
-    let Some(data_dir) = paths::data_dir() else {
-        return fail(
-            "Peel could not find a data folder on this system; set PEEL_DATA_DIR to the folder that holds peel.db",
-            EXIT_BAD_INPUT,
-        );
+    let search = JobSearch {
+        text: args.search.clone(),
+        failed_only: args.failed,
+        limit: (args.limit > 0).then_some(args.limit),
+        ..JobSearch::default()
     };
-    let database = paths::database_path(&data_dir);
-    let jobs = if database.exists() {
-        let search = JobSearch {
-            text: args.search.clone(),
-            failed_only: args.failed,
-            limit: (args.limit > 0).then_some(args.limit),
-            ..JobSearch::default()
-        };
-        match Store::open(&database).and_then(|store| store.search_jobs(&search)) {
-            Ok(jobs) => jobs,
-            Err(error) => return fail(&error.to_string(), EXIT_STORE),
-        }
-    } else {
-        // Nothing generated yet: an empty history, without creating a database to say so.
-        Vec::new()
+    let jobs = match jobs_matching(&search) {
+        Ok(jobs) => jobs,
+        Err(error) if error.bad_input => return fail(&error.message, EXIT_BAD_INPUT),
+        Err(error) => return fail(&error.message, EXIT_STORE),
     };
     let mut out = io::stdout().lock();
     if args.json {
@@ -103,7 +76,8 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
         } else {
             "No jobs yet."
         };
-        let _ = writeln!(io::stderr(), "{what} (history in {})", data_dir.display());
+        let folder = crate::store::paths::data_dir().unwrap_or_default();
+        let _ = writeln!(io::stderr(), "{what} (history in {})", folder.display());
     } else {
         let zone = TimeZone::system();
         for job in &jobs {

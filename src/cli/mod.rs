@@ -16,6 +16,7 @@ pub mod export;
 pub mod generate;
 pub mod history;
 pub mod import;
+pub mod library;
 pub mod rewrite;
 pub mod sim;
 

@@ -11,16 +11,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::sim_rig::start_sim;
-use peel::sim::{SIM_API_KEY, Scenario};
+use peel::sim::Scenario;
 use peel::store::{JobState, Store};
 
 fn peel(data_dir: &std::path::Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_peel"));
-    command
-        .env("PEEL_DATA_DIR", data_dir)
-        .env("GEMINI_API_KEY", SIM_API_KEY)
-        .env_remove("GOOGLE_API_KEY");
-    command
+    crate::sim_rig::peel_command(data_dir, &[])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

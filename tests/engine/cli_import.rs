@@ -11,17 +11,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::sim_rig::start_sim;
-use peel::sim::{SIM_API_KEY, Scenario};
+use crate::sim_rig::{peel_command, start_sim};
+use peel::sim::Scenario;
 
 fn peel(data_dir: &Path, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_peel"));
-    command
-        .args(args)
-        .env("PEEL_DATA_DIR", data_dir)
-        .env("GEMINI_API_KEY", SIM_API_KEY)
-        .env_remove("GOOGLE_API_KEY");
-    command
+    peel_command(data_dir, args)
 }
 
 fn text(bytes: &[u8]) -> String {

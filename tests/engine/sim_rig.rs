@@ -87,3 +87,14 @@ pub fn spec(prompt: &str) -> JobSpec {
         ..JobSpec::default()
     }
 }
+
+/// `peel` as a designer runs it, on the data folder `data_dir` with the simulator's key.
+pub fn peel_command(data_dir: &std::path::Path, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_peel"));
+    command
+        .args(args)
+        .env("PEEL_DATA_DIR", data_dir)
+        .env("GEMINI_API_KEY", SIM_API_KEY)
+        .env_remove("GOOGLE_API_KEY");
+    command
+}
