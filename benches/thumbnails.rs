@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use peel::app::media::{self, MediaEvent, MediaHandle, MediaRequest};
+use peel::app::media::{self, FULL_IMAGE_MAX_SIDE_PX, MediaEvent, MediaHandle, MediaRequest};
 use rand::{RngCore as _, SeedableRng as _};
 
 /// Runs of each measurement; the median is reported.
@@ -138,7 +138,10 @@ fn main() {
             path: path.clone(),
             max_side_px: THUMBNAIL_PX,
         };
-        let view = MediaRequest::FullImage { path: path.clone() };
+        let view = MediaRequest::FullImage {
+            path: path.clone(),
+            max_side_px: FULL_IMAGE_MAX_SIDE_PX,
+        };
         let out = dir.path().join("vips-%s.jpg");
         let mut new = || peel_request(&mut service.borrow_mut(), thumbnail.clone());
         let mut large = || peel_request(&mut service.borrow_mut(), view.clone());

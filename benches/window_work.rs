@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use peel::app::media::{self, MediaEvent, MediaRequest};
+use peel::app::media::{self, FULL_IMAGE_MAX_SIDE_PX, MediaEvent, MediaRequest};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -34,6 +34,10 @@ fn main() {
     println!("source: 4096x4096 JPEG, {:.1} MB", bytes as f64 / 1e6);
 
     let mut service = media::spawn(runtime.handle(), None);
+    let large_view = |max_side_px| MediaRequest::FullImage {
+        path: path.clone(),
+        max_side_px,
+    };
     for (name, request) in [
         (
             "gallery thumbnail (192 px)",
@@ -42,9 +46,10 @@ fn main() {
                 max_side_px: 192,
             },
         ),
+        ("large view at a 1400 px screen's size", large_view(1400)),
         (
-            "large view (full size)",
-            MediaRequest::FullImage { path: path.clone() },
+            "large view (full size, after zooming in)",
+            large_view(FULL_IMAGE_MAX_SIDE_PX),
         ),
     ] {
         let mut samples = Vec::new();

@@ -274,13 +274,21 @@ impl PeelApp {
                 );
                 self.textures.thumbnails.insert(path, texture);
             }
-            MediaEvent::FullImage { path, image } => {
+            MediaEvent::FullImage {
+                path,
+                image,
+                original_size,
+            } => {
                 let texture = ctx.load_texture(
                     format!("full:{}", path.display()),
                     image,
                     egui::TextureOptions::LINEAR,
                 );
-                self.textures.full = Some((path, texture));
+                self.textures.full = Some(ui::FullImage {
+                    path,
+                    texture,
+                    original_size,
+                });
             }
             MediaEvent::ReferenceLoaded(loaded) => {
                 let limit = self.editor.reference_limit();

@@ -242,7 +242,7 @@ fn keyboard_ui(
     };
     let image = job.image_path.as_ref().filter(|_| job.is_delivered());
     if enter && let Some(path) = image {
-        open_viewer(path, ui_state, intents);
+        open_viewer(ui.ctx(), path, ui_state, intents);
     }
     if delete {
         ask_delete(job.id, ui_state);
@@ -391,7 +391,7 @@ fn image_ui(
             note_click(ui, job.id, ui_state);
         }
         if response.double_clicked() {
-            open_viewer(path, ui_state, intents);
+            open_viewer(ui.ctx(), path, ui_state, intents);
         }
     } else if let Some(reason) = textures.unreadable.get(path) {
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
@@ -419,14 +419,29 @@ fn image_ui(
     }
 }
 
-/// Opens the large view on `path` (the full image is decoded off the UI thread).
-pub fn open_viewer(path: &std::path::Path, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
+/// Opens the large view on `path`: the image is decoded off the UI thread at the screen's size
+/// first (a 4K picture on a 1400 px screen decodes at half size); zooming in past that asks for
+/// the full size.
+pub fn open_viewer(
+    ctx: &egui::Context,
+    path: &std::path::Path,
+    ui_state: &mut UiState,
+    intents: &mut Vec<Intent>,
+) {
     ui_state.viewer = Some(ViewerState {
         path: path.to_path_buf(),
         scene_rect: egui::Rect::ZERO,
+        full_size_asked: false,
     });
+    let screen = ctx.content_rect().size() * ctx.pixels_per_point();
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "a screen's size is positive; a NaN or negative one saturates to 0, then 1"
+    )]
+    let max_side_px = (screen.max_elem().ceil() as u32).max(1);
     intents.push(Intent::Media(MediaRequest::FullImage {
         path: path.to_path_buf(),
+        max_side_px,
     }));
 }
 

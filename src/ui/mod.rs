@@ -86,8 +86,10 @@ pub enum Tab {
 pub struct ViewerState {
     /// The image shown.
     pub path: PathBuf,
-    /// The visible part of the scene (zoom and pan).
+    /// The visible part of the scene (zoom and pan), in the picture's own pixels.
     pub scene_rect: egui::Rect,
+    /// Whether the full-size decode was asked for (after zooming in past the screen's size).
+    pub full_size_asked: bool,
 }
 
 /// UI-only state that is not the worker's (tabs, boxes being typed in, dialogs).
@@ -124,8 +126,19 @@ pub struct Textures {
     pub used: HashSet<PathBuf>,
     /// Images that could not be read (missing or damaged), with the reason.
     pub unreadable: HashMap<PathBuf, String>,
-    /// The large view's full image.
-    pub full: Option<(PathBuf, egui::TextureHandle)>,
+    /// The large view's image.
+    pub full: Option<FullImage>,
+}
+
+/// The large view's image: a texture (maybe shrunk to the screen) and the picture's own size.
+#[derive(Clone)]
+pub struct FullImage {
+    /// The file it shows.
+    pub path: PathBuf,
+    /// The pixels as decoded.
+    pub texture: egui::TextureHandle,
+    /// The picture's own size in pixels (the scene lays it out at this size).
+    pub original_size: [u32; 2],
 }
 
 impl std::fmt::Debug for Textures {
@@ -195,7 +208,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
         Tab::Activity => activity::activity_ui(ui, state, settings, intents),
         Tab::Settings => settings::settings_ui(ui, settings, key, ui_state, intents),
     });
-    viewer::viewer_ui(ui.ctx(), ui_state, textures);
+    viewer::viewer_ui(ui.ctx(), ui_state, textures, intents);
     gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);
 }
 

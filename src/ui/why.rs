@@ -156,7 +156,7 @@ fn actions_ui(ui: &mut egui::Ui, job: &JobView, ui_state: &mut UiState, intents:
     ui.horizontal_wrapped(|ui| {
         if let Some(path) = job.image_path.as_ref().filter(|_| job.is_delivered()) {
             if ui.button("Open large view").clicked() {
-                open_viewer(path, ui_state, intents);
+                open_viewer(ui.ctx(), path, ui_state, intents);
             }
             if ui.button("Save as…").clicked() {
                 intents.push(save_as(job.id, path));

@@ -4,6 +4,9 @@
 use std::path::PathBuf;
 
 use crate::api::ApiKey;
+
+/// Longer side of the large view's image at most, however far the designer zooms in.
+pub const FULL_IMAGE_MAX_SIDE_PX: u32 = 4096;
 use crate::worker::protocol::Reference;
 
 /// What the UI asks the media service to do.
@@ -17,11 +20,13 @@ pub enum MediaRequest {
         /// Longer side of the thumbnail at most (images are never enlarged).
         max_side_px: u32,
     },
-    /// Decode `path` at full size (the longer side capped at `FULL_IMAGE_MAX_SIDE_PX`) for the
-    /// large view.
+    /// Decode `path` for the large view, the longer side at most `max_side_px` (the screen's
+    /// size when it opens; [`FULL_IMAGE_MAX_SIDE_PX`] once the designer zooms in past it).
     FullImage {
         /// The image file.
         path: PathBuf,
+        /// Longer side at most (never above [`FULL_IMAGE_MAX_SIDE_PX`]).
+        max_side_px: u32,
     },
     /// Read image files as references (drag and drop, or after the file dialog).
     LoadReferences {
@@ -87,8 +92,10 @@ pub enum MediaEvent {
     FullImage {
         /// The file it shows.
         path: PathBuf,
-        /// The pixels.
+        /// The pixels (shrunk to the size asked).
         image: egui::ColorImage,
+        /// The picture's own size in pixels, which the large view lays it out at.
+        original_size: [u32; 2],
     },
     /// A reference is ready.
     ReferenceLoaded(LoadedReference),

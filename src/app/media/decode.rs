@@ -23,8 +23,7 @@ use super::sentences::{decode_sentence, display_name, read_sentence};
 use super::{MediaEvent, Service, off_thread_flat};
 use shrink::{decode_fitted, fit, shrunk_rgba};
 
-/// Longer side of the large view's image at most.
-pub const FULL_IMAGE_MAX_SIDE_PX: u32 = 4096;
+pub use crate::view::media::FULL_IMAGE_MAX_SIDE_PX;
 
 impl Service {
     /// Decodes `path` for the gallery (`full == false`) or the large view, shrunk on load so the
@@ -35,14 +34,24 @@ impl Service {
             let path = path.clone();
             let thumbs = if full { None } else { self.thumbs.clone() };
             off_thread_flat("opening an image", move || match thumbs {
-                Some(thumbs) => cached_thumbnail(&path, max_side_px, &thumbs),
-                None => decode_fitted(&path, max_side_px).map(|rgba| to_color_image(&rgba)),
+                Some(thumbs) => {
+                    cached_thumbnail(&path, max_side_px, &thumbs).map(|image| (image, None))
+                }
+                None => decode_fitted(&path, max_side_px).map(|rgba| {
+                    let original = image::image_dimensions(&path)
+                        .map_or([rgba.width(), rgba.height()], |(w, h)| [w, h]);
+                    (to_color_image(&rgba), Some(original))
+                }),
             })
             .await
         };
         let event = match decoded {
-            Ok(image) if full => MediaEvent::FullImage { path, image },
-            Ok(image) => MediaEvent::Thumbnail { path, image },
+            Ok((image, Some(original_size))) if full => MediaEvent::FullImage {
+                path,
+                image,
+                original_size,
+            },
+            Ok((image, _)) => MediaEvent::Thumbnail { path, image },
             Err(message) => MediaEvent::Unreadable { path, message },
         };
         self.events.send(event).await;
@@ -212,20 +221,30 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread")]
-    async fn the_full_image_is_capped_at_4096_px() {
+    async fn the_large_view_decodes_at_the_size_asked_and_never_above_4096_px() {
         let dir = tempfile::tempdir().unwrap();
         let huge = dir.path().join("huge.png");
         let normal = dir.path().join("normal.png");
         write_image(&huge, 5000, 100);
         write_image(&normal, 640, 480);
         let (mut media, _) = service();
+        let full = |path: &std::path::Path, max_side_px| MediaRequest::FullImage {
+            path: path.to_path_buf(),
+            max_side_px,
+        };
 
-        let event = ask(&mut media, MediaRequest::FullImage { path: huge.clone() }).await;
+        let event = ask(&mut media, full(&huge, u32::MAX)).await;
         assert!(
-            matches!(&event, MediaEvent::FullImage { path, image } if *path == huge && image.size == [4096, 82]),
+            matches!(&event, MediaEvent::FullImage { path, image, original_size } if *path == huge && image.size == [4096, 82] && *original_size == [5000, 100]),
             "{event:?}"
         );
-        let event = ask(&mut media, MediaRequest::FullImage { path: normal }).await;
+        // The screen's size first: a 1400 px screen gets a 1400 px picture, laid out at its own size.
+        let event = ask(&mut media, full(&huge, 1400)).await;
+        assert!(
+            matches!(&event, MediaEvent::FullImage { image, original_size, .. } if image.size == [1400, 28] && *original_size == [5000, 100]),
+            "{event:?}"
+        );
+        let event = ask(&mut media, full(&normal, 1400)).await;
         assert!(
             matches!(&event, MediaEvent::FullImage { image, .. } if image.size == [640, 480]),
             "{event:?}"

@@ -156,8 +156,9 @@ impl Service {
             MediaRequest::Thumbnail { path, max_side_px } => {
                 self.show(path, max_side_px.max(1), false).await;
             }
-            MediaRequest::FullImage { path } => {
-                self.show(path, FULL_IMAGE_MAX_SIDE_PX, true).await;
+            MediaRequest::FullImage { path, max_side_px } => {
+                self.show(path, max_side_px.clamp(1, FULL_IMAGE_MAX_SIDE_PX), true)
+                    .await;
             }
             MediaRequest::LoadReferences { paths } => self.load_references(paths).await,
             MediaRequest::LoadDropped { paths } => self.load_dropped(paths).await,
@@ -248,7 +249,10 @@ mod tests {
                 path: gone.clone(),
                 max_side_px: 128,
             },
-            MediaRequest::FullImage { path: gone.clone() },
+            MediaRequest::FullImage {
+                path: gone.clone(),
+                max_side_px: 1400,
+            },
             MediaRequest::LoadReferences {
                 paths: vec![gone.clone()],
             },
