@@ -7,7 +7,7 @@
 //!   conversions from the client's [`ApiError`](crate::api::ApiError) and
 //!   [`GenerateOutcome`](crate::api::GenerateOutcome).
 //! - [`reading`]: turns messy text (JSON, SSE, SDK prints, forum pastes, HTML) into facts.
-//! - [`classify`]: decides the kind from those facts.
+//! - [`classify`]: decides the kind from those facts (`classify_answer`: a parsed answer's kind).
 //! - [`retry_delay`], [`reset`]: how long to wait; when a daily quota comes back.
 //! - [`words`]: the title, explanation and fix.
 //! - [`excerpt`]: the response as the why-panel shows it (redacted, image data elided, capped).
@@ -15,6 +15,7 @@
 
 pub mod answer;
 pub mod classify;
+mod classify_answer;
 pub mod evidence;
 pub mod excerpt;
 pub mod kind;
