@@ -437,7 +437,7 @@ async fn a_stalled_body_and_a_reset_end_the_attempt_with_a_transport_diagnosis()
     let (addr, _) = serve(Answer::Stall(body.clone())).await;
     let started = std::time::Instant::now();
     let error = client(addr, Duration::from_millis(600))
-        .generate_content(PRO, &common_request())
+        .generate_content(PRO, &crate::sim_rig::request("a lake", None, None))
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -462,7 +462,7 @@ async fn a_stalled_body_and_a_reset_end_the_attempt_with_a_transport_diagnosis()
     // The connection resets half-way.
     let (addr, _) = serve(Answer::Reset(body)).await;
     let error = client(addr, Duration::from_secs(30))
-        .generate_content(PRO, &common_request())
+        .generate_content(PRO, &crate::sim_rig::request("a lake", None, None))
         .await
         .unwrap_err();
     assert!(
@@ -478,14 +478,4 @@ async fn a_stalled_body_and_a_reset_end_the_attempt_with_a_transport_diagnosis()
     let diagnosis = diagnose(&Evidence::from(&error), &context);
     assert_eq!(diagnosis.kind, Kind::NetworkError);
     assert_eq!(diagnosis.layer, peel::diagnosis::Layer::Transport);
-}
-
-fn common_request() -> peel::api::wire::GenerateContentRequest {
-    peel::api::wire::GenerateContentRequest {
-        contents: vec![peel::api::wire::Content {
-            role: Some("user".to_owned()),
-            parts: vec![peel::api::wire::Part::text("a lake")],
-        }],
-        ..Default::default()
-    }
 }
