@@ -44,9 +44,33 @@ fn interleaved_medians(runs: &mut [&mut dyn FnMut()]) -> Vec<Duration> {
     samples.into_iter().map(median).collect()
 }
 
-/// A photographic-looking JPEG: smooth gradients under per-pixel noise (pure gradients decode
-/// unrealistically fast), quality 90: about 10 MB at 4096x4096, like a 4K photo.
-fn write_noisy_jpeg(path: &Path, width: u32, height: u32, seed: u64) {
+/// The sources: (width, height, format). Pro answers JPEG up to 4K; Nano Banana 2 answers PNG.
+const SOURCES: [(u32, u32, Format); 3] = [
+    (4096, 4096, Format::Jpeg),
+    (5504, 3072, Format::Jpeg),
+    (2048, 2048, Format::Png),
+];
+
+/// How a source is encoded.
+#[derive(Clone, Copy)]
+enum Format {
+    Jpeg,
+    Png,
+}
+
+impl Format {
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+        }
+    }
+}
+
+/// A photographic-looking picture: smooth gradients under per-pixel noise (pure gradients decode
+/// unrealistically fast). As a JPEG at quality 90: about 10 MB at 4096x4096, like a 4K photo; as
+/// a PNG (the `image` crate's default compression) about 2.6 bytes a pixel.
+fn write_noisy_picture(path: &Path, width: u32, height: u32, seed: u64, format: Format) {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let mut noise = vec![0u8; (width * height * 3) as usize];
     rng.fill_bytes(&mut noise);
@@ -62,9 +86,14 @@ fn write_noisy_jpeg(path: &Path, width: u32, height: u32, seed: u64) {
         }))
     });
     let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
-        .encode_image(&picture)
-        .unwrap();
+    match format {
+        Format::Jpeg => image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&picture)
+            .unwrap(),
+        Format::Png => picture
+            .write_with_encoder(image::codecs::png::PngEncoder::new(&mut out))
+            .unwrap(),
+    }
 }
 
 /// Peel's thumbnail of `path`, asked of the media service as the gallery asks.
@@ -130,9 +159,12 @@ fn main() {
         "source", "Peel new", "Peel old", "libvips", "new/vips", "view 4096"
     );
     let vips_here = vips_installed();
-    for (index, (width, height)) in [(4096, 4096), (5504, 3072)].into_iter().enumerate() {
-        let path = dir.path().join(format!("noisy-{width}x{height}.jpg"));
-        write_noisy_jpeg(&path, width, height, index as u64 + 1);
+    for (index, (width, height, format)) in SOURCES.into_iter().enumerate() {
+        let extension = format.extension();
+        let path = dir
+            .path()
+            .join(format!("noisy-{width}x{height}.{extension}"));
+        write_noisy_picture(&path, width, height, index as u64 + 1, format);
         let megabytes = std::fs::metadata(&path).unwrap().len() as f64 / 1e6;
         let thumbnail = MediaRequest::Thumbnail {
             path: path.clone(),
@@ -156,7 +188,10 @@ fn main() {
         let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
         println!(
             "{:<26} {:>10} {:>10} {:>10} {:>10} {:>9}",
-            format!("{width}x{height} JPEG {megabytes:.1} MB"),
+            format!(
+                "{width}x{height} {} {megabytes:.1} MB",
+                extension.to_ascii_uppercase()
+            ),
             ms(new),
             ms(old),
             vips.map_or_else(|| "-".to_owned(), |vips| ms(*vips)),

@@ -4,7 +4,9 @@
 //! check the budgets on their own machine and GPU.
 //!
 //! With `PEEL_EXIT_AFTER_FIRST_FRAME=1` the app prints how long after start its first frame was
-//! shown, then closes (the start-up measurement in the README).
+//! shown, then closes (the start-up measurement in the README). With `PEEL_EXIT_AFTER_S=N` it
+//! closes itself N seconds after start (so `benches/window_startup.rs` can read the memory and
+//! frame figures of a window that stayed open).
 
 use std::io::Write as _;
 use std::time::{Duration, Instant};
@@ -14,6 +16,9 @@ pub const FRAME_STATS_VARIABLE: &str = "PEEL_FRAME_STATS";
 
 /// The variable that closes the window once the first frame is shown.
 pub const EXIT_AFTER_FIRST_FRAME_VARIABLE: &str = "PEEL_EXIT_AFTER_FIRST_FRAME";
+
+/// The variable that closes the window a number of seconds after start.
+pub const EXIT_AFTER_SECONDS_VARIABLE: &str = "PEEL_EXIT_AFTER_S";
 
 /// Whether `variable` is set to something other than empty or `0`.
 fn is_on(variable: &str) -> bool {
@@ -30,6 +35,8 @@ pub struct FrameStats {
     first_frame_from: Option<Instant>,
     /// Frames drawn so far.
     frames: u64,
+    /// When the window closes itself (`PEEL_EXIT_AFTER_S`).
+    close_at: Option<Instant>,
 }
 
 impl FrameStats {
@@ -40,13 +47,21 @@ impl FrameStats {
             samples_s: is_on(FRAME_STATS_VARIABLE).then(Vec::new),
             first_frame_from: is_on(EXIT_AFTER_FIRST_FRAME_VARIABLE).then_some(started),
             frames: 0,
+            close_at: std::env::var(EXIT_AFTER_SECONDS_VARIABLE)
+                .ok()
+                .and_then(|value| value.trim().parse::<f64>().ok())
+                .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+                .map(|seconds| started + Duration::from_secs_f64(seconds)),
         }
     }
 
     /// Records the previous frame's CPU seconds (eframe's `frame.info().cpu_usage`; `None` on the
     /// first frame). Returns true when the window should close now (the start-up hook: the
-    /// first frame has been shown).
+    /// first frame has been shown, or `PEEL_EXIT_AFTER_S` has passed).
     pub fn on_frame(&mut self, previous_cpu_s: Option<f32>) -> bool {
+        if self.close_at.is_some_and(|at| Instant::now() >= at) {
+            return true;
+        }
         self.frames += 1;
         if let (Some(samples), Some(seconds)) = (&mut self.samples_s, previous_cpu_s) {
             samples.push(seconds);
@@ -68,6 +83,13 @@ impl FrameStats {
     /// Whether the start-up hook waits for the first frame (the app asks for a second frame).
     pub fn awaits_first_frame(&self) -> bool {
         self.first_frame_from.is_some()
+    }
+
+    /// How long until the window closes itself (`PEEL_EXIT_AFTER_S`), so the app asks for a frame
+    /// then even when nothing else changes.
+    pub fn time_to_close(&self) -> Option<Duration> {
+        self.close_at
+            .map(|at| at.saturating_duration_since(Instant::now()))
     }
 
     /// The summary line, when recording.
@@ -175,6 +197,7 @@ mod tests {
             samples_s: Some(Vec::new()),
             first_frame_from: Some(Instant::now()),
             frames: 0,
+            close_at: None,
         };
         assert!(stats.awaits_first_frame());
         assert!(!stats.on_frame(None));
@@ -182,5 +205,24 @@ mod tests {
         assert!(!stats.awaits_first_frame());
         assert!(!stats.on_frame(Some(0.002)));
         assert_eq!(stats.samples_s.take(), Some(vec![0.004, 0.002]));
+    }
+
+    #[test]
+    fn the_timed_hook_closes_once_its_time_has_passed() {
+        let mut stats = FrameStats {
+            samples_s: None,
+            first_frame_from: None,
+            frames: 0,
+            close_at: Some(Instant::now() + Duration::from_secs(3600)),
+        };
+        assert!(!stats.on_frame(None));
+        assert!(
+            stats
+                .time_to_close()
+                .is_some_and(|left| left > Duration::from_secs(3000))
+        );
+        stats.close_at = Some(Instant::now());
+        assert!(stats.on_frame(Some(0.001)));
+        assert_eq!(stats.time_to_close(), Some(Duration::ZERO));
     }
 }

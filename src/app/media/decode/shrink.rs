@@ -34,11 +34,31 @@ pub(super) fn decode_fitted(path: &Path, max_side_px: u32) -> Result<RgbaImage, 
     let reader = image::ImageReader::new(std::io::Cursor::new(&bytes))
         .with_guessed_format()
         .map_err(|e| read_sentence(&name, &e))?;
-    let rgba = reader
-        .decode()
-        .map_err(|e| decode_sentence(&name, &e))?
-        .into_rgba8();
-    Ok(fitted_rgba(rgba, max_side_px))
+    let decoded = reader.decode().map_err(|e| decode_sentence(&name, &e))?;
+    Ok(fitted_decoded(decoded, max_side_px))
+}
+
+/// A decoded picture shrunk to fit `max_side_px`, as RGBA. Opaque RGB and gray pictures (most
+/// PNGs Google sends) are resized in their own pixel type and widened to RGBA only at the small
+/// size: a quarter or three quarters fewer bytes through the resizer, and no full-size copy.
+fn fitted_decoded(decoded: image::DynamicImage, max_side_px: u32) -> RgbaImage {
+    let (width, height) = (decoded.width(), decoded.height());
+    let (new_width, new_height) = fit(width, height, max_side_px);
+    let narrow = match &decoded {
+        image::DynamicImage::ImageRgb8(rgb) => Some((rgb.as_raw(), PixelType::U8x3)),
+        image::DynamicImage::ImageLuma8(gray) => Some((gray.as_raw(), PixelType::U8)),
+        _ => None,
+    };
+    if (new_width, new_height) != (width, height)
+        && let Some((pixels, pixel_type)) = narrow
+        && let Some(small) = ImageRef::new(width, height, pixels, pixel_type)
+            .ok()
+            .and_then(|source| resized(&source, new_width, new_height))
+            .and_then(|small| to_rgba(&small))
+    {
+        return small;
+    }
+    fitted_rgba(decoded.into_rgba8(), max_side_px)
 }
 
 /// The JPEG in `bytes` decoded at the smallest IDCT scale that still covers `max_side_px`, then
@@ -199,6 +219,29 @@ mod tests {
         let clear = decode_fitted(&clear, 100).unwrap();
         assert_eq!(clear.dimensions(), (50, 100));
         assert_eq!(clear.get_pixel(25, 50)[3], 0);
+    }
+
+    #[test]
+    fn rgb_and_gray_pngs_shrink_in_their_own_pixel_type_to_opaque_rgba() {
+        let dir = tempfile::tempdir().unwrap();
+        let rgb = dir.path().join("rgb.png");
+        image::RgbImage::from_fn(900, 300, |x, _| {
+            image::Rgb(if x < 450 { [250, 10, 10] } else { [10, 10, 250] })
+        })
+        .save(&rgb)
+        .unwrap();
+        let gray = dir.path().join("gray.png");
+        image::GrayImage::from_pixel(200, 400, image::Luma([90]))
+            .save(&gray)
+            .unwrap();
+
+        let rgb = decode_fitted(&rgb, 90).unwrap();
+        assert_eq!(rgb.dimensions(), (90, 30));
+        assert_eq!(*rgb.get_pixel(5, 15), image::Rgba([250, 10, 10, 255]));
+        assert_eq!(*rgb.get_pixel(85, 15), image::Rgba([10, 10, 250, 255]));
+        let gray = decode_fitted(&gray, 100).unwrap();
+        assert_eq!(gray.dimensions(), (50, 100));
+        assert_eq!(*gray.get_pixel(25, 50), image::Rgba([90, 90, 90, 255]));
     }
 
     #[test]
