@@ -261,13 +261,16 @@ fn open_for_a_while(binary: &Path, data_dir: &Path, home: &Path) -> Option<Strin
         .spawn()
         .unwrap();
     let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .filter(|line| line.starts_with("frame CPU"))
-            .last()
-    });
+    let reader = std::thread::Builder::new()
+        .name("peel stderr".to_owned())
+        .spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .filter(|line| line.starts_with("frame CPU"))
+                .last()
+        })
+        .unwrap();
     if has_xdotool() {
         scroll_the_gallery();
     }

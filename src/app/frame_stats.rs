@@ -213,13 +213,13 @@ mod tests {
             samples_s: None,
             first_frame_from: None,
             frames: 0,
-            close_at: Some(Instant::now() + Duration::from_secs(3600)),
+            close_at: Some(Instant::now() + Duration::from_hours(1)),
         };
         assert!(!stats.on_frame(None));
         assert!(
             stats
                 .time_to_close()
-                .is_some_and(|left| left > Duration::from_secs(3000))
+                .is_some_and(|left| left > Duration::from_mins(50))
         );
         stats.close_at = Some(Instant::now());
         assert!(stats.on_frame(Some(0.001)));
