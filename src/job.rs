@@ -1,6 +1,7 @@
 //! The one vocabulary of a job, shared by the store, the worker, the window and the CLI: its id,
 //! what the designer asked for ([`JobSpec`]), where it stands ([`JobState`]), each attempt
-//! ([`AttemptRecord`]), and the job as the history keeps it ([`Job`]). Plain data; no I/O.
+//! ([`AttemptRecord`]), and the job as the history keeps it ([`Job`]); and [`reference_check`],
+//! the checks every reference and request pass before anything is sent. Plain data; no I/O.
 
 use std::path::PathBuf;
 
@@ -13,13 +14,20 @@ use crate::diagnosis::Diagnosis;
 /// A job's id (its row in the database).
 pub type JobId = i64;
 
-/// A reference image, ready to send.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub mod reference_check;
+
+/// A reference image, named by its bytes: Peel keeps the bytes once, in the data folder's
+/// `references/<sha256>.<ext>` (`store::references`), and reads them back (checking the hash)
+/// only to build the request being sent. Jobs, edit chains and the database hold this, never
+/// the bytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Reference {
-    /// `image/png`, `image/jpeg`, …
+    /// `image/png`, `image/jpeg`, `image/webp`, `image/heic` or `image/heif`.
     pub mime_type: String,
-    /// Bare base64.
-    pub base64: String,
+    /// Lower-case hex SHA-256 of the bytes sent.
+    pub sha256: String,
+    /// The length of the bytes sent.
+    pub size_bytes: u64,
 }
 
 /// What the designer asked for.

@@ -20,6 +20,8 @@
 //! - [`sim`]: the Gemini simulator, a real axum server on loopback (scenarios, quotas, faults,
 //!   hostile answers, safety rules from `assets/`), used without a key and by every integration
 //!   test.
+//! - [`logging`]: the log: a daily file in the data folder (every line redacted), recent
+//!   warnings and errors in memory for the window, and stderr for `peel … -v`.
 //! - [`store`]: the data folder, crash-safe file writes, the SQLite database (durable job queue
 //!   and history, attempts, model lockouts, the history searched), the model turns kept for edits,
 //!   and a job's export folder.
@@ -35,7 +37,8 @@
 //! - [`diagnosis`]: pure — (HTTP status or transport failure, body or parsed answer) →
 //!   [`diagnosis::Diagnosis`]; no I/O, no async.
 //! - [`api`]: the Gemini REST wire types, the async client (reqwest, rustls) and the model catalog.
-//! - [`redact`]: a leaf — removes API keys from any text; `api` and `diagnosis` both use it.
+//! - [`redact`]: a leaf — removes API keys and other credentials from any text; `api`,
+//!   `diagnosis` and `logging` use it.
 //!
 //! Read first: `diagnosis` (the contract every surface shows), then `worker::job` (one job's
 //! loop), then `view::state` and `ui` (what the window draws).
@@ -45,6 +48,7 @@ pub mod app;
 pub mod cli;
 pub mod diagnosis;
 pub mod job;
+pub mod logging;
 pub mod provenance;
 pub mod redact;
 pub mod resilience;

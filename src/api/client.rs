@@ -2,14 +2,20 @@
 //!
 //! The API key travels only in the `x-goog-api-key` header (marked sensitive, so it never shows in
 //! debug output); it is never put in a URL. The base URL and API version are configurable, so the
-//! same code talks to Google, a proxy, or Peel's simulator. Bodies are read up to a cap, and every
-//! failure comes back as an [`ApiError`] that the diagnosis can explain.
+//! same code talks to Google, a proxy, or Peel's simulator; the endpoint passes
+//! [`check_base_url`](super::endpoint::check_base_url) (https, or http on this computer only).
+//! Redirects are never followed (reqwest keeps `x-goog-api-key` on a redirect to another host):
+//! a 3xx answer is an [`ApiError::Redirected`] naming where it pointed. Bodies are read up to a
+//! cap and at a minimum pace ([`super::pace`]), and every failure comes back as an [`ApiError`]
+//! that the diagnosis can explain.
 
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
 
+use super::endpoint::check_base_url;
+use super::pace::{Pace, PaceLimits, TooSlow};
 use super::transport::TransportFailure;
 use super::wire::{GenerateContentRequest, GenerateContentResponse, ListModelsResponse, ModelInfo};
 use crate::redact::redact;
@@ -28,6 +34,11 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 96 * 1024 * 1024;
 /// How long the body may stop arriving once the headers came, before the attempt ends. Google
 /// thinks before it sends the headers (that wait is not cut); after them the bytes flow.
 pub const DEFAULT_BODY_IDLE_TIMEOUT_S: u64 = 30;
+/// The window the body's minimum pace is counted over.
+pub const DEFAULT_BODY_PACE_WINDOW_S: u64 = 20;
+/// Fewest bytes a body must deliver in each window (0.8 KB/s: a byte a second ends within a
+/// window, while a usable connection brings megabytes in one).
+pub const DEFAULT_BODY_MIN_BYTES_PER_WINDOW: usize = 16 * 1024;
 /// Most of an error or unreadable body kept (the diagnosis reads at most 4 MiB of it).
 const KEPT_ERROR_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Most of an unreadable 2xx body kept for the diagnosis (its head says what it was).
@@ -88,6 +99,11 @@ pub struct ClientConfig {
     pub max_body_bytes: usize,
     /// Longest pause between two pieces of a body, once the headers arrived.
     pub body_idle_timeout: Duration,
+    /// The window [`Self::body_min_bytes_per_window`] is counted over.
+    pub body_pace_window: Duration,
+    /// Fewest bytes of a body that must arrive in each window once the headers arrived (0: no
+    /// floor); below it the attempt ends as too slow.
+    pub body_min_bytes_per_window: usize,
 }
 
 impl Default for ClientConfig {
@@ -100,6 +116,8 @@ impl Default for ClientConfig {
             connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_S),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             body_idle_timeout: Duration::from_secs(DEFAULT_BODY_IDLE_TIMEOUT_S),
+            body_pace_window: Duration::from_secs(DEFAULT_BODY_PACE_WINDOW_S),
+            body_min_bytes_per_window: DEFAULT_BODY_MIN_BYTES_PER_WINDOW,
         }
     }
 }
@@ -127,6 +145,17 @@ pub enum ApiError {
         body: String,
         /// The `Retry-After` header, if any.
         retry_after: Option<String>,
+    },
+    /// A 3xx answer: the endpoint pointed elsewhere, and Peel did not follow.
+    #[error(
+        "The endpoint answered with a redirect (HTTP {status}) to {target}. Peel never follows redirects, so \
+         your key is not sent to another host. Check the endpoint in Settings."
+    )]
+    Redirected {
+        /// The status.
+        status: u16,
+        /// Where it pointed: scheme, host and path only (no query, no credentials), redacted.
+        target: String,
     },
     /// A 2xx answer that is not the expected JSON.
     #[error("The server's answer could not be read: {reason}")]
@@ -162,23 +191,7 @@ pub struct GeminiClient {
 impl GeminiClient {
     /// Builds a client. Fails only on settings that can never work.
     pub fn new(config: ClientConfig) -> Result<Self, ApiError> {
-        let base = config.base_url.trim_end_matches('/');
-        let parsed = reqwest::Url::parse(base)
-            .map_err(|e| ApiError::Config(format!("The endpoint \"{base}\" is not a valid URL ({e}). Use e.g. https://generativelanguage.googleapis.com.")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(ApiError::Config(format!(
-                "The endpoint \"{base}\" must start with http:// or https://."
-            )));
-        }
-        if parsed
-            .query()
-            .is_some_and(|q| q.to_ascii_lowercase().contains("key="))
-        {
-            return Err(ApiError::Config(
-                "The endpoint URL contains an API key. Remove \"?key=…\": Peel sends the key in a header only."
-                    .to_owned(),
-            ));
-        }
+        check_base_url(&config.base_url).map_err(|error| ApiError::Config(error.to_string()))?;
         if !is_safe_segment(&config.api_version) {
             return Err(ApiError::Config(format!(
                 "The API version \"{}\" is not valid; use v1 or v1beta.",
@@ -198,6 +211,7 @@ impl GeminiClient {
         let http = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("peel/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Config(format!("The HTTP client could not start: {e}")))?;
@@ -298,10 +312,15 @@ impl GeminiClient {
         }
     }
 
-    /// Reads the body up to the cap; non-2xx answers become [`ApiError::Http`]. A body that stops
-    /// arriving for [`ClientConfig::body_idle_timeout`] ends the attempt.
+    /// Reads the body up to the cap; a 3xx answer becomes [`ApiError::Redirected`] (its body is
+    /// not read), other non-2xx answers [`ApiError::Http`]. A body that stops arriving, or
+    /// arrives slower than the floor ([`ClientConfig::body_min_bytes_per_window`]), ends the
+    /// attempt.
     async fn read_body(&self, mut response: reqwest::Response) -> Result<(u16, Vec<u8>), ApiError> {
         let status = response.status().as_u16();
+        if (300..400).contains(&status) {
+            return Err(redirected(status, &response));
+        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
@@ -318,28 +337,24 @@ impl GeminiClient {
             .content_length()
             .map_or(0, |len| usize::try_from(len).unwrap_or(0));
         let mut bytes = Vec::with_capacity(expected);
-        let idle = self.config.body_idle_timeout;
+        let mut pace = Pace::new(self.pace_limits(), tokio::time::Instant::now());
         loop {
-            let Ok(next) = tokio::time::timeout(idle, response.chunk()).await else {
-                return Err(ApiError::Transport {
-                    failure: TransportFailure::Stalled,
-                    detail: format!(
-                        "no data for {} s after {} of the answer had arrived",
-                        idle.as_secs(),
-                        human_bytes(bytes.len())
-                    ),
-                });
-            };
-            match next {
-                Ok(Some(chunk)) => {
+            let next = tokio::time::timeout_at(pace.deadline(), response.chunk()).await;
+            let arrived = match next {
+                Ok(Ok(Some(chunk))) => {
                     if bytes.len() + chunk.len() > limit {
                         return Err(too_large(limit));
                     }
                     bytes.extend_from_slice(&chunk);
+                    true
                 }
-                Ok(None) => break,
-                Err(e) => return Err(transport_error(&e)),
-            }
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => return Err(transport_error(&e)),
+                // No data by the deadline: the pace decides whether to wait on.
+                Err(_) => false,
+            };
+            pace.check(tokio::time::Instant::now(), bytes.len(), arrived)
+                .map_err(too_slow)?;
         }
         if (200..300).contains(&status) {
             Ok((status, bytes))
@@ -350,6 +365,65 @@ impl GeminiClient {
                 retry_after,
             })
         }
+    }
+
+    fn pace_limits(&self) -> PaceLimits {
+        PaceLimits {
+            idle: self.config.body_idle_timeout,
+            window: self.config.body_pace_window,
+            min_bytes_per_window: self.config.body_min_bytes_per_window,
+        }
+    }
+}
+
+/// A 3xx answer, refused: where it pointed (scheme, host, port and path; no query, fragment or
+/// credentials), redacted.
+fn redirected(status: u16, response: &reqwest::Response) -> ApiError {
+    let target = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|location| response.url().join(location.trim()).ok())
+        .map_or_else(
+            || "an address it did not give".to_owned(),
+            |mut url| {
+                url.set_query(None);
+                url.set_fragment(None);
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+                redact(url.as_str()).into_owned()
+            },
+        );
+    ApiError::Redirected { status, target }
+}
+
+/// A body given up for its pace, as a transport failure.
+fn too_slow(slow: TooSlow) -> ApiError {
+    match slow {
+        TooSlow::Stalled {
+            pause,
+            received_bytes,
+        } => ApiError::Transport {
+            failure: TransportFailure::Stalled,
+            detail: format!(
+                "no data for {} s after {} of the answer had arrived",
+                pause.as_secs(),
+                human_bytes(received_bytes)
+            ),
+        },
+        TooSlow::Trickle {
+            window_bytes,
+            window,
+            received_bytes,
+        } => ApiError::Transport {
+            failure: TransportFailure::TooSlow,
+            detail: format!(
+                "only {} arrived in {} s ({} in all), far below a working connection",
+                human_bytes(window_bytes),
+                window.as_secs(),
+                human_bytes(received_bytes)
+            ),
+        },
     }
 }
 
@@ -588,9 +662,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            error.contains("header only") && !error.contains("AIzaSecret"),
+            error.contains("API key field") && !error.contains("AIzaSecret"),
             "{error}"
         );
+        let error = GeminiClient::new(with("http://gateway.example.com"))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("clear text"), "{error}");
+        assert!(GeminiClient::new(with("http://127.0.0.1:8080")).is_ok());
+        assert!(GeminiClient::new(with("http://[::1]:8080/")).is_ok());
     }
 
     /// `parse_answer` gives exactly what `from_slice` gives, whichever way the body is shaped.

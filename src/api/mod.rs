@@ -4,6 +4,8 @@
 //! - [`wire`]: `generateContent` request/response and `models.list` types.
 //! - [`error_body`]: the `{"error": …}` envelope and its typed `details`.
 //! - [`client`]: [`GeminiClient`] (reqwest + rustls), [`ApiError`], [`ApiKey`].
+//! - [`endpoint`]: the one check of an endpoint address (Settings and the client share it).
+//! - [`pace`]: the minimum pace an answer's body must keep (stalls and trickles end an attempt).
 //! - [`transport`]: [`TransportFailure`], what the client observed below HTTP.
 //! - [`catalog`]: the model catalog from `assets/models.toml`.
 //! - [`live_models`]: the ids Google's `models.list` names now (retired ids drop out).
@@ -11,10 +13,12 @@
 
 pub mod catalog;
 pub mod client;
+pub mod endpoint;
 pub mod enums;
 pub mod error_body;
 pub mod lenient;
 pub mod live_models;
+pub mod pace;
 pub mod transport;
 pub mod wire;
 

@@ -20,6 +20,10 @@ pub enum TransportFailure {
     BodyTooLarge,
     /// The answer started, then stopped arriving (no bytes for a while).
     Stalled,
+    /// The answer kept arriving, but far too slowly to ever finish (a trickle of bytes).
+    TooSlow,
+    /// The endpoint answered with a redirect, which Peel never follows.
+    Redirected,
     /// Anything else below HTTP.
     Other,
 }
@@ -37,7 +41,24 @@ impl TransportFailure {
             TransportFailure::Timeout => "no answer arrived in time",
             TransportFailure::BodyTooLarge => "the answer was larger than Peel accepts",
             TransportFailure::Stalled => "the answer started, then stopped arriving",
+            TransportFailure::TooSlow => {
+                "the answer arrived far too slowly to finish (a trickle of bytes)"
+            }
+            TransportFailure::Redirected => {
+                "the endpoint answered with a redirect, which Peel never follows"
+            }
             TransportFailure::Other => "the network request failed",
         }
+    }
+
+    /// Whether the server began to answer and then broke off: it stalled, trickled, or the
+    /// connection was cut. Repeated, these say the server or a proxy is faulty, not busy.
+    pub fn is_broken_off(self) -> bool {
+        matches!(
+            self,
+            TransportFailure::Stalled
+                | TransportFailure::TooSlow
+                | TransportFailure::ConnectionReset
+        )
     }
 }

@@ -19,10 +19,11 @@ use std::sync::Arc;
 use tokio::sync::mpsc::error::TrySendError;
 
 use crate::api::catalog::Catalog;
+use crate::api::endpoint::{EndpointError, check_field};
 use crate::api::{ApiKey, ClientConfig};
 use crate::session::{self, Session, SessionError, SessionOptions, SimulatorUse};
 use crate::sim::{self, SIM_API_KEY, Scenario};
-use crate::ui::editor::EditorReference;
+use crate::ui::editor::{EditorReference, ShrinkOffer};
 use crate::ui::settings::KeySource;
 use crate::ui::{self, Editor, Intent, KeyView, Settings, Textures, UiState, View};
 use crate::view::media::ImageSettings;
@@ -53,6 +54,8 @@ pub struct PeelApp {
     runtime: Option<tokio::runtime::Runtime>,
     /// Frame times, when `PEEL_FRAME_STATS=1` (printed when the window closes).
     frame_stats: frame_stats::FrameStats,
+    /// Recent warnings and errors from the log (in memory), copied into the state each frame.
+    log_ring: Option<crate::logging::LogRing>,
 }
 
 impl PeelApp {
@@ -74,7 +77,20 @@ impl PeelApp {
             simulator: None,
             runtime: None,
             frame_stats: frame_stats::FrameStats::default(),
+            log_ring: None,
         }
+    }
+
+    /// Shows the log's recent warnings and errors (the status line and the Log view); `folder`
+    /// is where the log files are.
+    pub fn with_log(
+        mut self,
+        ring: crate::logging::LogRing,
+        folder: Option<std::path::PathBuf>,
+    ) -> Self {
+        self.state.log.folder = folder;
+        self.log_ring = Some(ring);
+        self
     }
 
     /// Adds the media service (thumbnails, dialogs, clipboard, keychain).
@@ -183,6 +199,25 @@ impl PeelApp {
         }
     }
 
+    /// Takes settings saved by an earlier run. A saved endpoint the check refuses (saved before
+    /// Peel checked it, perhaps a pasted key) is cleared, so it is neither used nor saved again, and
+    /// the window says why.
+    pub fn use_saved_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+        if let Err(error) = check_field(&self.settings.endpoint) {
+            self.settings.endpoint.clear();
+            let why = match error {
+                EndpointError::LooksLikeKey => {
+                    "it looked like an API key. Paste keys into the API key field.".to_owned()
+                }
+                other => other.to_string(),
+            };
+            self.state.notice = Some(format!(
+                "The saved endpoint was cleared, so Peel uses Google's API: {why}"
+            ));
+        }
+    }
+
     fn configure(&mut self) {
         let settings = EngineSettings {
             client: self.client_config(),
@@ -241,6 +276,7 @@ impl PeelApp {
                     self.media(MediaRequest::Keychain(KeychainRequest::Forget));
                 }
                 Intent::DismissNotice => self.state.notice = None,
+                Intent::LogSeen => self.state.log.mark_seen(),
                 Intent::ApplyRewrite {
                     job,
                     prompt,
@@ -309,6 +345,11 @@ impl PeelApp {
                     reference: loaded.reference,
                     texture: Some(texture),
                 });
+            }
+            MediaEvent::ReferenceTooLarge { path, message } => {
+                self.editor
+                    .shrink_offers
+                    .push(ShrinkOffer { path, message });
             }
             MediaEvent::SettingsFound { name, settings } => self.restore_settings(&name, settings),
             MediaEvent::Saved { to } => {
@@ -411,6 +452,13 @@ impl eframe::App for PeelApp {
         for event in media_events {
             self.apply_media(ctx, event);
         }
+        if let Some((generation, lines)) = self
+            .log_ring
+            .as_ref()
+            .and_then(|ring| ring.lines_since(self.state.log.generation))
+        {
+            self.state.log.update(generation, lines);
+        }
         let dropped: Vec<_> = ctx.input(|input| {
             input
                 .raw
@@ -430,6 +478,8 @@ impl eframe::App for PeelApp {
             ui.send_viewport_cmd(egui::ViewportCommand::Close);
         } else if self.frame_stats.awaits_first_frame() {
             ui.request_repaint();
+        } else if let Some(left) = self.frame_stats.time_to_close() {
+            ui.ctx().request_repaint_after(left);
         }
         let mut intents = Vec::new();
         let view = View {
@@ -474,9 +524,16 @@ pub const ICON_PNG: &[u8] = include_bytes!("../../assets/peel-icon.png");
 /// key is set), with the worker and the media service. A key in the environment is used at once;
 /// otherwise the keychain is asked off the UI thread. `PEEL_FRAME_STATS=1` prints frame times and
 /// peak memory on close; `PEEL_EXIT_AFTER_FIRST_FRAME=1` prints the start-up time and closes
-/// ([`frame_stats`]).
-pub fn run() -> Result<(), RunError> {
+/// ([`frame_stats`]). The log goes to the data folder's `logs/` and, with `verbosity` (the number
+/// of `-v` given), to stderr too.
+pub fn run(verbosity: u8) -> Result<(), RunError> {
     let started = std::time::Instant::now();
+    // Held until the window closes: dropping it writes out the log file's last lines.
+    let logging = crate::logging::init(&crate::logging::LogOptions {
+        data_dir: crate::store::paths::data_dir(),
+        verbosity,
+    });
+    tracing::info!("peel {} window opening", env!("CARGO_PKG_VERSION"));
     let environment_key = session::key_from_environment();
     let Session {
         engine,
@@ -501,12 +558,16 @@ pub fn run() -> Result<(), RunError> {
             let store = Arc::clone(engine.store());
             let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
             let media = media::spawn_with_cache(&handle, Some(repaint), &data_dir, Some(store));
-            let mut app = PeelApp::with_worker(worker, None).with_media(media);
+            let mut app = PeelApp::with_worker(worker, None)
+                .with_media(media)
+                .with_log(logging.ring.clone(), logging.folder.clone());
             if let Some(storage) = cc.storage {
                 app.editor = eframe::get_value(storage, EDITOR_KEY).unwrap_or_default();
                 app.editor.upgrade_fallback();
                 app.editor.fit_to_model();
-                app.settings = eframe::get_value(storage, SETTINGS_KEY).unwrap_or_default();
+                app.use_saved_settings(
+                    eframe::get_value(storage, SETTINGS_KEY).unwrap_or_default(),
+                );
                 app.ui_state.tab = eframe::get_value(storage, TAB_KEY).unwrap_or_default();
             }
             cc.egui_ctx.set_theme(app.settings.theme.preference());

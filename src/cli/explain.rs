@@ -13,6 +13,7 @@ use clap::Args;
 use jiff::Timestamp;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::diagnosis::reading::MAX_INPUT_BYTES;
 use crate::diagnosis::words::human_duration;
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, diagnose};
 
@@ -57,14 +58,24 @@ pub enum ExplainInputError {
     Empty,
 }
 
-/// Reads the input as text (invalid UTF-8 is replaced, not refused: pastes are often mangled).
+/// Reads the input as text (invalid UTF-8 is replaced, not refused: pastes are often mangled),
+/// no more than the diagnosis reads ([`MAX_INPUT_BYTES`]): a larger file or paste is read up to
+/// the cap, and standard error says it was cut, so `/dev/zero` or a huge log never fills memory.
 pub fn read_input(file: Option<&PathBuf>) -> Result<String, ExplainInputError> {
-    let bytes = match file {
+    let cap = MAX_INPUT_BYTES as u64;
+    let (bytes, what) = match file {
         Some(path) if path.as_os_str() != "-" => {
-            std::fs::read(path).map_err(|source| ExplainInputError::File {
+            let error = |source| ExplainInputError::File {
                 path: path.display().to_string(),
                 source,
-            })?
+            };
+            let mut bytes = Vec::new();
+            std::fs::File::open(path)
+                .map_err(error)?
+                .take(cap + 1)
+                .read_to_end(&mut bytes)
+                .map_err(error)?;
+            (bytes, path.display().to_string())
         }
         _ => {
             let stdin = io::stdin();
@@ -77,16 +88,33 @@ pub fn read_input(file: Option<&PathBuf>) -> Result<String, ExplainInputError> {
             let mut bytes = Vec::new();
             stdin
                 .lock()
+                .take(cap + 1)
                 .read_to_end(&mut bytes)
                 .map_err(ExplainInputError::Stdin)?;
-            bytes
+            (bytes, "the pasted text".to_owned())
         }
     };
+    let (bytes, cut) = cut_to_cap(bytes);
+    if cut {
+        let _ = writeln!(
+            io::stderr(),
+            "peel explain: only the first {} MiB of {what} were read (the diagnosis reads no more); \
+             if the error is further on, cut out the part around it and explain that.",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        );
+    }
     let text = String::from_utf8_lossy(&bytes).into_owned();
     if text.trim().is_empty() {
         return Err(ExplainInputError::Empty);
     }
     Ok(text)
+}
+
+/// `bytes` cut to [`MAX_INPUT_BYTES`], and whether anything was cut.
+fn cut_to_cap(mut bytes: Vec<u8>) -> (Vec<u8>, bool) {
+    let cut = bytes.len() > MAX_INPUT_BYTES;
+    bytes.truncate(MAX_INPUT_BYTES);
+    (bytes, cut)
 }
 
 /// Runs `peel explain`.
@@ -230,4 +258,45 @@ fn evidence(diagnosis: &Diagnosis) -> Vec<String> {
         lines.push(diagnosis.raw.clone());
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_larger_than_the_diagnosis_reads_is_read_up_to_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.log");
+        let mut text = "x".repeat(MAX_INPUT_BYTES);
+        text.push_str("this part is past the cap");
+        std::fs::write(&path, &text).unwrap();
+        let read = read_input(Some(&path)).unwrap();
+        assert_eq!(read.len(), MAX_INPUT_BYTES);
+        assert!(!read.contains("past the cap"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_endless_file_is_read_no_further_than_the_cap() {
+        let read = read_input(Some(&PathBuf::from("/dev/zero"))).unwrap();
+        assert_eq!(read.len(), MAX_INPUT_BYTES);
+    }
+
+    #[test]
+    fn a_small_file_is_read_whole_and_an_empty_one_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("error.json");
+        std::fs::write(&path, r#"{"error":{"code":429}}"#).unwrap();
+        assert_eq!(
+            read_input(Some(&path)).unwrap(),
+            r#"{"error":{"code":429}}"#
+        );
+        std::fs::write(&path, "  \n").unwrap();
+        assert!(matches!(
+            read_input(Some(&path)),
+            Err(ExplainInputError::Empty)
+        ));
+        assert_eq!(cut_to_cap(vec![1, 2]), (vec![1, 2], false));
+    }
 }

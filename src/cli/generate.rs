@@ -7,6 +7,13 @@
 //! built-in simulator and says so. With a key, Google's current model list is read first (cached
 //! for a day in the data folder), so a primary Google no longer lists goes straight to the fallback.
 //!
+//! References are checked before anything is queued or sent: each file by its size and first
+//! bytes before it is read in full (an empty file, a renamed non-image, a file over Gemini's 7 MB
+//! inline limit, or an endless special file such as `/dev/zero` is refused with a sentence),
+//! then their number against the model, then the whole request against Google's 20 MB limit.
+//! `--shrink-refs` turns a reference over the limit into a 2048 px JPEG within it. Each kept
+//! reference is stored once by its hash in the data folder; jobs name it.
+//!
 //! Exit codes: 0 every image delivered · 2 bad input · 3 content blocked · 4 quota or budget (the
 //! job waits in the queue) · 5 server or network gave up · 6 other stop (auth, request).
 
@@ -22,12 +29,20 @@ use tokio::sync::mpsc;
 
 use super::EXIT_BAD_INPUT;
 use crate::api::Catalog;
+use crate::api::wire::Part;
+use crate::app::media::shrink_reference::shrink_file;
 use crate::diagnosis::Layer;
 use crate::diagnosis::words::human_duration;
+use crate::job::reference_check::{
+    InputProblem, SHRINK_LONG_SIDE_PX, check_count, megabytes, preview_note,
+};
 use crate::session::{self, Session, SessionOptions};
 use crate::sim::{RunningSim, Scenario, SimConfig};
+use crate::store::references::{CandidateError, keep_reference, read_candidate};
 use crate::worker::catalog_refresh::refresh_live_models;
+use crate::worker::fitting::{fit, request_for, unknown_entry};
 use crate::worker::protocol::{Reference, describe_fallback};
+use crate::worker::request_size::check_request_size;
 use crate::worker::{Event, EventSink, JobControl, JobOutcome, JobSpec, JobState};
 
 /// Exit code: a content filter blocked a job.
@@ -59,9 +74,12 @@ pub struct GenerateArgs {
     /// Number of images (one job each)
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=16))]
     pub count: u32,
-    /// Reference image (PNG, JPEG or WebP); repeat for more
+    /// Reference image (PNG, JPEG, WebP, HEIC or HEIF, at most 7 MB); repeat for more
     #[arg(long = "ref", value_name = "FILE")]
     pub references: Vec<PathBuf>,
+    /// Shrink a reference over 7 MB to a 2048 px JPEG within the limit instead of refusing it
+    #[arg(long)]
+    pub shrink_refs: bool,
     /// Folder for the images
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
@@ -87,24 +105,97 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
-fn read_reference(path: &Path) -> Result<Reference, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("could not read reference {}: {e}", path.display()))?;
-    let mime_type = match image::guess_format(&bytes) {
-        Ok(image::ImageFormat::Png) => "image/png",
-        Ok(image::ImageFormat::Jpeg) => "image/jpeg",
-        Ok(image::ImageFormat::WebP) => "image/webp",
-        _ => {
-            return Err(format!(
-                "{} is not a PNG, JPEG or WebP image; re-save it in one of those formats",
-                path.display()
-            ));
+/// A reference read and checked, not yet kept: its MIME type and bytes.
+struct ReadReference {
+    mime_type: &'static str,
+    bytes: Vec<u8>,
+}
+
+/// Reads one `--ref` file, checked before it is read in full ([`read_candidate`]); with
+/// `shrink`, a PNG, JPEG or WebP over the limit becomes a 2048 px JPEG within it.
+fn read_reference(path: &Path, shrink: bool) -> Result<ReadReference, String> {
+    let name = path.display().to_string();
+    match read_candidate(path, &name) {
+        Ok((kind, bytes)) => {
+            if let Some(note) = preview_note(&name, kind) {
+                let _ = writeln!(io::stderr(), "{note}");
+            }
+            Ok(ReadReference {
+                mime_type: kind.mime_type(),
+                bytes,
+            })
         }
-    };
-    Ok(Reference {
-        mime_type: mime_type.to_owned(),
-        base64: base64::engine::general_purpose::STANDARD.encode(bytes),
-    })
+        Err(CandidateError::Problem(InputProblem::TooLarge {
+            can_shrink: true,
+            size_bytes,
+            ..
+        })) if shrink => {
+            let bytes = shrink_file(path, &name)?;
+            let _ = writeln!(
+                io::stderr(),
+                "{name} was {}: sent as a {SHRINK_LONG_SIDE_PX} px JPEG of {} instead.",
+                megabytes(size_bytes),
+                megabytes(bytes.len() as u64)
+            );
+            Ok(ReadReference {
+                mime_type: "image/jpeg",
+                bytes,
+            })
+        }
+        Err(error) => Err(error.to_string()),
+    }
+}
+
+/// Reads every `--ref`, checks their number against `model` and the request they make against
+/// Google's 20 MB limit: all before anything is queued.
+fn read_references(
+    args: &GenerateArgs,
+    catalog: &Catalog,
+    spec: &JobSpec,
+) -> Result<Vec<ReadReference>, String> {
+    let entry = catalog
+        .get(&spec.model)
+        .cloned()
+        .or_else(|| unknown_entry(&spec.model));
+    let max = entry.as_ref().and_then(|entry| entry.max_reference_images);
+    check_count(&spec.model, max, args.references.len()).map_err(|e| e.to_string())?;
+    let mut read = Vec::new();
+    for path in &args.references {
+        read.push(read_reference(path, args.shrink_refs)?);
+    }
+    if let Some(entry) = entry {
+        let parts: Vec<Part> = read
+            .iter()
+            .map(|r| {
+                let base64 = base64::engine::general_purpose::STANDARD.encode(&r.bytes);
+                Part::inline_image(r.mime_type, base64)
+            })
+            .collect();
+        let mut sized = spec.clone();
+        sized.references = read
+            .iter()
+            .map(|r| Reference {
+                mime_type: r.mime_type.to_owned(),
+                sha256: String::new(),
+                size_bytes: r.bytes.len() as u64,
+            })
+            .collect();
+        let fitted = fit(&sized, &entry);
+        let request = request_for(&sized, &[], &parts, &fitted);
+        check_request_size(&request, &sized, fitted.references)?;
+    }
+    Ok(read)
+}
+
+/// Keeps each reference once by its hash in `data_dir` and names it.
+fn keep_references(data_dir: &Path, read: &[ReadReference]) -> Result<Vec<Reference>, String> {
+    read.iter()
+        .map(|r| {
+            keep_reference(data_dir, r.mime_type, &r.bytes).map_err(|error| {
+                format!("could not keep a reference in the data folder ({error}); free some disk space and try again")
+            })
+        })
+        .collect()
 }
 
 /// Runs `peel generate`.
@@ -114,13 +205,6 @@ pub fn run(args: &GenerateArgs) -> ExitCode {
     }
     if args.prompt.as_deref().is_some_and(|p| p.trim().is_empty()) {
         return fail("the prompt is empty");
-    }
-    let mut references = Vec::new();
-    for path in &args.references {
-        match read_reference(path) {
-            Ok(reference) => references.push(reference),
-            Err(message) => return fail(&message),
-        }
     }
     let catalog = Catalog::builtin();
     let model = args
@@ -132,19 +216,32 @@ pub fn run(args: &GenerateArgs) -> ExitCode {
         Some(other) => Some(other.to_owned()),
         None => Some(catalog.fallback.clone()),
     };
-    let spec = args.prompt.as_ref().map(|prompt| JobSpec {
+    let mut spec = args.prompt.as_ref().map(|prompt| JobSpec {
         prompt: prompt.trim().to_owned(),
         model,
         fallback,
         aspect_ratio: args.aspect.clone(),
         image_size: args.size.clone(),
-        references,
         ..JobSpec::default()
     });
+    let read = match &spec {
+        Some(spec) => match read_references(args, catalog, spec) {
+            Ok(read) => read,
+            Err(message) => return fail(&message),
+        },
+        None => Vec::new(),
+    };
     let mut session = match open_session(args) {
         Ok(session) => session,
         Err(error) => return fail(&error.to_string()),
     };
+    if let Some(spec) = &mut spec {
+        match keep_references(&session.store.data_dir(), &read) {
+            Ok(references) => spec.references = references,
+            Err(message) => return fail(&message),
+        }
+    }
+    drop(read);
     let simulator = session.simulator.take();
     #[expect(
         clippy::disallowed_methods,
@@ -333,6 +430,11 @@ fn describe(event: &Event) -> String {
         }
         Event::Restored { jobs, .. } => format!("{} earlier jobs in history", jobs.len()),
         Event::HistoryPage { jobs, .. } => format!("{} jobs read from the history", jobs.len()),
+        Event::NameMemory(memory) => format!(
+            "preflight memory: {} names and {} blocked prompts remembered",
+            memory.names.len(),
+            memory.prompts.len()
+        ),
         Event::RewriteRemembered(rewrite) => {
             format!(
                 "remembered: \"{}\" passed where \"{}\" was blocked",

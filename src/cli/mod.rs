@@ -10,6 +10,9 @@
 //! - [`import`]: `peel import FILE [--json]` — the prompt and settings an image file carries.
 //! - [`rewrite`]: `peel rewrite "PROMPT" [--kind KIND] [--json]` — suggestions for a blocked prompt.
 //! - [`sim`]: `peel sim [--addr A] [--scenario S] [--seed N] [--time-scale X] [--list]`.
+//!
+//! Every command logs to the daily file in `<data>/logs/` ([`crate::logging`]); `-v` also prints
+//! warnings and errors on stderr, `-vv` information too.
 
 pub mod explain;
 pub mod export;
@@ -36,6 +39,9 @@ pub struct Cli {
     /// What to do; without one, Peel opens its window.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Print warnings and errors on stderr (-vv: information too); the log file keeps them anyway
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 /// The subcommands.
@@ -57,6 +63,21 @@ pub enum Command {
     Sim(sim::SimArgs),
 }
 
+impl Command {
+    /// The subcommand's name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Explain(_) => "explain",
+            Command::Export(_) => "export",
+            Command::Generate(_) => "generate",
+            Command::History(_) => "history",
+            Command::Import(_) => "import",
+            Command::Rewrite(_) => "rewrite",
+            Command::Sim(_) => "sim",
+        }
+    }
+}
+
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -73,8 +94,8 @@ pub fn main() -> ExitCode {
         }
     };
     let Some(command) = cli.command else {
-        // No subcommand: open the window.
-        return match crate::app::run() {
+        // No subcommand: open the window (it starts its own log).
+        return match crate::app::run(cli.verbose) {
             Ok(()) => ExitCode::from(EXIT_OK),
             Err(error) => {
                 use std::io::Write as _;
@@ -83,6 +104,15 @@ pub fn main() -> ExitCode {
             }
         };
     };
+    let _logging = crate::logging::init(&crate::logging::LogOptions {
+        data_dir: crate::store::paths::data_dir(),
+        verbosity: cli.verbose,
+    });
+    tracing::info!(
+        "peel {} {} started",
+        env!("CARGO_PKG_VERSION"),
+        command.name()
+    );
     match command {
         Command::Explain(args) => explain::run(&args),
         Command::Export(args) => export::run(&args),

@@ -69,6 +69,10 @@ impl<'a> From<&'a ApiError> for Evidence<'a> {
                 failure: *failure,
                 detail,
             },
+            ApiError::Redirected { target, .. } => Evidence::Transport {
+                failure: TransportFailure::Redirected,
+                detail: target,
+            },
             ApiError::Http {
                 status,
                 body,

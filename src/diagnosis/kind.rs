@@ -145,6 +145,8 @@ pub enum Kind {
     ThoughtSignatureMissing,
     /// 404: the model id is retired or misspelled.
     ModelNotFound,
+    /// The endpoint answered with a redirect; Peel never follows one (the key would go along).
+    EndpointRedirect,
     /// The API key is not valid (or has expired).
     ApiKeyInvalid,
     /// No API key reached Google.
@@ -170,7 +172,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind of the contract.
-    pub const ALL: [Kind; 38] = [
+    pub const ALL: [Kind; 39] = [
         Kind::Success,
         Kind::TextOnly,
         Kind::NoImage,
@@ -199,6 +201,7 @@ impl Kind {
         Kind::PayloadTooLarge,
         Kind::ThoughtSignatureMissing,
         Kind::ModelNotFound,
+        Kind::EndpointRedirect,
         Kind::ApiKeyInvalid,
         Kind::ApiKeyMissing,
         Kind::ApiKeyLeaked,
@@ -242,6 +245,7 @@ impl Kind {
             Kind::PayloadTooLarge => "payload_too_large",
             Kind::ThoughtSignatureMissing => "thought_signature_missing",
             Kind::ModelNotFound => "model_not_found",
+            Kind::EndpointRedirect => "endpoint_redirect",
             Kind::ApiKeyInvalid => "api_key_invalid",
             Kind::ApiKeyMissing => "api_key_missing",
             Kind::ApiKeyLeaked => "api_key_leaked",
@@ -289,7 +293,8 @@ impl Kind {
             | Kind::InvalidInputImage
             | Kind::PayloadTooLarge
             | Kind::ThoughtSignatureMissing
-            | Kind::ModelNotFound => Layer::Request,
+            | Kind::ModelNotFound
+            | Kind::EndpointRedirect => Layer::Request,
             Kind::ApiKeyInvalid
             | Kind::ApiKeyMissing
             | Kind::ApiKeyLeaked

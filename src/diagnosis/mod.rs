@@ -142,14 +142,17 @@ fn diagnose_transport(
     let kind = match failure {
         TransportFailure::Timeout => Kind::Timeout,
         TransportFailure::BodyTooLarge => Kind::ResponseMalformed,
+        TransportFailure::Redirected => Kind::EndpointRedirect,
         _ => Kind::NetworkError,
     };
+    let redacted = redact::redact(detail);
     let model = context
         .requested_model
         .map(|id| describe_model(id, context.catalog));
     let text = words::words(&words::Particulars {
         model: model.clone(),
         transport: Some(failure),
+        detail: (kind == Kind::EndpointRedirect).then_some(&*redacted),
         ..words::Particulars::bare(kind, context.now)
     });
     Diagnosis {
@@ -173,7 +176,7 @@ fn diagnose_transport(
         model,
         retry_after_source: None,
         input_format: None,
-        raw: redact::redact(detail).into_owned(),
+        raw: redacted.into_owned(),
     }
 }
 

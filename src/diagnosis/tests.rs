@@ -535,6 +535,28 @@ fn cases() -> Vec<(&'static str, Diagnosis, Kind)> {
             Kind::NetworkError,
         ),
         (
+            "trickling body",
+            diagnose(
+                &Evidence::Transport {
+                    failure: TransportFailure::TooSlow,
+                    detail: "only 20 bytes arrived in 20 s (20 bytes in all)",
+                },
+                &DiagnosisContext::new(now()),
+            ),
+            Kind::NetworkError,
+        ),
+        (
+            "redirect",
+            diagnose(
+                &Evidence::Transport {
+                    failure: TransportFailure::Redirected,
+                    detail: "https://other.example/v1beta/models",
+                },
+                &DiagnosisContext::new(now()),
+            ),
+            Kind::EndpointRedirect,
+        ),
+        (
             "broken image",
             {
                 let context = DiagnosisContext::new(now()).with_model("gemini-3-pro-image");

@@ -423,6 +423,17 @@ pub fn words(p: &Particulars<'_>) -> Words {
             };
             w("Model not found", explanation, fix)
         }
+        Kind::EndpointRedirect => w(
+            "The endpoint sent the request elsewhere",
+            format!(
+                "The endpoint answered with a redirect to {}. Peel never follows redirects, so your API key \
+                 and prompt were not sent to another host.",
+                p.detail.unwrap_or("another address")
+            ),
+            "Check the endpoint in Settings: enter the address the redirect names only if you trust it, or \
+             leave the field empty for Google's API."
+                .to_owned(),
+        ),
         Kind::ApiKeyInvalid => w(
             "The API key is not valid",
             "Google did not accept the API key: it is mistyped, deleted, expired, or belongs to another service."

@@ -20,9 +20,7 @@ mod png;
 
 use std::borrow::Cow;
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
 
 use crate::api::wire::SafetySetting;
 use crate::job::JobSpec;
@@ -73,12 +71,7 @@ impl Provenance {
             .references
             .iter()
             .take(references_sent)
-            .map(|reference| {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(reference.base64.trim())
-                    .unwrap_or_default();
-                hex(&Sha256::digest(bytes))
-            })
+            .map(|reference| reference.sha256.clone())
             .collect();
         Self {
             prompt: spec.prompt.clone(),
@@ -238,16 +231,6 @@ pub fn read(bytes: &[u8]) -> Option<Imported> {
         settings: parsed.settings,
         peel: None,
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
 }
 
 #[cfg(test)]

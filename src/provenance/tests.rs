@@ -205,22 +205,25 @@ fn the_parameters_line_parses_back() {
 
 #[test]
 fn reference_hashes_come_from_the_bytes_sent() {
+    use sha2::{Digest as _, Sha256};
+    let named = |bytes: &[u8]| crate::job::Reference {
+        mime_type: "image/png".to_owned(),
+        sha256: Sha256::digest(bytes)
+            .iter()
+            .fold(String::new(), |mut hex, byte| {
+                use std::fmt::Write as _;
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            }),
+        size_bytes: bytes.len() as u64,
+    };
     let spec = JobSpec {
         prompt: "p".to_owned(),
-        references: vec![
-            crate::job::Reference {
-                mime_type: "image/png".to_owned(),
-                base64: "YWJj".to_owned(),
-            },
-            crate::job::Reference {
-                mime_type: "image/png".to_owned(),
-                base64: "ZGVm".to_owned(),
-            },
-        ],
+        references: vec![named(b"abc"), named(b"def")],
         ..JobSpec::default()
     };
     let provenance = Provenance::from_spec(&spec, 1);
-    // sha256("abc")
+    // sha256("abc"): only the references sent are named.
     assert_eq!(
         provenance.reference_sha256,
         ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"]

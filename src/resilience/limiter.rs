@@ -1,19 +1,32 @@
 //! Client-side rate limits per model, so Peel itself never causes a 429: requests per minute,
-//! images per minute and requests per day from the user's tier, each a GCRA limiter (`governor`).
-//! A 429 from the server tightens the model further: no request until its window has passed.
+//! images per minute and requests per day from the user's tier. A 429 from the server tightens the
+//! model further: no request until its window has passed.
 //!
-//! Time is passed in (seconds since the engine started), so this stays pure and testable.
+//! The minute limit is a sliding window, as Google (and the simulator) count it: at most `N`
+//! requests in **any** 60 seconds, plus [`SEND_MARGIN_S`] so that a request that took longer to
+//! reach the server than the one sent a minute after it still lands outside the server's window.
+//! (A GCRA bucket with a burst of `N`, which Peel used before, lets `2N − 1` through in one
+//! minute: the burst, then one every `60/N` seconds.) The day limit counts requests on the Pacific
+//! calendar day ([`crate::diagnosis::reset::quota_day`]), when Google's daily quota resets, and
+//! waits until the next midnight Pacific once it is used up.
+//!
+//! Time is passed in (seconds since the engine started, and the wall clock for the calendar
+//! day), so this stays pure and testable. A server whose clock is scaled (the simulator run with
+//! `--time-scale`) counts its minutes in its own seconds: [`ModelLimiter::with_time_scale`].
 
-use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::collections::VecDeque;
 
-use governor::clock::Clock;
-use governor::middleware::NoOpMiddleware;
-use governor::state::{InMemoryState, NotKeyed};
-use governor::{Quota, RateLimiter};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+use crate::diagnosis::reset::{QuotaDay, quota_day};
+
+/// The server's rate window, in (server) seconds.
+pub const MINUTE_WINDOW_S: f64 = 60.0;
+
+/// Extra (server) seconds a request's minute slot is kept, for the difference in how long two
+/// requests take to reach the server.
+pub const SEND_MARGIN_S: f64 = 2.0;
 
 /// The user's tier limits for one model; 0 means "no limit known".
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,33 +50,23 @@ impl Default for TierLimits {
     }
 }
 
-/// A clock the engine sets: governor reads it, the caller moves it.
-#[derive(Clone, Debug, Default)]
-struct SetClock(Arc<AtomicU64>);
-
-impl Clock for SetClock {
-    type Instant = Duration;
-
-    fn now(&self) -> Duration {
-        Duration::from_nanos(self.0.load(Ordering::Relaxed))
-    }
-}
-
-type Gcra = RateLimiter<NotKeyed, InMemoryState, SetClock, NoOpMiddleware<Duration>>;
-
 /// One model's limiter.
 #[derive(Debug)]
 pub struct ModelLimiter {
-    clock: SetClock,
-    per_minute: Option<Gcra>,
-    per_day: Option<Gcra>,
+    /// Requests allowed in any minute window (0: no limit).
+    per_minute: u32,
+    /// Requests allowed per Pacific calendar day (0: no limit).
+    per_day: u32,
+    /// When the requests of the last minute window went, in server seconds, oldest first.
+    sent_s: VecDeque<f64>,
+    /// The calendar day `day_count` counts, once a request was counted.
+    day: Option<QuotaDay>,
+    /// Requests sent on `day`.
+    day_count: u32,
+    /// No request before this (real seconds): a 429's window.
     blocked_until_s: f64,
-}
-
-fn gcra(per: Duration, count: u32, clock: &SetClock) -> Option<Gcra> {
-    let count = NonZeroU32::new(count)?;
-    let quota = Quota::with_period(per / count.get())?.allow_burst(count);
-    Some(RateLimiter::direct_with_clock(quota, clock.clone()))
+    /// Real seconds per server second (1.0 for Google).
+    time_scale: f64,
 }
 
 /// Why a request must wait.
@@ -79,55 +82,81 @@ impl ModelLimiter {
     /// A limiter for these limits. Each request makes one image, so the per-minute limiter uses the
     /// tighter of requests and images per minute.
     pub fn new(limits: TierLimits) -> Self {
-        let clock = SetClock::default();
-        let per_minute_count = match (limits.requests_per_minute, limits.images_per_minute) {
+        let per_minute = match (limits.requests_per_minute, limits.images_per_minute) {
             (0, images) => images,
             (requests, 0) => requests,
             (requests, images) => requests.min(images),
         };
         Self {
-            per_minute: gcra(Duration::from_mins(1), per_minute_count, &clock),
-            per_day: gcra(Duration::from_hours(24), limits.requests_per_day, &clock),
-            clock,
+            per_minute,
+            per_day: limits.requests_per_day,
+            sent_s: VecDeque::new(),
+            day: None,
+            day_count: 0,
             blocked_until_s: 0.0,
+            time_scale: 1.0,
         }
     }
 
-    fn set_now(&self, now_s: f64) {
-        #[expect(clippy::cast_sign_loss, reason = "clamped to zero or more")]
-        let nanos = (now_s.max(0.0) * 1e9) as u64;
-        self.clock.0.fetch_max(nanos, Ordering::Relaxed);
+    /// The same limiter against a server whose clock runs scaled: `time_scale` real seconds per
+    /// server second (the simulator's `--time-scale`), so its minute is counted as the server
+    /// counts it. Waits are still given in real seconds.
+    #[must_use]
+    pub fn with_time_scale(mut self, time_scale: f64) -> Self {
+        if time_scale.is_finite() && time_scale > 0.0 {
+            self.time_scale = time_scale;
+        }
+        self
     }
 
-    /// Takes a permit for one request at `now_s`, or says how long to wait. The minute limiter is
-    /// asked first; if the day limiter then refuses, that minute permit is lost, which only makes
-    /// Peel slightly more careful, never causes a 429.
-    pub fn acquire(&mut self, now_s: f64) -> Result<(), Throttled> {
-        self.set_now(now_s);
+    /// Takes a permit for one request at `now_s` (real seconds since the engine started; `wall`
+    /// is the same moment on the wall clock), or says how long to wait. Nothing is counted when
+    /// the request may not go.
+    pub fn acquire(&mut self, now_s: f64, wall: Timestamp) -> Result<(), Throttled> {
         if self.blocked_until_s > now_s {
             return Err(Throttled {
                 wait_s: self.blocked_until_s - now_s,
                 limit: "the server's 429 window",
             });
         }
-        for (limiter, name) in [
-            (&self.per_minute, "requests per minute"),
-            (&self.per_day, "requests per day"),
-        ] {
-            if let Some(limiter) = limiter
-                && let Err(not_until) = limiter.check()
-            {
-                let wait = not_until.wait_time_from(self.clock.now());
-                return Err(Throttled {
-                    wait_s: wait.as_secs_f64(),
-                    limit: name,
-                });
-            }
+        let server_now_s = now_s / self.time_scale;
+        let window_s = MINUTE_WINDOW_S + SEND_MARGIN_S;
+        while self
+            .sent_s
+            .front()
+            .is_some_and(|sent_s| server_now_s - sent_s >= window_s)
+        {
+            self.sent_s.pop_front();
         }
+        if self.per_minute > 0 && self.sent_s.len() >= self.per_minute as usize {
+            let oldest_s = self.sent_s.front().copied().unwrap_or(server_now_s);
+            return Err(Throttled {
+                wait_s: (oldest_s + window_s - server_now_s).max(0.0) * self.time_scale,
+                limit: "requests per minute",
+            });
+        }
+        let today = quota_day(wall);
+        if self.day.map(|day| day.date) != today.map(|day| day.date) {
+            self.day = today;
+            self.day_count = 0;
+        }
+        if self.per_day > 0 && self.day_count >= self.per_day {
+            let wait_s = self.day.map_or(3600.0, |day| {
+                day.end.duration_since(wall).as_secs_f64().max(1.0)
+            });
+            return Err(Throttled {
+                wait_s,
+                limit: "requests per day",
+            });
+        }
+        if self.per_minute > 0 {
+            self.sent_s.push_back(server_now_s);
+        }
+        self.day_count = self.day_count.saturating_add(1);
         Ok(())
     }
 
-    /// A 429 arrived: send nothing to this model until `until_s`.
+    /// A 429 arrived: send nothing to this model until `until_s` (real seconds).
     pub fn tighten_until(&mut self, until_s: f64) {
         self.blocked_until_s = self.blocked_until_s.max(until_s);
     }
@@ -137,6 +166,25 @@ impl ModelLimiter {
 mod tests {
     use super::*;
 
+    /// 15:00 Pacific on an ordinary day (PST).
+    const AFTERNOON: &str = "2026-11-27T23:00:00Z";
+
+    fn wall(at: &str) -> Timestamp {
+        at.parse().unwrap()
+    }
+
+    fn afternoon_plus(seconds: f64) -> Timestamp {
+        wall(AFTERNOON) + jiff::SignedDuration::from_secs_f64(seconds)
+    }
+
+    fn tier(requests_per_minute: u32, requests_per_day: u32) -> TierLimits {
+        TierLimits {
+            requests_per_minute,
+            images_per_minute: 0,
+            requests_per_day,
+        }
+    }
+
     #[test]
     fn requests_per_minute_are_spaced() {
         let mut limiter = ModelLimiter::new(TierLimits {
@@ -144,26 +192,87 @@ mod tests {
             images_per_minute: 10,
             requests_per_day: 100,
         });
-        assert!(limiter.acquire(0.0).is_ok());
-        assert!(limiter.acquire(0.0).is_ok(), "a burst of two");
-        let throttled = limiter.acquire(1.0).unwrap_err();
+        assert!(limiter.acquire(0.0, afternoon_plus(0.0)).is_ok());
+        assert!(
+            limiter.acquire(0.0, afternoon_plus(0.0)).is_ok(),
+            "a burst of two"
+        );
+        let throttled = limiter.acquire(1.0, afternoon_plus(1.0)).unwrap_err();
         assert_eq!(throttled.limit, "requests per minute");
-        assert!((throttled.wait_s - 29.0).abs() < 0.01, "{throttled:?}");
-        assert!(limiter.acquire(30.0).is_ok());
+        assert!((throttled.wait_s - 61.0).abs() < 0.01, "{throttled:?}");
+        assert!(limiter.acquire(30.0, afternoon_plus(30.0)).is_err());
+        assert!(limiter.acquire(62.0, afternoon_plus(62.0)).is_ok());
     }
 
     #[test]
-    fn the_day_limit_holds_for_hours() {
-        let mut limiter = ModelLimiter::new(TierLimits {
-            requests_per_minute: 100,
-            images_per_minute: 100,
-            requests_per_day: 2,
-        });
-        assert!(limiter.acquire(0.0).is_ok());
-        assert!(limiter.acquire(1.0).is_ok());
-        let throttled = limiter.acquire(2.0).unwrap_err();
+    fn no_minute_window_ever_holds_more_than_the_tier() {
+        // Ask every tenth of a second for ten minutes; count what went in every 60 s window.
+        let mut limiter = ModelLimiter::new(tier(10, 0));
+        let mut sent = Vec::new();
+        for tenth in 0..6000_u32 {
+            let now_s = f64::from(tenth) / 10.0;
+            if limiter.acquire(now_s, afternoon_plus(now_s)).is_ok() {
+                sent.push(now_s);
+            }
+        }
+        for (i, start) in sent.iter().enumerate() {
+            let in_window = sent[i..].iter().take_while(|t| *t - start < 60.0).count();
+            assert!(in_window <= 10, "{in_window} requests from {start} s");
+        }
+        // And the tier is used: ten per window of 62 s, about 96 in ten minutes.
+        assert!(sent.len() >= 90, "{}", sent.len());
+    }
+
+    #[test]
+    fn a_scaled_server_clock_scales_the_minute() {
+        // The simulator at --time-scale 0.01: a server minute is 0.6 real seconds.
+        let mut limiter = ModelLimiter::new(tier(2, 0)).with_time_scale(0.01);
+        assert!(limiter.acquire(0.0, afternoon_plus(0.0)).is_ok());
+        assert!(limiter.acquire(0.1, afternoon_plus(0.1)).is_ok());
+        let throttled = limiter.acquire(0.2, afternoon_plus(0.2)).unwrap_err();
+        assert!((throttled.wait_s - 0.42).abs() < 1e-6, "{throttled:?}");
+        assert!(limiter.acquire(0.62, afternoon_plus(0.62)).is_ok());
+    }
+
+    #[test]
+    fn the_day_limit_holds_until_midnight_pacific() {
+        let mut limiter = ModelLimiter::new(tier(100, 2));
+        assert!(limiter.acquire(0.0, afternoon_plus(0.0)).is_ok());
+        assert!(limiter.acquire(1.0, afternoon_plus(1.0)).is_ok());
+        let throttled = limiter.acquire(2.0, afternoon_plus(2.0)).unwrap_err();
         assert_eq!(throttled.limit, "requests per day");
-        assert!(throttled.wait_s > 3600.0, "{throttled:?}");
+        // 15:00:02 Pacific: nine hours less two seconds until midnight.
+        assert!(
+            (throttled.wait_s - (9.0 * 3600.0 - 2.0)).abs() < 0.01,
+            "{throttled:?}"
+        );
+        // A refused request is not counted: at midnight two more may go, not one.
+        let midnight_s = 9.0 * 3600.0;
+        assert!(
+            limiter
+                .acquire(midnight_s, afternoon_plus(midnight_s))
+                .is_ok()
+        );
+        let later_s = midnight_s + 100.0;
+        assert!(limiter.acquire(later_s, afternoon_plus(later_s)).is_ok());
+        assert!(
+            limiter
+                .acquire(later_s + 100.0, afternoon_plus(later_s + 100.0))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_day_is_the_pacific_calendar_day_not_24_hours() {
+        // 23:30 Pacific uses the last request of the day; 00:30 Pacific has a fresh quota.
+        let mut limiter = ModelLimiter::new(tier(100, 1));
+        assert!(limiter.acquire(0.0, wall("2026-11-27T07:30:00Z")).is_ok());
+        assert!(limiter.acquire(60.0, wall("2026-11-27T07:31:00Z")).is_err());
+        assert!(
+            limiter
+                .acquire(3600.0, wall("2026-11-27T08:30:00Z"))
+                .is_ok()
+        );
     }
 
     #[test]
@@ -171,13 +280,13 @@ mod tests {
         let mut limiter = ModelLimiter::new(TierLimits::default());
         limiter.tighten_until(25.0);
         assert_eq!(
-            limiter.acquire(5.0),
+            limiter.acquire(5.0, afternoon_plus(5.0)),
             Err(Throttled {
                 wait_s: 20.0,
                 limit: "the server's 429 window"
             })
         );
-        assert!(limiter.acquire(25.0).is_ok());
+        assert!(limiter.acquire(25.0, afternoon_plus(25.0)).is_ok());
     }
 
     #[test]
@@ -188,7 +297,8 @@ mod tests {
             requests_per_day: 0,
         });
         for second in 0..100 {
-            assert!(limiter.acquire(f64::from(second) * 0.01).is_ok());
+            let now_s = f64::from(second) * 0.01;
+            assert!(limiter.acquire(now_s, afternoon_plus(now_s)).is_ok());
         }
     }
 }

@@ -4,7 +4,8 @@
 //! - [`policy`]: the decision table (retry, fall back, park, stop) per diagnosis kind.
 //! - [`backoff`]: exponential backoff with full jitter.
 //! - [`breaker`]: a circuit breaker per model.
-//! - [`limiter`]: client-side GCRA rate limits per model (`governor`), tightened by 429s.
+//! - [`limiter`]: client-side rate limits per model (any-60-s window, Pacific calendar day),
+//!   tightened by 429s.
 //! - [`budget`]: attempt, wait and spend budgets, and costs from the catalog's prices.
 
 pub mod backoff;

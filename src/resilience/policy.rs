@@ -6,6 +6,7 @@
 //! | rate limits (`rate_limit_minute`, `tokens_per_minute`, `rate_limit_unspecified`) | wait the server's delay, else backoff 1 s → 60 s with full jitter |
 //! | `overloaded` | fall back at once; on the fallback, backoff 5 s → 120 s |
 //! | `internal`, `bad_gateway`, `timeout`, `network_error`, `response_malformed` | backoff 2 s → 30 s; after 2 failures on the primary, fall back |
+//! | an answer that broke off (stalled, trickled, cut) 2 times on each model the job may use | park with the reason: the server is faulty, not busy |
 //! | `quota_daily` | no request to that model until the reset: fall back, else park until then |
 //! | `model_not_found` on the primary | fall back at once (a retired id never comes back); else explain |
 //! | `quota_zero`, auth, other request kinds | never retry; explain |
@@ -16,6 +17,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::backoff::Backoff;
+use crate::api::TransportFailure;
 use crate::diagnosis::{Diagnosis, Kind, Layer};
 
 /// The settings of the policy (the design's defaults; all configurable).
@@ -34,6 +36,14 @@ pub struct Policy {
     pub empty_answer_retries: u32,
     /// Whether an overload switches to the fallback at once.
     pub fallback_on_overload: bool,
+    /// Answers that broke off (stalled, trickled, cut) on a model before the job leaves it: for
+    /// the fallback, or parked when no model is left.
+    #[serde(default = "default_broken_off_before_park")]
+    pub broken_off_before_park: u32,
+}
+
+fn default_broken_off_before_park() -> u32 {
+    2
 }
 
 impl Default for Policy {
@@ -45,6 +55,7 @@ impl Default for Policy {
             server_failures_before_fallback: 2,
             empty_answer_retries: 1,
             fallback_on_overload: true,
+            broken_off_before_park: default_broken_off_before_park(),
         }
     }
 }
@@ -72,6 +83,13 @@ pub struct JobFacts {
     pub retries_on_model: u32,
     /// Automatic retries already spent on answers without a usable image.
     pub empty_answer_retries: u32,
+    /// What failed below HTTP in this attempt, if anything.
+    pub transport: Option<TransportFailure>,
+    /// Attempts on the current model, this one included, whose answer broke off
+    /// ([`TransportFailure::is_broken_off`]).
+    pub broken_off_on_model: u32,
+    /// The same count on the job's other model.
+    pub broken_off_on_other: u32,
 }
 
 /// What to do next.
@@ -177,6 +195,9 @@ impl Policy {
             | Kind::Timeout
             | Kind::NetworkError
             | Kind::ResponseMalformed => {
+                if let Some(broken_off) = self.after_broken_off(facts, on_primary_with_fallback) {
+                    return broken_off;
+                }
                 if on_primary_with_fallback
                     && facts.primary_server_failures >= self.server_failures_before_fallback
                 {
@@ -215,6 +236,40 @@ impl Policy {
                 reason: stop_reason(diagnosis),
             },
         }
+    }
+}
+
+impl Policy {
+    /// After an answer that broke off: once it happened [`Self::broken_off_before_park`] times on
+    /// this model, fall back when the other model has not had as many, else park the job with the
+    /// reason (the server or a proxy is faulty; backing off for minutes would not help). `None`
+    /// when the usual server-failure rules apply.
+    fn after_broken_off(&self, facts: &JobFacts, fallback_usable: bool) -> Option<Action> {
+        let failure = facts.transport.filter(|f| f.is_broken_off())?;
+        if facts.broken_off_on_model < self.broken_off_before_park {
+            return None;
+        }
+        if fallback_usable && facts.broken_off_on_other < self.broken_off_before_park {
+            return Some(Action::Retry {
+                role: Role::Fallback,
+                wait_s: 0.0,
+                reason: format!(
+                    "{} on the primary model {} times",
+                    failure.describe(),
+                    facts.broken_off_on_model
+                ),
+            });
+        }
+        let attempts = facts.broken_off_on_model + facts.broken_off_on_other;
+        Some(Action::Park {
+            until: None,
+            reason: format!(
+                "The server keeps breaking off its answers: {} ({attempts} attempts). The endpoint or a proxy \
+                 in between is faulty, not busy, so Peel stopped retrying; check the endpoint and your \
+                 connection, then retry the job.",
+                failure.describe()
+            ),
+        })
     }
 }
 
@@ -266,6 +321,9 @@ mod tests {
             primary_server_failures: 0,
             retries_on_model: 0,
             empty_answer_retries: 0,
+            transport: None,
+            broken_off_on_model: 0,
+            broken_off_on_other: 0,
         }
     }
 
@@ -471,5 +529,77 @@ mod tests {
             policy.decide(&diagnosis(Kind::Success), &facts(Role::Primary), 0.5),
             Action::Done
         );
+    }
+
+    #[test]
+    fn answers_that_keep_breaking_off_park_the_job_with_the_reason() {
+        let policy = Policy::default();
+        let network = diagnosis(Kind::NetworkError);
+        let broken = |failure, role, on_model, on_other| JobFacts {
+            transport: Some(failure),
+            broken_off_on_model: on_model,
+            broken_off_on_other: on_other,
+            primary_server_failures: if role == Role::Primary { on_model } else { 2 },
+            ..facts(role)
+        };
+        for failure in [
+            TransportFailure::TooSlow,
+            TransportFailure::Stalled,
+            TransportFailure::ConnectionReset,
+        ] {
+            // The first one backs off as any network failure does.
+            let first = policy.decide(&network, &broken(failure, Role::Primary, 1, 0), 0.5);
+            assert!(
+                matches!(
+                    first,
+                    Action::Retry {
+                        role: Role::Primary,
+                        ..
+                    }
+                ),
+                "{first:?}"
+            );
+            // The second on the primary goes to the fallback at once, saying why.
+            let second = policy.decide(&network, &broken(failure, Role::Primary, 2, 0), 0.5);
+            assert!(
+                matches!(&second, Action::Retry { role: Role::Fallback, wait_s, reason } if *wait_s == 0.0 && reason.contains(failure.describe())),
+                "{second:?}"
+            );
+            // The second on the fallback parks the job: no backing off for minutes.
+            let parked = policy.decide(&network, &broken(failure, Role::Fallback, 2, 2), 0.5);
+            let Action::Park { until, reason } = parked else {
+                panic!("{failure:?}: {parked:?}")
+            };
+            assert_eq!(until, None);
+            assert!(
+                reason.contains(failure.describe()) && reason.contains("4 attempts"),
+                "{reason}"
+            );
+            // Without a usable fallback, two on the only model park it.
+            let alone = JobFacts {
+                fallback_usable: false,
+                ..broken(failure, Role::Primary, 2, 0)
+            };
+            assert!(matches!(
+                policy.decide(&network, &alone, 0.5),
+                Action::Park { until: None, .. }
+            ));
+            // A fallback that already broke off twice is not tried again.
+            assert!(matches!(
+                policy.decide(&network, &broken(failure, Role::Primary, 2, 2), 0.5),
+                Action::Park { .. }
+            ));
+        }
+        // Failures that are not broken-off answers keep the usual rules.
+        for failure in [TransportFailure::Connect, TransportFailure::Dns] {
+            let alone = JobFacts {
+                fallback_usable: false,
+                ..broken(failure, Role::Primary, 5, 0)
+            };
+            assert!(
+                matches!(policy.decide(&network, &alone, 0.5), Action::Retry { .. }),
+                "{failure:?}"
+            );
+        }
     }
 }

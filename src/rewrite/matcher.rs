@@ -118,7 +118,7 @@ fn token(text: &str, from: usize, to: usize) -> Option<Token> {
 }
 
 /// Equal, or a plural of the wanted word.
-fn same_word(word: &str, wanted: &str) -> bool {
+pub fn same_word(word: &str, wanted: &str) -> bool {
     word == wanted
         || word.strip_suffix('s').is_some_and(|stem| stem == wanted)
         || word.strip_suffix("es").is_some_and(|stem| stem == wanted)
@@ -142,6 +142,11 @@ impl Phrase {
     /// Whether it has no words.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// The folded words, in order.
+    pub fn words(&self) -> &[String] {
+        &self.0
     }
 }
 

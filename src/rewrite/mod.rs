@@ -9,6 +9,8 @@
 //! - [`rules`]: photo cues and art styles (rule 2), minor-looking subjects with clothing, pose or
 //!   body descriptors (rule 3).
 //! - [`diff`]: the word-level diff the app draws.
+//! - [`phrase_index`]: phrases indexed by their first word, for matching hundreds of names fast.
+//! - [`preflight`]: marks and a verdict while the designer types, before a request is paid for.
 //!
 //! Rule 4 is [`advise`]'s routing: a Layer 1 block (`blocked_safety`) gets the setting that lets it
 //! through and no rewrite; `blocked_prohibited` and `image_prohibited` get a plain "neither a
@@ -17,6 +19,8 @@
 pub mod diff;
 pub mod matcher;
 pub mod names;
+pub mod phrase_index;
+pub mod preflight;
 pub mod rules;
 
 use std::ops::Range;

@@ -8,15 +8,12 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-use crate::diagnosis::reset::QUOTA_TIME_ZONE;
-
 /// Simulated time, scaled from the real clock.
 #[derive(Clone, Debug)]
 pub struct SimClock {
     started: Instant,
     started_wall: Timestamp,
     time_scale: f64,
-    zone: Option<TimeZone>,
 }
 
 impl SimClock {
@@ -36,7 +33,6 @@ impl SimClock {
             started: Instant::now(),
             started_wall: start,
             time_scale,
-            zone: TimeZone::get(QUOTA_TIME_ZONE).ok(),
         }
     }
 
@@ -58,13 +54,12 @@ impl SimClock {
             .unwrap_or(self.started_wall)
     }
 
-    /// The simulated calendar day in Pacific time (daily quotas reset when it changes).
+    /// The simulated calendar day in Pacific time (daily quotas reset when it changes): the same
+    /// [`crate::diagnosis::reset::quota_day`] Peel's own daily counts use.
     pub fn quota_day(&self) -> Date {
         let wall = self.wall();
-        match &self.zone {
-            Some(zone) => wall.to_zoned(zone.clone()).date(),
-            None => wall.to_zoned(TimeZone::UTC).date(),
-        }
+        crate::diagnosis::reset::quota_day(wall)
+            .map_or_else(|| wall.to_zoned(TimeZone::UTC).date(), |day| day.date)
     }
 
     /// How long a simulated duration lasts in real time.

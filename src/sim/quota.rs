@@ -1,7 +1,10 @@
 //! Per-key, per-model quota accounting: requests per minute and input tokens per minute (sliding
 //! 60 s windows) and requests per day (resetting at midnight Pacific), like Google's project quotas.
 //!
-//! Pure bookkeeping: time comes in as simulated seconds and a calendar day. Keys are stored only as
+//! Pure bookkeeping: time comes in as simulated seconds and a calendar day (the Pacific day of
+//! [`crate::diagnosis::reset::quota_day`], the same one Peel's own daily counts use). The book also
+//! notes the busiest minute each key/model pair had (every request counted, refused or not), so a
+//! test can check that a client stayed under its tier. Keys are stored only as
 //! hashes, and the book holds at most [`MAX_TRACKED`] key/model pairs (least recently used go
 //! first), so a long-running simulator's memory stays bounded whatever clients send.
 
@@ -50,12 +53,19 @@ struct Usage {
     day: Option<Date>,
     day_count: u64,
     last_seen_s: f64,
+    /// Every request of the last window (admitted or refused).
+    offered: VecDeque<f64>,
+    /// The most requests seen in any window.
+    busiest_minute: u64,
 }
 
 impl Usage {
     fn trim(&mut self, now_s: f64) {
         while self.requests.front().is_some_and(|t| now_s - t >= WINDOW_S) {
             self.requests.pop_front();
+        }
+        while self.offered.front().is_some_and(|t| now_s - t >= WINDOW_S) {
+            self.offered.pop_front();
         }
         while self
             .tokens
@@ -71,6 +81,8 @@ impl Usage {
 #[derive(Debug, Default)]
 pub struct QuotaBook {
     usage: HashMap<(u64, String), Usage>,
+    /// Limits that replace the scenario tier's (a test's own tier).
+    limits: Option<Limits>,
 }
 
 fn key_hash(key: &str) -> u64 {
@@ -85,6 +97,20 @@ impl QuotaBook {
         self.usage.len()
     }
 
+    /// Uses `limits` instead of the scenario tier's for every model (`None`: the tier's again).
+    /// A new scenario starts a new book, without them.
+    pub fn set_limits(&mut self, limits: Option<Limits>) {
+        self.limits = limits;
+    }
+
+    /// The most requests `key` sent `model` within any 60 simulated seconds, refused ones
+    /// included.
+    pub fn busiest_minute(&self, key: &str, model: &str) -> u64 {
+        self.usage
+            .get(&(key_hash(key), model.to_owned()))
+            .map_or(0, |usage| usage.busiest_minute)
+    }
+
     /// Admits and records a request, or says which quota refuses it.
     pub fn admit(
         &mut self,
@@ -95,6 +121,7 @@ impl QuotaBook {
         now_s: f64,
         day: Date,
     ) -> Result<(), QuotaRefusal> {
+        let limits = self.limits.unwrap_or(limits);
         if limits.requests_per_minute == 0
             || limits.requests_per_day == 0
             || limits.input_tokens_per_minute == 0
@@ -108,6 +135,8 @@ impl QuotaBook {
             .or_default();
         usage.last_seen_s = now_s;
         usage.trim(now_s);
+        usage.offered.push_back(now_s);
+        usage.busiest_minute = usage.busiest_minute.max(usage.offered.len() as u64);
         if usage.day != Some(day) {
             usage.day = Some(day);
             usage.day_count = 0;
@@ -241,5 +270,22 @@ mod tests {
                 .unwrap();
         }
         assert!(book.tracked() <= MAX_TRACKED);
+    }
+
+    #[test]
+    fn the_busiest_minute_counts_refused_requests_too() {
+        let mut book = QuotaBook::default();
+        book.set_limits(Some(Limits {
+            requests_per_minute: 2,
+            ..LIMITS
+        }));
+        for at in [0.0, 10.0, 20.0] {
+            let _ = book.admit("k", "m", 1, LIMITS, at, day(27));
+        }
+        assert_eq!(book.busiest_minute("k", "m"), 3);
+        // A minute later the window holds one request; the busiest stays 3.
+        book.admit("k", "m", 1, LIMITS, 85.0, day(27)).unwrap();
+        assert_eq!(book.busiest_minute("k", "m"), 3);
+        assert_eq!(book.busiest_minute("other", "m"), 0);
     }
 }

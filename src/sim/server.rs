@@ -6,7 +6,7 @@
 //! ([`super::latency`]) unless [`SimConfig::generation_latency`] is off, and some lie
 //! ([`super::hostile`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
@@ -82,6 +82,20 @@ pub struct SimStats {
     pub stalls_open: AtomicU64,
 }
 
+/// Requests the simulator remembers for [`SimState::seen_requests`] (the oldest are dropped).
+pub const SEEN_REQUESTS_KEPT: usize = 256;
+
+/// A request as it arrived, for tests that check what a client sent (never its body).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenRequest {
+    /// `GET` or `POST`.
+    pub method: String,
+    /// The path and query as sent.
+    pub uri: String,
+    /// Every header, by lower-case name, with its value (lossy UTF-8).
+    pub headers: Vec<(String, String)>,
+}
+
 /// Shared server state.
 #[derive(Debug)]
 pub struct SimState {
@@ -98,6 +112,8 @@ pub struct SimState {
     stopping: tokio::sync::watch::Sender<bool>,
     /// Counters.
     pub stats: SimStats,
+    /// The last [`SEEN_REQUESTS_KEPT`] requests, oldest first.
+    seen: Mutex<VecDeque<SeenRequest>>,
 }
 
 impl SimState {
@@ -117,7 +133,35 @@ impl SimState {
             catalog: Catalog::builtin(),
             stopping: tokio::sync::watch::Sender::new(false),
             stats: SimStats::default(),
+            seen: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// The last [`SEEN_REQUESTS_KEPT`] requests, oldest first (method, URI and headers).
+    pub fn seen_requests(&self) -> Vec<SeenRequest> {
+        let seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.iter().cloned().collect()
+    }
+
+    /// Remembers a request, forgetting the oldest when full.
+    fn remember<B>(&self, request: &axum::http::Request<B>) {
+        let seen_request = SeenRequest {
+            method: request.method().to_string(),
+            uri: request.uri().to_string(),
+            headers: request
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    (name.as_str().to_owned(), value)
+                })
+                .collect(),
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        if seen.len() == SEEN_REQUESTS_KEPT {
+            seen.pop_front();
+        }
+        seen.push_back(seen_request);
     }
 
     /// Ends every stalled body and every wait for a "thinking" model (the simulator is shutting
@@ -150,6 +194,12 @@ impl SimState {
             .tracked()
     }
 
+    /// The quota book: tests read its counts ([`QuotaBook::busiest_minute`]) and may give it
+    /// their own tier's limits ([`QuotaBook::set_limits`]).
+    pub fn quotas(&self) -> std::sync::MutexGuard<'_, QuotaBook> {
+        self.quotas.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// A uniform pick in `[0, 1)` from the seeded generator (the same seed replays the same run).
     pub(super) fn roll(&self) -> f64 {
         self.rng
@@ -180,7 +230,21 @@ pub fn router(state: Arc<SimState>) -> Router {
             bodies::error(404, None, "Requested entity was not found.", Vec::new())
         })
         .layer(DefaultBodyLimit::max(MAX_READ_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            remember_request,
+        ))
         .with_state(state)
+}
+
+/// Remembers each request (see [`SimState::seen_requests`]) before it is answered.
+async fn remember_request(
+    State(state): State<Arc<SimState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    state.remember(&request);
+    next.run(request).await
 }
 
 fn version_ok(version: &str) -> bool {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::job::{AttemptRecord, Job, JobId, JobSpec, JobState};
 
 /// Schema version written to `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 8;
 
 /// Version 2: where each delivered image is and which model made it (the gallery across runs).
 const MIGRATE_TO_2: &str = "
@@ -68,12 +68,52 @@ ALTER TABLE jobs ADD COLUMN owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
 ";
 
+/// Version 7: each reference's bytes move out of the job rows into `references/<sha256>.<ext>`
+/// in the data folder, and edit histories keep stand-ins instead of embedded images
+/// ([`crate::store::references`]), so a row no longer grows with its references.
+fn migrate_to_7(
+    transaction: &rusqlite::Transaction<'_>,
+    data_dir: &Path,
+) -> rusqlite::Result<bool> {
+    let rows: Vec<(i64, String)> = {
+        let mut statement = transaction.prepare(
+            "SELECT id, spec FROM jobs WHERE instr(spec, '\"base64\"') > 0 \
+             OR instr(spec, '\"data\":\"') > 0",
+        )?;
+        statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut changed = false;
+    for (id, spec) in rows {
+        let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&spec) else {
+            continue;
+        };
+        let moved = super::references::move_bytes_out(data_dir, &mut value)
+            .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
+        if moved {
+            transaction.execute(
+                "UPDATE jobs SET spec = ?1 WHERE id = ?2",
+                rusqlite::params![value.to_string(), id],
+            )?;
+            changed = true;
+        }
+    }
+    Ok(changed)
+}
+
+/// A step written in Rust: it gets the transaction and the data folder, and says whether it
+/// changed rows.
+type MigrationCode = fn(&rusqlite::Transaction<'_>, &Path) -> rusqlite::Result<bool>;
+
 /// One schema step: the statements that bring a database from the version before to `version`.
 struct Migration {
     /// The version the step reaches.
     version: i64,
     /// Its statements, in order (run in one transaction with the `user_version` bump).
     sql: &'static [&'static str],
+    /// Work SQL cannot do, run after `sql` in the same transaction.
+    code: Option<MigrationCode>,
     /// Whether to give freed space back to the disk (`VACUUM`, after the commit) when the step
     /// changed rows.
     vacuum_if_changed: bool,
@@ -84,28 +124,47 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 2,
         sql: &[MIGRATE_TO_2],
+        code: None,
         vacuum_if_changed: false,
     },
     Migration {
         version: 3,
         sql: &[MIGRATE_TO_3],
+        code: None,
         vacuum_if_changed: false,
     },
     Migration {
         version: 4,
         sql: &[MIGRATE_TO_4],
+        code: None,
         vacuum_if_changed: true,
     },
     Migration {
         version: 5,
         sql: &[FTS_SCHEMA, MIGRATE_TO_5],
+        code: None,
         vacuum_if_changed: false,
     },
     Migration {
         version: 6,
         sql: &[MIGRATE_TO_6],
+        code: None,
         vacuum_if_changed: false,
     },
+    Migration {
+        version: 7,
+        sql: &[],
+        code: Some(migrate_to_7),
+        vacuum_if_changed: true,
+    },
+    // --- Version 8 (issue 15, preflight): the name memory ([`super::name_memory`]). ---
+    Migration {
+        version: 8,
+        sql: &[super::name_memory::NAME_MEMORY_SCHEMA],
+        code: None,
+        vacuum_if_changed: false,
+    },
+    // --- end of version 8 ---
 ];
 
 const SCHEMA: &str = "
@@ -288,7 +347,7 @@ fn user_version(connection: &Connection) -> rusqlite::Result<i64> {
 /// bump run in one transaction, so a step that fails leaves the database as it was before that
 /// step; then the current schema creates whatever is missing. A database a newer Peel wrote keeps
 /// its higher version.
-fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
+fn migrate(connection: &mut Connection, data_dir: &Path) -> rusqlite::Result<()> {
     let start = user_version(connection)?;
     if has_jobs_table(connection)? {
         for step in MIGRATIONS.iter().filter(|step| step.version > start) {
@@ -303,6 +362,9 @@ fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
                 transaction.execute_batch(sql)?;
                 changed |= transaction.changes() > 0;
             }
+            if let Some(code) = step.code {
+                changed |= code(&transaction, data_dir)?;
+            }
             transaction.pragma_update(None, "user_version", step.version)?;
             transaction.commit()?;
             if step.vacuum_if_changed && changed {
@@ -314,6 +376,7 @@ fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     transaction.execute_batch(SCHEMA)?;
     transaction.execute_batch(FTS_SCHEMA)?;
+    transaction.execute_batch(super::name_memory::NAME_MEMORY_SCHEMA)?;
     if user_version(&transaction)? < SCHEMA_VERSION {
         transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     }
@@ -352,7 +415,11 @@ impl Store {
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(wrap)?;
-        migrate(&mut connection).map_err(wrap)?;
+        let data_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        migrate(&mut connection, data_dir).map_err(wrap)?;
         Ok(Store {
             path: name,
             connection: Mutex::new(connection),
@@ -725,6 +792,54 @@ mod tests {
         assert_eq!(remembered.len(), 2);
         assert_eq!(remembered[0].blocked, "Mario");
         assert_eq!(remembered[1].names, vec!["Elsa".to_owned()]);
+    }
+
+    #[test]
+    fn version_7_moves_embedded_reference_bytes_out_to_one_file_each() {
+        use base64::Engine as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("peel.db");
+        let photo = vec![7_u8; 300_000];
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&photo);
+        {
+            let store = Store::open(&path).unwrap();
+            let old_reference = serde_json::json!({"mime_type": "image/jpeg", "base64": encoded});
+            let first = serde_json::json!({"prompt": "a fox", "references": [old_reference]});
+            let edit = serde_json::json!({
+                "prompt": "warmer", "edit_of": 1,
+                "history": [{"role": "user", "parts": [
+                    {"text": "a fox"},
+                    {"inlineData": {"mimeType": "image/jpeg", "data": encoded}}
+                ]}]
+            });
+            for spec in [first, edit] {
+                store.enqueue(&spec.to_string(), Timestamp::now()).unwrap();
+            }
+            store
+                .with(|c| c.pragma_update(None, "user_version", 6))
+                .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.with(user_version).unwrap(), SCHEMA_VERSION);
+        let first = store.job(1).unwrap().unwrap();
+        let reference = &first.spec.references[0];
+        assert_eq!(reference.size_bytes, 300_000);
+        let kept = crate::store::references::read_reference(dir.path(), reference).unwrap();
+        assert_eq!(kept, photo);
+        let edit = store.job(2).unwrap().unwrap();
+        let resolved = crate::store::turns::resolve(&edit.spec.history).unwrap();
+        assert_eq!(
+            resolved[0].parts[1].inline_data.as_ref().unwrap().data,
+            encoded
+        );
+        let longest: usize = store
+            .with(|c| c.query_row("SELECT max(length(spec)) FROM jobs", [], |row| row.get(0)))
+            .unwrap();
+        assert!(longest < 2_000, "a row still holds {longest} bytes");
+        let files = std::fs::read_dir(dir.path().join("references"))
+            .unwrap()
+            .count();
+        assert_eq!(files, 1, "the same bytes are kept once");
     }
 
     #[test]

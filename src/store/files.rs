@@ -1,15 +1,15 @@
 //! Crash-safe writes: a file is written beside its target, flushed to disk, then renamed over it,
 //! so a crash or a full disk never leaves half an image under the final name.
 //!
-//! The temporary file gets a name no other write (in this process or another) can be using, and
-//! it is created with `create_new`: a file or symlink already planted under that name is never
-//! opened or followed. Both [`write_atomically`] (bytes in memory) and [`copy_atomically`] (a file
+//! The temporary file gets an unpredictable name (64 random bits), so no one can plant a file or
+//! symlink under it in advance, and it is created with `create_new`: a file or symlink already
+//! under that name is never opened or followed (the rename then replaces a symlink at the target
+//! itself, never the file it points to). Both [`write_atomically`] (bytes in memory) and [`copy_atomically`] (a file
 //! on disk, for Save as…) go through the same temp-file, fsync and rename code.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How many temporary names are tried before giving up (each try is a fresh, unused name, so more
 /// than one try only happens when something else planted files beside the target).
@@ -91,15 +91,12 @@ fn replace_atomically(
     Ok(())
 }
 
-/// Creates a new, hidden temporary file in `folder` whose name no other write is using: the
-/// process id and a per-process counter, opened with `create_new` (never an existing file, never
-/// through a symlink).
+/// Creates a new, hidden temporary file in `folder` under an unpredictable name
+/// ([`temp_name`]), opened with `create_new` ([`open_new`]).
 fn create_temp_beside(folder: &Path, file_name: &str) -> io::Result<(PathBuf, File)> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
     for _ in 0..TEMP_NAME_TRIES {
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = folder.join(format!(".{file_name}.peel-{}-{n}.part", std::process::id()));
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
+        let path = folder.join(temp_name(file_name, rand::random::<u64>()));
+        match open_new(&path) {
             Ok(file) => return Ok((path, file)),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e),
@@ -109,6 +106,17 @@ fn create_temp_beside(folder: &Path, file_name: &str) -> io::Result<(PathBuf, Fi
         io::ErrorKind::AlreadyExists,
         "could not find a free temporary file name",
     ))
+}
+
+/// The hidden temporary name beside `file_name` for the random number `nonce`.
+fn temp_name(file_name: &str, nonce: u64) -> String {
+    format!(".{file_name}.peel-{nonce:016x}.part")
+}
+
+/// Opens a file that did not exist: anything already at `path` (a file, a symlink, even a
+/// dangling one) fails with `AlreadyExists` and is left alone.
+fn open_new(path: &Path) -> io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
 }
 
 #[cfg(test)]
@@ -180,15 +188,6 @@ mod tests {
     }
 
     #[test]
-    fn temporary_names_never_repeat() {
-        let dir = tempfile::tempdir().unwrap();
-        let (first, _first_file) = create_temp_beside(dir.path(), "image.png").unwrap();
-        let (second, _second_file) = create_temp_beside(dir.path(), "image.png").unwrap();
-        assert_ne!(first, second);
-        assert_eq!(names(dir.path()).len(), 2);
-    }
-
-    #[test]
     fn concurrent_writes_to_one_path_never_collide() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("model.json");
@@ -204,28 +203,44 @@ mod tests {
         assert_eq!(names(dir.path()), vec![OsString::from("model.json")]);
     }
 
+    #[test]
+    fn temporary_names_are_unpredictable() {
+        let dir = tempfile::tempdir().unwrap();
+        let (first, _first_file) = create_temp_beside(dir.path(), "image.png").unwrap();
+        let (second, _second_file) = create_temp_beside(dir.path(), "image.png").unwrap();
+        // Neither the process id nor a counter: 64 random bits (16 hex digits) each time.
+        for path in [&first, &second] {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let nonce = name
+                .strip_prefix(".image.png.peel-")
+                .and_then(|rest| rest.strip_suffix(".part"))
+                .unwrap();
+            assert_eq!(nonce.len(), 16, "{name}");
+            assert!(nonce.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
+        }
+        assert_ne!(first, second);
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_planted_symlink_is_never_followed() {
         let dir = tempfile::tempdir().unwrap();
         let victim = dir.path().join("victim.txt");
         fs::write(&victim, b"keep me").unwrap();
-        // Plant symlinks under the next temporary names this process could pick (the counter
-        // may move on meanwhile, so plant a generous run of them).
-        let start = {
-            let (probe, _file) = create_temp_beside(dir.path(), "image.png").unwrap();
-            fs::remove_file(&probe).unwrap();
-            let name = probe.file_name().unwrap().to_string_lossy().into_owned();
-            let n: u64 = name
-                .trim_end_matches(".part")
-                .rsplit('-')
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            n + 1
-        };
-        for n in start..start + 8 {
+        // A symlink planted at a temporary name is refused, not followed, and stays as it was …
+        let planted = dir.path().join(temp_name("image.png", 42));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let refused = open_new(&planted).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&victim).unwrap(), b"keep me");
+        // … and so is a dangling one (which `File::create` would have created the target of).
+        let nowhere = dir.path().join("created-through-a-link.txt");
+        let dangling = dir.path().join(temp_name("image.png", 43));
+        std::os::unix::fs::symlink(&nowhere, &dangling).unwrap();
+        assert!(open_new(&dangling).is_err());
+        assert!(!nowhere.exists());
+        // Symlinks at the names an older Peel predicted (process id and a counter) do not matter.
+        for n in 0..16 {
             let name = format!(".image.png.peel-{}-{n}.part", std::process::id());
             std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
         }
@@ -235,5 +250,19 @@ mod tests {
             fs::read(dir.path().join("image.png")).unwrap(),
             b"new image"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_at_the_target_is_replaced_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, b"keep me").unwrap();
+        let target = dir.path().join("peel-7.png");
+        std::os::unix::fs::symlink(&victim, &target).unwrap();
+        write_atomically(&target, b"the image").unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"keep me");
+        assert!(!fs::symlink_metadata(&target).unwrap().is_symlink());
+        assert_eq!(fs::read(&target).unwrap(), b"the image");
     }
 }

@@ -4,15 +4,13 @@
 
 use std::collections::BTreeSet;
 
-use base64::Engine as _;
-
 use super::db::{Store, StoreError};
-use super::turns::sha256_hex;
 use crate::job::Reference;
 
 impl Store {
     /// The references of the newest `scan_limit` jobs whose bytes hash to one of `wanted`, each
-    /// once, in `wanted`'s order.
+    /// once, in `wanted`'s order (their bytes are read back with
+    /// [`super::references::read_reference`], which checks the hash).
     pub fn references_by_hash(
         &self,
         wanted: &[String],
@@ -25,14 +23,8 @@ impl Store {
         }
         for job in self.recent_jobs(scan_limit)? {
             for reference in job.spec.references {
-                let Ok(bytes) =
-                    base64::engine::general_purpose::STANDARD.decode(reference.base64.trim())
-                else {
-                    continue;
-                };
-                let sha256 = sha256_hex(&bytes);
-                if missing.remove(sha256.as_str()) {
-                    found.push((sha256, reference));
+                if missing.remove(reference.sha256.as_str()) {
+                    found.push((reference.sha256.clone(), reference));
                 }
             }
             if missing.is_empty() {
@@ -48,23 +40,18 @@ impl Store {
 mod tests {
     use super::*;
     use crate::job::JobSpec;
+    use crate::store::references::keep_reference;
+    use crate::store::turns::sha256_hex;
 
     #[test]
     fn references_come_back_by_their_hash() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("peel.db")).unwrap();
-        let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
         let spec = JobSpec {
             prompt: "a fox".to_owned(),
             references: vec![
-                Reference {
-                    mime_type: "image/png".to_owned(),
-                    base64: encode(b"first"),
-                },
-                Reference {
-                    mime_type: "image/jpeg".to_owned(),
-                    base64: encode(b"second"),
-                },
+                keep_reference(dir.path(), "image/png", b"first").unwrap(),
+                keep_reference(dir.path(), "image/jpeg", b"second").unwrap(),
             ],
             ..JobSpec::default()
         };

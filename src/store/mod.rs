@@ -4,11 +4,15 @@
 //! - [`paths`]: the data directory (`directories`), overridable with `PEEL_DATA_DIR`.
 //! - [`db`]: the SQLite database (bundled SQLite, WAL): jobs, attempts, model lockouts.
 //! - [`library`]: reference images found again by their hash (for imports).
+//! - [`references`]: reference images kept once by their hash (`references/<sha256>.<ext>`);
+//!   jobs name them, the request being sent reads them back.
 //! - [`files`]: crash-safe file writes (temp file, fsync, rename).
 //! - [`export`]: a job's export folder (image, provenance, diagnosis), for `peel export` and the
 //!   window's "Export selected…".
 //! - [`search`]: the history searched, newest first: prompt words (FTS5), outcome, model, date, and
 //!   jobs that did not deliver.
+//! - [`name_memory`]: what the designer's jobs taught the preflight: names that passed or were
+//!   blocked, prompts a filter stopped (per designer, never sent anywhere).
 //! - [`model_cache`]: the last `models.list` answer (ids and when fetched), reused for a day.
 //! - [`claims`]: one owner per job across processes (a claim with a lease).
 //! - [`turns`]: the model's turns kept for edits, image parts referring to files (each image's
@@ -20,7 +24,9 @@ pub mod export;
 pub mod files;
 pub mod library;
 pub mod model_cache;
+pub mod name_memory;
 pub mod paths;
+pub mod references;
 pub mod search;
 pub mod turns;
 

@@ -69,6 +69,8 @@ pub fn extension(mime_type: &str) -> &'static str {
     match mime_type {
         "image/jpeg" => "jpg",
         "image/webp" => "webp",
+        "image/heic" => "heic",
+        "image/heif" => "heif",
         _ => "png",
     }
 }
@@ -213,17 +215,23 @@ fn read_checked(stand_in: &ImageStandIn) -> Result<String, TurnError> {
             format!("unreadable ({error})")
         },
     })?;
-    // The designer's file carries Peel's provenance; the answer's own bytes are what was hashed
-    // and what an edit resends.
-    let bytes = crate::provenance::strip(&bytes);
-    if let Some(expected) = &stand_in.sha256
-        && &sha256_hex(&bytes) != expected
-    {
-        return Err(TurnError::ImageGone {
-            path: file.clone(),
-            reason: "changed since it was made".to_owned(),
-        });
-    }
+    // A kept file (a thought image, a reference) is the bytes that were hashed. The designer's
+    // file carries Peel's provenance: the answer's own bytes are what was hashed and what an
+    // edit resends.
+    let bytes = match &stand_in.sha256 {
+        Some(expected) if &sha256_hex(&bytes) == expected => bytes,
+        Some(expected) => {
+            let stripped = crate::provenance::strip(&bytes);
+            if &sha256_hex(&stripped) != expected {
+                return Err(TurnError::ImageGone {
+                    path: file.clone(),
+                    reason: "changed since it was made".to_owned(),
+                });
+            }
+            stripped.into_owned()
+        }
+        None => crate::provenance::strip(&bytes).into_owned(),
+    };
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
 }
 

@@ -1,7 +1,8 @@
 //! The prompt editor: the prompt (Ctrl+Enter generates), model and fallback pickers from the
 //! catalog (retired ids hidden unless asked for), aspect ratio and size limited to what the model
 //! supports, number of images, reference images up to the model's limit, Layer 1 thresholds per
-//! category, and the estimated cost before sending.
+//! category, and the estimated cost before sending. The prompt's preflight (marks, verdict,
+//! replacements) is drawn by [`super::preflight`].
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use super::{Intent, theme};
 use crate::api::catalog::{Catalog, ModelEntry, ModelStatus};
 use crate::api::enums::{HarmBlockThreshold, HarmCategory};
 use crate::api::wire::SafetySetting;
+use crate::job::reference_check::SHRINK_LONG_SIDE_PX;
 use crate::resilience::budget::worst_case_cost_usd;
 use crate::view::media::MediaRequest;
 use crate::worker::protocol::Reference;
@@ -52,6 +54,16 @@ impl std::fmt::Debug for EditorReference {
     }
 }
 
+/// A reference over Gemini's inline limit that Peel can shrink: the editor shows its sentence
+/// and a "Shrink to 2048 px" button.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShrinkOffer {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// How large it is, the limit, and the shrink.
+    pub message: String,
+}
+
 /// What the editor holds between frames (and between runs, except references).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default)]
@@ -75,9 +87,15 @@ pub struct Editor {
     /// Reference images (not kept between runs).
     #[serde(skip)]
     pub references: Vec<EditorReference>,
+    /// References too large to send that Peel offers to shrink (not kept between runs).
+    #[serde(skip)]
+    pub shrink_offers: Vec<ShrinkOffer>,
     /// Whether the prompt got the keyboard focus on the first frame (so typing works at once).
     #[serde(skip)]
     pub focused_once: bool,
+    /// The preflight of the prompt: cached marks, replacements to undo, the name memory.
+    #[serde(skip)]
+    pub preflight: super::preflight::PreflightState,
 }
 
 impl Default for Editor {
@@ -93,7 +111,9 @@ impl Default for Editor {
             thresholds: BTreeMap::new(),
             show_retired: false,
             references: Vec::new(),
+            shrink_offers: Vec::new(),
             focused_once: false,
+            preflight: super::preflight::PreflightState::default(),
         }
     }
 }
@@ -379,12 +399,7 @@ fn push_generate(editor: &Editor, intents: &mut Vec<Intent>) {
 
 fn prompt_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Intent>) {
     let label = ui.label("Prompt");
-    let prompt = ui.add(
-        egui::TextEdit::multiline(&mut editor.prompt)
-            .hint_text("Describe the image; Ctrl+Enter generates")
-            .desired_rows(6)
-            .desired_width(f32::INFINITY),
-    );
+    let prompt = super::preflight::prompt_field(ui, editor);
     let prompt = prompt.labelled_by(label.id);
     if !editor.focused_once {
         prompt.request_focus();
@@ -395,6 +410,7 @@ fn prompt_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Intent>) 
     if submit_by_keyboard && !editor.prompt.trim().is_empty() {
         push_generate(editor, intents);
     }
+    super::preflight::preflight_ui(ui, editor);
 }
 
 fn settings_ui(ui: &mut egui::Ui, editor: &mut Editor, unlisted: &[String]) {
@@ -511,6 +527,41 @@ fn references_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Inten
     });
     if let Some(index) = remove {
         editor.references.remove(index);
+    }
+    shrink_offers_ui(ui, editor, intents);
+}
+
+/// Each reference too large to send: its sentence, "Shrink to 2048 px" (a JPEG within the limit,
+/// made off the UI thread, added as a reference) and "Dismiss".
+fn shrink_offers_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Intent>) {
+    let room = editor.references.len() < editor.reference_limit();
+    let mut answered = None;
+    for (index, offer) in editor.shrink_offers.iter().enumerate() {
+        let name = offer.path.file_name().map_or_else(
+            || offer.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        ui.horizontal_wrapped(|ui| {
+            ui.label(&offer.message);
+            let shrink = ui
+                .add_enabled(
+                    room,
+                    egui::Button::new(format!("Shrink {name} to {SHRINK_LONG_SIDE_PX} px")),
+                )
+                .on_hover_text("Makes a JPEG within Gemini's limit and adds it as a reference");
+            if shrink.clicked() {
+                intents.push(Intent::Media(MediaRequest::ShrinkReference {
+                    path: offer.path.clone(),
+                }));
+                answered = Some(index);
+            }
+            if ui.small_button(format!("Dismiss {name}")).clicked() {
+                answered = Some(index);
+            }
+        });
+    }
+    if let Some(index) = answered {
+        editor.shrink_offers.remove(index);
     }
 }
 

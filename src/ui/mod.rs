@@ -2,6 +2,7 @@
 //! turns intents into worker and media commands. Labels are stable: tests find controls by them.
 //!
 //! - [`editor`]: the prompt editor (Ctrl+Enter generates), models, sizes, references, safety, cost.
+//! - [`preflight`]: marks in the prompt while typing, the verdict line, replacements with undo.
 //! - [`gallery`]: jobs and images as a grid, newest first, only visible rows drawn; keyboard.
 //! - [`gallery_filter`]: the gallery's search, filters and thumbnail size.
 //! - [`gallery_select`]: picking several jobs (Ctrl/Shift+click, Ctrl+A) to save or export them.
@@ -10,6 +11,7 @@
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
 //! - [`settings`]: key, endpoint, tier limits, budgets, theme.
 //! - [`viewer`]: the large view with zoom and pan.
+//! - [`log`]: the status line with the newest warning or error, and the Log view.
 //! - [`theme`]: colours and sizes.
 
 pub mod activity;
@@ -17,6 +19,8 @@ pub mod editor;
 pub mod gallery;
 pub mod gallery_filter;
 pub mod gallery_select;
+pub mod log;
+pub mod preflight;
 pub mod rewrite;
 pub mod settings;
 pub mod theme;
@@ -57,6 +61,8 @@ pub enum Intent {
     ForgetKey,
     /// Hide the notice.
     DismissNotice,
+    /// The designer has seen the log's lines (the status line hides until a newer one).
+    LogSeen,
     /// Put a rewritten prompt into the editor (with the blocked job's settings), and maybe
     /// generate it at once.
     ApplyRewrite {
@@ -79,6 +85,8 @@ pub enum Tab {
     Activity,
     /// Key, endpoint, limits, budgets, theme.
     Settings,
+    /// Recent warnings and errors (opened from the status line).
+    Log,
 }
 
 /// The large view's state.
@@ -109,6 +117,8 @@ pub struct UiState {
     pub viewer: Option<ViewerState>,
     /// The key being typed in Settings (never persisted).
     pub key_draft: String,
+    /// The endpoint being typed in Settings (applied when committed; never persisted).
+    pub endpoint_draft: settings::EndpointDraft,
     /// The rewrite assistant's state for the selected job.
     pub rewrite: Option<rewrite::RewriteState>,
     /// The gallery's thumbnail size, search and filters.
@@ -187,9 +197,13 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
     egui::Panel::top("top_bar").show(ui, |ui| {
         top_bar_ui(ui, state, ui_state, intents);
     });
+    log::status_line_ui(ui, state, ui_state, intents);
     egui::Panel::left("editor")
         .default_size(theme::EDITOR_WIDTH)
         .show(ui, |ui| {
+            editor
+                .preflight
+                .use_memory(&state.name_memory, state.name_memory_version);
             editor::editor_ui(
                 ui,
                 editor,
@@ -207,6 +221,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
         Tab::Gallery => gallery::gallery_ui(ui, state, textures, ui_state, intents),
         Tab::Activity => activity::activity_ui(ui, state, settings, intents),
         Tab::Settings => settings::settings_ui(ui, settings, key, ui_state, intents),
+        Tab::Log => log::log_ui(ui, &state.log, intents),
     });
     viewer::viewer_ui(ui.ctx(), ui_state, textures, intents);
     gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);

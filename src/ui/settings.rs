@@ -1,10 +1,14 @@
 //! Settings: the API key (from the environment or the OS keychain, shown masked, never written to
 //! a plain file), the endpoint, the tier's limits, budgets and the theme. Everything but the key
-//! persists with eframe's storage; every change applies at once.
+//! persists with eframe's storage. Limits, budgets and the theme apply at once; the endpoint is
+//! typed into an [`EndpointDraft`] and applied only when committed (Enter or leaving the field)
+//! and valid ([`check_field`]), so a running job never sends the key to a half-typed host and a
+//! key pasted into the field by mistake is refused, never applied nor saved.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Intent, UiState};
+use crate::api::endpoint::{EndpointError, check_field};
 use crate::resilience::{Budget, TierLimits};
 
 /// The look.
@@ -38,10 +42,43 @@ pub struct Settings {
     pub tier: TierLimits,
     /// Budgets per job and per day.
     pub budget: Budget,
-    /// The API base URL; empty for Google's.
+    /// The API base URL, as applied (checked by [`check_field`]); empty for Google's.
     pub endpoint: String,
     /// The look.
     pub theme: ThemeChoice,
+}
+
+/// The endpoint field while it is being typed in (UI state, never persisted).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointDraft {
+    /// The field's text while it differs from the applied endpoint; `None` shows the applied one.
+    pub text: Option<String>,
+    /// Why the last committed text was refused, in a sentence.
+    pub error: Option<String>,
+    /// Whether the field had the keyboard focus (the next frame without it commits the text).
+    pub editing: bool,
+}
+
+/// Commits the typed endpoint: applied to `settings` when [`check_field`] accepts it, else the
+/// reason is kept in `draft` for the field to show. A value that looks like a key is dropped from
+/// the field too (the applied endpoint shows again). Returns whether the endpoint changed.
+pub fn commit_endpoint(settings: &mut Settings, draft: &mut EndpointDraft) -> bool {
+    let typed = draft.text.take().unwrap_or_default();
+    match check_field(&typed) {
+        Ok(endpoint) => {
+            draft.error = None;
+            let changed = settings.endpoint != endpoint;
+            settings.endpoint = endpoint;
+            changed
+        }
+        Err(error) => {
+            if error != EndpointError::LooksLikeKey {
+                draft.text = Some(typed);
+            }
+            draft.error = Some(error.to_string());
+            false
+        }
+    }
 }
 
 /// Where the key in use comes from.
@@ -102,17 +139,7 @@ pub fn settings_ui(
         key_ui(ui, key, ui_state, intents);
         ui.separator();
         let before = settings.clone();
-        ui.heading("Endpoint");
-        ui.horizontal(|ui| {
-            let label = ui.label("Endpoint");
-            ui.add(
-                egui::TextEdit::singleline(&mut settings.endpoint)
-                    .hint_text("https://generativelanguage.googleapis.com")
-                    .desired_width(360.0),
-            )
-            .labelled_by(label.id);
-        });
-        ui.weak("Leave empty for Google's API; set it for a proxy or gateway. Used with a key.");
+        endpoint_ui(ui, settings, &mut ui_state.endpoint_draft);
         ui.separator();
         ui.heading("Tier limits");
         ui.weak("Copy these from AI Studio (Usage and limits); Peel stays under them.");
@@ -169,6 +196,43 @@ pub fn settings_ui(
             intents.push(Intent::Configure);
         }
     });
+}
+
+/// The endpoint field: an edit buffer, applied on Enter or when the field loses focus.
+fn endpoint_ui(ui: &mut egui::Ui, settings: &mut Settings, draft: &mut EndpointDraft) {
+    ui.heading("API endpoint");
+    let field = ui
+        .horizontal(|ui| {
+            let label = ui.label("Endpoint");
+            let text = draft.text.get_or_insert_with(|| settings.endpoint.clone());
+            ui.add(
+                egui::TextEdit::singleline(text)
+                    .hint_text("https://generativelanguage.googleapis.com")
+                    .desired_width(360.0),
+            )
+            .labelled_by(label.id)
+        })
+        .inner;
+    if field.has_focus() {
+        draft.editing = true;
+    } else if draft.editing {
+        // Enter or a click elsewhere took the focus: commit once (egui reports a lost focus for
+        // two frames).
+        draft.editing = false;
+        commit_endpoint(settings, draft);
+    } else if draft.error.is_none() {
+        // Not being edited: the field shows the applied endpoint.
+        draft.text = None;
+    }
+    if let Some(error) = &draft.error {
+        ui.add(
+            egui::Label::new(egui::RichText::new(error).color(ui.visuals().error_fg_color)).wrap(),
+        );
+    }
+    ui.weak(
+        "Leave empty for Google's API; set it for a proxy or gateway (https://, or http:// on this \
+         computer only). Applied when you press Enter or leave the field; used with a key.",
+    );
 }
 
 fn key_ui(ui: &mut egui::Ui, key: &KeyView, ui_state: &mut UiState, intents: &mut Vec<Intent>) {

@@ -30,11 +30,10 @@ pub const REFERENCE_THUMB: f32 = 56.0;
 pub const STAGE_PASSED: Color32 = Color32::from_rgb(0x2e, 0x6b, 0x47);
 /// Text on a coloured stage.
 pub const STAGE_TEXT: Color32 = Color32::WHITE;
+/// The image filter's layer (Layer 2): preflight marks and "likely blocked".
+pub const IMAGE_FILTER: Color32 = Color32::from_rgb(0x8e, 0x44, 0xad);
+/// Google's policy layer: prohibited content, "blocked by policy".
+pub const POLICY: Color32 = STOPPED;
 /// Colours of the outcome classes in the activity plot.
-pub const OUTCOME_COLOURS: [Color32; 5] = [
-    DELIVERED,
-    WAITING,
-    Color32::from_rgb(0x8e, 0x44, 0xad),
-    STOPPED,
-    Color32::GRAY,
-];
+pub const OUTCOME_COLOURS: [Color32; 5] =
+    [DELIVERED, WAITING, IMAGE_FILTER, STOPPED, Color32::GRAY];

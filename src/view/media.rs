@@ -43,6 +43,12 @@ pub enum MediaRequest {
     PickReferences,
     /// Read an image from the clipboard, encode it as PNG and load it as a reference.
     PasteReference,
+    /// Shrink the image at `path` (too large to send) to a 2048 px JPEG within Gemini's inline
+    /// limit and load that as a reference.
+    ShrinkReference {
+        /// The image file.
+        path: PathBuf,
+    },
     /// Ask where to save, then copy `source` there (a temporary file in the target folder,
     /// flushed to disk, then renamed: never a partial file).
     SaveAs {
@@ -99,6 +105,14 @@ pub enum MediaEvent {
     },
     /// A reference is ready.
     ReferenceLoaded(LoadedReference),
+    /// A reference is over Gemini's inline limit and Peel can shrink it (the editor offers
+    /// [`MediaRequest::ShrinkReference`]).
+    ReferenceTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The sentence: how large it is, the limit, and the shrink.
+        message: String,
+    },
     /// A dropped image carries the prompt and settings Peel made it with.
     SettingsFound {
         /// The file name.
@@ -146,7 +160,7 @@ pub enum MediaEvent {
 pub struct LoadedReference {
     /// The file name, or `PASTED_NAME` ("Pasted image").
     pub name: String,
-    /// The bytes as sent to Gemini (mime type and base64).
+    /// The reference as a job names it (its bytes kept once in the data folder).
     pub reference: Reference,
     /// A thumbnail whose longer side is `REFERENCE_THUMBNAIL_SIDE_PX` at most.
     pub thumbnail: egui::ColorImage,

@@ -5,6 +5,8 @@
 //! - [`state`]: the jobs, attempts, diagnoses, breakers, spend and outcome history, as plain data;
 //!   worker events fold in with `apply` (pure, unit-tested).
 //! - [`media`]: the media service's requests and events.
+//! - [`log`]: the recent warnings and errors the window shows, and where the log file is.
 
+pub mod log;
 pub mod media;
 pub mod state;

@@ -201,6 +201,10 @@ pub struct AppState {
     pub outcomes: Vec<OutcomePoint>,
     /// Rewrites that got blocked prompts through, newest first.
     pub remembered: Vec<crate::store::RememberedRewrite>,
+    /// What the designer's jobs taught the preflight ([`Event::NameMemory`]).
+    pub name_memory: crate::rewrite::preflight::Memory,
+    /// Bumped with each new name memory, so the editor's preflight recomputes.
+    pub name_memory_version: u64,
     /// Catalog models Google's `models.list` no longer names (the editor flags them).
     pub unlisted_models: Vec<String>,
     /// How far the whole history is loaded (the gallery asks for the next page at its end).
@@ -208,6 +212,8 @@ pub struct AppState {
     /// How far the last search of the history went, and for which words and filters (the
     /// search from its first page: [`crate::store::JobSearch::first_page`]).
     pub searched: Option<(crate::store::JobSearch, HistoryCursor)>,
+    /// Recent warnings and errors (the status line and the Log view), copied from memory.
+    pub log: super::log::LogView,
 }
 
 /// Where the next page of the history (or of a search of it) starts.
@@ -257,6 +263,18 @@ impl AppState {
         }
     }
 
+    /// Teaches the preflight's name memory what the job that ended as `outcome` showed, as the
+    /// worker records it in the database.
+    fn learn_names(&mut self, outcome: &JobOutcome) {
+        let Some(view) = self.jobs.iter().find(|view| view.id == outcome.job) else {
+            return;
+        };
+        if let Some(lesson) = crate::worker::name_memory::lesson(view.prompt(), outcome) {
+            crate::worker::name_memory::learn(&mut self.name_memory, &lesson);
+            self.name_memory_version += 1;
+        }
+    }
+
     /// Folds one worker event into the state.
     pub fn apply(&mut self, event: Event) {
         match event {
@@ -274,6 +292,10 @@ impl AppState {
             }
             Event::HistoryPage { search, jobs } => self.history_page(&search, jobs),
             Event::RewriteRemembered(rewrite) => self.remembered.insert(0, rewrite),
+            Event::NameMemory(memory) => {
+                self.name_memory = *memory;
+                self.name_memory_version += 1;
+            }
             Event::Queued { job, spec } => {
                 if self.job_mut(job).is_none() {
                     self.jobs.push(JobView::new(job, spec, Timestamp::now()));
@@ -313,7 +335,10 @@ impl AppState {
                     view.image_path = Some(path);
                 }
             }
-            Event::Finished(outcome) => self.finished(*outcome),
+            Event::Finished(outcome) => {
+                self.learn_names(&outcome);
+                self.finished(*outcome);
+            }
             Event::BreakerChanged { model, state } => {
                 self.breakers.insert(model, state);
             }
@@ -421,11 +446,13 @@ impl AppState {
         self.requests_since(model, now, 60)
     }
 
-    /// Requests sent to `model` since midnight Pacific before `now` — approximated as the last
-    /// 24 hours when the reset cannot be computed.
+    /// Requests sent to `model` since midnight Pacific before `now` (Google's quota day, 23 or 25
+    /// hours long on clock-change days) — approximated as the last 24 hours when the day cannot be
+    /// computed.
     pub fn requests_today(&self, model: &str, now: Timestamp) -> u32 {
-        let since_s = crate::diagnosis::reset::next_daily_reset(now).map_or(24 * 3600, |reset| {
-            24 * 3600 - reset.duration_since(now).as_secs()
+        let since_s = crate::diagnosis::reset::today_started(now).map_or(24 * 3600, |start| {
+            // Ages count whole seconds: a request at midnight exactly is age `since_s - 1` or less.
+            now.duration_since(start).as_secs() + 1
         });
         self.requests_since(model, now, since_s)
     }

@@ -15,6 +15,16 @@ use crate::provenance::{self, Provenance};
 use crate::store::files::{WriteError, write_atomically};
 use crate::store::turns::{extension, keep_image, save_turn, sha256_hex};
 
+/// An answer whose final image neither the output folder nor the data folder took: handed back
+/// whole, so the engine can keep it in memory and write it later ([`super::unwritten`]).
+#[derive(Debug)]
+pub struct NotSaved {
+    /// Why the data folder refused it (the last place tried).
+    pub error: WriteError,
+    /// The answer, untouched.
+    pub received: Box<Received>,
+}
+
 /// What was written.
 #[derive(Debug)]
 pub struct Saved {
@@ -29,30 +39,44 @@ pub struct Saved {
 /// Writes the final image of `received` as `peel-<job>.<ext>` in `image_dir` (never over an
 /// earlier file), keeps its thought images and turn in `data_dir`, and says what it wrote.
 /// `received` must have a final image. With `provenance` (the job's facts), the file carries it,
-/// completed with what the answer says (model version, finish reason, tokens).
+/// completed with what the answer says (model version, finish reason, tokens). When neither
+/// folder takes the final image, the answer comes back in [`NotSaved`], nothing of it lost.
 pub fn save(
     job: i64,
     image_dir: &Path,
     data_dir: &Path,
     received: Received,
-    provenance: Option<Provenance>,
-) -> Result<Saved, WriteError> {
+    provenance: Option<&Provenance>,
+) -> Result<Saved, NotSaved> {
+    let Some(final_image) = received.final_image.map(|index| &received.images[index]) else {
+        return Err(NotSaved {
+            error: WriteError {
+                path: image_dir.to_path_buf(),
+                source: std::io::Error::other("the answer had no image"),
+            },
+            received: Box::new(received),
+        });
+    };
+    let (candidate, _) = final_image.position;
+    let provenance =
+        provenance.map(|facts| with_answer(facts.clone(), &received.response, candidate));
+    let (path, mut warnings) =
+        match write_final(job, image_dir, data_dir, final_image, provenance.as_ref()) {
+            Ok(written) => written,
+            Err(error) => {
+                return Err(NotSaved {
+                    error,
+                    received: Box::new(received),
+                });
+            }
+        };
     let Received {
         mut response,
         images,
         final_image,
         ..
     } = received;
-    let Some(final_image) = final_image.map(|index| &images[index]) else {
-        return Err(WriteError {
-            path: image_dir.to_path_buf(),
-            source: std::io::Error::other("the answer had no image"),
-        });
-    };
-    let (candidate, _) = final_image.position;
-    let provenance = provenance.map(|facts| with_answer(facts, &response, candidate));
-    let (path, mut warnings) =
-        write_final(job, image_dir, data_dir, final_image, provenance.as_ref())?;
+    let final_image = &images[final_image.unwrap_or_default()];
     let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
     if let Some(turn) = response
         .candidates
@@ -234,7 +258,7 @@ mod tests {
             attempts: 2,
             ..Provenance::default()
         };
-        let saved = save(7, &out, &data, answer(&draft, &last), Some(facts)).unwrap();
+        let saved = save(7, &out, &data, answer(&draft, &last), Some(&facts)).unwrap();
         assert!(saved.warnings.is_empty(), "{:?}", saved.warnings);
         assert_eq!(saved.path, out.join("peel-7.jpg"));
         // The file carries the job's provenance, and stripping it gives the answer's bytes.
@@ -287,5 +311,33 @@ mod tests {
             "{:?}",
             saved.warnings
         );
+    }
+
+    #[test]
+    fn when_no_folder_takes_the_image_the_answer_comes_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        // A regular file where both folders should be: refused even for root.
+        let blocker = dir.path().join("not-a-folder");
+        std::fs::write(&blocker, b"a file where the folders should be").unwrap();
+        let last = jpeg(42);
+        let not_saved = save(
+            5,
+            &blocker.join("out"),
+            &blocker.join("data"),
+            answer(&jpeg(2), &last),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            not_saved.error.to_string().contains("free space"),
+            "{}",
+            not_saved.error
+        );
+        let kept = not_saved.received.final_image.unwrap();
+        assert_eq!(not_saved.received.images[kept].bytes, last);
+        // Once a folder works, the same answer is saved.
+        let out = dir.path().join("out");
+        let saved = save(5, &out, &dir.path().join("data"), *not_saved.received, None).unwrap();
+        assert_eq!(std::fs::read(&saved.path).unwrap(), last);
     }
 }

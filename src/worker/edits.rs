@@ -1,14 +1,19 @@
 //! Edits: the job that edits an earlier image resends the conversation so far (the earlier user
 //! turn and the model's answer exactly as received, thought signatures included) on the model that
-//! made it. The stored turn refers to image files; they are read back (and their hashes checked)
-//! once, when the edit job starts.
+//! made it. The stored turn refers to image files, and the earlier user turn to the kept
+//! reference files; they are read back (and their hashes checked) once, when the job starts,
+//! with the job's own references ([`resolve_inputs`]), and the whole request is weighed against
+//! Google's 20 MB limit before anything is sent.
 
 use std::path::{Path, PathBuf};
 
 use super::engine::Engine;
+use super::fitting::{fit, request_for};
 use super::protocol::{JobId, JobSpec};
+use super::request_size::check_request_size;
+use crate::api::catalog::ModelEntry;
 use crate::api::wire::{Content, Part};
-use crate::store::turns;
+use crate::store::{references, turns};
 
 /// Where earlier versions kept the model's answer, beside the image (`peel-7.jpg` →
 /// `peel-7.turn.json`, images embedded). Read for edits of old images, removed with them.
@@ -38,11 +43,12 @@ impl Engine {
             })?;
         let mut history = original.history.clone();
         let mut user_parts = vec![Part::text(original.prompt.clone())];
+        let data_dir = store.data_dir();
         user_parts.extend(
             original
                 .references
                 .iter()
-                .map(|r| Part::inline_image(r.mime_type.clone(), r.base64.clone())),
+                .map(|r| references::reference_stand_in(&data_dir, r)),
         );
         history.push(Content {
             role: Some("user".to_owned()),
@@ -64,8 +70,55 @@ impl Engine {
     }
 }
 
+/// What a job sends besides its prompt, read back from the data folder: the earlier turns
+/// (edits) and the references, as base64 in memory for the request only.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// The earlier turns, image files read back and checked.
+    pub history: Vec<Content>,
+    /// One inline image part per reference, in order.
+    pub references: Vec<Part>,
+}
+
+/// The job's earlier turns and references ready to send (files read back, hashes checked), with
+/// the request `primary` would get weighed against Google's 20 MB limit; or the sentence that
+/// says why the job cannot be sent.
+pub async fn resolve_inputs(
+    spec: &JobSpec,
+    data_dir: &Path,
+    primary: &ModelEntry,
+) -> Result<Inputs, String> {
+    let history = resolve_history(spec).await?;
+    let kept = spec.references.clone();
+    let data_dir = data_dir.to_path_buf();
+    let spec = spec.clone();
+    let primary = primary.clone();
+    tokio::task::spawn_blocking(move || {
+        let references = kept
+            .iter()
+            .map(|reference| references::reference_part(&data_dir, reference))
+            .collect::<Result<Vec<Part>, _>>()
+            .map_err(|error| {
+                let sentence = error.to_string();
+                let mut chars = sentence.chars();
+                chars.next().map_or_else(String::new, |first| {
+                    first.to_uppercase().chain(chars).collect::<String>()
+                }) + "."
+            })?;
+        let fitted = fit(&spec, &primary);
+        let request = request_for(&spec, &history, &references, &fitted);
+        check_request_size(&request, &spec, fitted.references)?;
+        Ok(Inputs {
+            history,
+            references,
+        })
+    })
+    .await
+    .map_err(|error| error.to_string())?
+}
+
 /// The job's earlier turns ready to send (image files read back and checked), or why not.
-pub async fn resolve_history(spec: &JobSpec) -> Result<Vec<Content>, String> {
+async fn resolve_history(spec: &JobSpec) -> Result<Vec<Content>, String> {
     if !turns::refers_to_files(&spec.history) {
         return Ok(spec.history.clone());
     }

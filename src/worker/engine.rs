@@ -20,6 +20,7 @@ use super::history::{remove_files, spend_today};
 use super::protocol::{EngineSettings, Event, JobId, JobOutcome, JobState};
 use super::received::Received;
 use super::sink::EventSink;
+use super::unwritten::Unwritten;
 use crate::api::GeminiClient;
 use crate::api::catalog::{Catalog, ModelEntry};
 use crate::api::live_models::LiveModels;
@@ -53,6 +54,8 @@ pub struct Engine {
     /// This engine's name in job claims (`pid-random`): another process on the same data
     /// folder never runs a job this one holds.
     pub(super) owner: String,
+    /// Images and prompts the disk refused, kept in memory until they can be written.
+    pub(super) unwritten: Unwritten,
     /// Keeps `owner` marked alive in the data folder while this engine lives.
     _alive: Option<OwnerLock>,
 }
@@ -76,6 +79,7 @@ impl Engine {
             budget: Mutex::new(config.budget),
             health: ModelHealth::new(config.tier, config.breaker, config.seed),
             owner,
+            unwritten: Unwritten::default(),
             _alive: alive,
             config,
         }
@@ -90,6 +94,14 @@ impl Engine {
     /// Jobs that start from now on skip a primary the list leaves out and go to the fallback.
     pub fn set_live_models(&self, live: Option<LiveModels>) {
         self.health.set_live_models(live);
+    }
+
+    /// Tells Peel's own rate limiters that the server's clock runs at `time_scale` real seconds
+    /// per second: a simulator started with `--time-scale` counts its quota minutes in its own
+    /// time, and Peel must count the same minutes to stay under them (1.0, the default, for
+    /// Google).
+    pub fn set_server_time_scale(&self, time_scale: f64) {
+        self.health.set_time_scale(time_scale);
     }
 
     /// Applies new settings to attempts from now on (a running job picks them up at its next
@@ -187,37 +199,55 @@ impl Engine {
 
     /// Puts a checked answer on disk and records it; the job is delivered even when something
     /// after the image's write fails (each such failure is named in the reason). A job deleted
-    /// meanwhile stays deleted, and its files go. The image file carries `provenance`.
+    /// meanwhile stays deleted, and its files go. The image file carries `provenance`. When no
+    /// folder takes the image, it is kept in memory and the job waits, saying where it is
+    /// ([`Engine::hold_unwritten`]).
     pub(super) async fn deliver(
         &self,
-        mut outcome: JobOutcome,
+        outcome: JobOutcome,
         model: &ModelEntry,
         received: Received,
         provenance: Provenance,
         events: &EventSink,
     ) -> JobOutcome {
-        let job = outcome.job;
-        let image_dir = self.config.image_dir.clone();
-        let data_dir = self.store.data_dir();
-        let saved = tokio::task::spawn_blocking(move || {
-            delivery::save(job, &image_dir, &data_dir, received, Some(provenance))
-        })
-        .await;
-        let saved = match saved {
-            Ok(Ok(saved)) => saved,
-            Ok(Err(error)) => {
-                // Neither the output folder nor the data folder took the image: keep the job
-                // so it can be made again rather than lost silently.
-                return self
-                    .finish(outcome, JobState::Parked, error.to_string(), events)
-                    .await;
+        match self.write_image(outcome.job, received, &provenance).await {
+            Ok(Ok(saved)) => self.record_delivery(outcome, model, saved, events).await,
+            Ok(Err(not_saved)) => {
+                self.hold_unwritten(outcome, model.clone(), not_saved, provenance, events)
+                    .await
             }
             Err(error) => {
-                return self
-                    .finish(outcome, JobState::Stopped, error.to_string(), events)
-                    .await;
+                self.finish(outcome, JobState::Stopped, error.to_string(), events)
+                    .await
             }
-        };
+        }
+    }
+
+    /// Writes the final image (and the turn) on the blocking pool.
+    pub(super) async fn write_image(
+        &self,
+        job: JobId,
+        received: Received,
+        provenance: &Provenance,
+    ) -> Result<Result<delivery::Saved, delivery::NotSaved>, tokio::task::JoinError> {
+        let image_dir = self.config.image_dir.clone();
+        let data_dir = self.store.data_dir();
+        let provenance = provenance.clone();
+        tokio::task::spawn_blocking(move || {
+            delivery::save(job, &image_dir, &data_dir, received, Some(&provenance))
+        })
+        .await
+    }
+
+    /// Records a written image as the job's delivery and tells the listeners.
+    pub(super) async fn record_delivery(
+        &self,
+        mut outcome: JobOutcome,
+        model: &ModelEntry,
+        saved: delivery::Saved,
+        events: &EventSink,
+    ) -> JobOutcome {
+        let job = outcome.job;
         let mut warnings = saved.warnings;
         let (path, model_id) = (saved.path.display().to_string(), model.id.clone());
         let recorded = self

@@ -79,15 +79,16 @@ pub fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
     }
 }
 
-/// The request for one attempt: the earlier turns (edits), then the prompt and references.
-pub fn request_for(spec: &JobSpec, history: &[Content], fitted: &Fitted) -> GenerateContentRequest {
+/// The request for one attempt: the earlier turns (edits), then the prompt and the first
+/// `fitted.references` of `references` (the job's references read back, one part each).
+pub fn request_for(
+    spec: &JobSpec,
+    history: &[Content],
+    references: &[Part],
+    fitted: &Fitted,
+) -> GenerateContentRequest {
     let mut parts = vec![Part::text(spec.prompt.clone())];
-    parts.extend(
-        spec.references
-            .iter()
-            .take(fitted.references)
-            .map(|r| Part::inline_image(r.mime_type.clone(), r.base64.clone())),
-    );
+    parts.extend(references.iter().take(fitted.references).cloned());
     GenerateContentRequest {
         contents: history
             .iter()
@@ -152,7 +153,8 @@ mod tests {
             references: vec![
                 crate::worker::protocol::Reference {
                     mime_type: "image/png".to_owned(),
-                    base64: "AA".to_owned()
+                    sha256: "0".repeat(64),
+                    size_bytes: 1,
                 };
                 references
             ],

@@ -32,6 +32,9 @@ pub struct ModelHealth {
 #[derive(Debug)]
 struct Inner {
     tier: TierLimits,
+    /// Real seconds per second of the server's clock (1.0 for Google; a scaled simulator's
+    /// `--time-scale`), so Peel's minute is the server's minute.
+    time_scale: f64,
     limiters: HashMap<String, ModelLimiter>,
     breakers: HashMap<String, Breaker>,
     /// Ids that answered 404 in this session: not asked again.
@@ -68,10 +71,10 @@ impl Inner {
     }
 
     fn limiter(&mut self, model: &str) -> &mut ModelLimiter {
-        let tier = self.tier;
+        let (tier, time_scale) = (self.tier, self.time_scale);
         self.limiters
             .entry(model.to_owned())
-            .or_insert_with(|| ModelLimiter::new(tier))
+            .or_insert_with(|| ModelLimiter::new(tier).with_time_scale(time_scale))
     }
 }
 
@@ -83,6 +86,7 @@ impl ModelHealth {
             started: tokio::time::Instant::now(),
             inner: Mutex::new(Inner {
                 tier,
+                time_scale: 1.0,
                 limiters: HashMap::new(),
                 breakers: HashMap::new(),
                 not_found: HashSet::new(),
@@ -107,6 +111,17 @@ impl ModelHealth {
         if inner.tier != tier {
             inner.limiters.clear();
             inner.tier = tier;
+        }
+    }
+
+    /// The server's clock runs at `time_scale` real seconds per second (the simulator's
+    /// `--time-scale`; 1.0 for Google): Peel's own limiters count the server's minutes. They start
+    /// afresh when it changed.
+    pub fn set_time_scale(&self, time_scale: f64) {
+        let mut inner = self.lock();
+        if time_scale.is_finite() && time_scale > 0.0 && inner.time_scale != time_scale {
+            inner.limiters.clear();
+            inner.time_scale = time_scale;
         }
     }
 
@@ -140,7 +155,9 @@ impl ModelHealth {
     /// Takes Peel's own rate-limit permit for one request, or says how long to wait.
     pub fn acquire(&self, model: &str) -> Result<(), Throttled> {
         let now_s = self.now_s();
-        self.lock().limiter(model).acquire(now_s)
+        self.lock()
+            .limiter(model)
+            .acquire(now_s, jiff::Timestamp::now())
     }
 
     /// The breaker's permission to send (the probe, when half-open), or `None`.

@@ -18,13 +18,19 @@ impl Engine {
     /// The jobs of earlier sessions (newest `limit`, with their attempts) and today's spend.
     pub fn restored(&self, limit: usize) -> Event {
         let store = self.store();
-        let jobs = store.recent_jobs(limit).unwrap_or_default();
+        let jobs = store.recent_jobs(limit).unwrap_or_else(|error| {
+            tracing::error!("the history could not be read; the gallery starts empty: {error}");
+            Vec::new()
+        });
         Event::Restored {
             jobs,
             spend_today_usd: spend_today(store),
             rewrites: store
                 .remembered_rewrites(RESTORED_REWRITES)
-                .unwrap_or_default(),
+                .unwrap_or_else(|error| {
+                    tracing::warn!("remembered rewrites could not be read: {error}");
+                    Vec::new()
+                }),
         }
     }
 
@@ -34,6 +40,7 @@ impl Engine {
     /// history, but a file could not be removed (the sentence names it).
     pub fn delete(&self, job: JobId) -> Result<Option<String>, String> {
         let store = self.store();
+        self.drop_held_image(job);
         store
             .set_state(job, JobState::Deleted, None, None, Timestamp::now())
             .map_err(|error| {
@@ -89,13 +96,75 @@ fn remove_all(paths: Vec<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
-/// What was spent since the last daily reset (midnight Pacific).
+/// What was spent today: since the last midnight Pacific, when Google's daily quotas reset (a
+/// calendar day, 23 or 25 hours long on clock-change days, never a rolling 24 hours).
 pub fn spend_today(store: &Store) -> f64 {
-    let Some(reset) = crate::diagnosis::reset::next_daily_reset(Timestamp::now()) else {
+    spend_on_day_of(store, Timestamp::now())
+}
+
+/// What was spent on the Pacific calendar day that contains `now`, up to `now`.
+fn spend_on_day_of(store: &Store, now: Timestamp) -> f64 {
+    let Some(day_start) = crate::diagnosis::reset::today_started(now) else {
         return 0.0;
     };
-    let day_start = reset
-        .checked_sub(jiff::SignedDuration::from_hours(24))
-        .unwrap_or(reset);
     store.spend_since(day_start).unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::AttemptRecord;
+
+    fn attempt_at(at: &str, cost_usd: f64) -> AttemptRecord {
+        AttemptRecord {
+            model: "gemini-3-pro-image".to_owned(),
+            started_at: at.parse().unwrap(),
+            duration_ms: 1000,
+            kind: "ok".to_owned(),
+            http_status: Some(200),
+            wait_s: None,
+            wait_reason: None,
+            input_tokens: None,
+            output_tokens: None,
+            cost_usd,
+        }
+    }
+
+    #[test]
+    fn spend_today_starts_at_midnight_pacific_not_24_hours_ago() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("peel.db")).unwrap();
+        let job = store
+            .enqueue("{}", "2026-11-26T00:00:00Z".parse().unwrap())
+            .unwrap();
+        // 23:30 Pacific on Nov 26 (yesterday) and 00:30 Pacific on Nov 27 (today), PST.
+        store
+            .record_attempt(job, &attempt_at("2026-11-27T07:30:00Z", 1.0))
+            .unwrap();
+        store
+            .record_attempt(job, &attempt_at("2026-11-27T08:30:00Z", 0.25))
+            .unwrap();
+        // Now: 15:00 Pacific on Nov 27. A rolling 24 hours would count both.
+        let now = "2026-11-27T23:00:00Z".parse().unwrap();
+        assert!((spend_on_day_of(&store, now) - 0.25).abs() < 1e-9);
+    }
+
+    #[test]
+    fn on_the_spring_forward_day_today_began_23_hours_before_the_next_midnight() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("peel.db")).unwrap();
+        let job = store
+            .enqueue("{}", "2026-03-07T00:00:00Z".parse().unwrap())
+            .unwrap();
+        // 23:30 PST on March 7 is 07:30 UTC on March 8; midnight of March 8 is 08:00 UTC.
+        store
+            .record_attempt(job, &attempt_at("2026-03-08T07:30:00Z", 1.0))
+            .unwrap();
+        store
+            .record_attempt(job, &attempt_at("2026-03-08T08:30:00Z", 0.5))
+            .unwrap();
+        // 23:00 PDT on March 8: "next midnight minus 24 hours" would say 23:00 PST on March 7.
+        let now = "2026-03-09T06:00:00Z".parse().unwrap();
+        assert!((spend_on_day_of(&store, now) - 0.5).abs() < 1e-9);
+    }
 }

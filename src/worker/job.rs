@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 
 use super::control::{JobControl, Waited, wait};
-use super::edits::resolve_history;
+use super::edits::resolve_inputs;
 use super::engine::Engine;
 use super::fitting::{Fitted, fit, request_for, unknown_entry};
 use super::health::Permit;
@@ -17,8 +17,8 @@ use super::received::{Answered, Expected, Received, take_in};
 use super::sink::EventSink;
 use crate::api::catalog::ModelEntry;
 use crate::api::live_models::unlisted_reason;
-use crate::api::wire::Content;
-use crate::api::{ApiError, GenerateOutcome};
+use crate::api::wire::{Content, Part};
+use crate::api::{ApiError, GenerateOutcome, TransportFailure};
 use crate::diagnosis::excerpt::shown_response;
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose, with_broken_image};
 use crate::provenance::Provenance;
@@ -36,15 +36,28 @@ struct Run<'s> {
     spent: Spent,
     /// The earlier turns, image files read back (edits).
     history: Vec<Content>,
+    /// The references, read back (base64 in memory for the requests only).
+    references: Vec<Part>,
     primary_server_failures: u32,
     retries_on_model: u32,
     empty_answer_retries: u32,
     last_kind: Option<Kind>,
+    /// Answers that broke off (stalled, trickled, cut) on the primary and on the fallback.
+    broken_off: [u32; 2],
 }
 
 impl Run<'_> {
     fn job(&self) -> JobId {
         self.outcome.job
+    }
+
+    /// Answers that broke off so far on the current model and on the other one.
+    fn broken_off(&self) -> (u32, u32) {
+        let [primary, fallback] = self.broken_off;
+        match self.role {
+            Role::Primary => (primary, fallback),
+            Role::Fallback => (fallback, primary),
+        }
     }
 
     fn model(&self) -> &ModelEntry {
@@ -178,8 +191,9 @@ impl Engine {
             .as_deref()
             .filter(|f| *f != spec.model)
             .and_then(|id| self.entry(id));
-        let history = match resolve_history(spec).await {
-            Ok(history) => history,
+        let data_dir = self.store().data_dir();
+        let inputs = match resolve_inputs(spec, &data_dir, &primary).await {
+            Ok(inputs) => inputs,
             Err(reason) => {
                 return Err(self
                     .finish(outcome, JobState::Stopped, reason, events)
@@ -196,11 +210,13 @@ impl Engine {
                 day_usd: self.spend_today().await,
                 ..Spent::default()
             },
-            history,
+            history: inputs.history,
+            references: inputs.references,
             primary_server_failures: 0,
             retries_on_model: 0,
             empty_answer_retries: 0,
             last_kind: None,
+            broken_off: [0, 0],
         };
         if let Some(fallback) = &run.fallback
             && !self.model_usable(&run.primary.id).await
@@ -338,7 +354,11 @@ impl Engine {
         run.spent.day_usd += cost;
         run.outcome.cost_usd += cost;
         self.learn(&model, permit, &diagnosis, events).await;
-        let action = self.decide(run, &diagnosis).await;
+        let transport = match &answered {
+            Err(ApiError::Transport { failure, .. }) => Some(*failure),
+            _ => None,
+        };
+        let action = self.decide(run, &diagnosis, transport).await;
         let record = AttemptRecord {
             model: model.id.clone(),
             started_at: sent.started_at,
@@ -356,7 +376,7 @@ impl Engine {
             Err(error) => shown_response(&Evidence::from(error)),
         };
         self.report(run, record, &diagnosis, response, events).await;
-        count(run, &diagnosis);
+        count(run, &diagnosis, transport);
         run.outcome.diagnosis = Some(diagnosis);
         Some(Attempted { action, answered })
     }
@@ -379,7 +399,7 @@ impl Engine {
                 model: model.id.clone(),
             })
             .await;
-        let request = request_for(run.spec, &run.history, fitted);
+        let request = request_for(run.spec, &run.history, &run.references, fitted);
         let client = self.client();
         let started_at = Timestamp::now();
         let clock = tokio::time::Instant::now();
@@ -449,12 +469,18 @@ impl Engine {
     }
 
     /// Asks the policy what to do after `diagnosis`.
-    async fn decide(&self, run: &Run<'_>, diagnosis: &Diagnosis) -> Action {
+    async fn decide(
+        &self,
+        run: &Run<'_>,
+        diagnosis: &Diagnosis,
+        transport: Option<TransportFailure>,
+    ) -> Action {
         let fallback_usable = match (&run.role, &run.fallback) {
             (Role::Primary, Some(fallback)) => self.model_usable(&fallback.id).await,
             _ => false,
         };
         let on_primary = run.role == Role::Primary;
+        let (broken_off_on_model, broken_off_on_other) = run.broken_off();
         let facts = JobFacts {
             role: run.role,
             fallback_usable,
@@ -462,6 +488,10 @@ impl Engine {
                 + u32::from(on_primary && is_server_failure(diagnosis.kind)),
             retries_on_model: run.retries_on_model,
             empty_answer_retries: run.empty_answer_retries,
+            transport,
+            broken_off_on_model: broken_off_on_model
+                + u32::from(transport.is_some_and(TransportFailure::is_broken_off)),
+            broken_off_on_other,
         };
         self.config
             .policy
@@ -527,6 +557,14 @@ impl Engine {
 
     /// Ends the job: records it and tells the listeners.
     async fn end(&self, run: Run<'_>, end: End, events: &EventSink) -> JobOutcome {
+        let prompt = run.spec.prompt.clone();
+        let outcome = self.end_job(run, end, events).await;
+        self.learn_names(&prompt, &outcome).await;
+        outcome
+    }
+
+    /// [`Self::end`] before the name memory learns from it.
+    async fn end_job(&self, run: Run<'_>, end: End, events: &EventSink) -> JobOutcome {
         match end {
             End::Finish(status, reason) => self.finish(run.outcome, status, reason, events).await,
             End::Budget(reason) => self.park_for_budget(run.outcome, &reason, events).await,
@@ -568,7 +606,10 @@ fn diagnosis_of(answered: &Result<Answered, ApiError>, model: &str) -> Diagnosis
 }
 
 /// Counts the attempt for the policy's next decision.
-fn count(run: &mut Run<'_>, diagnosis: &Diagnosis) {
+fn count(run: &mut Run<'_>, diagnosis: &Diagnosis, transport: Option<TransportFailure>) {
+    if transport.is_some_and(TransportFailure::is_broken_off) {
+        run.broken_off[usize::from(run.role == Role::Fallback)] += 1;
+    }
     if run.role == Role::Primary && is_server_failure(diagnosis.kind) {
         run.primary_server_failures += 1;
     }

@@ -9,7 +9,10 @@
 //! - [`config`], [`sink`], [`control`]: the engine's settings, its event sink, a job's controls.
 //! - [`fitting`]: a job's settings fitted to a model, and its request.
 //! - [`received`]: a 2xx answer made safe to keep: images moved out, hashed and checked.
+//! - [`request_size`]: a request weighed against Google's 20 MB limit before it is sent.
 //! - [`delivery`]: a checked answer put on disk (the image once, the turn for edits).
+//! - [`unwritten`]: images and prompts the disk refused (full, read-only), kept in memory and
+//!   written again every [`RESUME_CHECK_S`] seconds or on Retry now.
 //! - [`edits`], [`history`]: edit jobs; the restored history and deletion.
 //! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
 //!   skipped before a job is sent to them.
@@ -24,9 +27,12 @@ pub mod fitting;
 pub mod health;
 pub mod history;
 pub mod job;
+pub mod name_memory;
 pub mod protocol;
 pub mod received;
+pub mod request_size;
 pub mod sink;
+pub mod unwritten;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -239,6 +245,7 @@ async fn resume_when_due(
     {
         sink.send(restored).await;
     }
+    engine.send_name_memory(&sink).await;
     let mut first_pass = true;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(RESUME_CHECK_S));
     loop {
@@ -270,11 +277,33 @@ async fn resume_when_due(
             }
         }
         first_pass = false;
+        write_what_is_held(&engine, &sink, &controls).await;
     }
 }
 
-/// Runs a stored job again (a parked job resumed by hand or when its blocker cleared).
+/// Writes again what the disk refused before: held images are delivered, held prompts queued
+/// and run.
+async fn write_what_is_held(engine: &Arc<Engine>, sink: &EventSink, controls: &Controls) {
+    engine.save_held_images(sink).await;
+    for (job, spec) in engine.queue_held_prompts().await {
+        let (engine, sink, controls) = (Arc::clone(engine), sink.clone(), Arc::clone(controls));
+        tokio::spawn(async move {
+            let queued = Event::Queued {
+                job,
+                spec: spec.clone(),
+            };
+            run_registered(&engine, job, &spec, &sink, &controls, Some(queued)).await;
+        });
+    }
+}
+
+/// Runs a stored job again (a parked job resumed by hand or when its blocker cleared); a job
+/// whose image is held in memory is not sent again: its image is saved.
 async fn resume_job(engine: &Engine, job: JobId, sink: &EventSink, controls: &Controls) {
+    if engine.holds_image(job) {
+        engine.save_held_image(job, sink).await;
+        return;
+    }
     let store = Arc::clone(engine.store());
     let Ok(Ok(Some(record))) = tokio::task::spawn_blocking(move || store.job(job)).await else {
         return;
@@ -320,9 +349,12 @@ async fn run_new_job(engine: &Engine, spec: JobSpec, sink: &EventSink, controls:
     let store = Arc::clone(engine.store());
     let enqueued =
         tokio::task::spawn_blocking(move || store.enqueue(&json, Timestamp::now())).await;
-    let Ok(Ok(job)) = enqueued else {
-        tracing::error!("could not queue a job in the database");
-        return;
+    let job = match enqueued {
+        Ok(Ok(job)) => job,
+        // The prompt is not lost: kept in memory, said in a sentence, queued once the database
+        // takes it (see `unwritten`).
+        Ok(Err(error)) => return engine.hold_prompt(spec, &error.to_string(), sink).await,
+        Err(error) => return engine.hold_prompt(spec, &error.to_string(), sink).await,
     };
     let queued = Event::Queued {
         job,

@@ -126,6 +126,9 @@ pub enum Event {
     },
     /// A rewritten prompt passed where the original was blocked: remembered for next time.
     RewriteRemembered(RememberedRewrite),
+    /// What the designer's jobs taught the preflight (names that passed or were blocked, prompts
+    /// a filter stopped), whole; sent at start and after each job that changed it.
+    NameMemory(Box<crate::rewrite::preflight::Memory>),
     /// An attempt ended (with its diagnosis), before the job decides what next.
     AttemptEnded {
         /// The job.

@@ -6,8 +6,10 @@
 //!
 //! One module per area; run one with `cargo test --test engine sim_scenarios`.
 
+mod key_forms;
 mod sim_rig;
 
+mod bounded_input;
 mod cli_explain;
 mod cli_generate;
 mod cli_history;
@@ -18,12 +20,16 @@ mod client_loopback;
 mod diagnosis_properties;
 mod engine_races;
 mod engine_scenarios;
+mod hostile_servers;
 mod layering;
 mod live_models;
+mod load_tier;
 mod python_sdk;
 mod real_errors;
 mod real_sized_answers;
 mod rewrite_sim;
+mod safe_writes;
+mod secrets_sweep;
 mod sim_scenarios;
 mod sim_validation;
 mod worker_commands;

@@ -7,11 +7,11 @@
 //! Answers the size of the real world, served on loopback by a server that is not Peel's
 //! simulator: a Nano Banana Pro 4K answer of over 20 MB of JSON (two thought images, then the
 //! final image) arrives after exactly one request, lands on disk once and byte for byte (once its
-//! provenance is stripped), and leaves the database under 1 MiB larger; an edit resends it
-//! exactly. Hostile answers (a cut-off
-//! image, a decompression-bomb header, a text file labelled PNG, a body that stalls, a connection
-//! reset mid-body) each end with a diagnosis a designer can act on and no file in the output
-//! folder.
+//! provenance is stripped), and leaves the database under 1 MiB larger; an edit would resend it
+//! exactly, and as that is over Google's 20 MB request limit it stops before it is sent. Hostile
+//! answers (a cut-off image, a decompression-bomb header, a text file labelled PNG, a body that
+//! stalls, a connection reset mid-body) each end with a diagnosis a designer can act on and no
+//! file in the output folder.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -345,7 +345,9 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
     assert_an_edit_resends_the_turn(&rig, outcome.job, &requests, &thoughts, &encoded).await;
 }
 
-/// An edit of `job` resends the model's turn exactly: thought images, final image, signatures.
+/// An edit of `job` would resend the model's turn exactly: thought images, final image,
+/// signatures. At 4K with two thought images that is over Google's 20 MB request limit, so the
+/// edit stops before it is sent, saying what to do instead.
 async fn assert_an_edit_resends_the_turn(
     rig: &Rig,
     job: i64,
@@ -360,12 +362,10 @@ async fn assert_an_edit_resends_the_turn(
         "edit spec: {} bytes",
         edit_json.len()
     );
-    let edited = rig.run(&edit).await;
-    assert_eq!(edited.status, JobState::Delivered, "{}", edited.reason);
-    let sent = requests.lock().unwrap()[1].clone();
-    assert!(!contains(&sent, b"peelStandIn"));
-    let sent: serde_json::Value = serde_json::from_slice(&sent).unwrap();
-    let model_turn = &sent["contents"][1];
+    let resent = peel::store::turns::resolve(&edit.history).unwrap();
+    let resent = serde_json::to_value(&resent).unwrap();
+    assert!(!resent.to_string().contains("peelStandIn"));
+    let model_turn = &resent[1];
     assert_eq!(model_turn["role"], "model");
     let parts = model_turn["parts"].as_array().unwrap();
     assert_eq!(parts[1]["inlineData"]["data"], b64(&thoughts[0]));
@@ -373,7 +373,16 @@ async fn assert_an_edit_resends_the_turn(
     assert_eq!(parts[3]["thoughtSignature"], "dGV4dC1zaWc=");
     assert_eq!(parts[4]["inlineData"]["data"], encoded);
     assert_eq!(parts[4]["thoughtSignature"], "aW1hZ2Utc2ln".repeat(40));
-    assert_eq!(sent["contents"][2]["parts"][0]["text"], "make the sky pink");
+
+    let edited = rig.run(&edit).await;
+    assert_eq!(edited.status, JobState::Stopped, "{}", edited.reason);
+    assert!(
+        edited.reason.contains("over the 20.0 MB Google accepts")
+            && edited.reason.contains("start a new generation"),
+        "{}",
+        edited.reason
+    );
+    assert_eq!(requests.lock().unwrap().len(), 1, "the edit was not sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,11 @@
 mod window_rig;
 
 mod app_end_to_end;
+mod secrets_sweep;
 mod shared_runtime;
 mod ui_app;
+mod ui_endpoint;
 mod ui_gallery;
+mod ui_log;
+mod ui_preflight;
 mod ui_snapshots;

@@ -408,6 +408,39 @@ impl egui::DroppedFile for Dropped {
 }
 
 #[test]
+fn a_reference_over_the_inline_limit_is_shrunk_by_its_button() {
+    let mut rig = rig();
+    let dir = tempfile::tempdir().unwrap();
+    // Noise compresses badly: a 3000 x 2400 noisy PNG is well over Gemini's 7 MB inline limit.
+    let poster = dir.path().join("poster.png");
+    let mut seed = 3_u32;
+    image::RgbImage::from_fn(3000, 2400, |_, _| {
+        seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let [a, b, c, _] = seed.to_le_bytes();
+        image::Rgb([a, b, c])
+    })
+    .save(&poster)
+    .unwrap();
+    rig.harness.run();
+    rig.harness.input_mut().dropped_files = vec![std::sync::Arc::new(Dropped(poster))];
+    rig.wait_for("Shrink poster.png to 2048 px");
+    rig.harness
+        .get_by_label_contains("over the 7.0 MB Gemini takes");
+    rig.harness
+        .get_by_label("Shrink poster.png to 2048 px")
+        .click();
+    rig.harness.run();
+    rig.wait_for("Reference 1: poster.png (shrunk)");
+    // The button took the keyboard focus: give it back to the prompt.
+    rig.harness.get_by_label("Prompt").focus();
+    rig.harness.run();
+    let sent = rig.generate("a poster in these colours");
+    assert_eq!(sent.references.len(), 1);
+    assert_eq!(sent.references[0].mime_type, "image/jpeg");
+    assert!(sent.references[0].size_bytes <= 7_000_000);
+}
+
+#[test]
 fn dropped_images_become_references_and_other_files_are_refused_with_a_sentence() {
     let mut rig = rig();
     let dir = tempfile::tempdir().unwrap();

@@ -1,4 +1,6 @@
-//! The clipboard: copying a generated image onto it, and pasting its image as a PNG reference.
+//! The clipboard: copying a generated image onto it, and pasting its image as a PNG reference
+//! (kept once by its hash in the data folder; a paste over Gemini's 7 MB inline limit as PNG is
+//! shrunk to a 2048 px JPEG within it, and its name says so).
 //!
 //! One `arboard::Clipboard` lives in a shared slot for the whole session: on Linux what Peel
 //! copied is only served while it is alive, so it is opened on first use and released (on a
@@ -13,9 +15,11 @@ use image::{ImageFormat, RgbaImage};
 
 use super::LoadedReference;
 use super::decode::decode_file;
-use super::references::{MAX_REFERENCE_BYTES, reference};
-use super::sentences::{detail, display_name, megabytes};
+use super::references::reference;
+use super::sentences::{detail, display_name};
+use super::shrink_reference::shrink_bytes;
 use super::{MediaEvent, Service, off_thread_flat};
+use crate::job::reference_check::MAX_REFERENCE_BYTES;
 
 /// Name shown for a reference pasted from the clipboard.
 pub const PASTED_NAME: &str = "Pasted image";
@@ -30,7 +34,8 @@ impl Service {
         let pasted = {
             let _permit = self.decoders.acquire().await;
             let slot = Arc::clone(&self.clipboard);
-            off_thread_flat("reading the clipboard", move || paste(&slot)).await
+            let data_dir = self.references_home();
+            off_thread_flat("reading the clipboard", move || paste(&slot, &data_dir)).await
         };
         let event = match pasted {
             Ok(reference) => MediaEvent::ReferenceLoaded(reference),
@@ -92,8 +97,12 @@ fn with_clipboard<T>(
     result
 }
 
-/// Reads the clipboard's image as a PNG reference.
-fn paste(slot: &Mutex<Option<arboard::Clipboard>>) -> Result<LoadedReference, String> {
+/// Reads the clipboard's image as a PNG reference kept in `data_dir` (a 2048 px JPEG when the
+/// PNG is over the inline limit).
+fn paste(
+    slot: &Mutex<Option<arboard::Clipboard>>,
+    data_dir: &Path,
+) -> Result<LoadedReference, String> {
     let image = with_clipboard(slot, arboard::Clipboard::get_image).map_err(paste_sentence)?;
     let unreadable = || {
         "Could not read the image on the clipboard: its size does not match its pixels. Copy it \
@@ -114,18 +123,26 @@ fn paste(slot: &Mutex<Option<arboard::Clipboard>>) -> Result<LoadedReference, St
             )
         })?;
     if png.len() as u64 > MAX_REFERENCE_BYTES {
-        return Err(format!(
-            "The pasted image is {} as PNG, and Gemini takes at most 20 MB of inline images. \
-             Paste a smaller image, or save it as JPEG and add the file.",
-            megabytes(png.len() as u64)
-        ));
+        let jpeg = shrink_bytes(&png, "The pasted image")?;
+        drop(png);
+        let shrunk = image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg)
+            .map_err(|e| {
+                format!(
+                    "Could not read the shrunk pasted image back ({}).",
+                    detail(&e)
+                )
+            })?
+            .into_rgba8();
+        let name = format!("{PASTED_NAME} (shrunk to a JPEG under 7 MB)");
+        return reference(data_dir, name, ImageFormat::Jpeg, &jpeg, &shrunk);
     }
-    Ok(reference(
+    reference(
+        data_dir,
         PASTED_NAME.to_owned(),
         ImageFormat::Png,
         &png,
         &rgba,
-    ))
+    )
 }
 
 /// The sentence for a clipboard that gave no image.

@@ -116,7 +116,7 @@ fn cached_thumbnail(
                 crate::store::files::write_atomically(&cached, &png).map_err(|e| e.to_string())
             });
         if let Err(error) = written {
-            tracing::debug!("thumbnail cache not written: {error}");
+            tracing::warn!("a thumbnail could not be cached ({error}); it is made again next time");
         }
     }
     Ok(to_color_image(&small))

@@ -14,7 +14,7 @@ use super::{MediaEvent, Service, off_thread, off_thread_flat};
 use crate::store::files::copy_atomically;
 
 /// File extensions offered by the reference file dialog.
-pub const REFERENCE_EXTENSIONS: [&str; 4] = ["png", "jpg", "jpeg", "webp"];
+pub const REFERENCE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "webp", "heic", "heif"];
 
 /// A save dialog that returns nothing this fast never reached a person: rfd reports "no portal
 /// and no zenity" the same way as "cancelled", and nobody cancels a dialog within half a second.
@@ -32,7 +32,7 @@ impl Service {
         }
         let picked = rfd::AsyncFileDialog::new()
             .set_title("Add reference images")
-            .add_filter("PNG, JPEG or WebP image", &REFERENCE_EXTENSIONS)
+            .add_filter("PNG, JPEG, WebP, HEIC or HEIF image", &REFERENCE_EXTENSIONS)
             .pick_files()
             .await;
         // rfd answers `None` only when neither the desktop portal nor zenity could show a dialog,

@@ -2,17 +2,19 @@
 //! the prompt and settings it was made with, and the references it names by hash when a job in
 //! this library still holds them; any other file is read as a reference.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-
-use super::references::{read_limited, reference};
+use super::decode::fitted_color_image;
+use super::references::{REFERENCE_THUMBNAIL_SIDE_PX, no_preview};
 use super::sentences::display_name;
+use super::shrink_reference::MAX_SHRINK_INPUT_BYTES;
 use super::{LoadedReference, MediaEvent, Service, off_thread};
 use crate::provenance;
 use crate::store::Store;
+use crate::store::references::read_reference;
 use crate::view::media::ImageSettings;
 
 /// How many of the newest jobs are searched for an imported image's references.
@@ -70,7 +72,15 @@ impl Service {
 /// The settings Peel's provenance in `path` names, with the SHA-256 of each reference it was
 /// made with, when it has some.
 fn settings_in(path: &Path) -> Option<(ImageSettings, Vec<String>)> {
-    let bytes = read_limited(path, &display_name(path)).ok()?;
+    // A regular file only, read no further than a large 4K PNG can be.
+    let file = std::fs::File::open(path).ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SHRINK_INPUT_BYTES)
+        .read_to_end(&mut bytes)
+        .ok()?;
     let found = provenance::read(&bytes)?;
     let references = found
         .peel
@@ -80,24 +90,33 @@ fn settings_in(path: &Path) -> Option<(ImageSettings, Vec<String>)> {
     Some((ImageSettings::of(&found)?, references))
 }
 
-/// The references with these hashes that a job in `store` holds, ready to show and send.
+/// The references with these hashes that a job in `store` holds, ready to show and send (their
+/// kept files read back and checked).
 fn references_from(store: &Arc<Store>, wanted: &[String]) -> Vec<LoadedReference> {
     let found = store
         .references_by_hash(wanted, REFERENCE_SCAN_JOBS)
         .unwrap_or_default();
+    let data_dir = store.data_dir();
     found
         .into_iter()
         .enumerate()
         .filter_map(|(index, (_, sent))| {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(sent.base64.trim())
-                .ok()?;
-            let format = image::guess_format(&bytes).ok()?;
-            let rgba = image::load_from_memory_with_format(&bytes, format)
-                .ok()?
-                .to_rgba8();
-            let name = format!("Reference {} (from the library)", index + 1);
-            Some(reference(name, format, &bytes, &rgba))
+            let bytes = read_reference(&data_dir, &sent).ok()?;
+            let thumbnail = match image::guess_format(&bytes) {
+                Ok(format) => {
+                    let rgba = image::load_from_memory_with_format(&bytes, format)
+                        .ok()?
+                        .to_rgba8();
+                    fitted_color_image(&rgba, REFERENCE_THUMBNAIL_SIDE_PX)
+                }
+                // HEIC and HEIF: sent as they are, shown as a plain tile.
+                Err(_) => no_preview(),
+            };
+            Some(LoadedReference {
+                name: format!("Reference {} (from the library)", index + 1),
+                reference: sent,
+                thumbnail,
+            })
         })
         .collect()
 }
@@ -111,7 +130,7 @@ mod tests {
     use super::super::MediaRequest;
     use super::super::test_support::{ask, next, service, write_image};
     use super::*;
-    use crate::job::{JobSpec, Reference};
+    use crate::job::JobSpec;
     use crate::provenance::Provenance;
     use crate::store::turns::sha256_hex;
 
@@ -124,10 +143,14 @@ mod tests {
         let sketch_bytes = std::fs::read(&sketch).unwrap();
         let spec = JobSpec {
             prompt: "a heron".to_owned(),
-            references: vec![Reference {
-                mime_type: "image/png".to_owned(),
-                base64: base64::engine::general_purpose::STANDARD.encode(&sketch_bytes),
-            }],
+            references: vec![
+                crate::store::references::keep_reference(
+                    &store.data_dir(),
+                    "image/png",
+                    &sketch_bytes,
+                )
+                .unwrap(),
+            ],
             ..JobSpec::default()
         };
         store

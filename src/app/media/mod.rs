@@ -15,7 +15,9 @@
 //! of work has its own file:
 //!
 //! - `decode`: decoding and scaling images, gallery thumbnails and the large view.
-//! - `references`: reading reference files (sniffing, the 20 MB limit, base64, thumbnail).
+//! - `references`: reading reference files (checked before reading: size, type by its bytes,
+//!   the 7 MB inline limit), kept once by hash in the data folder, with a thumbnail.
+//! - `shrink_reference`: a too-large reference as a 2048 px JPEG within the limit.
 //! - `dropped`: dropped files: an image Peel made restores its settings, others are references.
 //! - `clipboard`: copying an image, pasting a reference.
 //! - `dialogs`: the reference picker, Save as… and the folder picker (the copy itself is
@@ -33,6 +35,7 @@ mod dropped;
 mod keychain;
 mod references;
 mod sentences;
+pub mod shrink_reference;
 #[cfg(test)]
 mod test_support;
 
@@ -43,13 +46,14 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
 
+pub use crate::job::reference_check::MAX_REFERENCE_BYTES;
 pub use crate::view::media::{
     KeychainEvent, KeychainRequest, LoadedReference, MediaEvent, MediaRequest,
 };
 pub use clipboard::PASTED_NAME;
 pub use decode::FULL_IMAGE_MAX_SIDE_PX;
 pub use dialogs::REFERENCE_EXTENSIONS;
-pub use references::{MAX_REFERENCE_BYTES, REFERENCE_THUMBNAIL_SIDE_PX};
+pub use references::REFERENCE_THUMBNAIL_SIDE_PX;
 
 use crate::store::Store;
 use clipboard::ClipboardSlot;
@@ -91,15 +95,20 @@ pub fn spawn_with_cache(
     data_dir: &Path,
     store: Option<Arc<Store>>,
 ) -> MediaHandle {
-    start(runtime, repaint, Some(data_dir.join("thumbs")), store)
+    start(runtime, repaint, Some(data_dir), store)
 }
 
 fn start(
     runtime: &tokio::runtime::Handle,
     repaint: Option<Arc<dyn Fn() + Send + Sync>>,
-    thumbs: Option<PathBuf>,
+    data_dir: Option<&Path>,
     store: Option<Arc<Store>>,
 ) -> MediaHandle {
+    let thumbs = data_dir.map(|dir| dir.join("thumbs"));
+    let data_dir = store
+        .as_ref()
+        .map(|store| store.data_dir())
+        .or_else(|| data_dir.map(Path::to_path_buf));
     let (request_tx, mut request_rx) = mpsc::channel::<MediaRequest>(REQUEST_CAPACITY);
     let (event_tx, event_rx) = mpsc::channel::<MediaEvent>(EVENT_CAPACITY);
     let service = Arc::new(Service {
@@ -108,6 +117,7 @@ fn start(
         decoders: Arc::new(Semaphore::new(MAX_PARALLEL_DECODES)),
         thumbs,
         store,
+        data_dir,
     });
     let tasks = runtime.clone();
     runtime.spawn(async move {
@@ -146,6 +156,24 @@ struct Service {
     thumbs: Option<PathBuf>,
     /// The database, for exporting jobs (the window's; `None` in a window without one).
     store: Option<Arc<Store>>,
+    /// The data folder, whose `references/` keeps each reference added (the database's folder,
+    /// where the worker reads them back; `None` in a window without one).
+    data_dir: Option<PathBuf>,
+}
+
+impl Service {
+    /// The folder whose `references/` keeps the references added: the data folder, or (in a
+    /// window without one, as in tests) `peel-references` in the system's temporary folder.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a fixed, content-addressed folder for a window without a data folder (tests): \
+                  not a temporary file, nothing to clean up per run"
+    )]
+    fn references_home(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("peel-references"))
+    }
 }
 
 impl Service {
@@ -164,6 +192,7 @@ impl Service {
             MediaRequest::LoadDropped { paths } => self.load_dropped(paths).await,
             MediaRequest::PickReferences => self.pick_references().await,
             MediaRequest::PasteReference => self.paste_reference().await,
+            MediaRequest::ShrinkReference { path } => self.shrink_reference(path).await,
             MediaRequest::SaveAs {
                 source,
                 suggested_name,

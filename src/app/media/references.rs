@@ -1,128 +1,194 @@
-//! Reference images: reading a file as a reference (PNG, JPEG or WebP sniffed from the bytes, at
-//! most Google's 20 MB inline limit), with its mime type, base64 and a small thumbnail, and the
-//! sentences for files that cannot be references.
+//! Reference images: reading a file as a reference, checked before it is read in full (its size
+//! from the file's metadata and its type from its first bytes, by
+//! [`crate::job::reference_check`], so an empty file, a renamed non-image or a file over Gemini's
+//! 7 MB inline limit is refused with a sentence, and a special file such as `/dev/zero` never
+//! fills memory), then kept once by its hash in the data folder (`store::references`) with a
+//! small thumbnail. A PNG, JPEG or WebP over the limit is offered for shrinking
+//! ([`MediaEvent::ReferenceTooLarge`]; the editor's Shrink button), which makes a 2048 px JPEG
+//! within the limit here, off the UI thread. HEIC and HEIF are sent as they are: Gemini takes
+//! them, Peel cannot preview them.
 
-use std::fs::File;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
 use image::{ImageFormat, RgbaImage};
 
 use super::decode::fitted_color_image;
-use super::sentences::{decode_sentence, display_name, megabytes, read_sentence};
-use super::{LoadedReference, MediaEvent, Service, off_thread_flat};
-use crate::worker::protocol::Reference;
-
-/// Largest reference file accepted: Google's limit for inline request data is 20 MB.
-pub const MAX_REFERENCE_BYTES: u64 = 20_000_000;
+use super::sentences::{decode_sentence, display_name, read_sentence};
+use super::shrink_reference::shrink_file;
+use super::{LoadedReference, MediaEvent, Service, off_thread, off_thread_flat};
+use crate::job::reference_check::{ImageType, InputProblem, preview_note};
+use crate::store::references::{CandidateError, keep_reference, read_candidate};
 
 /// Longer side of a reference's thumbnail.
 pub const REFERENCE_THUMBNAIL_SIDE_PX: u32 = 96;
 
+/// Why a file did not become a reference.
+pub(super) enum NotLoaded {
+    /// A sentence to show.
+    Refused(String),
+    /// Over the inline limit, and Peel can shrink it: the sentence, and the offer.
+    TooLarge(String),
+}
+
+impl From<String> for NotLoaded {
+    fn from(message: String) -> Self {
+        NotLoaded::Refused(message)
+    }
+}
+
 impl Service {
-    /// Loads each file in order: one `ReferenceLoaded` or one `Failed` per file.
+    /// Loads each file in order: one `ReferenceLoaded`, `ReferenceTooLarge` or `Failed` per file
+    /// (and a `Done` note for a HEIC or HEIF file Peel cannot preview).
     pub(super) async fn load_references(&self, paths: Vec<PathBuf>) {
         for path in paths {
             let loaded = {
                 let _permit = self.decoders.acquire().await;
-                off_thread_flat("reading a reference", move || load_reference(&path)).await
+                let data_dir = self.references_home();
+                let path = path.clone();
+                off_thread("reading a reference", move || {
+                    load_reference(&path, &data_dir)
+                })
+                .await
+                .map_err(NotLoaded::Refused)
+                .and_then(|loaded| loaded)
             };
-            let event = match loaded {
-                Ok(reference) => MediaEvent::ReferenceLoaded(reference),
-                Err(message) => MediaEvent::Failed { message },
-            };
-            self.events.send(event).await;
+            match loaded {
+                Ok((reference, note)) => {
+                    self.events
+                        .send(MediaEvent::ReferenceLoaded(reference))
+                        .await;
+                    if let Some(message) = note {
+                        self.events.send(MediaEvent::Done { message }).await;
+                    }
+                }
+                Err(NotLoaded::TooLarge(message)) => {
+                    let event = MediaEvent::ReferenceTooLarge { path, message };
+                    self.events.send(event).await;
+                }
+                Err(NotLoaded::Refused(message)) => self.events.fail(message).await,
+            }
         }
+    }
+
+    /// Shrinks the image at `path` to a 2048 px JPEG within the inline limit and loads that as
+    /// a reference (named "poster.png (shrunk)").
+    pub(super) async fn shrink_reference(&self, path: PathBuf) {
+        let _permit = self.decoders.acquire().await;
+        let data_dir = self.references_home();
+        let shrunk = off_thread_flat("shrinking a reference", move || {
+            let name = display_name(&path);
+            let jpeg = shrink_file(&path, &name)?;
+            let rgba = image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg)
+                .map_err(|e| decode_sentence(&name, &e))?
+                .into_rgba8();
+            reference(
+                &data_dir,
+                format!("{name} (shrunk)"),
+                ImageFormat::Jpeg,
+                &jpeg,
+                &rgba,
+            )
+        })
+        .await;
+        let event = match shrunk {
+            Ok(loaded) => MediaEvent::ReferenceLoaded(loaded),
+            Err(message) => MediaEvent::Failed { message },
+        };
+        self.events.send(event).await;
     }
 }
 
-/// Reads a reference file: PNG, JPEG or WebP (sniffed from the bytes), at most
-/// [`MAX_REFERENCE_BYTES`].
-fn load_reference(path: &Path) -> Result<LoadedReference, String> {
+/// Reads a reference file: checked by size and first bytes before it is read in full, read no
+/// further than Gemini's inline limit, kept in `data_dir`'s references. With it, a note when
+/// Peel cannot preview it.
+fn load_reference(
+    path: &Path,
+    data_dir: &Path,
+) -> Result<(LoadedReference, Option<String>), NotLoaded> {
     let name = display_name(path);
-    let bytes = read_limited(path, &name)?;
-    let format = sniff(&bytes, &name)?;
-    // Decoding checks the file is whole, and gives the thumbnail.
-    let rgba = image::load_from_memory_with_format(&bytes, format)
-        .map_err(|e| decode_sentence(&name, &e))?
-        .into_rgba8();
-    Ok(reference(name, format, &bytes, &rgba))
-}
-
-/// Reads the file's bytes, refusing folders and anything over [`MAX_REFERENCE_BYTES`].
-pub(super) fn read_limited(path: &Path, name: &str) -> Result<Vec<u8>, String> {
-    let file = File::open(path).map_err(|e| read_sentence(name, &e))?;
-    let metadata = file.metadata().map_err(|e| read_sentence(name, &e))?;
-    if metadata.is_dir() {
-        return Err(format!(
-            "Could not read {name}: it is a folder, not an image. Add PNG, JPEG or WebP files."
-        ));
-    }
-    if metadata.len() > MAX_REFERENCE_BYTES {
-        return Err(too_big_sentence(name, metadata.len()));
-    }
-    // Read one byte past the limit, in case the file grew since its size was read.
-    let mut bytes = Vec::with_capacity(usize::try_from(metadata.len()).unwrap_or_default());
-    file.take(MAX_REFERENCE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| read_sentence(name, &e))?;
-    if bytes.len() as u64 > MAX_REFERENCE_BYTES {
-        return Err(too_big_sentence(name, bytes.len() as u64));
-    }
-    Ok(bytes)
-}
-
-/// The format of `bytes` when it is one Gemini takes as a reference (PNG, JPEG or WebP), or the
-/// sentence naming what it is instead.
-fn sniff(bytes: &[u8], name: &str) -> Result<ImageFormat, String> {
-    match image::guess_format(bytes) {
-        Ok(format @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP)) => Ok(format),
-        Ok(other) => {
-            let kind = other
-                .extensions_str()
-                .first()
-                .map_or_else(|| format!("{other:?}"), |e| e.to_ascii_uppercase());
-            Err(format!(
-                "Could not read {name}: it is not a PNG, JPEG or WebP image (it looks like a \
-                 {kind} file). Add a PNG, JPEG or WebP file."
-            ))
+    let (kind, bytes) = read_checked(path, &name)?;
+    let note = preview_note(&name, kind);
+    let loaded = if kind.peel_can_decode() {
+        let format = image_format(kind);
+        // Decoding checks the file is whole, and gives the thumbnail.
+        let rgba = image::load_from_memory_with_format(&bytes, format)
+            .map_err(|e| decode_sentence(&name, &e))?
+            .into_rgba8();
+        reference(data_dir, name, format, &bytes, &rgba)?
+    } else {
+        let reference = keep_reference(data_dir, kind.mime_type(), &bytes)
+            .map_err(|error| keep_sentence(&name, &error))?;
+        LoadedReference {
+            name,
+            reference,
+            thumbnail: no_preview(),
         }
-        Err(_) => Err(format!(
-            "Could not read {name}: it is not a PNG, JPEG or WebP image. Add a PNG, JPEG or WebP \
-             file."
-        )),
+    };
+    Ok((loaded, note))
+}
+
+/// The tile shown for a reference Peel cannot decode (HEIC, HEIF).
+pub(super) fn no_preview() -> egui::ColorImage {
+    egui::ColorImage::filled(
+        [REFERENCE_THUMBNAIL_SIDE_PX as usize; 2],
+        egui::Color32::from_gray(60),
+    )
+}
+
+/// [`read_candidate`]'s problems as the window words them, a too-large one with its offer.
+fn read_checked(path: &Path, name: &str) -> Result<(ImageType, Vec<u8>), NotLoaded> {
+    read_candidate(path, name).map_err(|error| match error {
+        CandidateError::Io { source, .. } => NotLoaded::Refused(read_sentence(name, &source)),
+        CandidateError::Problem(found) => problem(found),
+        folder @ CandidateError::Folder { .. } => NotLoaded::Refused(folder.to_string()),
+    })
+}
+
+/// The sentence (and the shrink offer) of a problem.
+fn problem(problem: InputProblem) -> NotLoaded {
+    match problem {
+        InputProblem::TooLarge {
+            can_shrink: true, ..
+        } => NotLoaded::TooLarge(problem.to_string()),
+        other => NotLoaded::Refused(other.to_string()),
     }
 }
 
-/// A reference from its encoded bytes and its pixels.
+fn image_format(kind: ImageType) -> ImageFormat {
+    match kind {
+        ImageType::Jpeg => ImageFormat::Jpeg,
+        ImageType::Webp => ImageFormat::WebP,
+        _ => ImageFormat::Png,
+    }
+}
+
+/// A reference from its encoded bytes and its pixels, its bytes kept in `data_dir`.
 pub(super) fn reference(
+    data_dir: &Path,
     name: String,
     format: ImageFormat,
     bytes: &[u8],
     rgba: &RgbaImage,
-) -> LoadedReference {
+) -> Result<LoadedReference, String> {
     let mime_type = match format {
         ImageFormat::Jpeg => "image/jpeg",
         ImageFormat::WebP => "image/webp",
         _ => "image/png",
     };
-    LoadedReference {
+    let reference =
+        keep_reference(data_dir, mime_type, bytes).map_err(|error| keep_sentence(&name, &error))?;
+    Ok(LoadedReference {
         name,
-        reference: Reference {
-            mime_type: mime_type.to_owned(),
-            base64: base64::engine::general_purpose::STANDARD.encode(bytes),
-        },
+        reference,
         thumbnail: fitted_color_image(rgba, REFERENCE_THUMBNAIL_SIDE_PX),
-    }
+    })
 }
 
-/// The sentence for a reference over the inline limit.
-fn too_big_sentence(name: &str, bytes: u64) -> String {
+/// The sentence for a reference Peel could not keep in its data folder.
+fn keep_sentence(name: &str, error: &crate::store::files::WriteError) -> String {
     format!(
-        "Could not add {name}: it is {}, and Gemini takes at most 20 MB of inline images per \
-         request. Use a smaller file (for example, export it as JPEG).",
-        megabytes(bytes)
+        "Could not add {name}: Peel could not keep a copy in its data folder ({error}). Free \
+         some disk space, then add it again."
     )
 }
 
@@ -137,9 +203,10 @@ mod tests {
     use super::super::MediaRequest;
     use super::super::test_support::{ask, assert_repaints, failure, next, service, write_image};
     use super::*;
+    use crate::job::reference_check::MAX_REFERENCE_BYTES;
 
     #[tokio::test(flavor = "multi_thread")]
-    async fn references_load_in_order_with_mime_type_base64_and_thumbnail() {
+    async fn references_load_in_order_kept_once_by_hash_with_a_thumbnail() {
         let dir = tempfile::tempdir().unwrap();
         let png = dir.path().join("sketch.png");
         let jpeg = dir.path().join("photo.jpeg");
@@ -171,10 +238,10 @@ mod tests {
             };
             assert_eq!(loaded.name, name);
             assert_eq!(loaded.reference.mime_type, mime_type);
-            let decoded = base64::engine::general_purpose::STANDARD
-                .decode(&loaded.reference.base64)
-                .unwrap();
-            assert_eq!(decoded, fs::read(path).unwrap());
+            let home = std::env::temp_dir().join("peel-references");
+            let kept = crate::store::references::read_reference(&home, &loaded.reference).unwrap();
+            assert_eq!(kept, fs::read(path).unwrap());
+            assert_eq!(loaded.reference.size_bytes, kept.len() as u64);
             assert_eq!(loaded.thumbnail.size, size);
         }
         assert_repaints(&repaints, 3).await;
@@ -202,34 +269,99 @@ mod tests {
             .await
             .unwrap();
         let text = failure(next(&mut media).await);
-        assert!(text.contains("notes.txt"), "{text}");
-        assert!(text.contains("not a PNG, JPEG or WebP image"), "{text}");
+        assert!(text.contains("notes.txt is not an image"), "{text}");
+        assert!(text.contains("its bytes are text"), "{text}");
         let gif = failure(next(&mut media).await);
         assert!(gif.contains("cat.png"), "{gif}");
-        assert!(gif.contains("GIF"), "{gif}");
-        assert!(gif.contains("Add a PNG, JPEG or WebP file"), "{gif}");
+        assert!(gif.contains("a GIF image"), "{gif}");
+        assert!(gif.contains("save it as PNG or JPEG"), "{gif}");
         let broken = failure(next(&mut media).await);
         assert!(broken.contains("broken.png"), "{broken}");
         assert!(broken.contains("damaged"), "{broken}");
     }
 
     #[tokio::test(flavor = "multi_thread")]
-    async fn a_reference_over_20_mb_is_refused() {
+    async fn heic_is_added_as_it_is_and_the_window_says_it_cannot_preview_it() {
         let dir = tempfile::tempdir().unwrap();
-        let big = dir.path().join("poster.png");
-        let file = File::create(&big).unwrap();
-        file.set_len(MAX_REFERENCE_BYTES + 1).unwrap();
-        drop(file);
+        let photo = dir.path().join("IMG_0042.HEIC");
+        let mut bytes = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+        bytes.extend_from_slice(&[9; 4096]);
+        fs::write(&photo, &bytes).unwrap();
         let (mut media, _) = service();
 
+        let event = ask(
+            &mut media,
+            MediaRequest::LoadReferences { paths: vec![photo] },
+        )
+        .await;
+        let MediaEvent::ReferenceLoaded(loaded) = event else {
+            panic!("expected the HEIC reference, got {event:?}");
+        };
+        assert_eq!(loaded.reference.mime_type, "image/heic");
+        assert_eq!(loaded.reference.size_bytes, bytes.len() as u64);
+        let MediaEvent::Done { message } = next(&mut media).await else {
+            panic!("expected the note about the preview");
+        };
+        assert!(message.contains("Gemini takes it"), "{message}");
+        assert!(message.contains("cannot show a preview"), "{message}");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_empty_file_is_refused_with_a_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("logo.png");
+        fs::write(&empty, b"").unwrap();
+        let (mut media, _) = service();
         let message = failure(
             ask(
                 &mut media,
-                MediaRequest::LoadReferences { paths: vec![big] },
+                MediaRequest::LoadReferences { paths: vec![empty] },
             )
             .await,
         );
-        assert!(message.contains("poster.png"), "{message}");
-        assert!(message.contains("20 MB"), "{message}");
+        assert!(
+            message.starts_with("logo.png is empty (0 bytes)"),
+            "{message}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_reference_over_the_inline_limit_is_offered_a_shrink_that_fits() {
+        let dir = tempfile::tempdir().unwrap();
+        // Noise compresses badly: a 3000 x 2400 noisy PNG is well over 7 MB.
+        let big = dir.path().join("poster.png");
+        let mut seed = 11_u32;
+        image::RgbImage::from_fn(3000, 2400, |_, _| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let [a, b, c, _] = seed.to_le_bytes();
+            image::Rgb([a, b, c])
+        })
+        .save(&big)
+        .unwrap();
+        assert!(fs::metadata(&big).unwrap().len() > MAX_REFERENCE_BYTES);
+        let (mut media, _) = service();
+
+        let event = ask(
+            &mut media,
+            MediaRequest::LoadReferences {
+                paths: vec![big.clone()],
+            },
+        )
+        .await;
+        let MediaEvent::ReferenceTooLarge { path, message } = event else {
+            panic!("expected the shrink offer, got {event:?}");
+        };
+        assert_eq!(path, big);
+        assert!(message.contains("poster.png is"), "{message}");
+        assert!(message.contains("over the 7.0 MB"), "{message}");
+        assert!(message.contains("Shrink it to 2048 px"), "{message}");
+
+        let event = ask(&mut media, MediaRequest::ShrinkReference { path }).await;
+        let MediaEvent::ReferenceLoaded(loaded) = event else {
+            panic!("expected the shrunk reference, got {event:?}");
+        };
+        assert_eq!(loaded.name, "poster.png (shrunk)");
+        assert_eq!(loaded.reference.mime_type, "image/jpeg");
+        assert!(loaded.reference.size_bytes <= MAX_REFERENCE_BYTES);
     }
 }

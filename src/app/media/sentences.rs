@@ -20,11 +20,6 @@ pub(super) fn detail(error: &dyn Display) -> String {
     error.to_string().trim_end_matches('.').to_owned()
 }
 
-/// "20.5 MB".
-pub(super) fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
-}
-
 /// The sentence for a file that could not be read.
 pub(super) fn read_sentence(name: &str, error: &io::Error) -> String {
     match error.kind() {

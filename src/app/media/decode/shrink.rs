@@ -226,7 +226,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rgb = dir.path().join("rgb.png");
         image::RgbImage::from_fn(900, 300, |x, _| {
-            image::Rgb(if x < 450 { [250, 10, 10] } else { [10, 10, 250] })
+            image::Rgb(if x < 450 {
+                [250, 10, 10]
+            } else {
+                [10, 10, 250]
+            })
         })
         .save(&rgb)
         .unwrap();

@@ -1,0 +1,216 @@
+//! The pace an answer's body must keep once its headers arrived: no pause longer than the idle
+//! limit, and at least a floor of bytes in every window. A server (or proxy) that stops, or drips
+//! a byte a second, ends the attempt within a window instead of holding it for minutes; a real
+//! answer on any usable connection is far above the floor and is never cut.
+//!
+//! Pure bookkeeping on instants the caller passes in: [`Pace::deadline`] says when to look again
+//! if no data comes, [`Pace::check`] says whether the body is still acceptable.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The limits a body's pace is held to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PaceLimits {
+    /// Longest pause between two pieces of the body.
+    pub idle: Duration,
+    /// The window the floor is counted over.
+    pub window: Duration,
+    /// Fewest bytes that must arrive in each window (0, or a zero window: no floor).
+    pub min_bytes_per_window: usize,
+}
+
+/// Why a body was given up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TooSlow {
+    /// Nothing arrived for `pause`.
+    Stalled {
+        /// How long nothing arrived.
+        pause: Duration,
+        /// Bytes of the body received before.
+        received_bytes: usize,
+    },
+    /// Data kept arriving, but fewer than the floor in a window.
+    Trickle {
+        /// Bytes that arrived in the window.
+        window_bytes: usize,
+        /// The window.
+        window: Duration,
+        /// Bytes of the body received in all.
+        received_bytes: usize,
+    },
+}
+
+/// A body's pace so far.
+#[derive(Clone, Copy, Debug)]
+pub struct Pace {
+    limits: PaceLimits,
+    last_data: Instant,
+    window_start: Instant,
+    bytes_at_window_start: usize,
+}
+
+impl Pace {
+    /// Starts counting at `now` (when the headers arrived), with nothing received.
+    pub fn new(limits: PaceLimits, now: Instant) -> Self {
+        Self {
+            limits,
+            last_data: now,
+            window_start: now,
+            bytes_at_window_start: 0,
+        }
+    }
+
+    /// When to look again if no data comes: the idle limit or the window's end, whichever is
+    /// first.
+    pub fn deadline(&self) -> Instant {
+        let idle_end = self.last_data + self.limits.idle;
+        if self.limits.window.is_zero() {
+            return idle_end;
+        }
+        idle_end.min(self.window_start + self.limits.window)
+    }
+
+    /// Whether the body may go on at `now` with `received_bytes` in all; `arrived` when data just
+    /// came. A window that ended with enough data starts the next one.
+    pub fn check(
+        &mut self,
+        now: Instant,
+        received_bytes: usize,
+        arrived: bool,
+    ) -> Result<(), TooSlow> {
+        if arrived {
+            self.last_data = now;
+        }
+        let pause = now.saturating_duration_since(self.last_data);
+        if pause >= self.limits.idle {
+            return Err(TooSlow::Stalled {
+                pause,
+                received_bytes,
+            });
+        }
+        if self.limits.window.is_zero() || now < self.window_start + self.limits.window {
+            return Ok(());
+        }
+        let window_bytes = received_bytes.saturating_sub(self.bytes_at_window_start);
+        if window_bytes == 0 {
+            return Err(TooSlow::Stalled {
+                pause,
+                received_bytes,
+            });
+        }
+        if window_bytes < self.limits.min_bytes_per_window {
+            return Err(TooSlow::Trickle {
+                window_bytes,
+                window: now.saturating_duration_since(self.window_start),
+                received_bytes,
+            });
+        }
+        self.window_start = now;
+        self.bytes_at_window_start = received_bytes;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: PaceLimits = PaceLimits {
+        idle: Duration::from_secs(30),
+        window: Duration::from_secs(20),
+        min_bytes_per_window: 16 * 1024,
+    };
+
+    fn at(start: Instant, s: u64) -> Instant {
+        start + Duration::from_secs(s)
+    }
+
+    #[test]
+    fn a_byte_a_second_ends_at_the_first_window() {
+        let start = Instant::now();
+        let mut pace = Pace::new(LIMITS, start);
+        for s in 1..20 {
+            let bytes = usize::try_from(s).unwrap();
+            assert_eq!(pace.check(at(start, s), bytes, true), Ok(()), "{s} s");
+            assert_eq!(pace.deadline(), at(start, 20));
+        }
+        assert_eq!(
+            pace.check(at(start, 20), 20, true),
+            Err(TooSlow::Trickle {
+                window_bytes: 20,
+                window: Duration::from_secs(20),
+                received_bytes: 20
+            })
+        );
+    }
+
+    #[test]
+    fn a_steady_large_answer_is_never_cut() {
+        let start = Instant::now();
+        let mut pace = Pace::new(LIMITS, start);
+        // 55 MB at 500 KB/s: 110 s, in chunks every second.
+        let mut received = 0;
+        for s in 1..=110 {
+            received += 500 * 1024;
+            assert_eq!(pace.check(at(start, s), received, true), Ok(()), "{s} s");
+        }
+    }
+
+    #[test]
+    fn silence_is_a_stall_at_the_window_or_the_idle_limit() {
+        let start = Instant::now();
+        let mut pace = Pace::new(LIMITS, start);
+        assert_eq!(pace.check(at(start, 1), 40_000, true), Ok(()));
+        // The window ends with data in it: the next one starts, nothing arrives in it.
+        assert_eq!(pace.check(at(start, 20), 40_000, false), Ok(()));
+        assert_eq!(pace.deadline(), at(start, 31));
+        assert_eq!(
+            pace.check(at(start, 31), 40_000, false),
+            Err(TooSlow::Stalled {
+                pause: Duration::from_secs(30),
+                received_bytes: 40_000
+            })
+        );
+        let mut quiet = Pace::new(LIMITS, start);
+        assert!(matches!(
+            quiet.check(at(start, 20), 0, false),
+            Err(TooSlow::Stalled { .. })
+        ));
+    }
+
+    #[test]
+    fn a_zero_window_counts_only_pauses() {
+        let start = Instant::now();
+        let mut pace = Pace::new(
+            PaceLimits {
+                window: Duration::ZERO,
+                ..LIMITS
+            },
+            start,
+        );
+        assert_eq!(pace.deadline(), at(start, 30));
+        assert_eq!(pace.check(at(start, 29), 1, true), Ok(()));
+        assert!(matches!(
+            pace.check(at(start, 59), 1, false),
+            Err(TooSlow::Stalled { .. })
+        ));
+    }
+
+    #[test]
+    fn no_floor_means_only_silence_ends_a_body() {
+        let start = Instant::now();
+        let mut pace = Pace::new(
+            PaceLimits {
+                min_bytes_per_window: 0,
+                ..LIMITS
+            },
+            start,
+        );
+        for s in 1..100 {
+            let bytes = usize::try_from(s).unwrap();
+            assert_eq!(pace.check(at(start, s), bytes, true), Ok(()), "{s} s");
+        }
+    }
+}

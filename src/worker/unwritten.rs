@@ -1,0 +1,207 @@
+//! What the disk refused, kept in memory until it can be written: an image that arrived (and was
+//! paid for) when neither the output folder nor the data folder's `images/` took it, and a new
+//! prompt the database could not queue (full disk, read-only folder, another program holding the
+//! database). Each is said in a sentence that names where it is held and what to do; each is
+//! written again every [`super::RESUME_CHECK_S`] seconds, and a held image also on Retry now.
+//! Nothing held is sent to the model again: a held image's job is delivered from memory.
+//!
+//! Memory only: quitting Peel loses what is held, and the sentences say so.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use jiff::Timestamp;
+
+use super::RESUME_CHECK_S;
+use super::delivery::NotSaved;
+use super::engine::Engine;
+use super::protocol::{Event, JobId, JobOutcome, JobSpec, JobState};
+use super::received::Received;
+use super::sink::EventSink;
+use crate::api::catalog::ModelEntry;
+use crate::provenance::Provenance;
+
+/// An image no folder took, with what its delivery needs.
+#[derive(Debug)]
+struct HeldImage {
+    outcome: JobOutcome,
+    model: ModelEntry,
+    received: Received,
+    provenance: Provenance,
+}
+
+/// Images and prompts held in memory (one lock each, never both at once).
+#[derive(Debug, Default)]
+pub struct Unwritten {
+    images: Mutex<HashMap<JobId, HeldImage>>,
+    prompts: Mutex<Vec<JobSpec>>,
+}
+
+impl Unwritten {
+    fn images(&self) -> MutexGuard<'_, HashMap<JobId, HeldImage>> {
+        self.images.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn prompts(&self) -> MutexGuard<'_, Vec<JobSpec>> {
+        self.prompts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The first words of a prompt, for a sentence.
+fn prompt_start(prompt: &str) -> String {
+    const SHOWN_CHARS: usize = 60;
+    let mut start: String = prompt.chars().take(SHOWN_CHARS).collect();
+    if prompt.chars().count() > SHOWN_CHARS {
+        start.push('…');
+    }
+    start
+}
+
+impl Engine {
+    /// Whether job `job`'s image is held in memory because no folder would take it.
+    pub fn holds_image(&self, job: JobId) -> bool {
+        self.unwritten.images().contains_key(&job)
+    }
+
+    /// How many new prompts wait in memory for the database.
+    pub fn held_prompts(&self) -> usize {
+        self.unwritten.prompts().len()
+    }
+
+    /// Keeps an image no folder took and parks its job with a sentence saying so.
+    pub(super) async fn hold_unwritten(
+        &self,
+        mut outcome: JobOutcome,
+        model: ModelEntry,
+        not_saved: NotSaved,
+        provenance: Provenance,
+        events: &EventSink,
+    ) -> JobOutcome {
+        let job = outcome.job;
+        let reason = format!(
+            "The image arrived but could not be saved: {} Peel holds it in memory (it is lost if Peel quits) and tries to save it again every {RESUME_CHECK_S} s. Free space or make the output folder or {} writable, then press Retry now.",
+            not_saved.error,
+            self.store().data_dir().join("images").display()
+        );
+        outcome.parked_until = None;
+        self.unwritten.images().insert(
+            job,
+            HeldImage {
+                outcome: outcome.clone(),
+                model,
+                received: *not_saved.received,
+                provenance,
+            },
+        );
+        self.finish(outcome, JobState::Parked, reason, events).await
+    }
+
+    /// Tries to write job `job`'s held image again. `Some`: it was written and the job is
+    /// delivered; `None`: nothing was held, or the folders still refuse it (still held, and the
+    /// sentence said again).
+    pub async fn save_held_image(&self, job: JobId, events: &EventSink) -> Option<JobOutcome> {
+        let held = self.unwritten.images().remove(&job)?;
+        let HeldImage {
+            outcome,
+            model,
+            received,
+            provenance,
+        } = held;
+        match self.write_image(job, received, &provenance).await {
+            Ok(Ok(saved)) => Some(self.record_delivery(outcome, &model, saved, events).await),
+            Ok(Err(not_saved)) => {
+                let message = format!(
+                    "Image {job} still could not be saved: {} It stays in memory; Peel tries again every {RESUME_CHECK_S} s.",
+                    not_saved.error
+                );
+                self.unwritten.images().insert(
+                    job,
+                    HeldImage {
+                        outcome,
+                        model,
+                        received: *not_saved.received,
+                        provenance,
+                    },
+                );
+                events.send(Event::Problem { message }).await;
+                None
+            }
+            Err(error) => {
+                let message = format!("Image {job} was lost while being saved: {error}");
+                events.send(Event::Problem { message }).await;
+                None
+            }
+        }
+    }
+
+    /// Tries to write every held image again; returns the jobs now delivered.
+    pub async fn save_held_images(&self, events: &EventSink) -> Vec<JobOutcome> {
+        let jobs: Vec<JobId> = self.unwritten.images().keys().copied().collect();
+        let mut delivered = Vec::new();
+        for job in jobs {
+            if let Some(outcome) = self.save_held_image(job, events).await {
+                delivered.push(outcome);
+            }
+        }
+        delivered
+    }
+
+    /// Forgets a held image (its job was deleted).
+    pub(super) fn drop_held_image(&self, job: JobId) {
+        self.unwritten.images().remove(&job);
+    }
+
+    /// Keeps a new prompt the database could not queue, and says so.
+    pub(super) async fn hold_prompt(&self, spec: JobSpec, error: &str, events: &EventSink) {
+        let message = format!(
+            "Your prompt \"{}\" could not be queued: {error}. Peel keeps it in memory (it is lost if Peel quits) and queues it as soon as the database in {} can be written; it tries every {RESUME_CHECK_S} s. Free space or make that folder writable.",
+            prompt_start(&spec.prompt),
+            self.store().data_dir().display(),
+            error = error.trim_end_matches('.')
+        );
+        self.unwritten.prompts().push(spec);
+        events.send(Event::Problem { message }).await;
+    }
+
+    /// Queues the held prompts the database takes now, oldest first; returns each new job with
+    /// its spec (to run), and keeps the rest.
+    pub async fn queue_held_prompts(&self) -> Vec<(JobId, JobSpec)> {
+        let held = std::mem::take(&mut *self.unwritten.prompts());
+        let mut queued = Vec::new();
+        let mut still_held = Vec::new();
+        for spec in held {
+            if !still_held.is_empty() {
+                still_held.push(spec);
+                continue;
+            }
+            let json = serde_json::to_string(&spec).unwrap_or_default();
+            match self
+                .db(move |store| store.enqueue(&json, Timestamp::now()))
+                .await
+            {
+                Ok(job) => queued.push((job, spec)),
+                Err(_) => still_held.push(spec),
+            }
+        }
+        if !still_held.is_empty() {
+            let mut prompts = self.unwritten.prompts();
+            still_held.append(&mut prompts);
+            *prompts = still_held;
+        }
+        queued
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_prompts_are_cut_for_the_sentence() {
+        assert_eq!(prompt_start("a fox"), "a fox");
+        let long = "x".repeat(100);
+        let cut = prompt_start(&long);
+        assert_eq!(cut.chars().count(), 61);
+        assert!(cut.ends_with('…'));
+    }
+}
