@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{self, Rotation};
-use tracing_subscriber::filter::{EnvFilter, LevelFilter};
+use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
 use tracing_subscriber::layer::{Layer as _, SubscriberExt as _};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
@@ -106,6 +106,15 @@ fn open_file(
     Ok(tracing_appender::non_blocking(appender))
 }
 
+/// What reaches the window: Peel's own warnings and errors, and only errors from the libraries
+/// under it (winit's warnings about the display, say, are noise to a designer; the file keeps
+/// them).
+fn window_filter() -> Targets {
+    Targets::new()
+        .with_target(env!("CARGO_CRATE_NAME"), LevelFilter::WARN)
+        .with_default(LevelFilter::ERROR)
+}
+
 /// Installs the log: the file in the data folder, the ring, and stderr for `-v`. Call once, at
 /// start; a second call (or a subscriber set by a test) leaves the first in place.
 pub fn init(options: &LogOptions) -> Logging {
@@ -140,7 +149,7 @@ pub fn init(options: &LogOptions) -> Logging {
             .with_writer(RedactingMakeWriter::new(std::io::stderr))
             .with_filter(filter)
     });
-    let ring_layer = RingLayer::new(ring.clone()).with_filter(LevelFilter::WARN);
+    let ring_layer = RingLayer::new(ring.clone()).with_filter(window_filter());
     let installed = tracing_subscriber::registry()
         .with(file_layer)
         .with(stderr_layer)
@@ -170,6 +179,15 @@ mod tests {
         assert_eq!(warn, "warn");
         assert!(stderr_filter(2).unwrap().to_string().contains("peel=info"));
         assert!(stderr_filter(3).unwrap().to_string().contains("peel=debug"));
+    }
+
+    #[test]
+    fn the_window_gets_peels_warnings_and_only_errors_from_libraries() {
+        let window = window_filter();
+        assert!(window.would_enable("peel::worker", &tracing::Level::WARN));
+        assert!(!window.would_enable("peel::worker", &tracing::Level::INFO));
+        assert!(!window.would_enable("winit::platform_impl", &tracing::Level::WARN));
+        assert!(window.would_enable("wgpu_core", &tracing::Level::ERROR));
     }
 
     #[test]
