@@ -56,6 +56,10 @@ pub struct PeelApp {
     frame_stats: frame_stats::FrameStats,
     /// Recent warnings and errors from the log (in memory), copied into the state each frame.
     log_ring: Option<crate::logging::LogRing>,
+    /// The designer chose "Quit anyway": the next close is not stopped.
+    quit_anyway: bool,
+    /// Close the window at the end of this frame ("Quit anyway" was pressed).
+    close_asked: bool,
 }
 
 impl PeelApp {
@@ -78,6 +82,8 @@ impl PeelApp {
             runtime: None,
             frame_stats: frame_stats::FrameStats::default(),
             log_ring: None,
+            quit_anyway: false,
+            close_asked: false,
         }
     }
 
@@ -277,6 +283,12 @@ impl PeelApp {
                 }
                 Intent::DismissNotice => self.state.notice = None,
                 Intent::LogSeen => self.state.log.mark_seen(),
+                Intent::KeepOpen => self.state.quit_warning = false,
+                Intent::QuitAnyway => {
+                    self.state.quit_warning = false;
+                    self.quit_anyway = true;
+                    self.close_asked = true;
+                }
                 Intent::ApplyRewrite {
                     job,
                     prompt,
@@ -471,6 +483,14 @@ impl eframe::App for PeelApp {
         if !dropped.is_empty() {
             self.media(MediaRequest::LoadDropped { paths: dropped });
         }
+        // Closing while the disk refuses an image or a prompt would lose it: ask first.
+        if ctx.input(|input| input.viewport().close_requested())
+            && self.state.unsaved.any()
+            && !self.quit_anyway
+        {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.state.quit_warning = true;
+        }
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
@@ -491,6 +511,9 @@ impl eframe::App for PeelApp {
         };
         ui::root_ui(ui, &self.state, view, &mut intents);
         self.handle(intents);
+        if std::mem::take(&mut self.close_asked) {
+            ui.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         self.textures.free_unused();
         if self.ui_state.viewer.is_none() {
             self.textures.full = None;

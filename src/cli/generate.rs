@@ -341,6 +341,7 @@ async fn generate(
                 .await,
         );
     }
+    save_held_images_before_exit(engine, &sink, &mut outcomes).await;
     drop(sink);
     let _ = printer.await;
     if let Some(simulator) = simulator {
@@ -443,6 +444,9 @@ fn describe(event: &Event) -> String {
         }
         Event::Deleted { job } => format!("job {job}: deleted"),
         Event::Problem { message } => message.clone(),
+        Event::Unsaved { images, prompts } => format!(
+            "held in memory until the disk takes them: {images} image(s), {prompts} prompt(s)"
+        ),
         Event::ModelsChecked { unlisted } if unlisted.is_empty() => {
             "models not listed by Google any more: none".to_owned()
         }
@@ -453,24 +457,77 @@ fn describe(event: &Event) -> String {
         Event::ImageArrived { job, path, .. } => {
             format!("job {job}: image saved to {}", path.display())
         }
-        Event::Finished(outcome) => {
-            let status = match outcome.status {
-                JobState::Delivered => "done",
-                JobState::Stopped => "stopped",
-                JobState::Parked => "kept in the queue",
-                JobState::Cancelled => "cancelled",
-                JobState::Deleted => "deleted",
-                JobState::Queued | JobState::Running => "not finished",
-            };
-            let mut line = format!("job {}: {status}: {}", outcome.job, outcome.reason);
-            if let Some(diagnosis) = outcome
-                .diagnosis
-                .as_ref()
-                .filter(|_| outcome.status != JobState::Delivered)
-            {
-                let _ = write!(line, "\n  What to do: {}", diagnosis.fix);
+        Event::Finished(outcome) => describe_finished(outcome),
+    }
+}
+
+/// "job N: done: …", with what to do when it did not deliver.
+fn describe_finished(outcome: &JobOutcome) -> String {
+    let status = match outcome.status {
+        JobState::Delivered => "done",
+        JobState::Stopped => "stopped",
+        JobState::Parked => "kept in the queue",
+        JobState::Cancelled => "cancelled",
+        JobState::Deleted => "deleted",
+        JobState::Queued | JobState::Running => "not finished",
+    };
+    let mut line = format!("job {}: {status}: {}", outcome.job, outcome.reason);
+    if let Some(diagnosis) = outcome
+        .diagnosis
+        .as_ref()
+        .filter(|_| outcome.status != JobState::Delivered)
+    {
+        let _ = write!(line, "\n  What to do: {}", diagnosis.fix);
+    }
+    line
+}
+
+/// How often `peel generate` tries again to write an image the disk refused, before it exits.
+const HELD_IMAGE_RETRY_S: u64 = 5;
+
+/// An image that arrived when no folder would take it lives only in this process: before
+/// exiting, keep trying to write it (every [`HELD_IMAGE_RETRY_S`] seconds) until the disk takes
+/// it, or until the designer presses Ctrl+C to give it up. Each saved image's outcome replaces
+/// the parked one.
+async fn save_held_images_before_exit(
+    engine: &crate::worker::Engine,
+    sink: &EventSink,
+    outcomes: &mut [JobOutcome],
+) {
+    let held = |outcomes: &[JobOutcome]| {
+        outcomes
+            .iter()
+            .filter(|outcome| engine.holds_image(outcome.job))
+            .count()
+    };
+    let count = held(outcomes);
+    if count == 0 {
+        return;
+    }
+    let _ = writeln!(
+        io::stderr(),
+        "{count} image(s) arrived but could not be saved. Peel keeps them in memory and tries again every {HELD_IMAGE_RETRY_S} s until the disk takes them: free space or make the output folder writable. Ctrl+C gives them up."
+    );
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    while held(outcomes) > 0 {
+        tokio::select! {
+            _ = &mut interrupted => {
+                let _ = writeln!(
+                    io::stderr(),
+                    "Stopped: {} image(s) were not saved and are lost.",
+                    held(outcomes)
+                );
+                return;
             }
-            line
+            () = tokio::time::sleep(std::time::Duration::from_secs(HELD_IMAGE_RETRY_S)) => {}
+        }
+        for outcome in outcomes.iter_mut() {
+            if engine.holds_image(outcome.job)
+                && let Some(saved) = engine.save_held_image(outcome.job, sink).await
+            {
+                *outcome = saved;
+            }
         }
     }
 }

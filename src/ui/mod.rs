@@ -12,6 +12,7 @@
 //! - [`settings`]: key, endpoint, tier limits, budgets, theme.
 //! - [`viewer`]: the large view with zoom and pan.
 //! - [`log`]: the status line with the newest warning or error, and the Log view.
+//! - [`quit_warning`]: "quit and lose what is not saved?" while the disk refuses an image or prompt.
 //! - [`theme`]: colours and sizes.
 
 pub mod activity;
@@ -21,6 +22,7 @@ pub mod gallery_filter;
 pub mod gallery_select;
 pub mod log;
 pub mod preflight;
+pub mod quit_warning;
 pub mod rewrite;
 pub mod settings;
 pub mod theme;
@@ -63,6 +65,10 @@ pub enum Intent {
     DismissNotice,
     /// The designer has seen the log's lines (the status line hides until a newer one).
     LogSeen,
+    /// Close the "quit and lose what is not saved?" warning and keep working.
+    KeepOpen,
+    /// Quit although something is not saved (the warning said what is lost).
+    QuitAnyway,
     /// Put a rewritten prompt into the editor (with the blocked job's settings), and maybe
     /// generate it at once.
     ApplyRewrite {
@@ -225,6 +231,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
     });
     viewer::viewer_ui(ui.ctx(), ui_state, textures, intents);
     gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);
+    quit_warning::quit_warning_ui(ui.ctx(), state, intents);
 }
 
 fn top_bar_ui(

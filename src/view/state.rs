@@ -214,6 +214,26 @@ pub struct AppState {
     pub searched: Option<(crate::store::JobSearch, HistoryCursor)>,
     /// Recent warnings and errors (the status line and the Log view), copied from memory.
     pub log: super::log::LogView,
+    /// What the disk refused and the worker holds in memory ([`Event::Unsaved`]).
+    pub unsaved: Unsaved,
+    /// The designer asked to quit while something was unsaved: the warning is open.
+    pub quit_warning: bool,
+}
+
+/// What the worker holds in memory because the disk refused it; quitting loses it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unsaved {
+    /// Images that arrived but no folder took.
+    pub images: usize,
+    /// New prompts the database could not queue.
+    pub prompts: usize,
+}
+
+impl Unsaved {
+    /// Whether anything would be lost by quitting now.
+    pub fn any(self) -> bool {
+        self.images > 0 || self.prompts > 0
+    }
 }
 
 /// Where the next page of the history (or of a search of it) starts.
@@ -349,6 +369,12 @@ impl AppState {
                 }
             }
             Event::Problem { message } => self.notice = Some(message),
+            Event::Unsaved { images, prompts } => {
+                self.unsaved = Unsaved { images, prompts };
+                if !self.unsaved.any() {
+                    self.quit_warning = false;
+                }
+            }
             Event::ModelsChecked { unlisted } => self.unlisted_models = unlisted,
         }
     }

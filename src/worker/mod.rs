@@ -173,9 +173,14 @@ fn delete(engine: &Arc<Engine>, job: JobId, sink: &EventSink, controls: &Control
     let engine = Arc::clone(engine);
     let sink = sink.clone();
     tokio::spawn(async move {
-        let deleted = tokio::task::spawn_blocking(move || engine.delete(job))
+        let held = engine.holds_image(job);
+        let deleting = Arc::clone(&engine);
+        let deleted = tokio::task::spawn_blocking(move || deleting.delete(job))
             .await
             .unwrap_or_else(|error| Err(error.to_string()));
+        if held {
+            engine.report_unsaved(&sink).await;
+        }
         match deleted {
             Ok(problem) => {
                 sink.send(Event::Deleted { job }).await;
@@ -285,7 +290,11 @@ async fn resume_when_due(
 /// and run.
 async fn write_what_is_held(engine: &Arc<Engine>, sink: &EventSink, controls: &Controls) {
     engine.save_held_images(sink).await;
-    for (job, spec) in engine.queue_held_prompts().await {
+    let queued = engine.queue_held_prompts().await;
+    if !queued.is_empty() {
+        engine.report_unsaved(sink).await;
+    }
+    for (job, spec) in queued {
         let (engine, sink, controls) = (Arc::clone(engine), sink.clone(), Arc::clone(controls));
         tokio::spawn(async move {
             let queued = Event::Queued {

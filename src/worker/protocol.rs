@@ -141,6 +141,14 @@ pub enum Event {
         /// The job.
         job: JobId,
     },
+    /// What the disk refused and Peel holds in memory until it can be written (lost if Peel
+    /// quits); sent whenever it changes.
+    Unsaved {
+        /// Images that arrived (paid for) but no folder took.
+        images: usize,
+        /// New prompts the database could not queue.
+        prompts: usize,
+    },
     /// Something the designer asked for could not be done; one sentence with what to do.
     Problem {
         /// The sentence.

@@ -5,7 +5,9 @@
 //! written again every [`super::RESUME_CHECK_S`] seconds, and a held image also on Retry now.
 //! Nothing held is sent to the model again: a held image's job is delivered from memory.
 //!
-//! Memory only: quitting Peel loses what is held, and the sentences say so.
+//! Memory only: quitting Peel loses what is held, and the sentences say so. The window hears of
+//! every change ([`Event::Unsaved`]) and asks before a quit would lose anything; `peel generate`
+//! keeps trying before it exits.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -68,6 +70,13 @@ impl Engine {
         self.unwritten.prompts().len()
     }
 
+    /// Tells the window how much is held ([`Event::Unsaved`]), so it can warn before quitting.
+    pub(super) async fn report_unsaved(&self, events: &EventSink) {
+        let images = self.unwritten.images().len();
+        let prompts = self.held_prompts();
+        events.send(Event::Unsaved { images, prompts }).await;
+    }
+
     /// Keeps an image no folder took and parks its job with a sentence saying so.
     pub(super) async fn hold_unwritten(
         &self,
@@ -93,6 +102,7 @@ impl Engine {
                 provenance,
             },
         );
+        self.report_unsaved(events).await;
         self.finish(outcome, JobState::Parked, reason, events).await
     }
 
@@ -108,7 +118,10 @@ impl Engine {
             provenance,
         } = held;
         match self.write_image(job, received, &provenance).await {
-            Ok(Ok(saved)) => Some(self.record_delivery(outcome, &model, saved, events).await),
+            Ok(Ok(saved)) => {
+                self.report_unsaved(events).await;
+                Some(self.record_delivery(outcome, &model, saved, events).await)
+            }
             Ok(Err(not_saved)) => {
                 let message = format!(
                     "Image {job} still could not be saved: {} It stays in memory; Peel tries again every {RESUME_CHECK_S} s.",
@@ -128,6 +141,7 @@ impl Engine {
             }
             Err(error) => {
                 let message = format!("Image {job} was lost while being saved: {error}");
+                self.report_unsaved(events).await;
                 events.send(Event::Problem { message }).await;
                 None
             }
@@ -160,6 +174,7 @@ impl Engine {
             error = error.trim_end_matches('.')
         );
         self.unwritten.prompts().push(spec);
+        self.report_unsaved(events).await;
         events.send(Event::Problem { message }).await;
     }
 

@@ -169,3 +169,73 @@ async fn exit_codes_and_json_summary() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("give a prompt"));
     calm.shutdown().await.unwrap();
 }
+
+/// An image that arrives when neither the output folder nor the data folder's `images/` can be
+/// written lives only in the `peel generate` process: it says so, keeps trying, and exits only
+/// once the image is on disk (here: once the output folder can be made).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_keeps_an_image_the_disk_refused_until_it_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, out) = (dir.path().join("data"), dir.path().join("out"));
+    // A regular file where each folder should be: writing fails, even as root.
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("images"), b"not a folder").unwrap();
+    std::fs::write(&out, b"not a folder").unwrap();
+    let calm = start_sim(Scenario::Calm, 1.0).await;
+    let mut child = peel(&data)
+        .args(["generate", "a pebble on sand", "--fallback", "none"])
+        .args(["--model", "gemini-3.1-flash-image", "--size", "512"])
+        .args(["--endpoint", &calm.base_url(), "--json"])
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let watcher = std::thread::Builder::new()
+        .name("stderr".to_owned())
+        .spawn(move || {
+            BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+                .collect::<Vec<String>>()
+        })
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let held = Store::open(&peel::store::paths::database_path(&data))
+            .ok()
+            .and_then(|store| store.job(1).ok().flatten())
+            .is_some_and(|job| job.state == JobState::Parked);
+        if held {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_mins(1),
+            "the image was never held"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The designer frees the output folder: the same image is written, no new request.
+    std::fs::remove_file(&out).unwrap();
+    let output = tokio::task::block_in_place(|| child.wait_with_output()).unwrap();
+    let told = watcher.join().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{told:#?}");
+    assert!(
+        told.iter()
+            .any(|line| line.contains("keeps them in memory")),
+        "{told:#?}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["jobs"][0]["status"], "delivered", "{summary:#}");
+    assert_eq!(
+        summary["jobs"][0]["attempts"].as_array().map(Vec::len),
+        Some(1),
+        "written from memory, not asked for again"
+    );
+    let saved: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    calm.shutdown().await.unwrap();
+}

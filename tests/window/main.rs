@@ -15,4 +15,5 @@ mod ui_endpoint;
 mod ui_gallery;
 mod ui_log;
 mod ui_preflight;
+mod ui_quit_warning;
 mod ui_snapshots;
