@@ -13,18 +13,15 @@
 
 use std::path::Path;
 use std::process::Output;
-use std::sync::Arc;
 
 use peel::api::wire::Part;
-use peel::resilience::{BreakerConfig, Budget, Policy, TierLimits};
+use peel::resilience::Policy;
 use peel::sim::{RunningSim, Scenario};
-use peel::store::Store;
 use peel::store::references::{keep_reference, references_dir};
-use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, JobState};
+use peel::worker::{Engine, JobState};
 use rand::{RngCore as _, SeedableRng as _};
-use tokio::sync::mpsc;
 
-use crate::sim_rig::{client_for, peel_command, spec, start_sim};
+use crate::sim_rig::{client_for, engine_on, peel_command, run_to_end, spec, start_sim};
 
 /// Requests the simulator received for image generation.
 fn generation_requests(sim: &RunningSim) -> usize {
@@ -132,40 +129,13 @@ async fn bad_references_are_refused_before_any_request() {
 
 /// An engine on `sim` with its data folder in `dir`.
 fn engine(sim: &RunningSim, dir: &Path) -> Engine {
-    let store = Arc::new(Store::open(&dir.join("data/peel.db")).unwrap());
-    Engine::new(
+    engine_on(
         client_for(sim, "v1beta", None),
-        store,
-        EngineConfig {
-            policy: Policy::default(),
-            budget: Budget::default(),
-            tier: TierLimits {
-                requests_per_minute: 0,
-                images_per_minute: 0,
-                requests_per_day: 0,
-            },
-            breaker: BreakerConfig::default(),
-            image_dir: dir.join("out"),
-            seed: 3,
-        },
+        &dir.join("data/peel.db"),
+        Policy::default(),
+        dir.join("out"),
+        3,
     )
-}
-
-/// Queues and runs `spec` to its end.
-async fn run(engine: &Engine, spec: &JobSpec) -> JobOutcome {
-    let json = serde_json::to_string(spec).unwrap();
-    let job = engine
-        .store()
-        .enqueue(&json, jiff::Timestamp::now())
-        .unwrap();
-    let (tx, mut rx) = mpsc::channel(1024);
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let sink = EventSink::new(tx, None);
-    let (_cancel, control) = JobControl::detached();
-    let outcome = engine.run_job(job, spec, &sink, &control).await;
-    drop(sink);
-    drain.await.unwrap();
-    outcome
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,7 +153,7 @@ async fn an_oversize_job_stops_before_its_first_request_with_what_to_shrink() {
             keep_reference(&data, "image/jpeg", &bytes).unwrap()
         })
         .collect();
-    let outcome = run(&engine, &job).await;
+    let outcome = run_to_end(&engine, &job).await;
     assert_eq!(outcome.status, JobState::Stopped, "{}", outcome.reason);
     assert!(
         outcome.reason.contains("so Peel did not send it"),
@@ -210,7 +180,7 @@ async fn an_edit_chain_keeps_its_3_mb_reference_once_and_the_database_small() {
     let mut first = spec("a kite over the dunes, in this photo's colours");
     first.fallback = None;
     first.references = vec![keep_reference(&data, "image/jpeg", &photo).unwrap()];
-    let mut outcome = run(&engine, &first).await;
+    let mut outcome = run_to_end(&engine, &first).await;
     assert_eq!(outcome.status, JobState::Delivered, "{}", outcome.reason);
     for round in 1..=5 {
         let edit = engine
@@ -222,7 +192,7 @@ async fn an_edit_chain_keeps_its_3_mb_reference_once_and_the_database_small() {
             "edit {round} spec: {} bytes",
             json.len()
         );
-        outcome = run(&engine, &edit).await;
+        outcome = run_to_end(&engine, &edit).await;
         assert_eq!(
             outcome.status,
             JobState::Delivered,

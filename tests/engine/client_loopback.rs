@@ -19,9 +19,11 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use jiff::Timestamp;
 use peel::api::wire::{Content, GenerateContentRequest, Part};
-use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient};
+use peel::api::{ApiError, ClientConfig, GeminiClient};
 use peel::diagnosis::{DiagnosisContext, Evidence, Kind, TransportFailure, diagnose};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::loopback_rig::{assert_transport_failure, client_at, diagnosis_of_error, serve};
 
 const KEY: &str = "AIzaSyTest0123456789abcdefghijklmnopqr";
 
@@ -44,21 +46,8 @@ fn record(seen: &Seen, uri: &Uri, headers: &HeaderMap, body: &Bytes) {
     ));
 }
 
-async fn serve(router: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    addr
-}
-
 fn client(addr: SocketAddr, tweak: impl FnOnce(&mut ClientConfig)) -> GeminiClient {
-    let mut config = ClientConfig {
-        base_url: format!("http://{addr}"),
-        api_key: ApiKey::new(KEY),
-        ..ClientConfig::default()
-    };
-    tweak(&mut config);
-    GeminiClient::new(config).unwrap()
+    client_at(addr, KEY, tweak)
 }
 
 fn request() -> GenerateContentRequest {
@@ -178,24 +167,8 @@ async fn slow_servers_time_out_as_a_typed_error() {
         .generate_content("gemini-3-pro-image", &request())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ApiError::Transport {
-                failure: TransportFailure::Timeout,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    assert_eq!(
-        diagnose(
-            &Evidence::from(&error),
-            &DiagnosisContext::new(Timestamp::now())
-        )
-        .kind,
-        Kind::Timeout
-    );
+    assert_transport_failure(&error, TransportFailure::Timeout);
+    assert_eq!(diagnosis_of_error(&error).kind, Kind::Timeout);
 }
 
 #[tokio::test]
@@ -206,24 +179,8 @@ async fn oversized_answers_are_refused_without_reading_them_all() {
         .generate_content("gemini-3-pro-image", &request())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ApiError::Transport {
-                failure: TransportFailure::BodyTooLarge,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    assert_eq!(
-        diagnose(
-            &Evidence::from(&error),
-            &DiagnosisContext::new(Timestamp::now())
-        )
-        .kind,
-        Kind::ResponseMalformed
-    );
+    assert_transport_failure(&error, TransportFailure::BodyTooLarge);
+    assert_eq!(diagnosis_of_error(&error).kind, Kind::ResponseMalformed);
 }
 
 #[tokio::test]
@@ -243,24 +200,8 @@ async fn a_connection_dropped_mid_body_is_a_reset() {
         .generate_content("gemini-3-pro-image", &request())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ApiError::Transport {
-                failure: TransportFailure::ConnectionReset,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    assert_eq!(
-        diagnose(
-            &Evidence::from(&error),
-            &DiagnosisContext::new(Timestamp::now())
-        )
-        .kind,
-        Kind::NetworkError
-    );
+    assert_transport_failure(&error, TransportFailure::ConnectionReset);
+    assert_eq!(diagnosis_of_error(&error).kind, Kind::NetworkError);
 }
 
 #[tokio::test]
@@ -272,16 +213,7 @@ async fn a_closed_port_is_a_connect_failure() {
         .generate_content("gemini-3-pro-image", &request())
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ApiError::Transport {
-                failure: TransportFailure::Connect,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_transport_failure(&error, TransportFailure::Connect);
     assert!(!error.to_string().contains("AIza"));
 }
 
@@ -300,14 +232,7 @@ async fn a_200_that_is_not_json_is_malformed() {
         matches!(error, ApiError::Malformed { status: 200, .. }),
         "{error:?}"
     );
-    assert_eq!(
-        diagnose(
-            &Evidence::from(&error),
-            &DiagnosisContext::new(Timestamp::now())
-        )
-        .kind,
-        Kind::ResponseMalformed
-    );
+    assert_eq!(diagnosis_of_error(&error).kind, Kind::ResponseMalformed);
 }
 
 #[tokio::test]

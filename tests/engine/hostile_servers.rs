@@ -21,16 +21,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::IntoResponse;
 use jiff::Timestamp;
-use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient};
+use peel::api::{ApiError, ClientConfig, GeminiClient};
 use peel::diagnosis::{DiagnosisContext, Evidence, Kind, TransportFailure, diagnose};
-use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
-use peel::store::Store;
-use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobState};
+use peel::worker::{Engine, JobOutcome, JobState};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 
-use crate::sim_rig::{request, spec};
+use crate::loopback_rig::{
+    assert_transport_failure, client_at, diagnosis_of_error, serve, serve_on,
+};
+use crate::sim_rig::{engine_on, request, run_to_end, shrunk_waits, spec};
 
 const KEY: &str = "AIzaSyHostileTest0123456789abcdefghijk";
 const PRO: &str = "gemini-3-pro-image";
@@ -81,18 +81,14 @@ async fn other_host_listener() -> TcpListener {
 async fn recording_host() -> (SocketAddr, Recorder) {
     let recorder = Recorder::default();
     let listener = other_host_listener().await;
-    let addr = listener.local_addr().unwrap();
     let router = Router::new().fallback(record).with_state(recorder.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (addr, recorder)
+    (serve_on(listener, router), recorder)
 }
 
 /// The endpoint: answers every request with `status` and a `Location` on `target`, with the
 /// same path and a query that must not be shown.
 async fn redirecting_endpoint(status: u16, target: SocketAddr) -> (SocketAddr, Recorder) {
     let recorder = Recorder::default();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let seen = recorder.clone();
     let router = Router::new().fallback(move |uri: Uri, headers: HeaderMap| {
         let seen = seen.clone();
@@ -112,19 +108,15 @@ async fn redirecting_endpoint(status: u16, target: SocketAddr) -> (SocketAddr, R
             )
         }
     });
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    (addr, recorder)
+    (serve(router).await, recorder)
 }
 
+/// The client for the server at `addr` on `v1beta`, changed by `tweak`.
 fn client(addr: SocketAddr, tweak: impl FnOnce(&mut ClientConfig)) -> GeminiClient {
-    let mut config = ClientConfig {
-        base_url: format!("http://{addr}"),
-        api_version: "v1beta".to_owned(),
-        api_key: ApiKey::new(KEY),
-        ..ClientConfig::default()
-    };
-    tweak(&mut config);
-    GeminiClient::new(config).unwrap()
+    client_at(addr, KEY, |config| {
+        config.api_version = "v1beta".to_owned();
+        tweak(config);
+    })
 }
 
 /// The refused redirect names its target (no query), and nothing in it carries the key.
@@ -300,20 +292,8 @@ async fn a_dripping_answer_ends_the_attempt_as_too_slow() {
         .generate_content(PRO, &request("a red fox", None, None))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ApiError::Transport {
-                failure: TransportFailure::TooSlow,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
-    let diagnosis = diagnose(
-        &Evidence::from(&error),
-        &DiagnosisContext::new(Timestamp::now()),
-    );
+    assert_transport_failure(&error, TransportFailure::TooSlow);
+    let diagnosis = diagnosis_of_error(&error);
     assert_eq!(diagnosis.kind, Kind::NetworkError);
     assert!(
         diagnosis.explanation.contains("too slowly"),
@@ -373,46 +353,17 @@ struct Rig {
 impl Rig {
     fn new(client: GeminiClient) -> Rig {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(&dir.path().join("peel.db")).unwrap());
-        let engine = Engine::new(
+        let engine = engine_on(
             client,
-            store,
-            EngineConfig {
-                policy: Policy {
-                    rate_limit_backoff: Backoff::doubling(0.01, 0.1),
-                    overload_backoff: Backoff::doubling(0.01, 0.1),
-                    server_backoff: Backoff::doubling(0.01, 0.1),
-                    ..Policy::default()
-                },
-                budget: Budget::default(),
-                tier: TierLimits {
-                    requests_per_minute: 0,
-                    images_per_minute: 0,
-                    requests_per_day: 0,
-                },
-                breaker: BreakerConfig::default(),
-                image_dir: dir.path().join("images"),
-                seed: 5,
-            },
+            &dir.path().join("peel.db"),
+            shrunk_waits(),
+            dir.path().join("images"),
+            5,
         );
         Rig { engine, _dir: dir }
     }
 
     async fn run(&self) -> JobOutcome {
-        let spec = spec("a red fox");
-        let json = serde_json::to_string(&spec).unwrap();
-        let job = self
-            .engine
-            .store()
-            .enqueue(&json, Timestamp::now())
-            .unwrap();
-        let (tx, mut rx) = mpsc::channel(1024);
-        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-        let sink = EventSink::new(tx, None);
-        let (_cancel, control) = JobControl::detached();
-        let outcome = self.engine.run_job(job, &spec, &sink, &control).await;
-        drop(sink);
-        drain.await.unwrap();
-        outcome
+        run_to_end(&self.engine, &spec("a red fox")).await
     }
 }

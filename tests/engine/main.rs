@@ -7,6 +7,7 @@
 //! One module per area; run one with `cargo test --test engine sim_scenarios`.
 
 mod key_forms;
+mod loopback_rig;
 mod sim_rig;
 
 mod bounded_input;

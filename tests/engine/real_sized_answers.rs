@@ -24,13 +24,14 @@ use axum::response::{IntoResponse as _, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use futures_util::StreamExt as _;
-use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient};
+use peel::api::{ApiKey, ClientConfig, GeminiClient};
 use peel::diagnosis::{DiagnosisContext, Evidence, Kind, TransportFailure, diagnose};
-use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
-use peel::store::Store;
-use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, JobState};
+use peel::worker::{Engine, JobOutcome, JobSpec, JobState};
 use rand::{RngCore as _, SeedableRng as _};
-use tokio::sync::mpsc;
+
+use crate::key_forms::files_under;
+use crate::loopback_rig::assert_transport_failure;
+use crate::sim_rig::{engine_on, run_to_end, shrunk_waits};
 
 const PRO: &str = "gemini-3-pro-image";
 
@@ -167,27 +168,12 @@ struct Rig {
 impl Rig {
     fn new(addr: SocketAddr) -> Rig {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open(&dir.path().join("data/peel.db")).unwrap());
-        let engine = Engine::new(
+        let engine = engine_on(
             client(addr, Duration::from_secs(30)),
-            store,
-            EngineConfig {
-                policy: Policy {
-                    rate_limit_backoff: Backoff::doubling(0.01, 0.1),
-                    overload_backoff: Backoff::doubling(0.01, 0.1),
-                    server_backoff: Backoff::doubling(0.01, 0.1),
-                    ..Policy::default()
-                },
-                budget: Budget::default(),
-                tier: TierLimits {
-                    requests_per_minute: 0,
-                    images_per_minute: 0,
-                    requests_per_day: 0,
-                },
-                breaker: BreakerConfig::default(),
-                image_dir: dir.path().join("out"),
-                seed: 3,
-            },
+            &dir.path().join("data/peel.db"),
+            shrunk_waits(),
+            dir.path().join("out"),
+            3,
         );
         Rig { engine, dir }
     }
@@ -201,20 +187,7 @@ impl Rig {
     }
 
     async fn run(&self, spec: &JobSpec) -> JobOutcome {
-        let json = serde_json::to_string(spec).unwrap();
-        let job = self
-            .engine
-            .store()
-            .enqueue(&json, jiff::Timestamp::now())
-            .unwrap();
-        let (tx, mut rx) = mpsc::channel(1024);
-        let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-        let sink = EventSink::new(tx, None);
-        let (_cancel, control) = JobControl::detached();
-        let outcome = self.engine.run_job(job, spec, &sink, &control).await;
-        drop(sink);
-        drain.await.unwrap();
-        outcome
+        run_to_end(&self.engine, spec).await
     }
 }
 
@@ -227,23 +200,6 @@ fn spec_4k() -> JobSpec {
         image_size: Some("4K".to_owned()),
         ..JobSpec::default()
     }
-}
-
-/// Every file below `dir`.
-fn files_below(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(folder).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else {
-                files.push(path);
-            }
-        }
-    }
-    files
 }
 
 fn database_bytes(data: &Path) -> u64 {
@@ -293,7 +249,7 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
     let provenance = peel::provenance::read(&written).unwrap().peel.unwrap();
     assert_eq!(provenance.image_size.as_deref(), Some("4K"));
     // The output folder holds the image and nothing else (no sidecar).
-    assert_eq!(files_below(&rig.out()), std::slice::from_ref(&path));
+    assert_eq!(files_under(&rig.out()), std::slice::from_ref(&path));
 
     let grown = database_bytes(&rig.data()) - before;
     assert!(grown < 1024 * 1024, "the database grew by {grown} bytes");
@@ -323,7 +279,7 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
     let start = (encoded.len() / 2) & !3;
     let base64_probe = &encoded.as_bytes()[start..start + 64];
     let raw_probe = &final_image[final_image.len() / 2..final_image.len() / 2 + 64];
-    for file in files_below(rig.dir.path()) {
+    for file in files_under(rig.dir.path()) {
         if file == path {
             continue;
         }
@@ -335,7 +291,7 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
         );
     }
     // The thought images are kept once each, for edits, in the data folder.
-    let kept: Vec<Vec<u8>> = files_below(&rig.data().join("images"))
+    let kept: Vec<Vec<u8>> = files_under(&rig.data().join("images"))
         .iter()
         .map(|file| std::fs::read(file).unwrap())
         .collect();
@@ -431,7 +387,7 @@ async fn broken_images_are_never_delivered() {
         assert_eq!(requests.lock().unwrap().len(), 2, "{name}");
         assert!(outcome.image_path.is_none());
         assert!(
-            !rig.out().exists() || files_below(&rig.out()).is_empty(),
+            !rig.out().exists() || files_under(&rig.out()).is_empty(),
             "{name}: a file reached the output folder"
         );
     }
@@ -450,16 +406,7 @@ async fn a_stalled_body_and_a_reset_end_the_attempt_with_a_transport_diagnosis()
         .await
         .unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(
-        matches!(
-            error,
-            ApiError::Transport {
-                failure: TransportFailure::Stalled,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_transport_failure(&error, TransportFailure::Stalled);
     let diagnosis = diagnose(&Evidence::from(&error), &context);
     assert_eq!(diagnosis.kind, Kind::NetworkError);
     assert!(
@@ -474,16 +421,7 @@ async fn a_stalled_body_and_a_reset_end_the_attempt_with_a_transport_diagnosis()
         .generate_content(PRO, &crate::sim_rig::request("a lake", None, None))
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            ApiError::Transport {
-                failure: TransportFailure::ConnectionReset,
-                ..
-            }
-        ),
-        "{error:?}"
-    );
+    assert_transport_failure(&error, TransportFailure::ConnectionReset);
     let diagnosis = diagnose(&Evidence::from(&error), &context);
     assert_eq!(diagnosis.kind, Kind::NetworkError);
     assert_eq!(diagnosis.layer, peel::diagnosis::Layer::Transport);

@@ -2,7 +2,6 @@
 //! blocks goes through once a suggestion is applied, and the pair is remembered for next time.
 //! Also: every name the simulator's image filter blocks has a generic description to use instead.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 #![expect(
     clippy::disallowed_methods,
     reason = "#[tokio::test] runs the test body with block_on; there is no UI thread in a test"
@@ -10,32 +9,14 @@
 
 use std::sync::Arc;
 
-use crate::sim_rig::{client_for, spec, start_sim};
+use crate::sim_rig::{client_for, run_to_end, spec, start_sim};
 use peel::diagnosis::Layer;
 use peel::rewrite::matcher::Tokens;
 use peel::rewrite::names::NameBook;
 use peel::rewrite::{Advice, Rule, advise};
 use peel::sim::Scenario;
 use peel::store::Store;
-use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec, JobState};
-use tokio::sync::mpsc;
-
-async fn run(engine: &Engine, spec: &JobSpec) -> JobOutcome {
-    let json = serde_json::to_string(spec).unwrap();
-    let job = engine
-        .store()
-        .enqueue(&json, jiff::Timestamp::now())
-        .unwrap();
-    let (tx, mut rx) = mpsc::channel(1024);
-    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    let (_cancel, control) = JobControl::detached();
-    let mut outcome = engine
-        .run_job(job, spec, &EventSink::new(tx, None), &control)
-        .await;
-    drain.await.unwrap();
-    outcome.job = job;
-    outcome
-}
+use peel::worker::{Engine, EngineConfig, JobSpec, JobState};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_strict_day_an_applied_suggestion_goes_through_and_is_remembered() {
@@ -59,7 +40,7 @@ async fn on_a_strict_day_an_applied_suggestion_goes_through_and_is_remembered() 
         ),
         ("Elsa's ice palace at night", Rule::GenericDescription),
     ] {
-        let blocked = run(&engine, &spec(prompt)).await;
+        let blocked = run_to_end(&engine, &spec(prompt)).await;
         assert_eq!(
             blocked.status,
             JobState::Stopped,
@@ -79,7 +60,7 @@ async fn on_a_strict_day_an_applied_suggestion_goes_through_and_is_remembered() 
             .unwrap_or_else(|| {
                 panic!("{prompt}: no {wanted_rule:?} suggestion in {suggestions:#?}")
             });
-        let passed = run(
+        let passed = run_to_end(
             &engine,
             &JobSpec {
                 rewrite_of: Some(blocked.job),

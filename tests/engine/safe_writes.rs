@@ -17,13 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::sim_rig::{client_for, start_sim};
-use peel::resilience::{BreakerConfig, Budget, Policy, TierLimits};
+use crate::sim_rig::{client_for, engine_on, start_sim};
+use peel::resilience::Policy;
 use peel::sim::{RunningSim, Scenario};
-use peel::store::Store;
-use peel::worker::{
-    self, Command, Engine, EngineConfig, Event, EventSink, JobControl, JobSpec, JobState,
-};
+use peel::worker::{self, Command, Engine, Event, EventSink, JobControl, JobSpec, JobState};
 use tokio::sync::mpsc;
 
 /// A temporary folder whose output folder and data folder `images/` both refuse writes.
@@ -64,22 +61,12 @@ impl Blocked {
 }
 
 fn engine(sim: &RunningSim, blocked: &Blocked) -> Arc<Engine> {
-    let store = Arc::new(Store::open(&blocked.data_folder().join("peel.db")).unwrap());
-    Arc::new(Engine::new(
+    Arc::new(engine_on(
         client_for(sim, "v1beta", None),
-        store,
-        EngineConfig {
-            policy: Policy::default(),
-            budget: Budget::default(),
-            tier: TierLimits {
-                requests_per_minute: 0,
-                images_per_minute: 0,
-                requests_per_day: 0,
-            },
-            breaker: BreakerConfig::default(),
-            image_dir: blocked.output_folder(),
-            seed: 9,
-        },
+        &blocked.data_folder().join("peel.db"),
+        Policy::default(),
+        blocked.output_folder(),
+        9,
     ))
 }
 

@@ -1,18 +1,24 @@
 //! The simulator rig: a simulator on 127.0.0.1 with a free port, the real client pointed at it,
-//! a one-turn request, the diagnosis of any outcome, and a job for the engine. Shared by the
-//! modules of the `engine` test binary.
+//! a one-turn request, the diagnosis of any outcome, a job for the engine, an engine on a
+//! temporary data folder and a job run to its end. Shared by the modules of the `engine` test
+//! binary (and by the `window` binary's shared-runtime test, through `#[path]`).
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use peel::api::enums::Modality;
 use peel::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
 use peel::api::{ApiError, ApiKey, ClientConfig, GeminiClient, GenerateOutcome};
 use peel::diagnosis::{Diagnosis, DiagnosisContext, Evidence, diagnose};
+use peel::resilience::{Backoff, BreakerConfig, Budget, Policy, TierLimits};
 use peel::sim::{self, RunningSim, SIM_API_KEY, Scenario, SimConfig};
-use peel::worker::JobSpec;
+use peel::store::Store;
+use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec};
+use tokio::sync::mpsc;
 
 /// Starts a simulator on 127.0.0.1 with a free port.
 pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
@@ -97,4 +103,56 @@ pub fn peel_command(data_dir: &std::path::Path, args: &[&str]) -> std::process::
         .env("GEMINI_API_KEY", SIM_API_KEY)
         .env_remove("GOOGLE_API_KEY");
     command
+}
+
+/// An engine on `client` with its database at `db_path` and its images in `image_dir`: `policy`'s
+/// waits, no tier limits known (the server's own answers pace it), the default budget and breaker.
+pub fn engine_on(
+    client: GeminiClient,
+    db_path: &Path,
+    policy: Policy,
+    image_dir: PathBuf,
+    seed: u64,
+) -> Engine {
+    let store = Arc::new(Store::open(db_path).unwrap());
+    Engine::new(
+        client,
+        store,
+        EngineConfig {
+            policy,
+            budget: Budget::default(),
+            tier: TierLimits {
+                requests_per_minute: 0,
+                images_per_minute: 0,
+                requests_per_day: 0,
+            },
+            breaker: BreakerConfig::default(),
+            image_dir,
+            seed,
+        },
+    )
+}
+
+/// The default policy with its backoffs shrunk to hundredths of a second, so retries end at once.
+pub fn shrunk_waits() -> Policy {
+    Policy {
+        rate_limit_backoff: Backoff::doubling(0.01, 0.1),
+        overload_backoff: Backoff::doubling(0.01, 0.1),
+        server_backoff: Backoff::doubling(0.01, 0.1),
+        ..Policy::default()
+    }
+}
+
+/// Queues `spec` on `engine` and runs it to its end, its events drained and dropped.
+pub async fn run_to_end(engine: &Engine, spec: &JobSpec) -> JobOutcome {
+    let json = serde_json::to_string(spec).unwrap();
+    let job = engine.store().enqueue(&json, Timestamp::now()).unwrap();
+    let (tx, mut rx) = mpsc::channel(1024);
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let sink = EventSink::new(tx, None);
+    let (_cancel, control) = JobControl::detached();
+    let outcome = engine.run_job(job, spec, &sink, &control).await;
+    drop(sink);
+    drain.await.unwrap();
+    outcome
 }

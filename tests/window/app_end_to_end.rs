@@ -3,90 +3,18 @@
 //! gallery; edit it (the model's turn goes back with its thought signatures); delete it; then
 //! switch the simulator to `strict-safety` and watch the why-panel mark the image filter.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::window_rig::wait_for;
-use egui_kittest::Harness;
+use crate::app_rig::AppRig;
 use egui_kittest::kittest::Queryable as _;
 use peel::api::{ClientConfig, GeminiClient};
-use peel::app::{PeelApp, media};
-use peel::session::{Session, SessionOptions};
-use peel::sim::{Scenario, SimConfig};
-use peel::store::Store;
-use peel::worker::{self, Engine, EngineConfig};
-
-struct Rig {
-    harness: Harness<'static, PeelApp>,
-    store: Arc<Store>,
-    dir: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
-}
-
-fn rig() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let Session {
-        engine,
-        simulator,
-        store,
-        runtime,
-        ..
-    } = Session::open(SessionOptions {
-        data_dir: Some(dir.path().to_path_buf()),
-        simulator: SimConfig {
-            scenario: Scenario::Calm,
-            seed: 11,
-            generation_latency: false,
-            ..SimConfig::default()
-        },
-        worker_threads: Some(2),
-        seed: Some(3),
-        ..SessionOptions::default()
-    })
-    .unwrap();
-    let handle = runtime.handle().clone();
-    let mut simulator = simulator;
-    let harness = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-            let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
-            let media = media::spawn(&handle, Some(repaint));
-            PeelApp::with_worker(worker, None)
-                .with_media(media)
-                .with_simulator(simulator.take().unwrap())
-        });
-    Rig {
-        harness,
-        store,
-        dir,
-        _runtime: runtime,
-    }
-}
-
-impl Rig {
-    fn wait_for(&mut self, label: &str) {
-        wait_for(&mut self.harness, label);
-    }
-
-    fn generate(&mut self, prompt: &str) {
-        self.harness.get_by_label("Prompt").click();
-        self.harness.run_steps(1);
-        self.harness
-            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
-        self.harness.get_by_label("Prompt").type_text(prompt);
-        self.harness.run_steps(1);
-        self.harness.get_by_label("Generate").click();
-        self.harness.run_steps(1);
-    }
-}
+use peel::sim::Scenario;
+use peel::worker::{Engine, EngineConfig};
 
 #[test]
 fn type_generate_see_the_image_edit_it_delete_it_then_a_strict_block() {
-    let mut rig = rig();
+    let mut rig = AppRig::open(Scenario::Calm, 11, 3);
     rig.harness.run_steps(2);
     rig.harness
         .get_by_label_contains("Simulated images: no API key set (simulator scenario calm)");

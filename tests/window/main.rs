@@ -5,6 +5,7 @@
 //!
 //! One module per area; run one with `cargo test --test window ui_app`.
 
+mod app_rig;
 mod window_rig;
 
 mod app_end_to_end;

@@ -6,12 +6,9 @@
 //! the key only ever in the `x-goog-api-key` header. The keychain is played by the test (the
 //! machine's own keychain is never touched).
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use eframe::App as _;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use peel::app::media::{KeychainEvent, KeychainRequest, MediaEvent, MediaHandle, MediaRequest};
@@ -21,7 +18,7 @@ use peel::sim::{Scenario, SimConfig};
 use peel::worker;
 use tokio::sync::mpsc;
 
-use crate::window_rig::wait_for;
+use crate::window_rig::{saved_settings, wait_for};
 use key_forms::{files_under, hits_in, sweep};
 
 /// The key searches of the engine tests' sweep, shared.
@@ -30,26 +27,6 @@ mod key_forms;
 
 /// The fake key: Google-shaped (`AIzaSy` + 33), so the simulator accepts it.
 const SWEEP_KEY: &str = "AIzaSyPeelWindowSweep_Fake-Key012345678";
-
-/// eframe's storage in memory: what the window writes to its settings file.
-#[derive(Default)]
-struct SavedSettings(BTreeMap<String, String>);
-
-impl eframe::Storage for SavedSettings {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), value);
-    }
-
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-
-    fn flush(&mut self) {}
-}
 
 /// The real media service, except that the test plays the keychain: storing answers that there
 /// is none (so the key stays for this session), loading finds nothing.
@@ -191,15 +168,7 @@ fn a_window_session_with_a_key_leaves_it_nowhere() {
     assert!(diagnostic.contains("a red fox in the snow"), "{diagnostic}");
     assert!(!holds_the_key(diagnostic.as_bytes()), "{diagnostic}");
 
-    let mut storage = SavedSettings::default();
-    harness.state_mut().save(&mut storage);
-    let saved = storage
-        .0
-        .iter()
-        .fold(String::new(), |mut out, (key, value)| {
-            let _ = writeln!(out, "{key} = {value}");
-            out
-        });
+    let saved = saved_settings(&mut harness);
     assert!(saved.contains(&endpoint), "the endpoint is saved: {saved}");
     assert!(!holds_the_key(saved.as_bytes()), "{saved}");
     std::fs::write(dir.path().join("app.ron"), &saved).unwrap();

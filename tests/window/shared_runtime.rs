@@ -1,4 +1,3 @@
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 #![expect(
     clippy::disallowed_methods,
     reason = "#[tokio::test] drives the test with block_on; a test is not the UI thread"
@@ -13,47 +12,25 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use peel::app::media::{self, MediaEvent, MediaRequest};
-use peel::resilience::{BreakerConfig, Budget, Policy, TierLimits};
-use peel::sim::{Scenario, SimConfig};
-use peel::store::Store;
-use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobSpec, JobState};
+use peel::resilience::Policy;
+use peel::sim::Scenario;
+use peel::worker::{Engine, EventSink, JobControl, JobSpec, JobState};
+use sim_rig::{client_for, engine_on, start_sim};
+
+/// The engine tests' simulator rig, shared (this test uses the simulator and the engine on it).
+#[path = "../engine/sim_rig.rs"]
+#[expect(dead_code, reason = "the rest of the rig serves the engine tests")]
+mod sim_rig;
 
 /// An engine on the simulator (no answer time), its store in `dir`.
 async fn engine(dir: &std::path::Path) -> (Arc<Engine>, peel::sim::RunningSim) {
-    let sim = peel::sim::start(
-        "127.0.0.1:0".parse().unwrap(),
-        SimConfig {
-            scenario: Scenario::Calm,
-            seed: 7,
-            time_scale: 1.0,
-            start_at: Some("2026-11-27T20:00:00Z".parse().unwrap()),
-            generation_latency: false,
-        },
-    )
-    .await
-    .unwrap();
-    let store = Arc::new(Store::open(&dir.join("data/peel.db")).unwrap());
-    let engine = Arc::new(Engine::new(
-        peel::api::GeminiClient::new(peel::api::ClientConfig {
-            base_url: sim.base_url(),
-            api_version: "v1beta".to_owned(),
-            api_key: peel::api::ApiKey::new(peel::sim::SIM_API_KEY),
-            ..peel::api::ClientConfig::default()
-        })
-        .unwrap(),
-        store,
-        EngineConfig {
-            policy: Policy::default(),
-            budget: Budget::default(),
-            tier: TierLimits {
-                requests_per_minute: 0,
-                images_per_minute: 0,
-                requests_per_day: 0,
-            },
-            breaker: BreakerConfig::default(),
-            image_dir: dir.join("out"),
-            seed: 1,
-        },
+    let sim = start_sim(Scenario::Calm, 1.0).await;
+    let engine = Arc::new(engine_on(
+        client_for(&sim, "v1beta", None),
+        &dir.join("data/peel.db"),
+        Policy::default(),
+        dir.join("out"),
+        1,
     ));
     (engine, sim)
 }

@@ -5,44 +5,15 @@
 
 #![expect(clippy::unwrap_used, reason = "tests fail loudly")]
 
-use std::collections::BTreeMap;
-
-use crate::window_rig::Rig;
-use eframe::App as _;
+use crate::window_rig::{Rig, saved_settings};
 use egui_kittest::kittest::Queryable as _;
 use peel::worker::{Command, EngineSettings};
 
 const KEY: &str = "AIzaSyEndpointTest-0123456789abcdefghij";
 
-/// eframe's storage in memory: what the window would write to its settings file.
-#[derive(Default)]
-struct SavedSettings(BTreeMap<String, String>);
-
-impl eframe::Storage for SavedSettings {
-    fn get_string(&self, key: &str) -> Option<String> {
-        self.0.get(key).cloned()
-    }
-
-    fn set_string(&mut self, key: &str, value: String) {
-        self.0.insert(key.to_owned(), value);
-    }
-
-    fn remove_string(&mut self, key: &str) {
-        self.0.remove(key);
-    }
-
-    fn flush(&mut self) {}
-}
-
 /// Everything the window saves now, as one text.
 fn saved(rig: &mut Rig) -> String {
-    let mut storage = SavedSettings::default();
-    rig.harness.state_mut().save(&mut storage);
-    storage
-        .0
-        .iter()
-        .map(|(key, value)| [key.as_str(), " = ", value.as_str(), "\n"].concat())
-        .collect()
+    saved_settings(&mut rig.harness)
 }
 
 /// The client settings of every Configure the window sent since the last call.

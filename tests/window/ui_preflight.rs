@@ -3,71 +3,23 @@
 //! line, generate it and see the image filter block it (and the mark learn "blocked before"); apply
 //! the replacement, undo it (button and Ctrl+Z), redo it, generate again and see it pass.
 
-#![expect(clippy::unwrap_used, reason = "tests fail loudly")]
-
-use std::sync::Arc;
-
+use crate::app_rig::AppRig;
 use crate::window_rig::wait_for;
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use peel::app::{PeelApp, media};
-use peel::session::{Session, SessionOptions};
-use peel::sim::{Scenario, SimConfig};
-use peel::worker;
+use peel::sim::Scenario;
 
-struct Rig {
-    harness: Harness<'static, PeelApp>,
-    _dir: tempfile::TempDir,
-    _runtime: tokio::runtime::Runtime,
+/// The whole app on a `strict-safety` day.
+fn strict_day() -> AppRig {
+    AppRig::open(Scenario::StrictSafety, 5, 5)
 }
 
-fn strict_day() -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let Session {
-        engine,
-        simulator,
-        runtime,
-        ..
-    } = Session::open(SessionOptions {
-        data_dir: Some(dir.path().to_path_buf()),
-        simulator: SimConfig {
-            scenario: Scenario::StrictSafety,
-            seed: 5,
-            generation_latency: false,
-            ..SimConfig::default()
-        },
-        worker_threads: Some(2),
-        seed: Some(5),
-        ..SessionOptions::default()
-    })
-    .unwrap();
-    let handle = runtime.handle().clone();
-    let mut simulator = simulator;
-    let harness = Harness::builder()
-        .with_size([1280.0, 800.0])
-        .build_eframe(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-            let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
-            let media = media::spawn(&handle, Some(repaint));
-            PeelApp::with_worker(worker, None)
-                .with_media(media)
-                .with_simulator(simulator.take().unwrap())
-        });
-    Rig {
-        harness,
-        _dir: dir,
-        _runtime: runtime,
-    }
-}
-
-fn likely_blocked(rig: &Rig) -> bool {
+fn likely_blocked(rig: &AppRig) -> bool {
     rig.harness
         .query_by_label_contains("Preflight: Likely blocked by the image filter (1 name)")
         .is_some()
 }
 
-fn likely_to_pass(rig: &Rig) -> bool {
+fn likely_to_pass(rig: &AppRig) -> bool {
     rig.harness
         .query_by_label_contains("Preflight: Likely to pass")
         .is_some()

@@ -5,8 +5,10 @@
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use eframe::App as _;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use peel::app::media::{MediaEvent, MediaHandle, MediaRequest};
@@ -141,6 +143,38 @@ pub fn wait_for(harness: &mut Harness<'static, PeelApp>, label: &str) {
         assert!(Instant::now() < deadline, "{label:?} never showed");
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// eframe's storage in memory: what the window writes to its settings file.
+#[derive(Default)]
+struct SavedSettings(BTreeMap<String, String>);
+
+impl eframe::Storage for SavedSettings {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+
+    fn flush(&mut self) {}
+}
+
+/// Everything the window saves now (what eframe would write to its settings file), as one text
+/// of `key = value` lines.
+pub fn saved_settings(harness: &mut Harness<'static, PeelApp>) -> String {
+    let mut storage = SavedSettings::default();
+    harness.state_mut().save(&mut storage);
+    storage
+        .0
+        .iter()
+        .map(|(key, value)| [key.as_str(), " = ", value.as_str(), "\n"].concat())
+        .collect()
 }
 
 /// The worker's "waiting `wait_s` seconds before the next attempt" for `job`, from now.

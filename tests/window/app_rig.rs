@@ -1,0 +1,91 @@
+//! The app rig: the whole app in a real (headless) 1280×800 window with the real worker, the real
+//! media service and the in-process simulator on 127.0.0.1, on a temporary data folder. Shared by
+//! the modules of the `window` test binary that run the app end to end.
+
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use std::sync::Arc;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use peel::app::{PeelApp, media};
+use peel::session::{Session, SessionOptions};
+use peel::sim::{Scenario, SimConfig};
+use peel::store::Store;
+use peel::worker;
+
+use crate::window_rig::wait_for;
+
+/// The whole app and what the tests look at behind it.
+pub struct AppRig {
+    /// The window.
+    pub harness: Harness<'static, PeelApp>,
+    /// The app's database.
+    pub store: Arc<Store>,
+    /// The data folder.
+    pub dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl AppRig {
+    /// The app on a `scenario` day: the simulator seeded with `sim_seed` (no answer time), the
+    /// engine's jitter with `seed`.
+    pub fn open(scenario: Scenario, sim_seed: u64, seed: u64) -> AppRig {
+        let dir = tempfile::tempdir().unwrap();
+        let Session {
+            engine,
+            simulator,
+            store,
+            runtime,
+            ..
+        } = Session::open(SessionOptions {
+            data_dir: Some(dir.path().to_path_buf()),
+            simulator: SimConfig {
+                scenario,
+                seed: sim_seed,
+                generation_latency: false,
+                ..SimConfig::default()
+            },
+            worker_threads: Some(2),
+            seed: Some(seed),
+            ..SessionOptions::default()
+        })
+        .unwrap();
+        let handle = runtime.handle().clone();
+        let mut simulator = simulator;
+        let harness = Harness::builder()
+            .with_size([1280.0, 800.0])
+            .build_eframe(move |cc| {
+                let ctx = cc.egui_ctx.clone();
+                let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+                let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
+                let media = media::spawn(&handle, Some(repaint));
+                PeelApp::with_worker(worker, None)
+                    .with_media(media)
+                    .with_simulator(simulator.take().unwrap())
+            });
+        AppRig {
+            harness,
+            store,
+            dir,
+            _runtime: runtime,
+        }
+    }
+
+    /// Steps frames until a node whose label contains `label` shows; fails after a minute.
+    pub fn wait_for(&mut self, label: &str) {
+        wait_for(&mut self.harness, label);
+    }
+
+    /// Types `prompt` over what the prompt holds and presses Generate.
+    pub fn generate(&mut self, prompt: &str) {
+        self.harness.get_by_label("Prompt").click();
+        self.harness.run_steps(1);
+        self.harness
+            .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+        self.harness.get_by_label("Prompt").type_text(prompt);
+        self.harness.run_steps(1);
+        self.harness.get_by_label("Generate").click();
+        self.harness.run_steps(1);
+    }
+}
