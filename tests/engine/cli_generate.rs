@@ -1,3 +1,4 @@
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 #![expect(
     clippy::disallowed_methods,
     reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
@@ -16,6 +17,29 @@ use peel::store::{JobState, Store};
 
 fn peel(data_dir: &std::path::Path) -> Command {
     crate::sim_rig::peel_command(data_dir, &[])
+}
+
+/// Reads `child`'s stderr on a thread, line by line, until a line `stop_after` accepts (kept) or
+/// the end; the lines come back from `join`.
+fn read_stderr(
+    child: &mut std::process::Child,
+    stop_after: impl Fn(&str) -> bool + Send + 'static,
+) -> std::thread::JoinHandle<Vec<String>> {
+    let stderr = child.stderr.take().unwrap();
+    std::thread::Builder::new()
+        .name("stderr".to_owned())
+        .spawn(move || {
+            let mut seen = Vec::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let stop = stop_after(&line);
+                seen.push(line);
+                if stop {
+                    break;
+                }
+            }
+            seen
+        })
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,21 +77,7 @@ async fn killing_a_waiting_run_loses_no_job() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let watcher = std::thread::Builder::new()
-        .name("stderr".to_owned())
-        .spawn(move || {
-            let mut seen = Vec::new();
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let waiting = line.contains("waiting");
-                seen.push(line);
-                if waiting {
-                    break;
-                }
-            }
-            seen
-        })
-        .unwrap();
+    let watcher = read_stderr(&mut child, |line| line.contains("waiting"));
     let started = Instant::now();
     while !watcher.is_finished() {
         assert!(
@@ -192,16 +202,7 @@ async fn generate_keeps_an_image_the_disk_refused_until_it_is_saved() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let watcher = std::thread::Builder::new()
-        .name("stderr".to_owned())
-        .spawn(move || {
-            BufReader::new(stderr)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        })
-        .unwrap();
+    let watcher = read_stderr(&mut child, |_| false);
     let started = Instant::now();
     loop {
         let held = Store::open(&peel::store::paths::database_path(&data))

@@ -1,7 +1,9 @@
 //! The rewrite assistant against the simulator: on a `strict-safety` day, a prompt the image filter
 //! blocks goes through once a suggestion is applied, and the pair is remembered for next time.
-//! Also: every name the simulator's image filter blocks has a generic description to use instead.
+//! Also: every name the simulator's image filter blocks has a generic description to use instead,
+//! and the preflight marks it while the designer types.
 
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 #![expect(
     clippy::disallowed_methods,
     reason = "#[tokio::test] runs the test body with block_on; there is no UI thread in a test"
@@ -13,6 +15,7 @@ use crate::sim_rig::{client_for, run_to_end, spec, start_sim};
 use peel::diagnosis::Layer;
 use peel::rewrite::matcher::Tokens;
 use peel::rewrite::names::NameBook;
+use peel::rewrite::preflight::{Context, Verdict, preflight};
 use peel::rewrite::{Advice, Rule, advise};
 use peel::sim::Scenario;
 use peel::store::Store;
@@ -83,12 +86,11 @@ async fn on_a_strict_day_an_applied_suggestion_goes_through_and_is_remembered() 
     sim.shutdown().await.unwrap();
 }
 
-#[test]
-fn every_name_the_simulator_blocks_has_a_description() {
-    let rules: toml::Value =
-        toml::from_str(include_str!("../../assets/sim_safety_rules.toml")).unwrap();
-    let book = NameBook::builtin();
-    let mut checked = 0;
+/// Every name the simulator's image filter blocks (characters and franchises it recites, real
+/// public figures), with its rule's name; the simulator's own `sim:` trigger words left out.
+fn names_the_simulator_blocks() -> Vec<(String, String)> {
+    let rules: toml::Value = toml::from_str(peel::sim::safety::RULES_TOML).unwrap();
+    let mut names = Vec::new();
     for rule in rules["layer2"].as_array().unwrap() {
         let name = rule["name"].as_str().unwrap();
         let names_only = rule["finish_reason"].as_str() == Some("IMAGE_RECITATION")
@@ -98,15 +100,39 @@ fn every_name_the_simulator_blocks_has_a_description() {
         }
         for term in rule["terms"].as_array().unwrap() {
             let term = term.as_str().unwrap();
-            if term.starts_with("sim:") {
-                continue; // the simulator's own trigger words, not names
+            if !term.starts_with("sim:") {
+                names.push((term.to_owned(), name.to_owned()));
             }
-            assert!(
-                !book.find(&Tokens::new(term)).is_empty(),
-                "no description for {term:?} (rule {name:?})"
-            );
-            checked += 1;
         }
     }
-    assert!(checked > 100, "{checked}");
+    assert!(names.len() > 100, "{}", names.len());
+    names
+}
+
+#[test]
+fn every_name_the_simulator_blocks_has_a_description() {
+    let book = NameBook::builtin();
+    for (term, rule) in names_the_simulator_blocks() {
+        assert!(
+            !book.find(&Tokens::new(&term)).is_empty(),
+            "no description for {term:?} (rule {rule:?})"
+        );
+    }
+}
+
+#[test]
+fn every_name_the_simulators_image_filter_blocks_is_marked_by_the_preflight() {
+    for (term, rule) in names_the_simulator_blocks() {
+        let prompt = format!("a poster of {term} in the rain");
+        let placed = 12..12 + term.len();
+        let result = preflight(&prompt, &Context::default());
+        assert_eq!(result.verdict, Verdict::LikelyBlocked, "{term:?} ({rule})");
+        assert!(
+            result.marks.iter().any(|m| m.kind.is_name()
+                && m.span.start < placed.end
+                && placed.start < m.span.end),
+            "{term:?} ({rule}) not marked: {:?}",
+            result.marks
+        );
+    }
 }

@@ -241,39 +241,8 @@ fn sim_rules() -> toml::Value {
     toml::from_str(include_str!("../../../assets/sim_safety_rules.toml")).unwrap()
 }
 
-#[test]
-fn every_name_the_simulators_image_filter_blocks_is_marked() {
-    let rules = sim_rules();
-    let mut checked = 0;
-    for rule in rules["layer2"].as_array().unwrap() {
-        let name = rule["name"].as_str().unwrap();
-        let names_only = rule["finish_reason"].as_str() == Some("IMAGE_RECITATION")
-            || name.starts_with("real public figures");
-        if !names_only {
-            continue;
-        }
-        for term in rule["terms"].as_array().unwrap() {
-            let term = term.as_str().unwrap();
-            if term.starts_with("sim:") {
-                continue; // the simulator's own trigger words
-            }
-            let prompt = format!("a poster of {term} in the rain");
-            let placed = 12..12 + term.len();
-            let result = check(&prompt);
-            assert_eq!(result.verdict, Verdict::LikelyBlocked, "{term:?} ({name})");
-            assert!(
-                result
-                    .marks
-                    .iter()
-                    .any(|m| m.kind.is_name() && overlaps(&m.span, &placed)),
-                "{term:?} ({name}) not marked: {:?}",
-                result.marks
-            );
-            checked += 1;
-        }
-    }
-    assert!(checked > 100, "{checked}");
-}
+// Every name the simulator's image filter blocks is marked: `tests/engine/rewrite_sim.rs`, beside
+// the check that each has a description (both read the simulator's rules).
 
 #[test]
 fn every_prompt_the_simulator_prohibits_is_blocked_by_policy() {
