@@ -1,7 +1,8 @@
 //! The pace an answer's body must keep once its headers arrived: no pause longer than the idle
-//! limit, and at least a floor of bytes in every window. A server (or proxy) that stops, or drips
-//! a byte a second, ends the attempt within a window instead of holding it for minutes; a real
-//! answer on any usable connection is far above the floor and is never cut.
+//! limit, and at least a floor of bytes in every window that has any. A server (or proxy) that
+//! stops ends the attempt at the idle limit, one that drips a byte a second at the end of a
+//! window, instead of holding it for minutes; a real answer on any usable connection is far above
+//! the floor and is never cut.
 //!
 //! Pure bookkeeping on instants the caller passes in: [`Pace::deadline`] says when to look again
 //! if no data comes, [`Pace::check`] says whether the body is still acceptable.
@@ -94,13 +95,9 @@ impl Pace {
             return Ok(());
         }
         let window_bytes = received_bytes.saturating_sub(self.bytes_at_window_start);
-        if window_bytes == 0 {
-            return Err(TooSlow::Stalled {
-                pause,
-                received_bytes,
-            });
-        }
-        if window_bytes < self.limits.min_bytes_per_window {
+        // A window with nothing in it is a pause, not a trickle: the idle limit (above) judges
+        // it, so a proxy that sends the headers early and the answer 25 s later is not cut.
+        if window_bytes > 0 && window_bytes < self.limits.min_bytes_per_window {
             return Err(TooSlow::Trickle {
                 window_bytes,
                 window: now.saturating_duration_since(self.window_start),
@@ -159,7 +156,7 @@ mod tests {
     }
 
     #[test]
-    fn silence_is_a_stall_at_the_window_or_the_idle_limit() {
+    fn silence_is_a_stall_at_the_idle_limit() {
         let start = Instant::now();
         let mut pace = Pace::new(LIMITS, start);
         assert_eq!(pace.check(at(start, 1), 40_000, true), Ok(()));
@@ -173,9 +170,15 @@ mod tests {
                 received_bytes: 40_000
             })
         );
+        // Nothing at all since the headers: the idle limit decides, not the window.
         let mut quiet = Pace::new(LIMITS, start);
+        assert_eq!(quiet.check(at(start, 20), 0, false), Ok(()));
+        assert_eq!(quiet.deadline(), at(start, 30));
+        assert_eq!(quiet.check(at(start, 25), 9_000_000, true), Ok(()));
+        let mut silent = Pace::new(LIMITS, start);
+        assert_eq!(silent.check(at(start, 20), 0, false), Ok(()));
         assert!(matches!(
-            quiet.check(at(start, 20), 0, false),
+            silent.check(at(start, 30), 0, false),
             Err(TooSlow::Stalled { .. })
         ));
     }

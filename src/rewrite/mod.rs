@@ -224,13 +224,16 @@ fn with_article(prompt: &str, span: Range<usize>, description: &str) -> Range<us
     if !own_article {
         return span;
     }
-    let before = &prompt[..span.start];
+    // Compared as bytes: the bytes before a name may end inside a multi-byte character ("café
+    // Elsa"), where slicing the text would panic; an ASCII article can only match whole.
+    let before = &prompt.as_bytes()[..span.start];
     for article in ["a ", "an ", "the "] {
         if before.len() >= article.len() {
             let start = span.start - article.len();
-            let candidate = &prompt[start..span.start];
-            let word_start = start == 0 || !prompt[..start].ends_with(char::is_alphanumeric);
-            if candidate.eq_ignore_ascii_case(article) && word_start {
+            // An ASCII match starts on a character boundary, so `prompt[..start]` is safe after it.
+            if before[start..].eq_ignore_ascii_case(article.as_bytes())
+                && (start == 0 || !prompt[..start].ends_with(char::is_alphanumeric))
+            {
                 return start..span.end;
             }
         }

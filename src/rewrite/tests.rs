@@ -296,3 +296,26 @@ fn ordinary_prompts_get_zero_edits() {
         );
     }
 }
+
+#[test]
+fn a_name_after_a_multi_byte_character_is_replaced_without_a_panic() {
+    // "é", "✨" and "雪" end in bytes that are not character boundaries two or three bytes
+    // before the name: looking for an article there must not slice inside them.
+    for prompt in [
+        "café Elsa at dusk",
+        "✨ Elsa in her ice palace",
+        "雪 Elsa",
+        "é Elsa",
+    ] {
+        let rewritten = first(prompt);
+        assert!(
+            rewritten.contains("a young woman"),
+            "{prompt:?} → {rewritten:?}"
+        );
+        assert!(!rewritten.contains("Elsa"), "{rewritten}");
+    }
+    assert_eq!(
+        first("ça a Elsa doll"),
+        "ça a young woman with a long platinum braid in an icy blue gown doll"
+    );
+}

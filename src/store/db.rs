@@ -75,20 +75,27 @@ fn migrate_to_7(
     transaction: &rusqlite::Transaction<'_>,
     data_dir: &Path,
 ) -> rusqlite::Result<bool> {
-    let rows: Vec<(i64, String)> = {
+    // Only the ids first, then one row at a time: a long edit chain embedded every earlier
+    // image, so all the specs at once could be the whole database in memory.
+    let ids: Vec<i64> = {
         let mut statement = transaction.prepare(
-            "SELECT id, spec FROM jobs WHERE instr(spec, '\"base64\"') > 0 \
+            "SELECT id FROM jobs WHERE instr(spec, '\"base64\"') > 0 \
              OR instr(spec, '\"data\":\"') > 0",
         )?;
         statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .query_map([], |row| row.get(0))?
             .collect::<rusqlite::Result<_>>()?
     };
     let mut changed = false;
-    for (id, spec) in rows {
+    for id in ids {
+        let spec: String =
+            transaction.query_row("SELECT spec FROM jobs WHERE id = ?1", [id], |row| {
+                row.get(0)
+            })?;
         let Ok(mut value) = serde_json::from_str::<serde_json::Value>(&spec) else {
             continue;
         };
+        drop(spec);
         let moved = super::references::move_bytes_out(data_dir, &mut value)
             .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))?;
         if moved {

@@ -183,6 +183,16 @@ pub fn refers_to_files(contents: &[Content]) -> bool {
 /// `contents` ready to send: every image part that refers to a file gets its bytes back (base64)
 /// after its hash is checked, and loses its stand-in.
 pub fn resolve(contents: &[Content]) -> Result<Vec<Content>, TurnError> {
+    resolve_in(contents, None)
+}
+
+/// [`resolve`], also looking for a kept file by its name in `data_dir`'s `references/` and
+/// `images/` when the path recorded is gone (the data folder was moved, or named relative to
+/// another working folder); the hash check still decides.
+pub fn resolve_in(
+    contents: &[Content],
+    data_dir: Option<&Path>,
+) -> Result<Vec<Content>, TurnError> {
     let mut resolved = contents.to_vec();
     for blob in resolved
         .iter_mut()
@@ -195,19 +205,37 @@ pub fn resolve(contents: &[Content]) -> Result<Vec<Content>, TurnError> {
         if !blob.data.is_empty() {
             continue;
         }
-        blob.data = read_checked(&stand_in)?;
+        blob.data = read_checked(&stand_in, data_dir)?;
     }
     Ok(resolved)
 }
 
-fn read_checked(stand_in: &ImageStandIn) -> Result<String, TurnError> {
+/// The kept file's bytes: at its recorded path, else (when that is gone) under the same name in
+/// `data_dir`'s `references/` or `images/`.
+fn read_kept(file: &str, data_dir: Option<&Path>) -> std::io::Result<Vec<u8>> {
+    let recorded = std::fs::read(file);
+    let (Err(error), Some(data_dir), Some(name)) =
+        (&recorded, data_dir, Path::new(file).file_name())
+    else {
+        return recorded;
+    };
+    if error.kind() != std::io::ErrorKind::NotFound {
+        return recorded;
+    }
+    ["references", "images"]
+        .iter()
+        .find_map(|folder| std::fs::read(data_dir.join(folder).join(name)).ok())
+        .map_or(recorded, Ok)
+}
+
+fn read_checked(stand_in: &ImageStandIn, data_dir: Option<&Path>) -> Result<String, TurnError> {
     let Some(file) = &stand_in.file else {
         return Err(TurnError::ImageGone {
             path: "(none)".to_owned(),
             reason: "not recorded".to_owned(),
         });
     };
-    let bytes = std::fs::read(file).map_err(|error| TurnError::ImageGone {
+    let bytes = read_kept(file, data_dir).map_err(|error| TurnError::ImageGone {
         path: file.clone(),
         reason: if error.kind() == std::io::ErrorKind::NotFound {
             "missing".to_owned()
@@ -317,6 +345,39 @@ mod tests {
             load_turn(dir.path(), 9, None),
             Err(TurnError::Missing)
         ));
+    }
+
+    #[test]
+    fn a_moved_data_folder_still_finds_its_kept_files_by_name() {
+        let old_home = tempfile::tempdir().unwrap();
+        let draft = b"a kept draft".to_vec();
+        let kept = keep_image(old_home.path(), &sha256_hex(&draft), "image/jpeg", &draft).unwrap();
+        let turn = Content {
+            role: Some("model".to_owned()),
+            parts: vec![stand_in_part(&kept, &draft, true)],
+        };
+        // The designer moves the data folder: the recorded path is gone.
+        let new_home = tempfile::tempdir().unwrap();
+        let moved = new_home
+            .path()
+            .join("images")
+            .join(kept.file_name().unwrap());
+        std::fs::create_dir_all(moved.parent().unwrap()).unwrap();
+        std::fs::rename(&kept, &moved).unwrap();
+
+        assert!(resolve(std::slice::from_ref(&turn)).is_err());
+        let resolved = resolve_in(std::slice::from_ref(&turn), Some(new_home.path())).unwrap();
+        let blob = resolved[0].parts[0].inline_data.as_ref().unwrap();
+        assert_eq!(
+            base64::engine::general_purpose::STANDARD
+                .decode(&blob.data)
+                .unwrap(),
+            draft
+        );
+        // The hash still decides: another file under that name is refused.
+        std::fs::write(&moved, b"something else").unwrap();
+        let error = resolve_in(&[turn], Some(new_home.path())).unwrap_err();
+        assert!(error.to_string().contains("changed since"), "{error}");
     }
 
     #[test]

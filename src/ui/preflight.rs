@@ -198,6 +198,8 @@ pub fn prompt_field(ui: &mut egui::Ui, editor: &mut Editor) -> egui::Response {
         {
             state.redo(&mut editor.prompt);
         } else if state.can_undo(&editor.prompt)
+            // `consume_key` matches Ctrl+Z with Shift held too: Ctrl+Shift+Z is redo, never undo.
+            && ui.input(|i| !i.modifiers.shift)
             && ui.input_mut(|i| i.consume_key(egui::Modifiers::COMMAND, egui::Key::Z))
         {
             state.undo(&mut editor.prompt);

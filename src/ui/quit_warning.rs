@@ -22,9 +22,16 @@ pub fn quit_warning_ui(ctx: &egui::Context, state: &AppState, intents: &mut Vec<
             "{} Peel holds {them} in memory because the disk refused {them}; quitting now loses {them}.",
             what_is_held(unsaved.images, unsaved.prompts),
         ));
-        ui.label(
-            "Free space, or make the output folder and the data folder writable, then press Retry now on the parked job (Peel also tries every 30 s).",
-        );
+        if unsaved.images > 0 {
+            ui.label(
+                "Free space, or make the output folder and the data folder writable, then press Retry now on the parked job (Peel also tries every 30 s).",
+            );
+        }
+        if unsaved.prompts > 0 {
+            ui.label(
+                "Free space, or make the data folder writable: Peel queues the prompts by itself as soon as its database can be written (it tries every 30 s).",
+            );
+        }
         ui.horizontal(|ui| {
             if ui.button("Keep Peel open").clicked() {
                 intents.push(Intent::KeepOpen);

@@ -88,7 +88,7 @@ pub async fn resolve_inputs(
     data_dir: &Path,
     primary: &ModelEntry,
 ) -> Result<Inputs, String> {
-    let history = resolve_history(spec).await?;
+    let history = resolve_history(spec, data_dir).await?;
     let kept = spec.references.clone();
     let data_dir = data_dir.to_path_buf();
     let spec = spec.clone();
@@ -118,7 +118,7 @@ pub async fn resolve_inputs(
 }
 
 /// The job's earlier turns ready to send (image files read back and checked), or why not.
-async fn resolve_history(spec: &JobSpec) -> Result<Vec<Content>, String> {
+async fn resolve_history(spec: &JobSpec, data_dir: &Path) -> Result<Vec<Content>, String> {
     if !turns::refers_to_files(&spec.history) {
         return Ok(spec.history.clone());
     }
@@ -127,7 +127,8 @@ async fn resolve_history(spec: &JobSpec) -> Result<Vec<Content>, String> {
         || "The earlier image".to_owned(),
         |of| format!("Image {of}"),
     );
-    tokio::task::spawn_blocking(move || turns::resolve(&history))
+    let data_dir = data_dir.to_path_buf();
+    tokio::task::spawn_blocking(move || turns::resolve_in(&history, Some(&data_dir)))
         .await
         .map_err(|error| error.to_string())?
         .map_err(|error| {

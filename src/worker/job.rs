@@ -263,6 +263,19 @@ impl Engine {
     /// May a request go now?
     async fn gate(&self, run: &mut Run<'_>, events: &EventSink, control: &JobControl) -> Gate<'_> {
         let model = run.model().clone();
+        // The disk refused the last image: another request would pay for an image that could
+        // not be kept either. Wait (looked at again with the other parked jobs) until it is saved.
+        if self.holds_any_image() {
+            run.outcome.parked_until = Timestamp::now()
+                .checked_add(jiff::SignedDuration::from_secs(
+                    super::RESUME_CHECK_S.cast_signed(),
+                ))
+                .ok();
+            return Gate::End(End::Finish(
+                JobState::Parked,
+                "Waiting: the disk refused the last image Peel received (it is held in memory), so this job is not sent until that image is saved; nothing more is paid for meanwhile. Free space or make the output folder writable.".to_owned(),
+            ));
+        }
         // A known daily lockout: never send to that model before its reset.
         if let Some(until) = self.locked_until(&model.id).await {
             run.outcome.parked_until = Some(until);

@@ -9,7 +9,7 @@
 //! every change ([`Event::Unsaved`]) and asks before a quit would lose anything; `peel generate`
 //! keeps trying before it exits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use jiff::Timestamp;
@@ -23,6 +23,9 @@ use super::sink::EventSink;
 use crate::api::catalog::ModelEntry;
 use crate::provenance::Provenance;
 
+/// What writing an image came to: saved, refused (with the image back), or the write task died.
+type WriteResult = Result<Result<super::delivery::Saved, NotSaved>, tokio::task::JoinError>;
+
 /// An image no folder took, with what its delivery needs.
 #[derive(Debug)]
 struct HeldImage {
@@ -32,16 +35,23 @@ struct HeldImage {
     provenance: Provenance,
 }
 
-/// Images and prompts held in memory (one lock each, never both at once).
+/// Images and prompts held in memory (one lock each, never two at once).
 #[derive(Debug, Default)]
 pub struct Unwritten {
     images: Mutex<HashMap<JobId, HeldImage>>,
+    /// Held images being written right now (out of `images` while the write runs): still held,
+    /// so Retry now meanwhile neither sends the job again nor writes it twice.
+    saving: Mutex<HashSet<JobId>>,
     prompts: Mutex<Vec<JobSpec>>,
 }
 
 impl Unwritten {
     fn images(&self) -> MutexGuard<'_, HashMap<JobId, HeldImage>> {
         self.images.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn saving(&self) -> MutexGuard<'_, HashSet<JobId>> {
+        self.saving.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn prompts(&self) -> MutexGuard<'_, Vec<JobSpec>> {
@@ -60,9 +70,16 @@ fn prompt_start(prompt: &str) -> String {
 }
 
 impl Engine {
-    /// Whether job `job`'s image is held in memory because no folder would take it.
+    /// Whether job `job`'s image is held in memory because no folder would take it (or is being
+    /// written right now).
     pub fn holds_image(&self, job: JobId) -> bool {
-        self.unwritten.images().contains_key(&job)
+        self.unwritten.images().contains_key(&job) || self.unwritten.saving().contains(&job)
+    }
+
+    /// Whether any image is held: the disk refused the last one, so new requests wait rather
+    /// than pay for images that could not be kept either.
+    pub fn holds_any_image(&self) -> bool {
+        !self.unwritten.images().is_empty() || !self.unwritten.saving().is_empty()
     }
 
     /// How many new prompts wait in memory for the database.
@@ -72,7 +89,7 @@ impl Engine {
 
     /// Tells the window how much is held ([`Event::Unsaved`]), so it can warn before quitting.
     pub(super) async fn report_unsaved(&self, events: &EventSink) {
-        let images = self.unwritten.images().len();
+        let images = self.unwritten.images().len() + self.unwritten.saving().len();
         let prompts = self.held_prompts();
         events.send(Event::Unsaved { images, prompts }).await;
     }
@@ -111,17 +128,36 @@ impl Engine {
     /// sentence said again).
     pub async fn save_held_image(&self, job: JobId, events: &EventSink) -> Option<JobOutcome> {
         let held = self.unwritten.images().remove(&job)?;
+        self.unwritten.saving().insert(job);
         let HeldImage {
             outcome,
             model,
             received,
             provenance,
         } = held;
-        match self.write_image(job, received, &provenance).await {
-            Ok(Ok(saved)) => {
-                self.report_unsaved(events).await;
-                Some(self.record_delivery(outcome, &model, saved, events).await)
-            }
+        let written = self.write_image(job, received, &provenance).await;
+        let saved = self
+            .after_write(job, outcome, model, provenance, written, events)
+            .await;
+        self.unwritten.saving().remove(&job);
+        if saved.is_some() || !self.holds_image(job) {
+            self.report_unsaved(events).await;
+        }
+        saved
+    }
+
+    /// What a held image's write came to: delivered, held again, or lost (said).
+    async fn after_write(
+        &self,
+        job: JobId,
+        outcome: JobOutcome,
+        model: ModelEntry,
+        provenance: Provenance,
+        written: WriteResult,
+        events: &EventSink,
+    ) -> Option<JobOutcome> {
+        match written {
+            Ok(Ok(saved)) => Some(self.record_delivery(outcome, &model, saved, events).await),
             Ok(Err(not_saved)) => {
                 let message = format!(
                     "Image {job} still could not be saved: {} It stays in memory; Peel tries again every {RESUME_CHECK_S} s.",
@@ -141,7 +177,6 @@ impl Engine {
             }
             Err(error) => {
                 let message = format!("Image {job} was lost while being saved: {error}");
-                self.report_unsaved(events).await;
                 events.send(Event::Problem { message }).await;
                 None
             }

@@ -105,6 +105,33 @@ async fn next_event(events: &mut mpsc::Receiver<Event>) -> Event {
     }
 }
 
+/// While an image is held, the next job waits instead of paying for an image that could not be
+/// kept either.
+async fn the_next_job_waits_while_an_image_is_held(
+    engine: &Engine,
+    sim: &RunningSim,
+    sink: &EventSink,
+) {
+    let (_cancel, control) = JobControl::detached();
+    let next_spec = spec("a second glass marble");
+    let next = engine
+        .store()
+        .enqueue(
+            &serde_json::to_string(&next_spec).unwrap(),
+            jiff::Timestamp::now(),
+        )
+        .unwrap();
+    let waiting = engine.run_job(next, &next_spec, sink, &control).await;
+    assert_eq!(waiting.status, JobState::Parked, "{}", waiting.reason);
+    assert!(
+        waiting.reason.contains("disk refused the last image"),
+        "{}",
+        waiting.reason
+    );
+    assert!(waiting.parked_until.is_some(), "looked at again later");
+    assert_eq!(requests(sim), 1, "nothing more was paid for");
+}
+
 #[tokio::test]
 async fn an_image_no_folder_takes_is_held_and_delivered_once_writing_works() {
     let sim = start_sim(Scenario::Calm, 1.0).await;
@@ -137,6 +164,8 @@ async fn an_image_no_folder_takes_is_held_and_delivered_once_writing_works() {
         engine.store().job(job).unwrap().unwrap().state,
         JobState::Parked
     );
+
+    the_next_job_waits_while_an_image_is_held(&engine, &sim, &sink).await;
 
     // Still refused: still held, and said again.
     assert!(engine.save_held_images(&sink).await.is_empty());

@@ -82,6 +82,15 @@ fn a_marked_name_is_blocked_and_its_replacement_passes_after_undo_and_redo() {
     );
     rig.harness.run_steps(2);
     assert!(likely_to_pass(&rig), "Ctrl+Shift+Z redoes it");
+    rig.harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
+    rig.harness.run_steps(2);
+    assert!(
+        likely_to_pass(&rig),
+        "with nothing to redo, Ctrl+Shift+Z does not undo"
+    );
 
     // The replaced prompt passes the image filter on the same strict day.
     rig.harness.get_by_label("Generate").click();

@@ -260,3 +260,21 @@ fn every_prompt_the_simulator_prohibits_is_blocked_by_policy() {
     }
     assert!(checked >= 15, "{checked}");
 }
+
+#[test]
+fn text_with_multi_byte_characters_before_a_name_is_checked_without_a_panic() {
+    for prompt in [
+        "café Elsa",
+        "✨ Elsa in her ice palace",
+        "雪 Elsa",
+        "naïve Elsa, a Elsa",
+    ] {
+        let result = check(prompt);
+        assert_eq!(result.verdict, Verdict::LikelyBlocked, "{prompt:?}");
+        for mark in &result.marks {
+            assert!(
+                prompt.is_char_boundary(mark.span.start) && prompt.is_char_boundary(mark.span.end)
+            );
+        }
+    }
+}
