@@ -43,6 +43,8 @@ pub struct Unwritten {
     /// so Retry now meanwhile neither sends the job again nor writes it twice.
     saving: Mutex<HashSet<JobId>>,
     prompts: Mutex<Vec<JobSpec>>,
+    /// Held while held prompts are being queued (the database write is awaited under it).
+    queueing: tokio::sync::Mutex<()>,
 }
 
 impl Unwritten {
@@ -215,28 +217,26 @@ impl Engine {
 
     /// Queues the held prompts the database takes now, oldest first; returns each new job with
     /// its spec (to run), and keeps the rest.
+    /// A prompt stays held (and counted) until the database has taken it, so a quit while a
+    /// write is being tried still sees it; one caller at a time, so none is queued twice.
     pub async fn queue_held_prompts(&self) -> Vec<(JobId, JobSpec)> {
-        let held = std::mem::take(&mut *self.unwritten.prompts());
+        let _one_at_a_time = self.unwritten.queueing.lock().await;
         let mut queued = Vec::new();
-        let mut still_held = Vec::new();
-        for spec in held {
-            if !still_held.is_empty() {
-                still_held.push(spec);
-                continue;
-            }
+        loop {
+            let Some(spec) = self.unwritten.prompts().first().cloned() else {
+                break;
+            };
             let json = serde_json::to_string(&spec).unwrap_or_default();
             match self
                 .db(move |store| store.enqueue(&json, Timestamp::now()))
                 .await
             {
-                Ok(job) => queued.push((job, spec)),
-                Err(_) => still_held.push(spec),
+                Ok(job) => {
+                    self.unwritten.prompts().remove(0);
+                    queued.push((job, spec));
+                }
+                Err(_) => break,
             }
-        }
-        if !still_held.is_empty() {
-            let mut prompts = self.unwritten.prompts();
-            still_held.append(&mut prompts);
-            *prompts = still_held;
         }
         queued
     }

@@ -303,11 +303,17 @@ async fn a_prompt_the_database_cannot_queue_is_kept_and_queued_later() {
     // The database takes writes again: the prompt is queued, once.
     holder.execute_batch("COMMIT").unwrap();
     drop(holder);
+    // (The worker's own 30 s pass may be the one that queues it; either way, exactly once.)
     let queued = engine.queue_held_prompts().await;
-    assert_eq!(queued.len(), 1);
-    assert_eq!(queued[0].1.prompt, "a paper crane on a windowsill");
-    let record = engine.store().job(queued[0].0).unwrap().unwrap();
-    assert_eq!(record.spec.prompt, "a paper crane on a windowsill");
+    assert!(queued.len() <= 1, "{queued:?}");
     assert_eq!(engine.held_prompts(), 0);
+    let cranes = engine
+        .store()
+        .recent_jobs(10)
+        .unwrap()
+        .into_iter()
+        .filter(|job| job.spec.prompt == "a paper crane on a windowsill")
+        .count();
+    assert_eq!(cranes, 1, "queued once");
     sim.shutdown().await.unwrap();
 }
