@@ -13,6 +13,10 @@
 //! Time is passed in (seconds since the engine started, and the wall clock for the calendar
 //! day), so this stays pure and testable. A server whose clock is scaled (the simulator run with
 //! `--time-scale`) counts its minutes in its own seconds: [`ModelLimiter::with_time_scale`].
+//!
+//! A new limiter (Peel restarted, or the tier changed) is told what was already sent, as wall
+//! times ([`ModelLimiter::seed_sent`]): today's sends count toward the day, the last minute's
+//! toward the minute, so a restart never lets through what the server would refuse.
 
 use std::collections::VecDeque;
 
@@ -156,6 +160,38 @@ impl ModelLimiter {
         Ok(())
     }
 
+    /// Counts requests already sent at the wall times `sent_at` (an earlier session's, or before
+    /// a tier change), as seen at `now_s` (real seconds since the engine started) and `wall` (the
+    /// same moment on the wall clock): those on `wall`'s Pacific calendar day count toward the day
+    /// limit, and those within the last minute window (as the server counts it, so scaled by the
+    /// time scale) hold their minute slots. Sends the wall clock puts in the future count as sent
+    /// now. They add to what the limiter counted already, so give each send once; call it after
+    /// [`ModelLimiter::with_time_scale`].
+    pub fn seed_sent(
+        &mut self,
+        sent_at: impl IntoIterator<Item = Timestamp>,
+        now_s: f64,
+        wall: Timestamp,
+    ) {
+        let today = quota_day(wall);
+        if self.day.map(|day| day.date) != today.map(|day| day.date) {
+            self.day = today;
+            self.day_count = 0;
+        }
+        let server_now_s = now_s / self.time_scale;
+        let window_s = MINUTE_WINDOW_S + SEND_MARGIN_S;
+        for sent in sent_at {
+            if today.is_some_and(|day| day.contains(sent) || (sent >= day.end)) {
+                self.day_count = self.day_count.saturating_add(1);
+            }
+            let server_ago_s = wall.duration_since(sent).as_secs_f64().max(0.0) / self.time_scale;
+            if self.per_minute > 0 && server_ago_s < window_s {
+                self.sent_s.push_back(server_now_s - server_ago_s);
+            }
+        }
+        self.sent_s.make_contiguous().sort_by(f64::total_cmp);
+    }
+
     /// A 429 arrived: send nothing to this model until `until_s` (real seconds).
     pub fn tighten_until(&mut self, until_s: f64) {
         self.blocked_until_s = self.blocked_until_s.max(until_s);
@@ -287,6 +323,70 @@ mod tests {
             })
         );
         assert!(limiter.acquire(25.0, afternoon_plus(25.0)).is_ok());
+    }
+
+    #[test]
+    fn a_restart_after_a_full_minute_of_sends_waits_for_its_window() {
+        // Ten sends in the 30 s before the restart (one a second, from 30 s ago), on 10 a minute.
+        let sent: Vec<Timestamp> = (0..10)
+            .map(|n| afternoon_plus(f64::from(n) - 30.0))
+            .collect();
+        let mut limiter = ModelLimiter::new(tier(10, 0));
+        limiter.seed_sent(sent.iter().copied(), 0.0, afternoon_plus(0.0));
+        let throttled = limiter.acquire(0.0, afternoon_plus(0.0)).unwrap_err();
+        assert_eq!(throttled.limit, "requests per minute");
+        // The oldest went 30 s ago: its slot frees 62 s after it.
+        assert!((throttled.wait_s - 32.0).abs() < 0.01, "{throttled:?}");
+        assert!(limiter.acquire(32.0, afternoon_plus(32.0)).is_ok());
+        assert!(limiter.acquire(32.5, afternoon_plus(32.5)).is_err());
+
+        // Against a server at --time-scale 0.01, the same 30 real seconds are 50 server minutes.
+        let mut scaled = ModelLimiter::new(tier(10, 0)).with_time_scale(0.01);
+        scaled.seed_sent(sent.iter().copied(), 0.0, afternoon_plus(0.0));
+        assert!(scaled.acquire(0.0, afternoon_plus(0.0)).is_ok());
+        // And sends 0.3 real s ago (30 server s) hold the scaled minute.
+        let recent: Vec<Timestamp> = (0..10).map(|_| afternoon_plus(-0.3)).collect();
+        let mut scaled = ModelLimiter::new(tier(10, 0)).with_time_scale(0.01);
+        scaled.seed_sent(recent, 0.0, afternoon_plus(0.0));
+        let throttled = scaled.acquire(0.0, afternoon_plus(0.0)).unwrap_err();
+        assert!((throttled.wait_s - 0.32).abs() < 1e-6, "{throttled:?}");
+    }
+
+    #[test]
+    fn sends_from_yesterday_pacific_do_not_count_today() {
+        // 23:30 Pacific yesterday (twice) and 00:30 Pacific today; now 15:00 Pacific, PST.
+        let sent = [
+            wall("2026-11-27T07:30:00Z"),
+            wall("2026-11-27T07:45:00Z"),
+            wall("2026-11-27T08:30:00Z"),
+        ];
+        let mut limiter = ModelLimiter::new(tier(100, 2));
+        limiter.seed_sent(sent, 0.0, wall(AFTERNOON));
+        assert!(
+            limiter.acquire(0.0, wall(AFTERNOON)).is_ok(),
+            "one of two left"
+        );
+        let throttled = limiter.acquire(1.0, afternoon_plus(1.0)).unwrap_err();
+        assert_eq!(throttled.limit, "requests per day");
+        assert!(
+            (throttled.wait_s - (9.0 * 3600.0 - 1.0)).abs() < 0.01,
+            "until midnight Pacific: {throttled:?}"
+        );
+    }
+
+    #[test]
+    fn a_restart_on_the_25_hour_day_counts_the_whole_calendar_day() {
+        // 2026-11-01 falls back: midnight Pacific is 07:00Z (PDT), the next 08:00Z Nov 2 (PST).
+        // Now 23:30 PST. A send at 00:10 PDT, 24 h 20 min ago, is today's; one at 23:30 PDT the
+        // day before is not.
+        let now = wall("2026-11-02T07:30:00Z");
+        let sent = [wall("2026-11-01T06:30:00Z"), wall("2026-11-01T07:10:00Z")];
+        let mut limiter = ModelLimiter::new(tier(100, 2));
+        limiter.seed_sent(sent, 0.0, now);
+        assert!(limiter.acquire(0.0, now).is_ok());
+        let throttled = limiter.acquire(0.0, now).unwrap_err();
+        assert_eq!(throttled.limit, "requests per day");
+        assert!((throttled.wait_s - 1800.0).abs() < 0.01, "{throttled:?}");
     }
 
     #[test]

@@ -676,6 +676,38 @@ impl Store {
         })
     }
 
+    /// The model and start of every attempt that reached the server (an HTTP status came back)
+    /// at or after `since`, oldest first: what Google counts against the rate limits. Attempts
+    /// that never left (no connection, cancelled before an answer) are not counted.
+    pub fn sent_attempts_since(
+        &self,
+        since: Timestamp,
+    ) -> Result<Vec<(String, Timestamp)>, StoreError> {
+        // `started_at` is RFC 3339 text, where "…:00.5Z" sorts before "…:00Z": ask from a second
+        // earlier, then compare the parsed times.
+        let earlier = since
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(since);
+        let rows: Vec<(String, Option<String>)> = self.with(|c| {
+            let mut statement = c.prepare(
+                "SELECT model, started_at FROM attempts
+                 WHERE started_at >= ?1 AND http_status IS NOT NULL ORDER BY started_at, id",
+            )?;
+            statement
+                .query_map(params![earlier.to_string()], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?
+                .collect()
+        })?;
+        let mut sent: Vec<(String, Timestamp)> = rows
+            .into_iter()
+            .filter_map(|(model, at)| ts(at).map(|at| (model, at)))
+            .filter(|(_, at)| *at >= since)
+            .collect();
+        sent.sort_by_key(|(_, at)| *at);
+        Ok(sent)
+    }
+
     /// Locks a model out until `until` (a daily quota).
     pub fn set_lockout(
         &self,
@@ -954,6 +986,40 @@ mod tests {
             "over at the reset"
         );
         assert_eq!(store.lockout("gemini-3.1-flash-image", now).unwrap(), None);
+    }
+
+    #[test]
+    fn sent_attempts_are_those_that_reached_the_server_since_a_time() {
+        let (_dir, store) = temp_store();
+        let since: Timestamp = "2026-11-27T08:00:00Z".parse().unwrap();
+        let id = store.enqueue("{}", since).unwrap();
+        let attempt = |at: &str, model: &str, http_status: Option<u16>| AttemptRecord {
+            started_at: at.parse().unwrap(),
+            duration_ms: 10,
+            model: model.to_owned(),
+            kind: "success".to_owned(),
+            http_status,
+            wait_s: None,
+            wait_reason: None,
+            input_tokens: None,
+            output_tokens: None,
+            cost_usd: 0.0,
+        };
+        for record in [
+            attempt("2026-11-27T07:59:59.5Z", "a", Some(200)),
+            attempt("2026-11-27T09:00:00Z", "b", Some(429)),
+            attempt("2026-11-27T08:00:00.5Z", "a", Some(200)),
+            attempt("2026-11-27T08:30:00Z", "a", None),
+        ] {
+            store.record_attempt(id, &record).unwrap();
+        }
+        assert_eq!(
+            store.sent_attempts_since(since).unwrap(),
+            [
+                ("a".to_owned(), "2026-11-27T08:00:00.5Z".parse().unwrap()),
+                ("b".to_owned(), "2026-11-27T09:00:00Z".parse().unwrap()),
+            ]
+        );
     }
 
     /// The schema as each earlier version created it (`git log -p src/store/db.rs`).

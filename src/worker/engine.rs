@@ -8,6 +8,11 @@
 //! taking another. Database calls from async code go through [`Engine::db`] (`spawn_blocking`),
 //! never straight on a tokio worker: another process holding SQLite's write lock must not stall
 //! every task (thumbnails included).
+//!
+//! At start, the engine gives the models' health the requests sent since midnight Pacific (read
+//! from the store, on the thread that builds the engine, before any job runs), so Peel's own
+//! rate limiters remember an earlier session's sends and Peel never causes its own 429 by
+//! restarting.
 
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -60,11 +65,25 @@ pub struct Engine {
     _alive: Option<OwnerLock>,
 }
 
+/// The requests sent (that reached the server) since midnight Pacific, per model; none when the
+/// store cannot say (the limiters then start empty, as before, and the server's 429 still
+/// guards).
+fn sent_today(store: &Store) -> Vec<(String, Timestamp)> {
+    let Some(day_start) = crate::diagnosis::reset::today_started(Timestamp::now()) else {
+        return Vec::new();
+    };
+    store.sent_attempts_since(day_start).unwrap_or_else(|error| {
+        tracing::warn!("today's earlier requests could not be read; Peel's own rate limits start from zero: {error}");
+        Vec::new()
+    })
+}
+
 /// How long a claim on a job lasts unless renewed; a running job renews it every third of that.
 pub const LEASE_S: i64 = 90;
 
 impl Engine {
-    /// An engine over a client and a store.
+    /// An engine over a client and a store. It reads today's sends from the store once, on the
+    /// calling thread (before any job runs, as opening the store does).
     pub fn new(client: GeminiClient, store: Arc<Store>, config: EngineConfig) -> Self {
         let owner = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         let alive = register_owner(&store.data_dir(), &owner)
@@ -72,12 +91,14 @@ impl Engine {
                 tracing::warn!("job claims fall back to leases only: {error}");
             })
             .ok();
+        let health = ModelHealth::new(config.tier, config.breaker, config.seed);
+        health.seed_sent(sent_today(&store));
         Self {
             client: RwLock::new(client),
             catalog: Catalog::builtin(),
             store,
             budget: Mutex::new(config.budget),
-            health: ModelHealth::new(config.tier, config.breaker, config.seed),
+            health,
             owner,
             unwritten: Unwritten::default(),
             _alive: alive,
@@ -105,7 +126,7 @@ impl Engine {
     }
 
     /// Applies new settings to attempts from now on (a running job picks them up at its next
-    /// attempt). A new tier resets Peel's own rate limiters.
+    /// attempt). A new tier rebuilds Peel's own rate limiters from the requests sent today.
     pub fn configure(&self, settings: EngineSettings) {
         if let Some(config) = settings.client {
             match GeminiClient::new(config) {

@@ -7,19 +7,30 @@
 //! A request's permission to go is a [`Permit`]: when the breaker is half-open it is the one
 //! probe, and a permit dropped without a report (the job was cancelled mid-request) gives the
 //! probe back, so a cancelled probe never leaves the model unusable.
+//!
+//! Peel's own limiters are rebuilt when the tier or the server's time scale changes, and start
+//! with the engine; so that neither forgets what was sent, the wall times of today's sends per
+//! model are kept here too (seeded from the store at engine start, [`ModelHealth::seed_sent`]),
+//! and each new limiter starts from them ([`ModelLimiter::seed_sent`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
+use jiff::Timestamp;
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 
 use crate::api::LiveModels;
+use crate::diagnosis::reset::today_started;
 use crate::diagnosis::{Diagnosis, Kind};
 use crate::resilience::policy::is_server_failure;
 use crate::resilience::{
     Breaker, BreakerConfig, BreakerState, ModelLimiter, Throttled, TierLimits,
 };
+
+/// The most sends a model's day keeps (far above any image model's daily tier); beyond it the
+/// oldest are forgotten.
+pub const MAX_REMEMBERED_SENDS: usize = 50_000;
 
 /// The health of every model this session has used.
 #[derive(Debug)]
@@ -36,6 +47,9 @@ struct Inner {
     /// `--time-scale`), so Peel's minute is the server's minute.
     time_scale: f64,
     limiters: HashMap<String, ModelLimiter>,
+    /// Wall times of the requests sent to each model on the current Pacific day, oldest first
+    /// (at most [`MAX_REMEMBERED_SENDS`]): what a new limiter starts from.
+    sent_today: HashMap<String, VecDeque<Timestamp>>,
     breakers: HashMap<String, Breaker>,
     /// Ids that answered 404 in this session: not asked again.
     not_found: HashSet<String>,
@@ -70,11 +84,39 @@ impl Inner {
             .or_insert_with(|| Breaker::new(config))
     }
 
-    fn limiter(&mut self, model: &str) -> &mut ModelLimiter {
+    /// `model`'s limiter, made (from today's sends) if there is none; `now_s` and `wall` are the
+    /// same moment on the health clock and the wall clock.
+    fn limiter(&mut self, model: &str, now_s: f64, wall: Timestamp) -> &mut ModelLimiter {
         let (tier, time_scale) = (self.tier, self.time_scale);
-        self.limiters
-            .entry(model.to_owned())
-            .or_insert_with(|| ModelLimiter::new(tier).with_time_scale(time_scale))
+        let sent_today = &self.sent_today;
+        self.limiters.entry(model.to_owned()).or_insert_with(|| {
+            let mut limiter = ModelLimiter::new(tier).with_time_scale(time_scale);
+            if let Some(sent) = sent_today.get(model) {
+                limiter.seed_sent(sent.iter().copied(), now_s, wall);
+            }
+            limiter
+        })
+    }
+
+    /// Remembers sends to `model` at `sent_at`, keeping only the Pacific day of `wall` (and at
+    /// most [`MAX_REMEMBERED_SENDS`]).
+    fn remember_sent(
+        &mut self,
+        model: &str,
+        sent_at: impl IntoIterator<Item = Timestamp>,
+        wall: Timestamp,
+    ) {
+        let sent = self.sent_today.entry(model.to_owned()).or_default();
+        sent.extend(sent_at);
+        sent.make_contiguous().sort();
+        let day_start = today_started(wall);
+        while sent
+            .front()
+            .is_some_and(|front| day_start.is_some_and(|start| *front < start))
+            || sent.len() > MAX_REMEMBERED_SENDS
+        {
+            sent.pop_front();
+        }
     }
 }
 
@@ -88,6 +130,7 @@ impl ModelHealth {
                 tier,
                 time_scale: 1.0,
                 limiters: HashMap::new(),
+                sent_today: HashMap::new(),
                 breakers: HashMap::new(),
                 not_found: HashSet::new(),
                 live: None,
@@ -105,7 +148,25 @@ impl ModelHealth {
         self.started.elapsed().as_secs_f64()
     }
 
-    /// A new tier: Peel's own limiters start afresh when it changed.
+    /// Requests an earlier session sent (model, wall time): today's count toward each model's
+    /// day, the last minute's toward its minute. Give each send once, before this health takes
+    /// its first permit (the engine does at start).
+    pub fn seed_sent(&self, sent: impl IntoIterator<Item = (String, Timestamp)>) {
+        let mut by_model: BTreeMap<String, Vec<Timestamp>> = BTreeMap::new();
+        for (model, at) in sent {
+            by_model.entry(model).or_default().push(at);
+        }
+        let (now_s, wall) = (self.now_s(), Timestamp::now());
+        let mut inner = self.lock();
+        for (model, at) in by_model {
+            if let Some(limiter) = inner.limiters.get_mut(&model) {
+                limiter.seed_sent(at.iter().copied(), now_s, wall);
+            }
+            inner.remember_sent(&model, at, wall);
+        }
+    }
+
+    /// A new tier: Peel's own limiters start afresh when it changed, from today's sends.
     pub fn set_tier(&self, tier: TierLimits) {
         let mut inner = self.lock();
         if inner.tier != tier {
@@ -116,7 +177,7 @@ impl ModelHealth {
 
     /// The server's clock runs at `time_scale` real seconds per second (the simulator's
     /// `--time-scale`; 1.0 for Google): Peel's own limiters count the server's minutes. They start
-    /// afresh when it changed.
+    /// afresh (from today's sends) when it changed.
     pub fn set_time_scale(&self, time_scale: f64) {
         let mut inner = self.lock();
         if time_scale.is_finite() && time_scale > 0.0 && inner.time_scale != time_scale {
@@ -153,11 +214,13 @@ impl ModelHealth {
     }
 
     /// Takes Peel's own rate-limit permit for one request, or says how long to wait.
+    /// A permit taken is remembered as a send of today.
     pub fn acquire(&self, model: &str) -> Result<(), Throttled> {
-        let now_s = self.now_s();
-        self.lock()
-            .limiter(model)
-            .acquire(now_s, jiff::Timestamp::now())
+        let (now_s, wall) = (self.now_s(), Timestamp::now());
+        let mut inner = self.lock();
+        inner.limiter(model, now_s, wall).acquire(now_s, wall)?;
+        inner.remember_sent(model, [wall], wall);
+        Ok(())
     }
 
     /// The breaker's permission to send (the probe, when half-open), or `None`.
@@ -195,7 +258,9 @@ impl ModelHealth {
             Kind::RateLimitMinute | Kind::TokensPerMinute | Kind::RateLimitUnspecified
         ) && let Some(wait_s) = diagnosis.retry_after_s
         {
-            inner.limiter(model).tighten_until(now_s + wait_s);
+            inner
+                .limiter(model, now_s, Timestamp::now())
+                .tighten_until(now_s + wait_s);
         }
         if diagnosis.kind == Kind::ModelNotFound {
             inner.not_found.insert(model.to_owned());
@@ -267,5 +332,56 @@ mod tests {
             requests_per_day: 0,
         });
         assert!(health.acquire("m").is_ok());
+    }
+
+    fn per_day(requests_per_day: u32, requests_per_minute: u32) -> TierLimits {
+        TierLimits {
+            requests_per_minute,
+            images_per_minute: 0,
+            requests_per_day,
+        }
+    }
+
+    #[test]
+    fn sends_seeded_at_start_survive_a_tier_and_time_scale_change() {
+        let health = ModelHealth::new(per_day(2, 0), BreakerConfig::default(), 1);
+        let now = Timestamp::now();
+        health.seed_sent([("m".to_owned(), now), ("m".to_owned(), now)]);
+        let throttled = health.acquire("m").unwrap_err();
+        assert_eq!(throttled.limit, "requests per day");
+        assert!(
+            health.acquire("other").is_ok(),
+            "each model has its own day"
+        );
+        health.set_tier(per_day(3, 0));
+        assert!(health.acquire("m").is_ok(), "the third of three");
+        health.set_time_scale(0.5);
+        health.set_tier(per_day(3, 100));
+        assert_eq!(
+            health.acquire("m").unwrap_err().limit,
+            "requests per day",
+            "three sent today, whatever the tier's minute or the server's clock"
+        );
+    }
+
+    #[test]
+    fn seeding_counts_into_a_limiter_that_already_exists() {
+        let health = ModelHealth::new(per_day(2, 0), BreakerConfig::default(), 1);
+        assert!(health.acquire("m").is_ok());
+        health.seed_sent([("m".to_owned(), Timestamp::now())]);
+        assert!(health.acquire("m").is_err());
+    }
+
+    #[test]
+    fn only_todays_sends_are_kept() {
+        let health = ModelHealth::new(per_day(1, 0), BreakerConfig::default(), 1);
+        let yesterday = Timestamp::now() - jiff::SignedDuration::from_hours(25);
+        health.seed_sent([("m".to_owned(), yesterday)]);
+        assert!(health.lock().sent_today["m"].is_empty());
+        assert!(
+            health.acquire("m").is_ok(),
+            "yesterday's send is not today's"
+        );
+        assert!(health.acquire("m").is_err());
     }
 }

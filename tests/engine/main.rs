@@ -18,6 +18,7 @@ mod cli_import;
 mod cli_rewrite;
 mod cli_sim;
 mod client_loopback;
+mod day_quota_restart;
 mod diagnosis_properties;
 mod engine_races;
 mod engine_scenarios;
