@@ -3,6 +3,7 @@
 //!
 //! - [`paths`]: the data directory (`directories`), overridable with `PEEL_DATA_DIR`.
 //! - [`db`]: the SQLite database (bundled SQLite, WAL): jobs, attempts, model lockouts.
+//! - [`schema`]: its tables, and the migration steps that bring an older database to them.
 //! - [`library`]: reference images found again by their hash (for imports).
 //! - [`references`]: reference images kept once by their hash (`references/<sha256>.<ext>`);
 //!   jobs name them, the request being sent reads them back.
@@ -27,6 +28,7 @@ pub mod model_cache;
 pub mod name_memory;
 pub mod paths;
 pub mod references;
+pub mod schema;
 pub mod search;
 pub mod turns;
 

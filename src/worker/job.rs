@@ -4,6 +4,8 @@
 //!    own rate limit waits; the budget can stop it; the breaker hands out the permit),
 //! 2. **attempt**: send, check the answer's images, diagnose, learn, record, and ask the policy,
 //! 3. **act**: deliver, stop, park, or retry (after a wait, perhaps on the fallback).
+//!
+//! The gate is its own file ([`super::gate`]).
 
 use jiff::Timestamp;
 
@@ -11,6 +13,7 @@ use super::control::{JobControl, Waited, wait};
 use super::edits::resolve_inputs;
 use super::engine::Engine;
 use super::fitting::{Fitted, fit, request_for, unknown_entry};
+use super::gate::Gate;
 use super::health::Permit;
 use super::protocol::{AttemptRecord, AttemptReport, Event, JobId, JobOutcome, JobSpec, JobState};
 use super::received::{Answered, Expected, Received, take_in};
@@ -22,18 +25,18 @@ use crate::api::{ApiError, GenerateOutcome, TransportFailure};
 use crate::diagnosis::excerpt::shown_response;
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose, with_broken_image};
 use crate::provenance::Provenance;
-use crate::resilience::budget::{cost_usd, worst_case_cost_usd};
+use crate::resilience::budget::cost_usd;
 use crate::resilience::policy::is_server_failure;
 use crate::resilience::{Action, JobFacts, Role, Spent};
 
 /// A running job between attempts.
-struct Run<'s> {
-    spec: &'s JobSpec,
-    outcome: JobOutcome,
+pub(super) struct Run<'s> {
+    pub(super) spec: &'s JobSpec,
+    pub(super) outcome: JobOutcome,
     primary: ModelEntry,
     fallback: Option<ModelEntry>,
     role: Role,
-    spent: Spent,
+    pub(super) spent: Spent,
     /// The earlier turns, image files read back (edits).
     history: Vec<Content>,
     /// The references, read back (base64 in memory for the requests only).
@@ -47,7 +50,7 @@ struct Run<'s> {
 }
 
 impl Run<'_> {
-    fn job(&self) -> JobId {
+    pub(super) fn job(&self) -> JobId {
         self.outcome.job
     }
 
@@ -60,7 +63,7 @@ impl Run<'_> {
         }
     }
 
-    fn model(&self) -> &ModelEntry {
+    pub(super) fn model(&self) -> &ModelEntry {
         match (self.role, &self.fallback) {
             (Role::Fallback, Some(fallback)) => fallback,
             _ => &self.primary,
@@ -68,18 +71,8 @@ impl Run<'_> {
     }
 }
 
-/// What the gate decided.
-enum Gate<'e> {
-    /// Send, with the breaker's permit.
-    Send(Permit<'e>),
-    /// Look again (after a wait, or when the probe was taken).
-    Again,
-    /// The job ends here.
-    End(End),
-}
-
 /// How a job ends.
-enum End {
+pub(super) enum End {
     /// With a status and a reason.
     Finish(JobState, String),
     /// Out of budget: it stays in the queue.
@@ -258,84 +251,6 @@ impl Engine {
                 model.display_name
             )
         }
-    }
-
-    /// May a request go now?
-    async fn gate(&self, run: &mut Run<'_>, events: &EventSink, control: &JobControl) -> Gate<'_> {
-        let model = run.model().clone();
-        // The disk refused the last image: another request would pay for an image that could
-        // not be kept either. Wait (looked at again with the other parked jobs) until it is saved.
-        if self.holds_any_image() {
-            run.outcome.parked_until = Timestamp::now()
-                .checked_add(jiff::SignedDuration::from_secs(
-                    super::RESUME_CHECK_S.cast_signed(),
-                ))
-                .ok();
-            return Gate::End(End::Finish(
-                JobState::Parked,
-                "Waiting: the disk refused the last image Peel received (it is held in memory), so this job is not sent until that image is saved; nothing more is paid for meanwhile. Free space or make the output folder writable.".to_owned(),
-            ));
-        }
-        // A known daily lockout: never send to that model before its reset.
-        if let Some(until) = self.locked_until(&model.id).await {
-            run.outcome.parked_until = Some(until);
-            let reason = format!(
-                "{} is out of daily quota until {until} (midnight Pacific)",
-                model.display_name
-            );
-            return Gate::End(End::Finish(JobState::Parked, reason));
-        }
-        // An open breaker (and no fallback to go to): wait for its probe instead of hammering.
-        if let Some(until_s) = self.health.breaker_blocked_until_s(&model.id) {
-            let wait_s = (until_s - self.health.now_s()).max(0.0);
-            let reason = format!(
-                "{}'s circuit breaker is open after repeated server failures",
-                model.display_name
-            );
-            return self
-                .wait_then_again(run, wait_s, reason, events, control)
-                .await;
-        }
-        // Peel's own limits first, so Peel never causes a 429.
-        if let Err(throttled) = self.health.acquire(&model.id) {
-            let reason = format!(
-                "Peel's own limit ({}) for {}",
-                throttled.limit, model.display_name
-            );
-            return self
-                .wait_then_again(run, throttled.wait_s, reason, events, control)
-                .await;
-        }
-        let size = fit(run.spec, &model).size_or_default();
-        let worst_case = worst_case_cost_usd(&model, &size);
-        if let Err(exceeded) = self.budget().allows(&run.spent, 0.0, worst_case) {
-            return Gate::End(End::Budget(exceeded.to_string()));
-        }
-        // Take the breaker's permission last (a half-open breaker lets one probe through).
-        self.health
-            .permit(&model.id)
-            .map_or(Gate::Again, Gate::Send)
-    }
-
-    /// Waits (within the budget), then asks the gate again.
-    async fn wait_then_again(
-        &self,
-        run: &mut Run<'_>,
-        wait_s: f64,
-        reason: String,
-        events: &EventSink,
-        control: &JobControl,
-    ) -> Gate<'_> {
-        if let Err(exceeded) = self.budget().allows(&run.spent, wait_s, 0.0) {
-            return Gate::End(End::Budget(exceeded.to_string()));
-        }
-        if let Waited::Cancelled =
-            announce_and_wait(run.job(), wait_s, reason, events, control).await
-        {
-            return Gate::End(End::Cancelled);
-        }
-        run.spent.wait_s += wait_s;
-        Gate::Again
     }
 
     /// Sends one request and learns from its answer; `None` when the job was cancelled meanwhile
@@ -641,7 +556,7 @@ fn count(run: &mut Run<'_>, diagnosis: &Diagnosis, transport: Option<TransportFa
 }
 
 /// Tells the listeners about a wait, then waits it (or until "retry now" or a cancel).
-async fn announce_and_wait(
+pub(super) async fn announce_and_wait(
     job: JobId,
     wait_s: f64,
     reason: String,

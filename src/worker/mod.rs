@@ -8,6 +8,7 @@
 //!   ids behind one lock.
 //! - [`config`], [`sink`], [`control`]: the engine's settings, its event sink, a job's controls.
 //! - [`fitting`]: a job's settings fitted to a model, and its request.
+//! - [`gate`]: before each attempt, may a request go now (lockouts, breakers, limits, budget).
 //! - [`received`]: a 2xx answer made safe to keep: images moved out, hashed and checked.
 //! - [`request_size`]: a request weighed against Google's 20 MB limit before it is sent.
 //! - [`delivery`]: a checked answer put on disk (the image once, the turn for edits).
@@ -24,6 +25,7 @@ pub mod delivery;
 pub mod edits;
 pub mod engine;
 pub mod fitting;
+pub mod gate;
 pub mod health;
 pub mod history;
 pub mod job;
