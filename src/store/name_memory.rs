@@ -61,60 +61,26 @@ const NAME: &str = "name";
 const PROMPT: &str = "prompt";
 
 impl Store {
-    /// Counts one job with `names` (as the names file spells them): delivered when `passed`,
-    /// else stopped by a content filter.
-    pub fn record_names(
+    /// What one job taught, in one transaction: its `names` counted (passed or blocked), a
+    /// prompt block remembered, a prompt block forgotten. Each part is optional.
+    pub fn record_lesson(
         &self,
         names: &[String],
         passed: bool,
+        block: Option<&PromptBlock>,
+        forget: Option<&str>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let (add_passed, add_blocked) = if passed { (1, 0) } else { (0, 1) };
         self.with(|c| {
-            for name in names {
-                c.execute(
-                    "INSERT INTO name_memory (subject, key, passed, blocked, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)
-                     ON CONFLICT (subject, key) DO UPDATE SET
-                         passed = passed + excluded.passed,
-                         blocked = blocked + excluded.blocked,
-                         updated_at = excluded.updated_at",
-                    params![NAME, name, add_passed, add_blocked, now.to_string()],
-                )?;
+            let transaction = c.unchecked_transaction()?;
+            count_names(&transaction, names, passed, now)?;
+            if let Some(block) = block {
+                remember_block(&transaction, block, now)?;
             }
-            Ok(())
-        })
-    }
-
-    /// Remembers that a filter stopped the prompt whose key is `key`.
-    pub fn record_prompt_block(
-        &self,
-        block: &PromptBlock,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO name_memory (subject, key, blocked, last_kind, last_category, updated_at)
-                 VALUES (?1, ?2, 1, ?3, ?4, ?5)
-                 ON CONFLICT (subject, key) DO UPDATE SET
-                     blocked = blocked + 1,
-                     last_kind = excluded.last_kind,
-                     last_category = excluded.last_category,
-                     updated_at = excluded.updated_at",
-                params![PROMPT, block.key, block.kind, block.category, now.to_string()],
-            )?;
-            Ok(())
-        })
-    }
-
-    /// Forgets a prompt's block: the same words went through since (a setting changed).
-    pub fn forget_prompt_block(&self, key: &str) -> Result<(), StoreError> {
-        self.with(|c| {
-            c.execute(
-                "DELETE FROM name_memory WHERE subject = ?1 AND key = ?2",
-                params![PROMPT, key],
-            )?;
-            Ok(())
+            if let Some(key) = forget {
+                forget_block(&transaction, key)?;
+            }
+            transaction.commit()
         })
     }
 
@@ -149,6 +115,59 @@ impl Store {
     }
 }
 
+fn count_names(
+    c: &rusqlite::Connection,
+    names: &[String],
+    passed: bool,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    let (add_passed, add_blocked) = if passed { (1, 0) } else { (0, 1) };
+    for name in names {
+        c.execute(
+            "INSERT INTO name_memory (subject, key, passed, blocked, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (subject, key) DO UPDATE SET
+                 passed = passed + excluded.passed,
+                 blocked = blocked + excluded.blocked,
+                 updated_at = excluded.updated_at",
+            params![NAME, name, add_passed, add_blocked, now.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
+fn remember_block(
+    c: &rusqlite::Connection,
+    block: &PromptBlock,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO name_memory (subject, key, blocked, last_kind, last_category, updated_at)
+         VALUES (?1, ?2, 1, ?3, ?4, ?5)
+         ON CONFLICT (subject, key) DO UPDATE SET
+             blocked = blocked + 1,
+             last_kind = excluded.last_kind,
+             last_category = excluded.last_category,
+             updated_at = excluded.updated_at",
+        params![
+            PROMPT,
+            block.key,
+            block.kind,
+            block.category,
+            now.to_string()
+        ],
+    )?;
+    Ok(())
+}
+
+fn forget_block(c: &rusqlite::Connection, key: &str) -> rusqlite::Result<()> {
+    c.execute(
+        "DELETE FROM name_memory WHERE subject = ?1 AND key = ?2",
+        params![PROMPT, key],
+    )?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,11 +183,10 @@ mod tests {
         let (_dir, store) = store();
         let now: Timestamp = "2026-12-01T01:00:00Z".parse().unwrap();
         let elsa = vec!["Elsa".to_owned()];
-        store.record_names(&elsa, true, now).unwrap();
-        store.record_names(&elsa, true, now).unwrap();
-        store
-            .record_names(&["Elsa".to_owned(), "Batman".to_owned()], false, now)
-            .unwrap();
+        store.record_lesson(&elsa, true, None, None, now).unwrap();
+        store.record_lesson(&elsa, true, None, None, now).unwrap();
+        let both = ["Elsa".to_owned(), "Batman".to_owned()];
+        store.record_lesson(&both, false, None, None, now).unwrap();
         let memory = store.name_memory().unwrap();
         assert_eq!(
             memory.names,
@@ -197,12 +215,19 @@ mod tests {
             kind: "blocked_safety".to_owned(),
             category: Some("HARM_CATEGORY_DANGEROUS_CONTENT".to_owned()),
         };
-        store.record_prompt_block(&block, now).unwrap();
+        store
+            .record_lesson(&[], false, Some(&block), None, now)
+            .unwrap();
         assert_eq!(
             store.name_memory().unwrap().prompts,
             std::slice::from_ref(&block)
         );
-        store.forget_prompt_block(&block.key).unwrap();
-        assert!(store.name_memory().unwrap().prompts.is_empty());
+        // One lesson both counts a name and forgets the block (the same words passed since).
+        store
+            .record_lesson(&["Elsa".to_owned()], true, None, Some(&block.key), now)
+            .unwrap();
+        let memory = store.name_memory().unwrap();
+        assert!(memory.prompts.is_empty());
+        assert_eq!(memory.names.len(), 1);
     }
 }

@@ -149,17 +149,13 @@ impl Engine {
         };
         let recorded = self
             .db(move |store| {
-                let now = Timestamp::now();
-                if !lesson.names.is_empty() {
-                    store.record_names(&lesson.names, lesson.passed, now)?;
-                }
-                if let Some(block) = &lesson.prompt_block {
-                    store.record_prompt_block(block, now)?;
-                }
-                if let Some(key) = &lesson.forget_prompt {
-                    store.forget_prompt_block(key)?;
-                }
-                Ok(())
+                store.record_lesson(
+                    &lesson.names,
+                    lesson.passed,
+                    lesson.prompt_block.as_ref(),
+                    lesson.forget_prompt.as_deref(),
+                    Timestamp::now(),
+                )
             })
             .await;
         if let Err(error) = recorded {

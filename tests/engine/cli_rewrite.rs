@@ -163,16 +163,16 @@ fn check_reads_the_name_memory_of_the_data_folder() {
     let dir = tempfile::tempdir().unwrap();
     let store = peel::store::Store::open(&dir.path().join("peel.db")).unwrap();
     let now = jiff::Timestamp::now();
-    store.record_names(&["Elsa".to_owned()], true, now).unwrap();
     store
-        .record_prompt_block(
-            &peel::store::name_memory::PromptBlock {
-                key: peel::rewrite::preflight::prompt_key("a knight with a sword"),
-                kind: "blocked_safety".to_owned(),
-                category: Some("HARM_CATEGORY_DANGEROUS_CONTENT".to_owned()),
-            },
-            now,
-        )
+        .record_lesson(&["Elsa".to_owned()], true, None, None, now)
+        .unwrap();
+    let knight = peel::store::name_memory::PromptBlock {
+        key: peel::rewrite::preflight::prompt_key("a knight with a sword"),
+        kind: "blocked_safety".to_owned(),
+        category: Some("HARM_CATEGORY_DANGEROUS_CONTENT".to_owned()),
+    };
+    store
+        .record_lesson(&[], false, Some(&knight), None, now)
         .unwrap();
     drop(store);
     let check = |prompt: &str| {
