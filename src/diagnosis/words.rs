@@ -489,7 +489,8 @@ pub fn words(p: &Particulars<'_>) -> Words {
                 "The request did not get through: {}.",
                 p.transport.map_or("the connection failed or was cancelled", TransportFailure::describe)
             ),
-            "Check your internet connection, VPN or proxy, and the endpoint in Settings. Peel retries with backoff."
+            "Check your internet connection, VPN or proxy, and the endpoint in Settings. Peel retries with backoff; \
+             when answers keep breaking off (twice on each model), it keeps the job in the queue for you to retry."
                 .to_owned(),
         ),
         Kind::ResponseMalformed => w(
