@@ -81,18 +81,20 @@ pub struct Inputs {
 }
 
 /// The job's earlier turns and references ready to send (files read back, hashes checked), with
-/// the request `primary` would get weighed against Google's 20 MB limit; or the sentence that
-/// says why the job cannot be sent.
+/// the request each model it may use (`primary`, `fallback`) would get weighed against Google's
+/// 20 MB limit; or the sentence that says why the job cannot be sent.
 pub async fn resolve_inputs(
     spec: &JobSpec,
     data_dir: &Path,
     primary: &ModelEntry,
+    fallback: Option<&ModelEntry>,
 ) -> Result<Inputs, String> {
     let history = resolve_history(spec, data_dir).await?;
     let kept = spec.references.clone();
     let data_dir = data_dir.to_path_buf();
     let spec = spec.clone();
     let primary = primary.clone();
+    let fallback = fallback.cloned();
     tokio::task::spawn_blocking(move || {
         let references = kept
             .iter()
@@ -105,9 +107,13 @@ pub async fn resolve_inputs(
                     first.to_uppercase().chain(chars).collect::<String>()
                 }) + "."
             })?;
-        let fitted = fit(&spec, &primary);
-        let request = request_for(&spec, &history, &references, &fitted);
-        check_request_size(&request, &spec, fitted.references)?;
+        // Every model the job may send to is weighed: a fallback that takes more references
+        // than the primary sends a larger request.
+        for model in std::iter::once(&primary).chain(fallback.as_ref()) {
+            let fitted = fit(&spec, model);
+            let request = request_for(&spec, &history, &references, &fitted);
+            check_request_size(&request, &spec, fitted.references)?;
+        }
         Ok(Inputs {
             history,
             references,

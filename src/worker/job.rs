@@ -185,7 +185,7 @@ impl Engine {
             .filter(|f| *f != spec.model)
             .and_then(|id| self.entry(id));
         let data_dir = self.store().data_dir();
-        let inputs = match resolve_inputs(spec, &data_dir, &primary).await {
+        let inputs = match resolve_inputs(spec, &data_dir, &primary, fallback.as_ref()).await {
             Ok(inputs) => inputs,
             Err(reason) => {
                 return Err(self
