@@ -16,16 +16,14 @@ use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use peel::diagnosis::reset::next_daily_reset;
-use peel::resilience::{BreakerConfig, Budget, Policy, TierLimits};
+use peel::resilience::TierLimits;
 use peel::sim::scenario::Limits;
 use peel::sim::{RunningSim, Scenario};
-use peel::store::Store;
 use peel::worker::{
-    self, Command, Engine, EngineConfig, EngineSettings, Event, JobId, JobOutcome, JobSpec,
-    JobState, WorkerHandle,
+    self, Command, EngineSettings, Event, JobId, JobOutcome, JobSpec, JobState, WorkerHandle,
 };
 
-use crate::sim_rig::{client_for, start_sim};
+use crate::sim_rig::{engine_on_tier, patient_budget, start_sim};
 
 const FLASH: &str = "gemini-3.1-flash-image";
 const PER_DAY: u32 = 3;
@@ -39,30 +37,9 @@ fn tier(requests_per_minute: u32) -> TierLimits {
     }
 }
 
-/// Waits as long as a day's quota needs: only Peel's own limit can hold a job back.
-fn patient_budget() -> Budget {
-    Budget {
-        max_total_wait_s: 1_000_000.0,
-        max_daily_spend_usd: 1_000_000.0,
-        ..Budget::default()
-    }
-}
-
 /// A worker on an engine over the database in `dir`, on the tier with 10 requests a minute.
 fn worker_on(sim: &RunningSim, dir: &Path) -> WorkerHandle {
-    let store = Arc::new(Store::open(&dir.join("peel.db")).unwrap());
-    let engine = Engine::new(
-        client_for(sim, "v1beta", None),
-        store,
-        EngineConfig {
-            policy: Policy::default(),
-            budget: patient_budget(),
-            tier: tier(10),
-            breaker: BreakerConfig::default(),
-            image_dir: dir.join("images"),
-            seed: 5,
-        },
-    );
+    let engine = engine_on_tier(sim, dir, tier(10), 5);
     worker::spawn(&tokio::runtime::Handle::current(), Arc::new(engine), None)
 }
 

@@ -18,12 +18,11 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::sim_rig::{client_for, start_sim};
-use peel::resilience::{BreakerConfig, Budget, Policy, TierLimits};
+use crate::sim_rig::{engine_on_tier, start_sim};
+use peel::resilience::TierLimits;
 use peel::sim::scenario::Limits;
 use peel::sim::{RunningSim, SIM_API_KEY, Scenario};
-use peel::store::Store;
-use peel::worker::{self, Command, Engine, EngineConfig, Event, JobSpec, JobState};
+use peel::worker::{self, Command, Engine, Event, JobSpec, JobState};
 
 const FLASH: &str = "gemini-3.1-flash-image";
 const PER_MINUTE: u32 = 10;
@@ -32,27 +31,12 @@ const TIME_SCALE: f64 = 0.05;
 
 /// An engine on a tier of [`PER_MINUTE`] requests a minute, counting the simulator's minutes.
 fn engine_on_the_tier(sim: &RunningSim, dir: &Path) -> Arc<Engine> {
-    let store = Arc::new(Store::open(&dir.join("peel.db")).unwrap());
-    let engine = Engine::new(
-        client_for(sim, "v1beta", None),
-        store,
-        EngineConfig {
-            policy: Policy::default(),
-            budget: Budget {
-                max_total_wait_s: 1_000_000.0,
-                max_daily_spend_usd: 1_000_000.0,
-                ..Budget::default()
-            },
-            tier: TierLimits {
-                requests_per_minute: PER_MINUTE,
-                images_per_minute: 0,
-                requests_per_day: 0,
-            },
-            breaker: BreakerConfig::default(),
-            image_dir: dir.join("images"),
-            seed: 3,
-        },
-    );
+    let tier = TierLimits {
+        requests_per_minute: PER_MINUTE,
+        images_per_minute: 0,
+        requests_per_day: 0,
+    };
+    let engine = engine_on_tier(sim, dir, tier, 3);
     // The simulator counts scaled minutes; so must Peel.
     engine.set_server_time_scale(TIME_SCALE);
     Arc::new(engine)

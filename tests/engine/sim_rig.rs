@@ -107,6 +107,32 @@ pub fn peel_command(data_dir: &std::path::Path, args: &[&str]) -> std::process::
 
 /// An engine on `client` with its database at `db_path` and its images in `image_dir`: `policy`'s
 /// waits, no tier limits known (the server's own answers pace it), the default budget and breaker.
+/// A budget that waits as long as a limit needs: only Peel's own limits hold a job back.
+pub fn patient_budget() -> Budget {
+    Budget {
+        max_total_wait_s: 1_000_000.0,
+        max_daily_spend_usd: 1_000_000.0,
+        ..Budget::default()
+    }
+}
+
+/// An engine on `sim` with its database and images in `dir`, on `tier`, with the default policy
+/// and a [`patient_budget`].
+pub fn engine_on_tier(sim: &RunningSim, dir: &Path, tier: TierLimits, seed: u64) -> Engine {
+    Engine::new(
+        client_for(sim, "v1beta", None),
+        Arc::new(Store::open(&dir.join("peel.db")).unwrap()),
+        EngineConfig {
+            policy: Policy::default(),
+            budget: patient_budget(),
+            tier,
+            breaker: BreakerConfig::default(),
+            image_dir: dir.join("images"),
+            seed,
+        },
+    )
+}
+
 pub fn engine_on(
     client: GeminiClient,
     db_path: &Path,
