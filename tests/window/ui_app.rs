@@ -525,18 +525,26 @@ fn a_blocked_image_offers_rewrites_as_a_diff_and_applies_only_on_a_click() {
     assert!(rig.harness.state().state().job(5).is_some());
 }
 
-#[test]
-fn a_rewrite_that_passed_before_is_offered_when_the_same_name_comes_up() {
-    let mut rig = rig();
+/// The worker restores a rewrite of "Elsa on a frozen lake" that passed as `passed`.
+fn remember_a_passed_rewrite_for_elsa(rig: &Rig, passed: &str) {
     rig.send(Event::Restored {
         jobs: Vec::new(),
         spend_today_usd: 0.0,
         rewrites: vec![peel::store::RememberedRewrite {
             blocked: "Elsa on a frozen lake".to_owned(),
-            passed: "a woman with a platinum braid in an icy blue gown on a frozen lake".to_owned(),
+            passed: passed.to_owned(),
             names: vec!["Elsa".to_owned()],
         }],
     });
+}
+
+#[test]
+fn a_rewrite_that_passed_before_is_offered_when_the_same_name_comes_up() {
+    let mut rig = rig();
+    remember_a_passed_rewrite_for_elsa(
+        &rig,
+        "a woman with a platinum braid in an icy blue gown on a frozen lake",
+    );
     rig.blocked_by_image_filter(8, "Elsa's ice palace at night");
     rig.harness.run();
     rig.harness
@@ -559,15 +567,7 @@ fn what_passed_before_can_be_used_when_the_advice_is_a_setting() {
     // A Layer 1 block gets no rewrite, only the setting; a rewrite that passed before for the
     // same name must still reach the editor (the button used to do nothing here).
     let mut rig = rig();
-    rig.send(Event::Restored {
-        jobs: Vec::new(),
-        spend_today_usd: 0.0,
-        rewrites: vec![peel::store::RememberedRewrite {
-            blocked: "Elsa on a frozen lake".to_owned(),
-            passed: "a woman with a platinum braid on a frozen lake".to_owned(),
-            names: vec!["Elsa".to_owned()],
-        }],
-    });
+    remember_a_passed_rewrite_for_elsa(&rig, "a woman with a platinum braid on a frozen lake");
     rig.send(Event::Queued {
         job: 9,
         spec: spec("Elsa dancing in the snow"),
