@@ -68,9 +68,8 @@ fn image_answer() -> String {
     .to_string()
 }
 
-#[tokio::test]
-async fn key_travels_in_the_header_only_and_v1_is_the_default() {
-    let seen = Seen::default();
+/// A server that records every request in `seen` and answers with an image (as JSON).
+async fn serve_recording(seen: &Seen) -> std::net::SocketAddr {
     let router = Router::new()
         .route(
             "/{*path}",
@@ -82,7 +81,13 @@ async fn key_travels_in_the_header_only_and_v1_is_the_default() {
             ),
         )
         .with_state(seen.clone());
-    let addr = serve(router).await;
+    serve(router).await
+}
+
+#[tokio::test]
+async fn key_travels_in_the_header_only_and_v1_is_the_default() {
+    let seen = Seen::default();
+    let addr = serve_recording(&seen).await;
 
     let outcome = client(addr, |_| {})
         .generate_content("gemini-3-pro-image", &request())
@@ -260,18 +265,7 @@ async fn list_models_follows_pages() {
 #[tokio::test]
 async fn without_a_key_no_key_header_is_sent() {
     let seen = Seen::default();
-    let router = Router::new()
-        .route(
-            "/{*path}",
-            post(
-                |state: State<Seen>, uri: Uri, headers: HeaderMap, body: Bytes| async move {
-                    record(&state.0, &uri, &headers, &body);
-                    image_answer()
-                },
-            ),
-        )
-        .with_state(seen.clone());
-    let addr = serve(router).await;
+    let addr = serve_recording(&seen).await;
     client(addr, |c| c.api_key = None)
         .generate_content("gemini-3-pro-image", &request())
         .await
