@@ -329,7 +329,10 @@ fn a_typed_key_leaves_the_simulator_and_is_shown_masked_only() {
     rig.harness.get_by_label("New API key").type_text(key);
     rig.harness.run();
     rig.harness.get_by_label("Save key to keychain").click();
-    rig.harness.run();
+    // Fixed steps, not `run`: the keychain answers from the media service's thread whenever it
+    // is done, and each answer asks for frames, so the window may not settle within `run`'s
+    // step limit on a loaded machine (`wait_for` below waits for the result).
+    rig.harness.run_steps(2);
     // The engine now talks to Google with the key in its client settings (header only).
     let settings = loop {
         match rig.commands.try_recv() {
