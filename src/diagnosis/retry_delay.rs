@@ -19,7 +19,23 @@ pub enum RetryDelaySource {
     Header,
 }
 
-/// Parses a protobuf JSON duration such as `"22s"`, `"0.856559356s"`, or `"1.5ms"`, in seconds.
+/// The longest wait Peel takes from a server, in seconds: two days. The longest real wait is a
+/// daily quota's, at most 24 hours away, so anything longer is a broken or hostile server; a
+/// delay such as `"1e308h"` would otherwise become infinity and panic where it is turned into a
+/// `Duration`.
+pub const MAX_SERVER_DELAY_S: f64 = 2.0 * 24.0 * 3600.0;
+
+/// Keeps a delay read from outside within `0..=MAX_SERVER_DELAY_S`: longer ones (infinity
+/// included) become the maximum; NaN and negative ones are no delay at all (`None`).
+pub fn clamp_server_delay_s(seconds: f64) -> Option<f64> {
+    if seconds.is_nan() || seconds < 0.0 {
+        return None;
+    }
+    Some(seconds.min(MAX_SERVER_DELAY_S))
+}
+
+/// Parses a protobuf JSON duration such as `"22s"`, `"0.856559356s"`, or `"1.5ms"`, in seconds,
+/// at most [`MAX_SERVER_DELAY_S`].
 pub fn parse_duration_s(text: &str) -> Option<f64> {
     let text = text.trim().trim_matches(|c| c == '"' || c == '\'');
     let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
@@ -34,7 +50,7 @@ pub fn parse_duration_s(text: &str) -> Option<f64> {
         (text, 1.0)
     };
     let value: f64 = number.trim().parse().ok()?;
-    (value.is_finite() && value >= 0.0).then_some(value * scale)
+    clamp_server_delay_s(value * scale)
 }
 
 static RETRY_IN: LazyLock<Option<Regex>> = LazyLock::new(|| {
@@ -42,7 +58,8 @@ static RETRY_IN: LazyLock<Option<Regex>> = LazyLock::new(|| {
         .ok()
 });
 
-/// Finds "Please retry in 47.43s" (or "retry after 3 seconds") in a message, in seconds.
+/// Finds "Please retry in 47.43s" (or "retry after 3 seconds") in a message, in seconds, at most
+/// [`MAX_SERVER_DELAY_S`].
 pub fn from_message_s(message: &str) -> Option<f64> {
     let captures = RETRY_IN.as_ref()?.captures(message)?;
     let value: f64 = captures.get(1)?.as_str().parse().ok()?;
@@ -54,18 +71,19 @@ pub fn from_message_s(message: &str) -> Option<f64> {
     } else {
         1.0
     };
-    Some(value * scale)
+    clamp_server_delay_s(value * scale)
 }
 
-/// Reads a `Retry-After` header: delay-seconds, or an HTTP date compared with `now`.
+/// Reads a `Retry-After` header: delay-seconds, or an HTTP date compared with `now` (a date
+/// already past is no wait), at most [`MAX_SERVER_DELAY_S`].
 pub fn from_header_s(header: &str, now: Timestamp) -> Option<f64> {
     let header = header.trim();
     if let Ok(seconds) = header.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then_some(seconds);
+        return clamp_server_delay_s(seconds);
     }
     let date = jiff::fmt::rfc2822::parse(header).ok()?;
     let seconds = date.timestamp().duration_since(now).as_secs_f64();
-    Some(seconds.max(0.0))
+    clamp_server_delay_s(seconds.max(0.0))
 }
 
 #[cfg(test)]
@@ -105,5 +123,46 @@ mod tests {
             Some(0.0)
         );
         assert_eq!(from_header_s("whenever", now), None);
+    }
+
+    /// Every delay read from outside is finite and within `0..=MAX_SERVER_DELAY_S`, so turning
+    /// it into a `Duration` cannot panic.
+    #[test]
+    fn absurd_delays_are_clamped() {
+        for text in ["1e308h", "1e400s", "inf", "infs", "+infinity", "1e308m"] {
+            assert_eq!(parse_duration_s(text), Some(MAX_SERVER_DELAY_S), "{text}");
+        }
+        for text in ["NaN", "nans", "-inf", "-1e308h", "-0.5s"] {
+            assert_eq!(parse_duration_s(text), None, "{text}");
+        }
+        assert_eq!(parse_duration_s("-0s"), Some(0.0));
+
+        let huge_digits = format!("Please retry in {}s.", "9".repeat(400));
+        assert_eq!(from_message_s(&huge_digits), Some(MAX_SERVER_DELAY_S));
+        let huge_minutes = format!("Please retry in {}0 minutes.", "9".repeat(306));
+        assert_eq!(from_message_s(&huge_minutes), Some(MAX_SERVER_DELAY_S));
+
+        let now: Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        for header in ["1e400", "inf", "1e308", "Tue, 31 Dec 2999 23:59:59 GMT"] {
+            assert_eq!(
+                from_header_s(header, now),
+                Some(MAX_SERVER_DELAY_S),
+                "{header}"
+            );
+        }
+        for header in ["NaN", "-inf", "-30"] {
+            assert_eq!(from_header_s(header, now), None, "{header}");
+        }
+
+        for seconds in [
+            parse_duration_s("1e308h"),
+            from_message_s(&huge_digits),
+            from_header_s("inf", now),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let _ = std::time::Duration::from_secs_f64(seconds);
+        }
     }
 }
