@@ -6,16 +6,20 @@
 //! Text output is one `Key: value` line each on stdout; `--json` prints one JSON object
 //! `{source, prompt, model, image_size, aspect_ratio, settings?, negative_prompt?, peel?}`.
 //! Exit codes: 0 read (also when the file holds no provenance: "no provenance found") · 2 the
-//! file is missing, unreadable, or not a PNG or JPEG.
+//! file is missing, unreadable, larger than [`MAX_IMPORT_BYTES`] (nothing larger is read, so
+//! `/dev/zero` or a stream is refused instead of filling memory), or not a PNG or JPEG.
 
-use std::io::{self, Write as _};
-use std::path::PathBuf;
+use std::io::{self, Read as _, Write as _};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 
 use super::{EXIT_BAD_INPUT, EXIT_OK};
 use crate::provenance::{self, Imported, Source};
+
+/// Largest file `peel import` reads: 128 MiB. A 4K PNG Peel saved is a few tens of megabytes.
+pub const MAX_IMPORT_BYTES: u64 = 128 * 1024 * 1024;
 
 /// What `peel import` prints when the file holds nothing.
 pub const NOTHING_FOUND: &str = "no provenance found";
@@ -36,21 +40,76 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(EXIT_BAD_INPUT)
 }
 
+/// Why `peel import` could not read the file.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportReadError {
+    /// Nothing at the path.
+    #[error("there is no file at {path}; check the path and try again")]
+    Missing {
+        /// The path given.
+        path: String,
+    },
+    /// The file could not be opened or read.
+    #[error("{path} could not be read ({source}); check that it is a file you may open")]
+    Unreadable {
+        /// The path given.
+        path: String,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// The file (or stream) goes on past the bound; nothing after it was read.
+    #[error(
+        "{path} is larger than {limit_mib} MiB, so Peel stopped reading it; an image Peel saved \
+         is much smaller: check that this is the right file"
+    )]
+    TooLarge {
+        /// The path given.
+        path: String,
+        /// The bound, in MiB.
+        limit_mib: u64,
+    },
+}
+
+/// Reads at most `max_bytes` of `path`: a regular file larger than that is refused from its
+/// size alone, and anything else (a device, a pipe) is read through `Read::take`, so a stream
+/// that never ends is refused too.
+pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, ImportReadError> {
+    let shown = || path.display().to_string();
+    let unreadable = |source: io::Error| {
+        if source.kind() == io::ErrorKind::NotFound {
+            ImportReadError::Missing { path: shown() }
+        } else {
+            ImportReadError::Unreadable {
+                path: shown(),
+                source,
+            }
+        }
+    };
+    let too_large = || ImportReadError::TooLarge {
+        path: shown(),
+        limit_mib: max_bytes.div_ceil(1024 * 1024),
+    };
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let metadata = file.metadata().map_err(unreadable)?;
+    if metadata.is_file() && metadata.len() > max_bytes {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
 /// Runs `peel import`.
 pub fn run(args: &ImportArgs) -> ExitCode {
     let shown = args.file.display();
-    let bytes = match std::fs::read(&args.file) {
+    let bytes = match read_bounded(&args.file, MAX_IMPORT_BYTES) {
         Ok(bytes) => bytes,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            return fail(&format!(
-                "there is no file at {shown}; check the path and try again"
-            ));
-        }
-        Err(error) => {
-            return fail(&format!(
-                "{shown} could not be read ({error}); check that it is a file you may open"
-            ));
-        }
+        Err(error) => return fail(&error.to_string()),
     };
     if !provenance::is_supported(&bytes) {
         return fail(&format!(
@@ -131,4 +190,39 @@ fn lines(found: &Imported) -> String {
         );
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_are_bounded_by_size_and_by_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.png");
+        std::fs::write(&path, [7_u8; 100]).unwrap();
+        assert_eq!(read_bounded(&path, 100).unwrap().len(), 100);
+        let error = read_bounded(&path, 99).unwrap_err();
+        assert!(
+            matches!(error, ImportReadError::TooLarge { .. }),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("stopped reading"), "{error}");
+
+        // A device that never ends is read only up to the bound.
+        let zero = Path::new("/dev/zero");
+        if zero.exists() {
+            let error = read_bounded(zero, 1024).unwrap_err();
+            assert!(
+                matches!(error, ImportReadError::TooLarge { .. }),
+                "{error:?}"
+            );
+        }
+
+        let error = read_bounded(&dir.path().join("gone.png"), 100).unwrap_err();
+        assert!(
+            error.to_string().starts_with("there is no file at"),
+            "{error}"
+        );
+    }
 }

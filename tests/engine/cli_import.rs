@@ -182,3 +182,38 @@ fn files_without_provenance_or_not_images_are_told_apart() {
         text(&output.stderr)
     );
 }
+
+/// `peel import /dev/zero` reads no more than its bound and refuses with a sentence and exit
+/// code 2, instead of reading forever. The child is killed after 30 s if it is still running (so
+/// this test cannot hang), and the test then fails: it must have exited by itself.
+#[test]
+fn an_endless_file_is_refused_not_read_forever() {
+    let zero = Path::new("/dev/zero");
+    if !zero.exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = peel(&dir.path().join("data"), &["import"])
+        .arg(zero)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let status = status.expect("peel import /dev/zero was still reading after 30 s");
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stopped reading"), "{stderr}");
+}
