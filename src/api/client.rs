@@ -83,7 +83,7 @@ impl fmt::Debug for ApiKey {
 }
 
 /// Where and how to reach the API.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ClientConfig {
     /// Base URL without the version, e.g. `https://generativelanguage.googleapis.com`.
     pub base_url: String,

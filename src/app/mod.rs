@@ -21,6 +21,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use crate::api::catalog::Catalog;
 use crate::api::endpoint::{EndpointError, check_field};
 use crate::api::{ApiKey, ClientConfig};
+use crate::resilience::{Budget, TierLimits};
 use crate::session::{self, Session, SessionError, SessionOptions, SimulatorUse};
 use crate::sim::{self, SIM_API_KEY, Scenario};
 use crate::ui::editor::{EditorReference, ShrinkOffer};
@@ -60,6 +61,13 @@ pub struct PeelApp {
     quit_anyway: bool,
     /// Close the window at the end of this frame ("Quit anyway" was pressed).
     close_asked: bool,
+    /// The client last sent to the engine: a Configure carries a client only when the key or
+    /// the endpoint changed it, so a new tier or budget never rebuilds the HTTP client nor asks
+    /// for Google's model list again.
+    sent_client: Option<ClientConfig>,
+    /// The tier and budgets last sent to the engine (a Configure that changes nothing is not
+    /// sent).
+    sent_limits: Option<(TierLimits, Budget)>,
 }
 
 impl PeelApp {
@@ -84,6 +92,8 @@ impl PeelApp {
             log_ring: None,
             quit_anyway: false,
             close_asked: false,
+            sent_client: None,
+            sent_limits: None,
         }
     }
 
@@ -144,15 +154,24 @@ impl PeelApp {
         self.runtime.is_some()
     }
 
+    /// Sends `command` to the worker without waiting; a full or closed channel is said in the
+    /// notice.
     fn command(&mut self, command: Command) {
+        self.send_command(command);
+    }
+
+    /// [`Self::command`], returning whether it was sent.
+    fn send_command(&mut self, command: Command) -> bool {
         match self.worker.commands.try_send(command) {
-            Ok(()) => {}
+            Ok(()) => true,
             Err(TrySendError::Full(_)) => {
                 self.state.notice = Some("Peel is busy; try again in a moment.".to_owned());
+                false
             }
             Err(TrySendError::Closed(_)) => {
                 self.state.notice =
                     Some("Peel's worker stopped; restart Peel (queued jobs are kept).".to_owned());
+                false
             }
         }
     }
@@ -224,17 +243,29 @@ impl PeelApp {
         }
     }
 
+    /// Sends the engine what changed since the last Configure: the client only when the key or
+    /// the endpoint changed it (a new client is a new HTTP client and a models.list refresh),
+    /// the tier and budgets always with it. Nothing is sent when nothing changed.
     fn configure(&mut self) {
-        let settings = EngineSettings {
-            client: self.client_config(),
-            tier: self.settings.tier,
-            budget: self.settings.budget,
-        };
         self.state.simulated_scenario = match (&self.api_key, &self.simulator) {
             (None, Some(sim)) => Some(sim.state().scenario().name().to_owned()),
             _ => None,
         };
-        self.command(Command::Configure(Box::new(settings)));
+        let client = self.client_config();
+        let new_client = client != self.sent_client;
+        let limits = (self.settings.tier, self.settings.budget);
+        if !new_client && self.sent_limits == Some(limits) {
+            return;
+        }
+        let settings = EngineSettings {
+            client: client.clone().filter(|_| new_client),
+            tier: limits.0,
+            budget: limits.1,
+        };
+        if self.send_command(Command::Configure(Box::new(settings))) {
+            self.sent_client = client;
+            self.sent_limits = Some(limits);
+        }
     }
 
     fn use_key(&mut self, key: Option<ApiKey>, source: KeySource) {

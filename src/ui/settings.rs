@@ -1,9 +1,11 @@
 //! Settings: the API key (from the environment or the OS keychain, shown masked, never written to
 //! a plain file), the endpoint, the tier's limits, budgets and the theme. Everything but the key
-//! persists with eframe's storage. Limits, budgets and the theme apply at once; the endpoint is
-//! typed into an [`EndpointDraft`] and applied only when committed (Enter or leaving the field)
-//! and valid ([`check_field`]), so a running job never sends the key to a half-typed host and a
-//! key pasted into the field by mistake is refused, never applied nor saved.
+//! persists with eframe's storage. The theme applies at once. A limit or a budget is applied to
+//! the engine when its field is let go of (the end of a drag, Enter, or leaving the field), not
+//! on every frame of a drag. The endpoint is typed into an [`EndpointDraft`] and applied only
+//! when committed (Enter or leaving the field) and valid ([`check_field`]), so a running job
+//! never sends the key to a half-typed host and a key pasted into the field by mistake is
+//! refused, never applied nor saved.
 
 use serde::{Deserialize, Serialize};
 
@@ -138,68 +140,88 @@ pub fn settings_ui(
     egui::ScrollArea::vertical().show(ui, |ui| {
         key_ui(ui, key, ui_state, intents);
         ui.separator();
-        let before = settings.clone();
-        endpoint_ui(ui, settings, &mut ui_state.endpoint_draft);
+        // Whether a field was let go of (or the endpoint committed): only then does the engine
+        // get the settings (a new client, a tier, budgets), once, not on every frame of a drag.
+        let mut apply = endpoint_ui(ui, settings, &mut ui_state.endpoint_draft);
         ui.separator();
         ui.heading("Tier limits");
         ui.weak("Copy these from AI Studio (Usage and limits); Peel stays under them.");
-        number_ui(
+        let tier = &mut settings.tier;
+        apply |= let_go(&number_ui(
             ui,
             "Requests per minute",
-            &mut settings.tier.requests_per_minute,
+            &mut tier.requests_per_minute,
             1..=10_000,
-        );
-        number_ui(
+        ));
+        apply |= let_go(&number_ui(
             ui,
             "Images per minute",
-            &mut settings.tier.images_per_minute,
+            &mut tier.images_per_minute,
             1..=10_000,
-        );
-        number_ui(
+        ));
+        apply |= let_go(&number_ui(
             ui,
             "Requests per day",
-            &mut settings.tier.requests_per_day,
+            &mut tier.requests_per_day,
             1..=1_000_000,
-        );
+        ));
         ui.separator();
         ui.heading("Budgets");
-        number_ui(
+        let budget = &mut settings.budget;
+        apply |= let_go(&number_ui(
             ui,
             "Attempts per job",
-            &mut settings.budget.max_attempts,
+            &mut budget.max_attempts,
             1..=50,
-        );
-        let mut wait_min = settings.budget.max_total_wait_s / 60.0;
-        decimal_ui(ui, "Waiting per job (minutes)", &mut wait_min, 0.0..=1440.0);
-        settings.budget.max_total_wait_s = wait_min * 60.0;
-        decimal_ui(
+        ));
+        let mut wait_min = budget.max_total_wait_s / 60.0;
+        let wait = decimal_ui(ui, "Waiting per job (minutes)", &mut wait_min, 0.0..=1440.0);
+        if wait.changed() {
+            // Written back only when changed: seconds to minutes and back need not round trip.
+            budget.max_total_wait_s = wait_min * 60.0;
+        }
+        apply |= let_go(&wait);
+        apply |= let_go(&decimal_ui(
             ui,
             "Spend per job (US$)",
-            &mut settings.budget.max_job_spend_usd,
+            &mut budget.max_job_spend_usd,
             0.0..=100.0,
-        );
-        decimal_ui(
+        ));
+        apply |= let_go(&decimal_ui(
             ui,
             "Spend per day (US$)",
-            &mut settings.budget.max_daily_spend_usd,
+            &mut budget.max_daily_spend_usd,
             0.0..=1000.0,
-        );
+        ));
         ui.separator();
         ui.heading("Theme");
+        let theme = settings.theme;
         ui.horizontal(|ui| {
             ui.radio_value(&mut settings.theme, ThemeChoice::System, "System");
             ui.radio_value(&mut settings.theme, ThemeChoice::Light, "Light");
             ui.radio_value(&mut settings.theme, ThemeChoice::Dark, "Dark");
         });
-        if *settings != before {
+        if settings.theme != theme {
             ui.ctx().set_theme(settings.theme.preference());
+        }
+        if apply {
             intents.push(Intent::Configure);
         }
     });
 }
 
-/// The endpoint field: an edit buffer, applied on Enter or when the field loses focus.
-fn endpoint_ui(ui: &mut egui::Ui, settings: &mut Settings, draft: &mut EndpointDraft) {
+/// Whether a number field was let go of this frame, its value to be applied: the end of a drag,
+/// Enter or leaving the field after typing, or a change that came neither from a drag nor from
+/// typing (a screen reader's increment). A field being dragged or typed in is not let go of.
+fn let_go(response: &egui::Response) -> bool {
+    response.drag_stopped()
+        || response.lost_focus()
+        || (response.changed() && !response.dragged() && !response.has_focus())
+}
+
+/// The endpoint field: an edit buffer, applied on Enter or when the field loses focus. Returns
+/// whether the applied endpoint changed.
+fn endpoint_ui(ui: &mut egui::Ui, settings: &mut Settings, draft: &mut EndpointDraft) -> bool {
     ui.heading("API endpoint");
     let field = ui
         .horizontal(|ui| {
@@ -213,13 +235,14 @@ fn endpoint_ui(ui: &mut egui::Ui, settings: &mut Settings, draft: &mut EndpointD
             .labelled_by(label.id)
         })
         .inner;
+    let mut changed = false;
     if field.has_focus() {
         draft.editing = true;
     } else if draft.editing {
         // Enter or a click elsewhere took the focus: commit once (egui reports a lost focus for
         // two frames).
         draft.editing = false;
-        commit_endpoint(settings, draft);
+        changed = commit_endpoint(settings, draft);
     } else if draft.error.is_none() {
         // Not being edited: the field shows the applied endpoint.
         draft.text = None;
@@ -233,6 +256,7 @@ fn endpoint_ui(ui: &mut egui::Ui, settings: &mut Settings, draft: &mut EndpointD
         "Leave empty for Google's API; set it for a proxy or gateway (https://, or http:// on this \
          computer only). Applied when you press Enter or leave the field; used with a key.",
     );
+    changed
 }
 
 fn key_ui(ui: &mut egui::Ui, key: &KeyView, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
@@ -274,20 +298,28 @@ fn key_ui(ui: &mut egui::Ui, key: &KeyView, ui_state: &mut UiState, intents: &mu
     });
 }
 
-fn number_ui(ui: &mut egui::Ui, name: &str, value: &mut u32, range: std::ops::RangeInclusive<u32>) {
+/// A whole-number field labelled `name` (see [`let_go`] for when its value is applied).
+fn number_ui(
+    ui: &mut egui::Ui,
+    name: &str,
+    value: &mut u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> egui::Response {
     ui.horizontal(|ui| {
         let label = ui.label(name);
         ui.add(egui::DragValue::new(value).range(range))
-            .labelled_by(label.id);
-    });
+            .labelled_by(label.id)
+    })
+    .inner
 }
 
+/// A decimal field labelled `name` (see [`let_go`] for when its value is applied).
 fn decimal_ui(
     ui: &mut egui::Ui,
     name: &str,
     value: &mut f64,
     range: std::ops::RangeInclusive<f64>,
-) {
+) -> egui::Response {
     ui.horizontal(|ui| {
         let label = ui.label(name);
         ui.add(
@@ -296,6 +328,7 @@ fn decimal_ui(
                 .speed(0.1)
                 .max_decimals(2),
         )
-        .labelled_by(label.id);
-    });
+        .labelled_by(label.id)
+    })
+    .inner
 }

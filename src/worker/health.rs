@@ -11,7 +11,9 @@
 //! Peel's own limiters are rebuilt when the tier or the server's time scale changes, and start
 //! with the engine; so that neither forgets what was sent, the wall times of today's sends per
 //! model are kept here too (seeded from the store at engine start, [`ModelHealth::seed_sent`]),
-//! and each new limiter starts from them ([`ModelLimiter::seed_sent`]).
+//! and each new limiter starts from them ([`ModelLimiter::seed_sent`]). A pause the server set (a
+//! 429's retry delay) is kept here as well and carried into each new limiter: a new tier is
+//! Peel's own limit and never lifts Google's.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -50,6 +52,9 @@ struct Inner {
     /// Wall times of the requests sent to each model on the current Pacific day, oldest first
     /// (at most [`MAX_REMEMBERED_SENDS`]): what a new limiter starts from.
     sent_today: HashMap<String, VecDeque<Timestamp>>,
+    /// Until when (health seconds) the server told Peel to send nothing to each model (a 429's
+    /// retry delay): a new limiter starts closed until then.
+    server_pause_until_s: HashMap<String, f64>,
     breakers: HashMap<String, Breaker>,
     /// Ids that answered 404 in this session: not asked again.
     not_found: HashSet<String>,
@@ -88,14 +93,25 @@ impl Inner {
     /// same moment on the health clock and the wall clock.
     fn limiter(&mut self, model: &str, now_s: f64, wall: Timestamp) -> &mut ModelLimiter {
         let (tier, time_scale) = (self.tier, self.time_scale);
-        let sent_today = &self.sent_today;
+        let (sent_today, paused) = (&self.sent_today, &self.server_pause_until_s);
         self.limiters.entry(model.to_owned()).or_insert_with(|| {
             let mut limiter = ModelLimiter::new(tier).with_time_scale(time_scale);
             if let Some(sent) = sent_today.get(model) {
                 limiter.seed_sent(sent.iter().copied(), now_s, wall);
             }
+            if let Some(until_s) = paused.get(model) {
+                limiter.tighten_until(*until_s);
+            }
             limiter
         })
+    }
+
+    /// Drops Peel's own limiters (they are made again, from today's sends and the server's
+    /// pauses, when next asked), and the server's pauses that have passed by `now_s`.
+    fn forget_limiters(&mut self, now_s: f64) {
+        self.limiters.clear();
+        self.server_pause_until_s
+            .retain(|_, until_s| *until_s > now_s);
     }
 
     /// Remembers sends to `model` at `sent_at`, keeping only the Pacific day of `wall` (and at
@@ -131,6 +147,7 @@ impl ModelHealth {
                 time_scale: 1.0,
                 limiters: HashMap::new(),
                 sent_today: HashMap::new(),
+                server_pause_until_s: HashMap::new(),
                 breakers: HashMap::new(),
                 not_found: HashSet::new(),
                 live: None,
@@ -166,22 +183,25 @@ impl ModelHealth {
         }
     }
 
-    /// A new tier: Peel's own limiters start afresh when it changed, from today's sends.
+    /// A new tier: Peel's own limiters start afresh when it changed, from today's sends and
+    /// still closed for a pause the server set.
     pub fn set_tier(&self, tier: TierLimits) {
+        let now_s = self.now_s();
         let mut inner = self.lock();
         if inner.tier != tier {
-            inner.limiters.clear();
+            inner.forget_limiters(now_s);
             inner.tier = tier;
         }
     }
 
     /// The server's clock runs at `time_scale` real seconds per second (the simulator's
     /// `--time-scale`; 1.0 for Google): Peel's own limiters count the server's minutes. They start
-    /// afresh (from today's sends) when it changed.
+    /// afresh (from today's sends, and closed for a pause the server set) when it changed.
     pub fn set_time_scale(&self, time_scale: f64) {
+        let now_s = self.now_s();
         let mut inner = self.lock();
         if time_scale.is_finite() && time_scale > 0.0 && inner.time_scale != time_scale {
-            inner.limiters.clear();
+            inner.forget_limiters(now_s);
             inner.time_scale = time_scale;
         }
     }
@@ -258,9 +278,15 @@ impl ModelHealth {
             Kind::RateLimitMinute | Kind::TokensPerMinute | Kind::RateLimitUnspecified
         ) && let Some(wait_s) = diagnosis.retry_after_s
         {
+            let until_s = now_s + wait_s;
+            let paused = inner
+                .server_pause_until_s
+                .entry(model.to_owned())
+                .or_insert(until_s);
+            *paused = paused.max(until_s);
             inner
                 .limiter(model, now_s, Timestamp::now())
-                .tighten_until(now_s + wait_s);
+                .tighten_until(until_s);
         }
         if diagnosis.kind == Kind::ModelNotFound {
             inner.not_found.insert(model.to_owned());
@@ -332,6 +358,27 @@ mod tests {
             requests_per_day: 0,
         });
         assert!(health.acquire("m").is_ok());
+    }
+
+    #[test]
+    fn a_pause_the_server_set_survives_a_tier_and_time_scale_change() {
+        let health = ModelHealth::new(per_day(0, 100), BreakerConfig::default(), 1);
+        let mut told_to_wait = diagnosis(429);
+        told_to_wait.kind = Kind::RateLimitMinute;
+        told_to_wait.retry_after_s = Some(600.0);
+        let permit = health.permit("m").unwrap();
+        health.learn(permit, &told_to_wait);
+        let server_window = "the server's 429 window";
+        assert_eq!(health.acquire("m").unwrap_err().limit, server_window);
+        health.set_tier(per_day(0, 200));
+        assert_eq!(
+            health.acquire("m").unwrap_err().limit,
+            server_window,
+            "a new tier is Peel's own limit; Google's pause still holds"
+        );
+        health.set_time_scale(0.5);
+        assert_eq!(health.acquire("m").unwrap_err().limit, server_window);
+        assert!(health.acquire("other").is_ok(), "the pause is the model's");
     }
 
     fn per_day(requests_per_day: u32, requests_per_minute: u32) -> TierLimits {

@@ -17,4 +17,5 @@ mod ui_gallery;
 mod ui_log;
 mod ui_preflight;
 mod ui_quit_warning;
+mod ui_settings_numbers;
 mod ui_snapshots;
