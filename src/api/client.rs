@@ -245,8 +245,16 @@ impl GeminiClient {
             )));
         }
         let url = self.url(&format!("models/{model}:generateContent"));
-        let body = serde_json::to_vec(request)
-            .map_err(|e| ApiError::Config(format!("The request could not be encoded: {e}")))?;
+        // Encoded on the blocking pool: up to 20 MB of base64 is tens of milliseconds of CPU.
+        // The copy handed over is a plain memory copy, far cheaper than the encoding.
+        let request = request.clone();
+        let not_encoded = |e: &dyn fmt::Display| {
+            ApiError::Config(format!("The request could not be encoded: {e}"))
+        };
+        let body = on_blocking_pool("encode request", move || serde_json::to_vec(&request))
+            .await
+            .map_err(|e| not_encoded(&e))?
+            .map_err(|e| not_encoded(&e))?;
         let sent = self
             .headers_within_limit(
                 self.http
@@ -258,8 +266,11 @@ impl GeminiClient {
             .await?;
         let (status, bytes) = self.read_body(sent).await?;
         let body_bytes = bytes.len();
-        let response =
-            parse_answer(bytes).map_err(|(error, bytes)| malformed(status, &bytes, &error))?;
+        let response = on_blocking_pool("parse answer", move || {
+            parse_answer(bytes).map_err(|(error, bytes)| malformed(status, &bytes, &error))
+        })
+        .await
+        .unwrap_or_else(|e| Err(interrupted(status, body_bytes, &e)))?;
         Ok(GenerateOutcome {
             response,
             status,
@@ -281,8 +292,13 @@ impl GeminiClient {
             }
             let sent = self.headers_within_limit(request.send()).await?;
             let (status, bytes) = self.read_body(sent).await?;
-            let page = serde_json::from_slice::<ListModelsResponse>(&bytes)
-                .map_err(|e| malformed(status, &bytes, &e))?;
+            let body_bytes = bytes.len();
+            let page = on_blocking_pool("parse model list", move || {
+                serde_json::from_slice::<ListModelsResponse>(&bytes)
+                    .map_err(|e| malformed(status, &bytes, &e))
+            })
+            .await
+            .unwrap_or_else(|e| Err(interrupted(status, body_bytes, &e)))?;
             models.extend(page.models);
             match page.next_page_token.filter(|t| !t.is_empty()) {
                 Some(token) => page_token = Some(token),
@@ -528,6 +544,34 @@ fn largest_data_string(body: &[u8]) -> Option<std::ops::Range<usize>> {
     largest
 }
 
+/// Runs `work` (encoding a request, parsing an answer) on tokio's blocking pool, so the CPU it
+/// takes (tens of milliseconds for a 20 MB request, more for an answer of up to
+/// [`DEFAULT_MAX_BODY_BYTES`]) never holds up the async threads, where every countdown, pace
+/// check and other job's body shares the cores (two, on a small machine). `what` names it in the
+/// `cpu_work` span (debug level), made on the thread that does the work.
+async fn on_blocking_pool<T: Send + 'static>(
+    what: &'static str,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    tokio::task::spawn_blocking(move || {
+        let _span = tracing::debug_span!("cpu_work", work = what).entered();
+        work()
+    })
+    .await
+}
+
+/// A 2xx body whose parse never finished (it panicked, or the runtime is shutting down).
+fn interrupted(status: u16, body_bytes: usize, error: &tokio::task::JoinError) -> ApiError {
+    ApiError::Malformed {
+        status,
+        body: String::new(),
+        reason: format!(
+            "its parse stopped: {error} (the answer had {})",
+            human_bytes(body_bytes)
+        ),
+    }
+}
+
 /// A 2xx body that is not the expected JSON: its head, redacted, and what did not parse.
 fn malformed(status: u16, bytes: &[u8], error: &serde_json::Error) -> ApiError {
     ApiError::Malformed {
@@ -740,6 +784,129 @@ mod tests {
                 }
                 (got, expected) => panic!("{:?} against {expected:?}", got.map_err(|e| e.0)),
             }
+        }
+    }
+
+    /// The `cpu_work` spans made while a test ran: what was done, on which thread.
+    #[derive(Clone, Default)]
+    struct CpuWorkSeen(std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CpuWorkSeen {
+        fn on_new_span(
+            &self,
+            attrs: &tracing::span::Attributes<'_>,
+            _id: &tracing::span::Id,
+            _ctx: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            /// The span's `work` field.
+            struct Work(String);
+            impl tracing::field::Visit for Work {
+                fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                    if field.name() == "work" {
+                        value.clone_into(&mut self.0);
+                    }
+                }
+                fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn fmt::Debug) {}
+            }
+            if attrs.metadata().name() != "cpu_work" {
+                return;
+            }
+            let mut work = Work(String::new());
+            attrs.record(&mut work);
+            let thread = std::thread::current()
+                .name()
+                .unwrap_or("unnamed")
+                .to_owned();
+            self.0.lock().unwrap().push((work.0, thread));
+        }
+    }
+
+    /// The blocking pool's threads in [`a_large_request_and_answer_are_worked_off_the_async_thread`].
+    const BLOCKING_THREAD: &str = "peel-test-blocking";
+
+    /// On a runtime with one async thread (the test's own), a 12 MB request is encoded and a
+    /// 24 MB answer parsed on the blocking pool's threads, never on the async thread that runs
+    /// every timer and pace check; and the answer comes back whole.
+    #[test]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "a test drives its own runtime with block_on; it is not the UI thread"
+    )]
+    fn a_large_request_and_answer_are_worked_off_the_async_thread() {
+        use crate::api::wire::{Content, Part};
+        use axum::routing::post;
+        use tracing_subscriber::layer::SubscriberExt as _;
+
+        let seen = CpuWorkSeen::default();
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::registry().with(seen.clone()));
+        let for_pool = dispatch.clone();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name(BLOCKING_THREAD)
+            .on_thread_start(move || {
+                // The blocking pool's threads report to the test's subscriber for their life.
+                std::mem::forget(tracing::dispatcher::set_default(&for_pool));
+            })
+            .build()
+            .unwrap();
+        let image_len = 24 * 1024 * 1024;
+        let answer = format!(
+            r#"{{"candidates":[{{"content":{{"role":"model","parts":[{{"inlineData":{{"mimeType":"image/png","data":"{}"}}}}]}},"finishReason":"STOP"}}]}}"#,
+            "A".repeat(image_len)
+        );
+        let request = GenerateContentRequest {
+            contents: vec![Content {
+                role: Some("user".to_owned()),
+                parts: vec![
+                    Part::text("a lake"),
+                    Part::inline_image("image/png", "B".repeat(12 << 20)),
+                ],
+            }],
+            ..GenerateContentRequest::default()
+        };
+        let outcome = tracing::dispatcher::with_default(&dispatch, || {
+            runtime.block_on(async move {
+                let router = axum::Router::new()
+                    .route(
+                        "/{*path}",
+                        post(move |body: axum::body::Bytes| async move {
+                            assert!(body.len() > 12 << 20, "the whole request arrived");
+                            ([(CONTENT_TYPE, "application/json")], answer)
+                        }),
+                    )
+                    .layer(axum::extract::DefaultBodyLimit::disable());
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                tokio::spawn(async move { axum::serve(listener, router).await });
+                let client = GeminiClient::new(ClientConfig {
+                    base_url: format!("http://{addr}"),
+                    ..ClientConfig::default()
+                })
+                .unwrap();
+                client
+                    .generate_content("gemini-3-pro-image", &request)
+                    .await
+                    .unwrap()
+            })
+        });
+        let image = outcome.response.candidates[0]
+            .content
+            .as_ref()
+            .and_then(|content| content.parts[0].inline_data.as_ref())
+            .unwrap();
+        assert_eq!(image.data.len(), image_len);
+        let seen = seen.0.lock().unwrap().clone();
+        for work in ["encode request", "parse answer"] {
+            let threads: Vec<&str> = seen
+                .iter()
+                .filter(|(done, _)| done == work)
+                .map(|(_, thread)| thread.as_str())
+                .collect();
+            assert!(!threads.is_empty(), "no {work:?} seen: {seen:?}");
+            assert!(
+                threads.iter().all(|thread| *thread == BLOCKING_THREAD),
+                "{work:?} ran on {threads:?}, not only on the blocking pool"
+            );
         }
     }
 
