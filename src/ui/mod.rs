@@ -113,8 +113,10 @@ pub struct UiState {
     pub tab: Tab,
     /// Text in the "Paste an error" box.
     pub paste_text: String,
-    /// Its diagnosis, once "Explain" was pressed.
+    /// Its diagnosis, once "Explain" was pressed (cleared when the text changes).
     pub paste_result: Option<crate::diagnosis::Diagnosis>,
+    /// Whether a paste was cut to `why::PASTE_MAX_BYTES` (the box says so until it is emptied).
+    pub paste_cut: bool,
     /// The instruction typed for an edit of the selected image.
     pub edit_prompt: String,
     /// The job waiting for delete confirmation.

@@ -16,6 +16,8 @@ pub const WAITING: Color32 = Color32::from_rgb(0xd4, 0x8c, 0x00);
 pub const EDITOR_WIDTH: f32 = 320.0;
 /// Width of the why-panel.
 pub const WHY_WIDTH: f32 = 380.0;
+/// Tallest the why-panel's "Paste an error" box grows, in points; longer text scrolls inside it.
+pub const PASTE_BOX_HEIGHT: f32 = 160.0;
 /// Side of a gallery thumbnail on screen, in points, until the slider moves.
 pub const THUMBNAIL: f32 = 128.0;
 /// Longer side of a decoded thumbnail, in pixels (sharp on 2x screens at the default size).

@@ -12,8 +12,13 @@ use crate::view::media::MediaRequest;
 use crate::view::state::{AppState, JobStatus, JobView};
 use crate::worker::{Command, JobState};
 
-/// Longest paste the explain box reads (bigger pastes are cut, with a note).
-pub const PASTE_MAX_BYTES: usize = 1024 * 1024;
+/// Longest text the "Paste an error" box holds, as `peel explain` reads (4 MiB): a bigger paste
+/// is cut to it before the box takes it, and the box says so.
+pub const PASTE_MAX_BYTES: usize = crate::diagnosis::reading::MAX_INPUT_BYTES;
+
+/// What the "Paste an error" box says after cutting a paste, as `peel explain` does.
+pub const PASTE_CUT_SENTENCE: &str = "Only the first 4 MiB of the pasted text were kept (the \
+    diagnosis reads no more); if the error is further on, paste the part around it instead.";
 
 /// The six stages of the diagram, in the order a request meets them.
 pub const STAGES: [(Layer, &str); 6] = [
@@ -372,13 +377,41 @@ fn paste_ui(ui: &mut egui::Ui, ui_state: &mut UiState) {
         .show(ui, |ui| {
             ui.weak("Paste any Gemini error or response (JSON, SDK output, a forum post).");
             let label = ui.label("Error text");
-            ui.add(
-                egui::TextEdit::multiline(&mut ui_state.paste_text)
-                    .desired_rows(4)
-                    .desired_width(f32::INFINITY)
-                    .code_editor(),
-            )
-            .labelled_by(label.id);
+            let edit_id = ui.make_persistent_id("paste_text");
+            if ui.memory(|memory| memory.has_focus(edit_id)) {
+                let room_bytes = PASTE_MAX_BYTES.saturating_sub(ui_state.paste_text.len());
+                let cut = ui.input_mut(|input| cut_pastes(&mut input.events, room_bytes));
+                ui_state.paste_cut |= cut;
+            }
+            // The box keeps its height whatever was pasted: megabytes scroll inside it, and
+            // "Explain" stays in view.
+            let response = egui::ScrollArea::vertical()
+                .id_salt("paste_scroll")
+                .max_height(theme::PASTE_BOX_HEIGHT)
+                .show(ui, |ui| {
+                    ui.add(
+                        egui::TextEdit::multiline(&mut ui_state.paste_text)
+                            .id(edit_id)
+                            .desired_rows(4)
+                            .desired_width(f32::INFINITY)
+                            .code_editor(),
+                    )
+                    .labelled_by(label.id)
+                })
+                .inner;
+            if response.changed() {
+                // A pasted text may have replaced a selection: cut whatever is still over.
+                ui_state.paste_cut |=
+                    cut_to_char_boundary(&mut ui_state.paste_text, PASTE_MAX_BYTES);
+                if ui_state.paste_text.is_empty() {
+                    ui_state.paste_cut = false;
+                }
+                // The diagnosis was of the old text: it is made again on "Explain", once.
+                ui_state.paste_result = None;
+            }
+            if ui_state.paste_cut {
+                ui.colored_label(theme::WAITING, PASTE_CUT_SENTENCE);
+            }
             let ready = !ui_state.paste_text.trim().is_empty();
             if ui
                 .add_enabled(ready, egui::Button::new("Explain"))
@@ -399,6 +432,33 @@ fn paste_ui(ui: &mut egui::Ui, ui_state: &mut UiState) {
         });
 }
 
+/// Cuts the text of this frame's paste events so that together they add at most `room_bytes`
+/// (at character boundaries); says whether any was cut. The box never takes (nor lays out) more
+/// than [`PASTE_MAX_BYTES`].
+pub fn cut_pastes(events: &mut [egui::Event], mut room_bytes: usize) -> bool {
+    let mut cut = false;
+    for event in events {
+        if let egui::Event::Paste(text) = event {
+            cut |= cut_to_char_boundary(text, room_bytes);
+            room_bytes -= text.len();
+        }
+    }
+    cut
+}
+
+/// Cuts `text` to at most `max_bytes`, at a character boundary; says whether it cut.
+pub fn cut_to_char_boundary(text: &mut String, max_bytes: usize) -> bool {
+    if text.len() <= max_bytes {
+        return false;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    true
+}
+
 /// The diagnosis of pasted text (the `peel explain` engine), reading at most
 /// [`PASTE_MAX_BYTES`].
 pub fn explain_paste(text: &str, now: Timestamp) -> Diagnosis {
@@ -412,6 +472,28 @@ pub fn explain_paste(text: &str, now: Timestamp) -> Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pastes_are_cut_to_the_room_left_at_character_boundaries() {
+        let mut events = vec![
+            egui::Event::Paste("é".repeat(3)),
+            egui::Event::Text("typed".to_owned()),
+            egui::Event::Paste("more".to_owned()),
+        ];
+        assert!(cut_pastes(&mut events, 5));
+        assert_eq!(events[0], egui::Event::Paste("éé".to_owned()));
+        assert_eq!(events[1], egui::Event::Text("typed".to_owned()));
+        assert_eq!(events[2], egui::Event::Paste("m".to_owned()));
+
+        let mut small = vec![egui::Event::Paste("fits".to_owned())];
+        assert!(!cut_pastes(&mut small, 4));
+        assert_eq!(small[0], egui::Event::Paste("fits".to_owned()));
+
+        let mut huge = "x".repeat(PASTE_MAX_BYTES + 10);
+        assert!(cut_to_char_boundary(&mut huge, PASTE_MAX_BYTES));
+        assert_eq!(huge.len(), PASTE_MAX_BYTES);
+        assert!(!cut_to_char_boundary(&mut huge, PASTE_MAX_BYTES));
+    }
 
     fn diagnosis_of(status: u16, body: &str) -> Diagnosis {
         diagnose(

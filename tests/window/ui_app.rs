@@ -6,6 +6,7 @@
 
 use crate::window_rig::{Rig, finished, report, spec, waiting, write_png};
 use egui_kittest::kittest::Queryable as _;
+use peel::ui::why::{PASTE_CUT_SENTENCE, PASTE_MAX_BYTES};
 use peel::worker::{Command, Event, JobState};
 
 fn rig() -> Rig {
@@ -165,6 +166,26 @@ fn pasting_an_error_explains_it() {
     rig.harness.get_by_label("Server: failed here");
     rig.harness.get_by_label("Layer: Google's servers (server)");
     rig.harness.get_by_label_contains("Why: ");
+}
+
+/// A paste of megabytes is cut to `peel explain`'s bound before the box takes it, and the box
+/// says so; "Explain" still reads the error at its head.
+#[test]
+fn a_huge_paste_is_cut_with_a_sentence() {
+    let mut rig = rig();
+    rig.harness.run();
+    rig.harness.get_by_label("Error text").click();
+    rig.harness.run();
+    let error =
+        r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#;
+    let mut huge = format!("{error}\n");
+    huge.push_str(&" padding".repeat(2 * PASTE_MAX_BYTES / 8));
+    rig.harness.event(egui::Event::Paste(huge));
+    rig.harness.run();
+    rig.harness.get_by_label(PASTE_CUT_SENTENCE);
+    rig.harness.get_by_label("Explain").click();
+    rig.harness.run();
+    rig.harness.get_by_label("Server: failed here");
 }
 
 #[test]
