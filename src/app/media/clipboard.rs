@@ -1,6 +1,7 @@
 //! The clipboard: copying a generated image onto it, and pasting its image as a PNG reference
 //! (kept once by its hash in the data folder; a paste over Gemini's 7 MB inline limit as PNG is
-//! shrunk to a 2048 px JPEG within it, and its name says so).
+//! shrunk to a 2048 px JPEG within it, and its name says so). A pasted image over
+//! [`MAX_PASTE_PIXELS`] is refused with a sentence before anything is made from it.
 //!
 //! One `arboard::Clipboard` lives in a shared slot for the whole session: on Linux what Peel
 //! copied is only served while it is alive, so it is opened on first use and released (on a
@@ -17,7 +18,7 @@ use super::LoadedReference;
 use super::decode::decode_file;
 use super::references::reference;
 use super::sentences::{detail, display_name};
-use super::shrink_reference::shrink_bytes;
+use super::shrink_reference::shrink_image;
 use super::{MediaEvent, Service, off_thread_flat};
 use crate::job::reference_check::MAX_REFERENCE_BYTES;
 
@@ -97,6 +98,14 @@ fn with_clipboard<T>(
     result
 }
 
+/// Largest image Peel takes from the clipboard, in pixels: 50 megapixels (an 8K screenshot is
+/// 33). Its pixels arrive uncompressed (4 bytes each), so a bigger one is refused before Peel
+/// makes anything from it.
+pub const MAX_PASTE_PIXELS: u64 = 50_000_000;
+
+/// Longest side Peel takes from the clipboard, in pixels (as for an image Gemini sends back).
+pub const MAX_PASTE_SIDE_PX: usize = 16_384;
+
 /// Reads the clipboard's image as a PNG reference kept in `data_dir` (a 2048 px JPEG when the
 /// PNG is over the inline limit).
 fn paste(
@@ -104,6 +113,34 @@ fn paste(
     data_dir: &Path,
 ) -> Result<LoadedReference, String> {
     let image = with_clipboard(slot, arboard::Clipboard::get_image).map_err(paste_sentence)?;
+    pasted_reference(image, data_dir)
+}
+
+/// The sentence for a clipboard image over [`MAX_PASTE_PIXELS`] or [`MAX_PASTE_SIDE_PX`], or
+/// `None` when it is within both.
+pub fn oversized_paste(width_px: usize, height_px: usize) -> Option<String> {
+    let pixels = (width_px as u64).saturating_mul(height_px as u64);
+    (pixels > MAX_PASTE_PIXELS || width_px.max(height_px) > MAX_PASTE_SIDE_PX).then(|| {
+        format!(
+            "The image on the clipboard is {width_px} × {height_px} pixels, larger than the {} \
+             megapixels ({MAX_PASTE_SIDE_PX} px a side) Peel takes from the clipboard. Shrink it \
+             in your image editor (2048 px on the long side is plenty for a reference), then \
+             paste it again.",
+            MAX_PASTE_PIXELS / 1_000_000
+        )
+    })
+}
+
+/// The clipboard's pixels as a PNG reference kept in `data_dir`, or a 2048 px JPEG when the PNG
+/// is over the inline limit. An image over [`MAX_PASTE_PIXELS`] is refused before anything is
+/// made from it; otherwise the pixels are kept once (never copied) next to their encoding.
+fn pasted_reference(
+    image: arboard::ImageData<'_>,
+    data_dir: &Path,
+) -> Result<LoadedReference, String> {
+    if let Some(sentence) = oversized_paste(image.width, image.height) {
+        return Err(sentence);
+    }
     let unreadable = || {
         "Could not read the image on the clipboard: its size does not match its pixels. Copy it \
          again, or add it as a file."
@@ -111,6 +148,9 @@ fn paste(
     };
     let width = u32::try_from(image.width).map_err(|_| unreadable())?;
     let height = u32::try_from(image.height).map_err(|_| unreadable())?;
+    if image.bytes.len() as u64 != u64::from(width) * u64::from(height) * 4 {
+        return Err(unreadable());
+    }
     let rgba =
         RgbaImage::from_raw(width, height, image.bytes.into_owned()).ok_or_else(unreadable)?;
     let mut png = Vec::new();
@@ -123,18 +163,13 @@ fn paste(
             )
         })?;
     if png.len() as u64 > MAX_REFERENCE_BYTES {
-        let jpeg = shrink_bytes(&png, "The pasted image")?;
         drop(png);
-        let shrunk = image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg)
-            .map_err(|e| {
-                format!(
-                    "Could not read the shrunk pasted image back ({}).",
-                    detail(&e)
-                )
-            })?
-            .into_rgba8();
+        // Shrunk from the pixels already here, not from the PNG decoded again.
+        let pixels = image::DynamicImage::ImageRgba8(rgba);
+        let jpeg = shrink_image(&pixels, "The pasted image")?;
+        let rgba = pixels.as_rgba8().ok_or_else(unreadable)?;
         let name = format!("{PASTED_NAME} (shrunk to a JPEG under 7 MB)");
-        return reference(data_dir, name, ImageFormat::Jpeg, &jpeg, &shrunk);
+        return reference(data_dir, name, ImageFormat::Jpeg, &jpeg, rgba);
     }
     reference(
         data_dir,
@@ -198,6 +233,42 @@ mod tests {
     use super::super::MediaRequest;
     use super::super::test_support::{ask, service, write_image};
     use super::*;
+
+    /// A huge clipboard image is refused from its size alone, before its pixels are copied (the
+    /// pixels here are not even there: only the size is read).
+    #[test]
+    fn an_oversized_paste_is_refused_with_a_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        for (width, height) in [(100_000, 100_000), (8_000, 7_000), (20_000, 10)] {
+            let image = arboard::ImageData {
+                width,
+                height,
+                bytes: Cow::Borrowed(&[]),
+            };
+            let Err(sentence) = pasted_reference(image, dir.path()) else {
+                panic!("{width} × {height} was taken");
+            };
+            assert!(
+                sentence.contains("larger than the 50 megapixels"),
+                "{sentence}"
+            );
+            assert!(sentence.contains("Shrink it"), "{sentence}");
+        }
+        assert_eq!(oversized_paste(7_680, 4_320), None);
+    }
+
+    #[test]
+    fn a_paste_within_the_bound_is_kept_as_a_png() {
+        let dir = tempfile::tempdir().unwrap();
+        let image = arboard::ImageData {
+            width: 4,
+            height: 2,
+            bytes: Cow::Owned(vec![200; 4 * 2 * 4]),
+        };
+        let loaded = pasted_reference(image, dir.path()).unwrap();
+        assert_eq!(loaded.name, PASTED_NAME);
+        assert_eq!(loaded.reference.mime_type, "image/png");
+    }
 
     #[tokio::test(flavor = "multi_thread")]
     async fn the_clipboard_answers_with_an_event_or_a_sentence() {

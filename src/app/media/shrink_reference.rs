@@ -43,16 +43,23 @@ pub fn shrink_bytes(bytes: &[u8], name: &str) -> Result<Vec<u8>, String> {
     let image = image::load_from_memory(bytes).map_err(|error| {
         format!("Peel could not decode {name} to shrink it ({error}). Export a smaller JPEG from your image editor.")
     })?;
-    let image = if image.width().max(image.height()) > SHRINK_LONG_SIDE_PX {
-        image.resize(
-            SHRINK_LONG_SIDE_PX,
-            SHRINK_LONG_SIDE_PX,
-            FilterType::Triangle,
-        )
-    } else {
+    shrink_image(&image, name)
+}
+
+/// Decoded pixels as a JPEG whose long side is at most [`SHRINK_LONG_SIDE_PX`] and whose size is
+/// within [`MAX_REFERENCE_BYTES`]. Only the scaled-down copy is made, never a full-size one.
+pub fn shrink_image(image: &image::DynamicImage, name: &str) -> Result<Vec<u8>, String> {
+    let rgb = if image.width().max(image.height()) > SHRINK_LONG_SIDE_PX {
         image
+            .resize(
+                SHRINK_LONG_SIDE_PX,
+                SHRINK_LONG_SIDE_PX,
+                FilterType::Triangle,
+            )
+            .into_rgb8()
+    } else {
+        image.to_rgb8()
     };
-    let rgb = image.into_rgb8();
     let mut last_size = 0;
     for quality in QUALITIES {
         let mut jpeg = Vec::new();
