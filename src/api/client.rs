@@ -39,6 +39,11 @@ pub const DEFAULT_BODY_PACE_WINDOW_S: u64 = 20;
 /// Fewest bytes a body must deliver in each window (0.8 KB/s: a byte a second ends within a
 /// window, while a usable connection brings megabytes in one).
 pub const DEFAULT_BODY_MIN_BYTES_PER_WINDOW: usize = 16 * 1024;
+/// Longest one attempt may take in all, from sending the request to the answer's last byte:
+/// 15 minutes. Nano Banana Pro at 4K may think 150 s before its headers and then send ~30 MB,
+/// which takes under 15 minutes even at 40 KB/s; a server that drips just above the pace floor
+/// is cut here instead of holding the attempt for hours.
+pub const DEFAULT_ATTEMPT_CEILING_S: u64 = 15 * 60;
 /// Most of an error or unreadable body kept (the diagnosis reads at most 4 MiB of it).
 const KEPT_ERROR_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Most of an unreadable 2xx body kept for the diagnosis (its head says what it was).
@@ -104,6 +109,9 @@ pub struct ClientConfig {
     /// Fewest bytes of a body that must arrive in each window once the headers arrived (0: no
     /// floor); below it the attempt ends as too slow.
     pub body_min_bytes_per_window: usize,
+    /// Longest one attempt may take in all, headers and body (zero: no ceiling); past it the
+    /// attempt ends as broken off.
+    pub attempt_ceiling: Duration,
 }
 
 impl Default for ClientConfig {
@@ -118,6 +126,7 @@ impl Default for ClientConfig {
             body_idle_timeout: Duration::from_secs(DEFAULT_BODY_IDLE_TIMEOUT_S),
             body_pace_window: Duration::from_secs(DEFAULT_BODY_PACE_WINDOW_S),
             body_min_bytes_per_window: DEFAULT_BODY_MIN_BYTES_PER_WINDOW,
+            attempt_ceiling: Duration::from_secs(DEFAULT_ATTEMPT_CEILING_S),
         }
     }
 }
@@ -255,6 +264,7 @@ impl GeminiClient {
             .await
             .map_err(|e| not_encoded(&e))?
             .map_err(|e| not_encoded(&e))?;
+        let sent_at = tokio::time::Instant::now();
         let sent = self
             .headers_within_limit(
                 self.http
@@ -264,7 +274,7 @@ impl GeminiClient {
                     .send(),
             )
             .await?;
-        let (status, bytes) = self.read_body(sent).await?;
+        let (status, bytes) = self.read_body(sent, sent_at).await?;
         let body_bytes = bytes.len();
         let response = on_blocking_pool("parse answer", move || {
             parse_answer(bytes).map_err(|(error, bytes)| malformed(status, &bytes, &error))
@@ -290,8 +300,9 @@ impl GeminiClient {
             if let Some(token) = &page_token {
                 request = request.query(&[("pageToken", token.as_str())]);
             }
+            let sent_at = tokio::time::Instant::now();
             let sent = self.headers_within_limit(request.send()).await?;
-            let (status, bytes) = self.read_body(sent).await?;
+            let (status, bytes) = self.read_body(sent, sent_at).await?;
             let body_bytes = bytes.len();
             let page = on_blocking_pool("parse model list", move || {
                 serde_json::from_slice::<ListModelsResponse>(&bytes)
@@ -330,9 +341,14 @@ impl GeminiClient {
 
     /// Reads the body up to the cap; a 3xx answer becomes [`ApiError::Redirected`] (its body is
     /// not read), other non-2xx answers [`ApiError::Http`]. A body that stops arriving, or
-    /// arrives slower than the floor ([`ClientConfig::body_min_bytes_per_window`]), ends the
-    /// attempt.
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<(u16, Vec<u8>), ApiError> {
+    /// arrives slower than the floor ([`ClientConfig::body_min_bytes_per_window`]), or is still
+    /// arriving at the ceiling counted from `sent_at` ([`ClientConfig::attempt_ceiling`]), ends
+    /// the attempt.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        sent_at: tokio::time::Instant,
+    ) -> Result<(u16, Vec<u8>), ApiError> {
         let status = response.status().as_u16();
         if (300..400).contains(&status) {
             return Err(redirected(status, &response));
@@ -353,7 +369,7 @@ impl GeminiClient {
             .content_length()
             .map_or(0, |len| usize::try_from(len).unwrap_or(0));
         let mut bytes = Vec::with_capacity(expected);
-        let mut pace = Pace::new(self.pace_limits(), tokio::time::Instant::now());
+        let mut pace = Pace::new(self.pace_limits(), sent_at, tokio::time::Instant::now());
         loop {
             let next = tokio::time::timeout_at(pace.deadline(), response.chunk()).await;
             let arrived = match next {
@@ -388,6 +404,7 @@ impl GeminiClient {
             idle: self.config.body_idle_timeout,
             window: self.config.body_pace_window,
             min_bytes_per_window: self.config.body_min_bytes_per_window,
+            ceiling: self.config.attempt_ceiling,
         }
     }
 }
@@ -437,6 +454,18 @@ fn too_slow(slow: TooSlow) -> ApiError {
                 "only {} arrived in {} s ({} in all), far below a working connection",
                 human_bytes(window_bytes),
                 window.as_secs(),
+                human_bytes(received_bytes)
+            ),
+        },
+        TooSlow::TooLong {
+            ceiling,
+            received_bytes,
+        } => ApiError::Transport {
+            failure: TransportFailure::TooSlow,
+            detail: format!(
+                "the answer took over {} minutes to arrive ({} had come), longer than any real \
+                 answer takes; the server or a proxy is holding it back",
+                ceiling.as_secs().div_ceil(60),
                 human_bytes(received_bytes)
             ),
         },

@@ -2,7 +2,9 @@
 //! limit, and at least a floor of bytes in every window that has any. A server (or proxy) that
 //! stops ends the attempt at the idle limit, one that drips a byte a second at the end of a
 //! window, instead of holding it for minutes; a real answer on any usable connection is far above
-//! the floor and is never cut.
+//! the floor and is never cut. Over all of it, an attempt has a ceiling counted from when the
+//! request was sent ([`PaceLimits::ceiling`]): a server that drips just above the floor cannot
+//! hold one attempt for hours.
 //!
 //! Pure bookkeeping on instants the caller passes in: [`Pace::deadline`] says when to look again
 //! if no data comes, [`Pace::check`] says whether the body is still acceptable.
@@ -20,6 +22,9 @@ pub struct PaceLimits {
     pub window: Duration,
     /// Fewest bytes that must arrive in each window (0, or a zero window: no floor).
     pub min_bytes_per_window: usize,
+    /// Longest a whole attempt may take, from sending the request to the body's last byte
+    /// (zero: no ceiling).
+    pub ceiling: Duration,
 }
 
 /// Why a body was given up.
@@ -41,36 +46,49 @@ pub enum TooSlow {
         /// Bytes of the body received in all.
         received_bytes: usize,
     },
+    /// The body kept its pace, but the whole attempt went past the ceiling.
+    TooLong {
+        /// The ceiling it went past.
+        ceiling: Duration,
+        /// Bytes of the body received in all.
+        received_bytes: usize,
+    },
 }
 
 /// A body's pace so far.
 #[derive(Clone, Copy, Debug)]
 pub struct Pace {
     limits: PaceLimits,
+    sent_at: Instant,
     last_data: Instant,
     window_start: Instant,
     bytes_at_window_start: usize,
 }
 
 impl Pace {
-    /// Starts counting at `now` (when the headers arrived), with nothing received.
-    pub fn new(limits: PaceLimits, now: Instant) -> Self {
+    /// Starts counting at `now` (when the headers arrived), with nothing received; the ceiling
+    /// counts from `sent_at` (when the request was sent).
+    pub fn new(limits: PaceLimits, sent_at: Instant, now: Instant) -> Self {
         Self {
             limits,
+            sent_at,
             last_data: now,
             window_start: now,
             bytes_at_window_start: 0,
         }
     }
 
-    /// When to look again if no data comes: the idle limit or the window's end, whichever is
-    /// first.
+    /// When to look again if no data comes: the idle limit, the window's end or the ceiling,
+    /// whichever is first.
     pub fn deadline(&self) -> Instant {
-        let idle_end = self.last_data + self.limits.idle;
-        if self.limits.window.is_zero() {
-            return idle_end;
+        let mut deadline = self.last_data + self.limits.idle;
+        if !self.limits.window.is_zero() {
+            deadline = deadline.min(self.window_start + self.limits.window);
         }
-        idle_end.min(self.window_start + self.limits.window)
+        if !self.limits.ceiling.is_zero() {
+            deadline = deadline.min(self.sent_at + self.limits.ceiling);
+        }
+        deadline
     }
 
     /// Whether the body may go on at `now` with `received_bytes` in all; `arrived` when data just
@@ -83,6 +101,12 @@ impl Pace {
     ) -> Result<(), TooSlow> {
         if arrived {
             self.last_data = now;
+        }
+        if !self.limits.ceiling.is_zero() && now >= self.sent_at + self.limits.ceiling {
+            return Err(TooSlow::TooLong {
+                ceiling: self.limits.ceiling,
+                received_bytes,
+            });
         }
         let pause = now.saturating_duration_since(self.last_data);
         if pause >= self.limits.idle {
@@ -118,6 +142,7 @@ mod tests {
         idle: Duration::from_secs(30),
         window: Duration::from_secs(20),
         min_bytes_per_window: 16 * 1024,
+        ceiling: Duration::from_secs(15 * 60),
     };
 
     fn at(start: Instant, s: u64) -> Instant {
@@ -127,7 +152,7 @@ mod tests {
     #[test]
     fn a_byte_a_second_ends_at_the_first_window() {
         let start = Instant::now();
-        let mut pace = Pace::new(LIMITS, start);
+        let mut pace = Pace::new(LIMITS, start, start);
         for s in 1..20 {
             let bytes = usize::try_from(s).unwrap();
             assert_eq!(pace.check(at(start, s), bytes, true), Ok(()), "{s} s");
@@ -146,7 +171,7 @@ mod tests {
     #[test]
     fn a_steady_large_answer_is_never_cut() {
         let start = Instant::now();
-        let mut pace = Pace::new(LIMITS, start);
+        let mut pace = Pace::new(LIMITS, start, start);
         // 55 MB at 500 KB/s: 110 s, in chunks every second.
         let mut received = 0;
         for s in 1..=110 {
@@ -155,10 +180,55 @@ mod tests {
         }
     }
 
+    /// A server that drips just above the floor (17 KiB every 20 s) keeps the pace, but the
+    /// attempt ends at the ceiling, counted from sending (here 150 s of thinking first).
+    #[test]
+    fn a_drip_above_the_floor_ends_at_the_ceiling() {
+        let sent = Instant::now();
+        let headers = at(sent, 150);
+        let mut pace = Pace::new(LIMITS, sent, headers);
+        let mut received = 0;
+        let mut s = 150;
+        while s + 20 < 15 * 60 {
+            s += 20;
+            received += 17 * 1024;
+            assert_eq!(pace.check(at(sent, s), received, true), Ok(()), "{s} s");
+        }
+        // The ceiling is the next deadline, before the window's end.
+        assert_eq!(pace.deadline(), at(sent, 15 * 60));
+        assert_eq!(
+            pace.check(at(sent, 15 * 60), received, false),
+            Err(TooSlow::TooLong {
+                ceiling: Duration::from_secs(15 * 60),
+                received_bytes: received
+            })
+        );
+
+        // A 30 MB answer at 40 KiB/s after 150 s of thinking (about 15 minutes in all) fits.
+        let mut slow = Pace::new(LIMITS, sent, headers);
+        let mut received = 0;
+        for s in 151..=150 + 740 {
+            received += 40 * 1024;
+            assert_eq!(slow.check(at(sent, s), received, true), Ok(()), "{s} s");
+        }
+        assert!(received >= 30_000_000);
+
+        // No ceiling: only the pace counts.
+        let mut endless = Pace::new(
+            PaceLimits {
+                ceiling: Duration::ZERO,
+                ..LIMITS
+            },
+            sent,
+            headers,
+        );
+        assert_eq!(endless.check(at(sent, 100_000), 1 << 30, true), Ok(()));
+    }
+
     #[test]
     fn silence_is_a_stall_at_the_idle_limit() {
         let start = Instant::now();
-        let mut pace = Pace::new(LIMITS, start);
+        let mut pace = Pace::new(LIMITS, start, start);
         assert_eq!(pace.check(at(start, 1), 40_000, true), Ok(()));
         // The window ends with data in it: the next one starts, nothing arrives in it.
         assert_eq!(pace.check(at(start, 20), 40_000, false), Ok(()));
@@ -171,11 +241,11 @@ mod tests {
             })
         );
         // Nothing at all since the headers: the idle limit decides, not the window.
-        let mut quiet = Pace::new(LIMITS, start);
+        let mut quiet = Pace::new(LIMITS, start, start);
         assert_eq!(quiet.check(at(start, 20), 0, false), Ok(()));
         assert_eq!(quiet.deadline(), at(start, 30));
         assert_eq!(quiet.check(at(start, 25), 9_000_000, true), Ok(()));
-        let mut silent = Pace::new(LIMITS, start);
+        let mut silent = Pace::new(LIMITS, start, start);
         assert_eq!(silent.check(at(start, 20), 0, false), Ok(()));
         assert!(matches!(
             silent.check(at(start, 30), 0, false),
@@ -191,6 +261,7 @@ mod tests {
                 window: Duration::ZERO,
                 ..LIMITS
             },
+            start,
             start,
         );
         assert_eq!(pace.deadline(), at(start, 30));
@@ -209,6 +280,7 @@ mod tests {
                 min_bytes_per_window: 0,
                 ..LIMITS
             },
+            start,
             start,
         );
         for s in 1..100 {
