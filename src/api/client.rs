@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
 
-use super::endpoint::check_base_url;
+use super::endpoint::{check_base_url, is_loopback_url};
 use super::pace::{Pace, PaceLimits, TooSlow};
 use super::transport::TransportFailure;
 use super::wire::{GenerateContentRequest, GenerateContentResponse, ListModelsResponse, ModelInfo};
@@ -217,11 +217,16 @@ impl GeminiClient {
             value.set_sensitive(true);
             headers.insert(API_KEY_HEADER, value);
         }
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(config.connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("peel/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("peel/", env!("CARGO_PKG_VERSION")));
+        if is_loopback_url(&config.base_url) {
+            // `HTTP_PROXY`/`ALL_PROXY` would otherwise get a plain-http request, key and all.
+            builder = builder.no_proxy();
+        }
+        let http = builder
             .build()
             .map_err(|e| ApiError::Config(format!("The HTTP client could not start: {e}")))?;
         Ok(Self { http, config })

@@ -133,6 +133,16 @@ pub fn looks_like_key(text: &str) -> bool {
     google_key || bare_token
 }
 
+/// Whether `base` is a URL whose host is this computer (`localhost`, `127.0.0.1`, `[::1]`):
+/// such an endpoint is always reached directly, never through a proxy, which would otherwise
+/// see the key of a plain `http://` request in clear.
+pub fn is_loopback_url(base: &str) -> bool {
+    reqwest::Url::parse(base.trim())
+        .ok()
+        .and_then(|url| url.host_str().map(is_loopback_host))
+        .unwrap_or(false)
+}
+
 /// Whether `host` (as a URL names it: `[::1]` in brackets) is this computer.
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -196,6 +206,28 @@ mod tests {
             let error = check_base_url(typed).unwrap_err();
             assert!(matches!(error, EndpointError::PlainHttp { .. }), "{typed}");
             assert!(error.to_string().contains("clear text"), "{error}");
+        }
+    }
+
+    #[test]
+    fn loopback_urls_are_told_from_the_rest() {
+        for base in [
+            "http://127.0.0.1:8080",
+            "http://127.3.4.5:9",
+            "http://localhost:8080/gemini",
+            "http://LOCALHOST",
+            "http://[::1]:8080",
+            "https://localhost",
+        ] {
+            assert!(is_loopback_url(base), "{base}");
+        }
+        for base in [
+            "https://generativelanguage.googleapis.com",
+            "http://192.168.1.10:8080",
+            "https://localhost.example.com",
+            "not a url",
+        ] {
+            assert!(!is_loopback_url(base), "{base}");
         }
     }
 

@@ -9,7 +9,11 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt as _;
 
 use crate::sim_rig::start_sim;
 use peel::sim::Scenario;
@@ -238,5 +242,64 @@ async fn generate_keeps_an_image_the_disk_refused_until_it_is_saved() {
     );
     let saved: Vec<_> = std::fs::read_dir(&out).unwrap().collect();
     assert_eq!(saved.len(), 1, "{saved:?}");
+    calm.shutdown().await.unwrap();
+}
+
+/// With `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY` set, a loopback endpoint (`127.0.0.1` or
+/// `localhost`) is still reached directly: the "proxy", a listener that counts connections and
+/// refuses them, never sees the plain-http request and its `x-goog-api-key`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loopback_endpoint_never_goes_through_a_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    let calm = start_sim(Scenario::Calm, 1.0).await;
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&connections);
+    tokio::spawn(async move {
+        let body =
+            r#"{"error":{"code":403,"message":"proxy saw this","status":"PERMISSION_DENIED"}}"#;
+        let answer = format!(
+            "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        while let Ok((mut stream, _)) = proxy.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+
+    let sim_url = calm.base_url();
+    let localhost_url = sim_url.replace("127.0.0.1", "localhost");
+    for endpoint in [sim_url.as_str(), localhost_url.as_str()] {
+        let mut command = peel(&dir.path().join("data"));
+        command
+            .args(["generate", "a red fox", "--fallback", "none"])
+            .args(["--api-version", "v1beta", "--endpoint", endpoint])
+            .arg("--out")
+            .arg(dir.path().join("out"))
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+        for name in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            command.env(name, &proxy_url);
+        }
+        let output = tokio::task::block_in_place(|| command.output().unwrap());
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{endpoint}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "the proxy was used");
+    assert!(calm.state().stats.requests.load(Ordering::SeqCst) >= 2);
     calm.shutdown().await.unwrap();
 }
