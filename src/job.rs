@@ -169,6 +169,50 @@ pub struct AttemptRecord {
     pub cost_usd: f64,
 }
 
+/// The kind of an attempt whose request left but whose answer is not in: written before the
+/// request is sent, replaced by the diagnosis's kind when the answer comes.
+pub const ATTEMPT_IN_FLIGHT: &str = "in_flight";
+/// The kind of an attempt whose answer never came because Peel stopped (quit, killed, crashed)
+/// while Google was working on it: probably billed.
+pub const ATTEMPT_ANSWER_LOST: &str = "answer_lost";
+/// The kind of an attempt the designer cancelled after its request had left: it may be billed.
+pub const ATTEMPT_CANCELLED_IN_FLIGHT: &str = "cancelled_in_flight";
+
+impl AttemptRecord {
+    /// Whether this attempt's request left Peel (an answer came, or it was sent and then lost
+    /// or cancelled): what Google counts against the rate limits and may bill.
+    pub fn was_sent(&self) -> bool {
+        self.http_status.is_some()
+            || matches!(
+                self.kind.as_str(),
+                ATTEMPT_IN_FLIGHT | ATTEMPT_ANSWER_LOST | ATTEMPT_CANCELLED_IN_FLIGHT
+            )
+    }
+
+    /// The words for an attempt that has no answer (in flight, lost, cancelled after sending);
+    /// `None` for an attempt that was answered (its diagnosis says what happened).
+    pub fn unanswered_words(&self) -> Option<&'static str> {
+        match self.kind.as_str() {
+            ATTEMPT_IN_FLIGHT => Some("sent; Google is working on it"),
+            ATTEMPT_ANSWER_LOST => {
+                Some("answer lost: Peel stopped while Google was working (probably billed)")
+            }
+            ATTEMPT_CANCELLED_IN_FLIGHT => Some("cancelled after sending (may be billed)"),
+            _ => None,
+        }
+    }
+}
+
+impl JobState {
+    /// Whether the job may still send a request (queued, running or parked): what Cancel stops.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            JobState::Queued | JobState::Running | JobState::Parked
+        )
+    }
+}
+
 /// A job as the history keeps it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Job {

@@ -14,8 +14,12 @@
 //! `--shrink-refs` turns a reference over the limit into a 2048 px JPEG within it. Each kept
 //! reference is stored once by its hash in the data folder; jobs name it.
 //!
+//! Ctrl+C with requests in flight says what they will probably cost and waits for them; a second
+//! Ctrl+C quits anyway and records their answers as lost ([`super::quitting`]).
+//!
 //! Exit codes: 0 every image delivered · 2 bad input · 3 content blocked · 4 quota or budget (the
-//! job waits in the queue) · 5 server or network gave up · 6 other stop (auth, request).
+//! job waits in the queue) · 5 server or network gave up · 6 other stop (auth, request) · 130
+//! stopped by Ctrl+C.
 
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal as _, Write as _};
@@ -28,6 +32,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::EXIT_BAD_INPUT;
+use super::quitting::{EXIT_INTERRUPTED, Interrupted, unless_interrupted};
 use crate::api::Catalog;
 use crate::api::wire::Part;
 use crate::app::media::shrink_reference::shrink_file;
@@ -98,6 +103,9 @@ pub struct GenerateArgs {
     /// Print a JSON summary with every attempt on stdout
     #[arg(long)]
     pub json: bool,
+    /// Run only these jobs (`peel retry`), none of the other unfinished ones.
+    #[arg(skip)]
+    pub only_jobs: Option<Vec<i64>>,
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -295,7 +303,14 @@ async fn generate(
         }
     }
     let jobs = match store.unfinished_jobs() {
-        Ok(jobs) => jobs,
+        Ok(jobs) => jobs
+            .into_iter()
+            .filter(|job| {
+                args.only_jobs
+                    .as_ref()
+                    .is_none_or(|only| only.contains(&job.id))
+            })
+            .collect::<Vec<_>>(),
         Err(error) => return fail(&error.to_string()),
     };
 
@@ -314,12 +329,57 @@ async fn generate(
         let _ = writeln!(io::stderr(), "{error}");
     }
 
+    say_when_the_fallback_is_missing(session, spec.as_ref());
+
     let (tx, rx) = mpsc::channel(64);
     let printer = spawn_printer(rx);
     let sink = EventSink::new(tx, None);
+    let run_all = run_jobs(engine, jobs, &sink);
+    let (mut outcomes, interrupted) = match unless_interrupted(engine, run_all).await {
+        Interrupted::Finished(outcomes) => (outcomes, false),
+        Interrupted::Waited(outcomes) => (outcomes, true),
+        Interrupted::Stopped => (Vec::new(), true),
+    };
+    save_held_images_before_exit(engine, &sink, &mut outcomes).await;
+    drop(sink);
+    let _ = printer.await;
+    if let Some(simulator) = simulator {
+        let _ = simulator.shutdown().await;
+    }
+    print_summary(args, &outcomes);
+    if interrupted {
+        return ExitCode::from(EXIT_INTERRUPTED);
+    }
+    ExitCode::from(exit_code(&outcomes))
+}
+
+/// With a key, says at the start when the job's fallback is not in the endpoint's model list:
+/// its jobs cannot fall back.
+fn say_when_the_fallback_is_missing(session: &Session, spec: Option<&JobSpec>) {
+    let Some(fallback) = spec.and_then(|spec| spec.fallback.as_deref()) else {
+        return;
+    };
+    if session.engine.is_unlisted(fallback) {
+        let _ = writeln!(
+            io::stderr(),
+            "The fallback model {fallback} is not in this endpoint's model list, so jobs cannot fall back to it. Choose another fallback (--fallback) or check the endpoint."
+        );
+    }
+}
+
+/// Runs the jobs one after the other, skipping those parked for later; stops starting new ones
+/// once Peel is quitting.
+async fn run_jobs(
+    engine: &crate::worker::Engine,
+    jobs: Vec<crate::worker::Job>,
+    sink: &EventSink,
+) -> Vec<JobOutcome> {
     let mut outcomes = Vec::new();
     let now = Timestamp::now();
     for record in jobs {
+        if engine.is_stopping() {
+            break;
+        }
         if record.state == JobState::Parked && record.parked_until.is_some_and(|until| until > now)
         {
             let _ = writeln!(
@@ -337,16 +397,15 @@ async fn generate(
         let (_keep_alive, control) = JobControl::detached();
         outcomes.push(
             engine
-                .run_job(record.id, &record.spec, &sink, &control)
+                .run_job(record.id, &record.spec, sink, &control)
                 .await,
         );
     }
-    save_held_images_before_exit(engine, &sink, &mut outcomes).await;
-    drop(sink);
-    let _ = printer.await;
-    if let Some(simulator) = simulator {
-        let _ = simulator.shutdown().await;
-    }
+    outcomes
+}
+
+/// The summary on stdout: JSON with every attempt (`--json`), else each saved image's path.
+fn print_summary(args: &GenerateArgs, outcomes: &[JobOutcome]) {
     if args.json {
         let summary = serde_json::json!({ "jobs": outcomes });
         let _ = writeln!(
@@ -355,13 +414,12 @@ async fn generate(
             serde_json::to_string_pretty(&summary).unwrap_or_default()
         );
     } else if !io::stdout().is_terminal() || !outcomes.is_empty() {
-        for outcome in &outcomes {
+        for outcome in outcomes {
             if let Some(path) = &outcome.image_path {
                 let _ = writeln!(io::stdout(), "{}", path.display());
             }
         }
     }
-    ExitCode::from(exit_code(&outcomes))
 }
 
 /// Prints events to stderr; on a terminal, each wait counts down once a second.

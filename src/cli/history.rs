@@ -9,8 +9,10 @@
 //! Deleted jobs are not listed. No image data is ever printed: images are named by their path.
 //!
 //! Text output is one line per job on stdout; `--json` prints one JSON array of objects
-//! `{id, created_at, state, prompt, model, image_path, diagnosis_kind, reason}` (null when
-//! unknown). Exit codes: 0 listed (even when nothing matched) · 1 the database could not be read ·
+//! `{id, created_at, state, prompt, model, image_path, diagnosis_kind, reason, cost_usd, attempts}`
+//! (null when unknown), each attempt `{model, started_at, duration_ms, outcome, note, http_status,
+//! sent, cost_usd}`: every request, a lost one (Peel stopped while Google worked) or one
+//! cancelled after sending included, with its estimated cost. Exit codes: 0 listed (even when nothing matched) · 1 the database could not be read ·
 //! 2 bad input.
 
 use std::io::{self, Write as _};
@@ -127,6 +129,23 @@ fn entry_json(job: &Job) -> serde_json::Value {
         "image_path": job.image_path.as_ref().map(|path| path.display().to_string()),
         "diagnosis_kind": diagnosis_kind(job),
         "reason": job.reason,
+        "cost_usd": job.attempts.iter().map(|attempt| attempt.cost_usd).sum::<f64>(),
+        "attempts": job.attempts.iter().map(attempt_json).collect::<Vec<_>>(),
+    })
+}
+
+/// One attempt as a JSON object: its outcome is the diagnosis kind, or, for a request with no
+/// answer, what became of it (`in_flight`, `answer_lost`, `cancelled_in_flight`) with its words.
+fn attempt_json(attempt: &crate::job::AttemptRecord) -> serde_json::Value {
+    serde_json::json!({
+        "model": attempt.model,
+        "started_at": attempt.started_at.to_string(),
+        "duration_ms": attempt.duration_ms,
+        "outcome": attempt.kind,
+        "note": attempt.unanswered_words(),
+        "http_status": attempt.http_status,
+        "sent": attempt.was_sent(),
+        "cost_usd": attempt.cost_usd,
     })
 }
 

@@ -14,7 +14,8 @@ pub struct LibraryError {
 }
 
 /// The jobs `search` finds in this machine's library (`PEEL_DATA_DIR` or the platform's data
-/// folder); no jobs when nothing was generated yet (no database is created to say so).
+/// folder); no jobs when nothing was generated yet (no database is created to say so). Requests
+/// sent by a Peel that stopped before their answer came are recorded as lost first.
 pub fn jobs_matching(search: &JobSearch) -> Result<Vec<Job>, LibraryError> {
     let bad_input = |message: String| LibraryError {
         message,
@@ -43,7 +44,11 @@ pub fn jobs_matching(search: &JobSearch) -> Result<Vec<Job>, LibraryError> {
         return Ok(Vec::new());
     }
     Store::open(&database)
-        .and_then(|store| store.search_jobs(search))
+        .and_then(|store| {
+            // Requests whose Peel stopped before their answer came are shown as lost.
+            store.settle_lost_attempts()?;
+            store.search_jobs(search)
+        })
         .map_err(|error| LibraryError {
             message: error.to_string(),
             bad_input: false,

@@ -1,7 +1,11 @@
 //! The `peel` command line. Each subcommand is one file and calls the same library functions the
 //! app uses; output goes to stdout, progress and errors to stderr.
 //!
+//! - [`control`]: `peel cancel ID…` and `peel retry ID…`, on the data folder a running window
+//!   uses.
 //! - [`explain`]: `peel explain [FILE|-] [--status N] [--json]`.
+//! - [`quitting`]: Ctrl+C while requests are in flight: say what they cost, wait, or record them
+//!   as lost.
 //! - [`export`]: `peel export --out DIR [--search TEXT] [--failed]` — one folder per job with
 //!   the image, `provenance.json` and `diagnosis.json`.
 //! - [`generate`]: `peel generate "PROMPT" …` — the engine without a window.
@@ -14,12 +18,14 @@
 //! Every command logs to the daily file in `<data>/logs/` ([`crate::logging`]); `-v` also prints
 //! warnings and errors on stderr, `-vv` information too.
 
+pub mod control;
 pub mod explain;
 pub mod export;
 pub mod generate;
 pub mod history;
 pub mod import;
 pub mod library;
+pub mod quitting;
 pub mod rewrite;
 pub mod sim;
 
@@ -47,6 +53,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Cancel jobs (queued, waiting, parked or running): they are never sent again
+    Cancel(control::CancelArgs),
     /// Explain a pasted Gemini response or error: which layer failed, why, and what to do
     Explain(explain::ExplainArgs),
     /// Write the jobs Peel keeps into a folder: per job the image, provenance.json, diagnosis.json
@@ -57,6 +65,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Read the prompt and settings an image carries (Peel's own record, or an A1111 text)
     Import(import::ImportArgs),
+    /// Run parked, stopped or cancelled jobs again
+    Retry(control::RetryArgs),
     /// Suggest rewrites of a prompt a content filter blocked, each edit with its reason
     Rewrite(rewrite::RewriteArgs),
     /// Run the Gemini simulator on loopback: the same REST API, failing the way Google fails
@@ -67,11 +77,13 @@ impl Command {
     /// The subcommand's name, as typed.
     pub fn name(&self) -> &'static str {
         match self {
+            Command::Cancel(_) => "cancel",
             Command::Explain(_) => "explain",
             Command::Export(_) => "export",
             Command::Generate(_) => "generate",
             Command::History(_) => "history",
             Command::Import(_) => "import",
+            Command::Retry(_) => "retry",
             Command::Rewrite(_) => "rewrite",
             Command::Sim(_) => "sim",
         }
@@ -80,6 +92,7 @@ impl Command {
 
 /// Parses the process arguments and runs the command.
 pub fn main() -> ExitCode {
+    crate::logging::panic_hook::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -114,11 +127,13 @@ pub fn main() -> ExitCode {
         command.name()
     );
     match command {
+        Command::Cancel(args) => control::cancel(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Export(args) => export::run(&args),
         Command::Generate(args) => generate::run(&args),
         Command::History(args) => history::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Retry(args) => control::retry(&args),
         Command::Rewrite(args) => rewrite::run(&args),
         Command::Sim(args) => sim::run(&args),
     }

@@ -5,7 +5,8 @@
 //! |---|---|
 //! | rate limits (`rate_limit_minute`, `tokens_per_minute`, `rate_limit_unspecified`) | wait the server's delay, else backoff 1 s → 60 s with full jitter |
 //! | `overloaded` | fall back at once; on the fallback, backoff 5 s → 120 s |
-//! | `internal`, `bad_gateway`, `timeout`, `network_error`, `response_malformed` | backoff 2 s → 30 s; after 2 failures on the primary, fall back |
+//! | `internal`, `bad_gateway`, `timeout`, `network_error` | backoff 2 s → 30 s; after 2 failures on the primary, fall back |
+//! | `response_malformed` (a 200 that is not Gemini's JSON: a proxy or portal answered) | retry after 2 s; twice on a model, fall back; twice on each, stop, naming the proxy (never counted by the breaker: Google is not failing) |
 //! | an answer that broke off (stalled, trickled, cut) 2 times on each model the job may use | park with the reason: the server is faulty, not busy |
 //! | `quota_daily` | no request to that model until the reset: fall back, else park until then |
 //! | `model_not_found` on the primary | fall back at once (a retired id never comes back); else explain |
@@ -40,6 +41,10 @@ pub struct Policy {
     /// the fallback, or parked when no model is left.
     #[serde(default = "default_broken_off_before_park")]
     pub broken_off_before_park: u32,
+    /// Answers that were not Gemini's JSON (`response_malformed`) on a model before the job
+    /// leaves it: for the fallback, or stopped when no model is left.
+    #[serde(default = "default_broken_off_before_park")]
+    pub malformed_before_leaving: u32,
 }
 
 fn default_broken_off_before_park() -> u32 {
@@ -56,6 +61,7 @@ impl Default for Policy {
             empty_answer_retries: 1,
             fallback_on_overload: true,
             broken_off_before_park: default_broken_off_before_park(),
+            malformed_before_leaving: default_broken_off_before_park(),
         }
     }
 }
@@ -90,6 +96,11 @@ pub struct JobFacts {
     pub broken_off_on_model: u32,
     /// The same count on the job's other model.
     pub broken_off_on_other: u32,
+    /// Attempts on the current model, this one included, answered with something that is not
+    /// Gemini's JSON (`response_malformed`).
+    pub malformed_on_model: u32,
+    /// The same count on the job's other model.
+    pub malformed_on_other: u32,
 }
 
 /// What to do next.
@@ -130,6 +141,29 @@ impl Action {
         }
     }
 
+    /// The same action with `note` added to its reason ("…; it could not fall back: …").
+    pub fn with_note(self, note: &str) -> Action {
+        match self {
+            Action::Done => Action::Done,
+            Action::Retry {
+                role,
+                wait_s,
+                reason,
+            } => Action::Retry {
+                role,
+                wait_s,
+                reason: format!("{reason}; {note}"),
+            },
+            Action::Park { until, reason } => Action::Park {
+                until,
+                reason: format!("{reason}; {note}"),
+            },
+            Action::Stop { reason } => Action::Stop {
+                reason: format!("{reason}; {note}"),
+            },
+        }
+    }
+
     /// Why, for the timeline (none when done).
     pub fn reason(&self) -> Option<&str> {
         match self {
@@ -141,16 +175,13 @@ impl Action {
     }
 }
 
-/// Whether a kind counts as a server failure for fallback and the breaker.
+/// Whether a kind counts as a server failure for fallback and the breaker. An answer that is not
+/// Gemini's JSON (`response_malformed`) does not: it comes from a proxy or portal in between,
+/// and an open breaker would only make the job probe behind it for minutes.
 pub fn is_server_failure(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::Overloaded
-            | Kind::Internal
-            | Kind::BadGateway
-            | Kind::Timeout
-            | Kind::NetworkError
-            | Kind::ResponseMalformed
+        Kind::Overloaded | Kind::Internal | Kind::BadGateway | Kind::Timeout | Kind::NetworkError
     )
 }
 
@@ -190,11 +221,7 @@ impl Policy {
                 });
                 same(wait_s, format!("overloaded; backing off {wait_s:.1} s"))
             }
-            Kind::Internal
-            | Kind::BadGateway
-            | Kind::Timeout
-            | Kind::NetworkError
-            | Kind::ResponseMalformed => {
+            Kind::Internal | Kind::BadGateway | Kind::Timeout | Kind::NetworkError => {
                 if let Some(broken_off) = self.after_broken_off(facts, on_primary_with_fallback) {
                     return broken_off;
                 }
@@ -210,6 +237,12 @@ impl Policy {
                     .server_backoff
                     .full_jitter_s(facts.retries_on_model, unit_random);
                 same(wait_s, format!("{kind}; backing off {wait_s:.1} s"))
+            }
+            Kind::ResponseMalformed => {
+                if let Some(broken_off) = self.after_broken_off(facts, on_primary_with_fallback) {
+                    return broken_off;
+                }
+                self.after_malformed(facts, on_primary_with_fallback)
             }
             Kind::QuotaDaily if on_primary_with_fallback => {
                 fallback_now("the primary model's daily quota is used up")
@@ -273,6 +306,41 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// After an answer that was not Gemini's JSON: retry the same model shortly; once it happened
+    /// [`Self::malformed_before_leaving`] times on this model, fall back when the other model has
+    /// not had as many, else stop and name the likely cause (a proxy, captive portal or
+    /// firewall page, not a busy Google).
+    fn after_malformed(&self, facts: &JobFacts, fallback_usable: bool) -> Action {
+        if facts.malformed_on_model < self.malformed_before_leaving {
+            return Action::Retry {
+                role: facts.role,
+                wait_s: MALFORMED_RETRY_WAIT_S,
+                reason: "the answer was not Gemini's JSON; trying once more".to_owned(),
+            };
+        }
+        if fallback_usable && facts.malformed_on_other < self.malformed_before_leaving {
+            return Action::Retry {
+                role: Role::Fallback,
+                wait_s: 0.0,
+                reason: format!(
+                    "{} answers from the primary model were not Gemini's JSON",
+                    facts.malformed_on_model
+                ),
+            };
+        }
+        let answers = facts.malformed_on_model + facts.malformed_on_other;
+        Action::Stop {
+            reason: format!(
+                "{answers} answers in a row were not Gemini's JSON (a web page, an empty or cut answer):                  a proxy, a captive portal (hotel or office Wi-Fi sign-in) or a firewall is answering                  instead of Google. Open a web page to sign in, or check the endpoint in Settings,                  then retry the job."
+            ),
+        }
+    }
+}
+
+/// The wait before trying again after an answer that was not Gemini's JSON.
+pub const MALFORMED_RETRY_WAIT_S: f64 = 2.0;
+
 fn stop_reason(diagnosis: &Diagnosis) -> String {
     if diagnosis.kind == Kind::ImageBroken {
         // Only after the automatic retry: say what was wrong with the image.
@@ -324,7 +392,59 @@ mod tests {
             transport: None,
             broken_off_on_model: 0,
             broken_off_on_other: 0,
+            malformed_on_model: 0,
+            malformed_on_other: 0,
         }
+    }
+
+    #[test]
+    fn answers_that_are_not_geminis_json_fall_back_then_stop_naming_a_proxy() {
+        let policy = Policy::default();
+        let malformed = diagnosis(Kind::ResponseMalformed);
+        let first = JobFacts {
+            malformed_on_model: 1,
+            ..facts(Role::Primary)
+        };
+        assert_eq!(
+            policy.decide(&malformed, &first, 0.5),
+            Action::Retry {
+                role: Role::Primary,
+                wait_s: MALFORMED_RETRY_WAIT_S,
+                reason: "the answer was not Gemini's JSON; trying once more".to_owned(),
+            }
+        );
+        let second = JobFacts {
+            malformed_on_model: 2,
+            ..facts(Role::Primary)
+        };
+        assert!(matches!(
+            policy.decide(&malformed, &second, 0.5),
+            Action::Retry { role: Role::Fallback, wait_s, .. } if wait_s == 0.0
+        ));
+        let on_each = JobFacts {
+            malformed_on_model: 2,
+            malformed_on_other: 2,
+            ..facts(Role::Fallback)
+        };
+        let Action::Stop { reason } = policy.decide(&malformed, &on_each, 0.5) else {
+            panic!("stops");
+        };
+        assert!(
+            reason.contains("4 answers") && reason.contains("captive portal"),
+            "{reason}"
+        );
+        let no_fallback = JobFacts {
+            fallback_usable: false,
+            ..second
+        };
+        assert!(matches!(
+            policy.decide(&malformed, &no_fallback, 0.5),
+            Action::Stop { .. }
+        ));
+        assert!(
+            !is_server_failure(Kind::ResponseMalformed),
+            "the breaker never counts them"
+        );
     }
 
     #[test]

@@ -198,7 +198,9 @@ impl Store {
         })
     }
 
-    /// Moves a job to `state`.
+    /// Moves a job to `state`. A deleted job never changes again, and a cancelled one only to
+    /// delivered (an answer already paid for when the cancel came is kept) or deleted: nothing
+    /// un-cancels a job but [`Store::retry_job`], the designer's own Retry.
     pub fn set_state(
         &self,
         id: i64,
@@ -210,7 +212,8 @@ impl Store {
         self.with(|c| {
             c.execute(
                 "UPDATE jobs SET state = ?2, parked_until = ?3, reason = ?4, updated_at = ?5
-                 WHERE id = ?1 AND state != 'deleted'",
+                 WHERE id = ?1 AND state != 'deleted'
+                   AND (state != 'cancelled' OR ?2 IN ('done', 'deleted'))",
                 params![
                     id,
                     state.as_str(),
@@ -253,6 +256,32 @@ impl Store {
                 params![id, image_path, model],
             )?;
             Ok(())
+        })
+    }
+
+    /// Records a job's delivery in one transaction: delivered, where its image is (stored
+    /// absolute, as [`Store::set_image`] does) and which model made it, all or nothing. Returns
+    /// whether the job had been deleted meanwhile (then nothing changes: the caller removes the
+    /// files).
+    pub fn record_delivery(
+        &self,
+        id: JobId,
+        image_path: &str,
+        model: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let image_path = std::path::absolute(image_path)
+            .map_or_else(|_| image_path.to_owned(), |path| path.display().to_string());
+        self.with(|c| {
+            let transaction = c.unchecked_transaction()?;
+            let changed = transaction.execute(
+                "UPDATE jobs SET state = 'done', parked_until = NULL, reason = NULL,
+                        image_path = ?2, model_used = ?3, updated_at = ?4
+                 WHERE id = ?1 AND state != 'deleted'",
+                params![id, image_path, model, now.to_string()],
+            )?;
+            transaction.commit()?;
+            Ok(changed == 0)
         })
     }
 
@@ -416,9 +445,10 @@ impl Store {
         })
     }
 
-    /// The model and start of every attempt that reached the server (an HTTP status came back)
-    /// at or after `since`, oldest first: what Google counts against the rate limits. Attempts
-    /// that never left (no connection, cancelled before an answer) are not counted.
+    /// The model and start of every attempt that reached the server (an HTTP status came back,
+    /// or it was sent and its answer is pending, lost or cancelled) at or after `since`, oldest
+    /// first: what Google counts against the rate limits. Attempts that never got an answer for
+    /// want of a connection are not counted.
     pub fn sent_attempts_since(
         &self,
         since: Timestamp,
@@ -431,12 +461,20 @@ impl Store {
         let rows: Vec<(String, Option<String>)> = self.with(|c| {
             let mut statement = c.prepare(
                 "SELECT model, started_at FROM attempts
-                 WHERE started_at >= ?1 AND http_status IS NOT NULL ORDER BY started_at, id",
+                 WHERE started_at >= ?1
+                   AND (http_status IS NOT NULL OR kind IN (?2, ?3, ?4))
+                 ORDER BY started_at, id",
             )?;
             statement
-                .query_map(params![earlier.to_string()], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })?
+                .query_map(
+                    params![
+                        earlier.to_string(),
+                        crate::job::ATTEMPT_IN_FLIGHT,
+                        crate::job::ATTEMPT_ANSWER_LOST,
+                        crate::job::ATTEMPT_CANCELLED_IN_FLIGHT
+                    ],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )?
                 .collect()
         })?;
         let mut sent: Vec<(String, Timestamp)> = rows
@@ -683,6 +721,43 @@ mod tests {
         drop(store);
         let after = std::fs::metadata(&path).unwrap().len();
         assert!(after < before / 4, "{before} -> {after} bytes");
+    }
+
+    #[test]
+    fn a_delivery_is_recorded_whole_and_never_over_a_deleted_job() {
+        let (_dir, store) = temp_store();
+        let now: Timestamp = "2026-12-06T12:00:00Z".parse().unwrap();
+        let id = store.enqueue("{}", now).unwrap();
+        store
+            .set_state(id, JobState::Parked, Some(now), Some("held"), now)
+            .unwrap();
+        assert!(
+            !store
+                .record_delivery(id, "/tmp/peel-1.jpg", "m", now)
+                .unwrap()
+        );
+        let job = store.job(id).unwrap().unwrap();
+        assert_eq!(job.state, JobState::Delivered);
+        assert_eq!(
+            job.image_path.as_deref(),
+            Some(Path::new("/tmp/peel-1.jpg"))
+        );
+        assert_eq!(
+            (job.model_used.as_deref(), job.reason, job.parked_until),
+            (Some("m"), None, None)
+        );
+
+        let gone = store.enqueue("{}", now).unwrap();
+        store
+            .set_state(gone, JobState::Deleted, None, None, now)
+            .unwrap();
+        assert!(
+            store
+                .record_delivery(gone, "/tmp/peel-2.jpg", "m", now)
+                .unwrap()
+        );
+        let job = store.job(gone).unwrap().unwrap();
+        assert_eq!((job.state, job.image_path), (JobState::Deleted, None));
     }
 
     #[test]

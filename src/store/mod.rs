@@ -16,9 +16,16 @@
 //!   blocked, prompts a filter stopped (per designer, never sent anywhere).
 //! - [`model_cache`]: the last `models.list` answer (ids and when fetched), reused for a day.
 //! - [`claims`]: one owner per job across processes (a claim with a lease).
+//! - [`attempts`]: every request written before it leaves, settled by its answer, or kept as
+//!   lost or cancelled after sending (probably billed).
+//! - [`cancel`]: Cancel and Retry by hand, from any process on the data folder.
+//! - [`thumbs`]: the gallery's thumbnail cache (`thumbs/<hash>-<side>.png`), and removing an
+//!   image's thumbnails when its job is deleted.
 //! - [`turns`]: the model's turns kept for edits, image parts referring to files (each image's
 //!   bytes exist once on disk).
 
+pub mod attempts;
+pub mod cancel;
 pub mod claims;
 pub mod db;
 pub mod export;
@@ -30,6 +37,7 @@ pub mod paths;
 pub mod references;
 pub mod schema;
 pub mod search;
+pub mod thumbs;
 pub mod turns;
 
 pub use crate::job::JobState;

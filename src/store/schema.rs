@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Schema version written to `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 8;
+pub(super) const SCHEMA_VERSION: i64 = 9;
 
 /// Version 2: where each delivered image is and which model made it (the gallery across runs).
 const MIGRATE_TO_2: &str = "
@@ -61,6 +61,26 @@ const MIGRATE_TO_6: &str = "
 ALTER TABLE jobs ADD COLUMN owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
 ";
+
+/// Version 9: who sent an attempt that has no answer yet ([`super::attempts`]). A database
+/// without an `attempts` table (the first versions made it lazily) gets the whole table from the
+/// current schema instead.
+fn migrate_to_9(transaction: &rusqlite::Transaction<'_>, _: &Path) -> rusqlite::Result<bool> {
+    let has_attempts: bool = transaction.query_row(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'attempts'",
+        [],
+        |row| row.get(0),
+    )?;
+    let has_owner: bool = transaction.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('attempts') WHERE name = 'owner'",
+        [],
+        |row| row.get(0),
+    )?;
+    if has_attempts && !has_owner {
+        transaction.execute_batch("ALTER TABLE attempts ADD COLUMN owner TEXT;")?;
+    }
+    Ok(false)
+}
 
 /// Version 7: each reference's bytes move out of the job rows into `references/<sha256>.<ext>`
 /// in the data folder, and edit histories keep stand-ins instead of embedded images
@@ -166,6 +186,14 @@ const MIGRATIONS: &[Migration] = &[
         vacuum_if_changed: false,
     },
     // --- end of version 8 ---
+    // Version 9 (issue 19): an attempt is written before its request leaves, owned by the process
+    // that sends it ([`super::attempts`]), so an answer lost to a quit or a crash still shows.
+    Migration {
+        version: 9,
+        sql: &[],
+        code: Some(migrate_to_9),
+        vacuum_if_changed: false,
+    },
 ];
 
 const SCHEMA: &str = "
@@ -196,7 +224,8 @@ CREATE TABLE IF NOT EXISTS attempts (
     wait_reason   TEXT,
     input_tokens  INTEGER,
     output_tokens INTEGER,
-    cost_usd      REAL NOT NULL DEFAULT 0
+    cost_usd      REAL NOT NULL DEFAULT 0,
+    owner         TEXT
 );
 CREATE INDEX IF NOT EXISTS attempts_job ON attempts(job_id);
 CREATE TABLE IF NOT EXISTS rewrites (

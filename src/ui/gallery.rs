@@ -61,11 +61,13 @@ pub fn seconds_until(until: Timestamp) -> String {
     )
 }
 
-/// Cancel and Retry now for an open job (labels carry the job number: tests click them).
+/// Cancel and Retry now for an open job (labels carry the job number: tests click them). Retry
+/// now is not offered while a request is on its way: there is no wait to skip.
 pub fn job_controls_ui(ui: &mut egui::Ui, job: &JobView, intents: &mut Vec<Intent>) {
     if job.is_open() {
         ui.horizontal(|ui| {
-            if ui.button(format!("Retry now (job {})", job.id)).clicked() {
+            let sending = matches!(job.status, JobStatus::Sending { .. });
+            if !sending && ui.button(format!("Retry now (job {})", job.id)).clicked() {
                 intents.push(Intent::Worker(Command::RetryNow(job.id)));
             }
             if ui.button(format!("Cancel (job {})", job.id)).clicked() {

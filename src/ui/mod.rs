@@ -58,7 +58,7 @@ pub enum Intent {
     /// Play another simulator scenario.
     SetScenario(Scenario),
     /// Store this key in the keychain and use it.
-    SaveKey(String),
+    SaveKey(crate::api::ApiKey),
     /// Forget the stored key (back to the simulator unless one is in the environment).
     ForgetKey,
     /// Hide the notice.
@@ -67,7 +67,10 @@ pub enum Intent {
     LogSeen,
     /// Close the "quit and lose what is not saved?" warning and keep working.
     KeepOpen,
-    /// Quit although something is not saved (the warning said what is lost).
+    /// Send nothing new, wait for the requests in flight to come back, then quit.
+    WaitThenQuit,
+    /// Quit although something is not saved or requests are in flight (the warning said what
+    /// is lost and what will probably be billed).
     QuitAnyway,
     /// Put a rewritten prompt into the editor (with the blocked job's settings), and maybe
     /// generate it at once.
@@ -124,7 +127,7 @@ pub struct UiState {
     /// The large view, when open.
     pub viewer: Option<ViewerState>,
     /// The key being typed in Settings (never persisted).
-    pub key_draft: String,
+    pub key_draft: settings::KeyDraft,
     /// The endpoint being typed in Settings (applied when committed; never persisted).
     pub endpoint_draft: settings::EndpointDraft,
     /// The rewrite assistant's state for the selected job.

@@ -216,8 +216,12 @@ pub struct AppState {
     pub log: super::log::LogView,
     /// What the disk refused and the worker holds in memory ([`Event::Unsaved`]).
     pub unsaved: Unsaved,
-    /// The designer asked to quit while something was unsaved: the warning is open.
+    /// The designer asked to quit while something was unsaved or requests were in flight: the
+    /// warning is open.
     pub quit_warning: bool,
+    /// The designer chose "Wait for them": the worker sends nothing new, and the window quits
+    /// once the requests in flight have come back.
+    pub waiting_to_quit: bool,
 }
 
 /// What the worker holds in memory because the disk refused it; quitting loses it.
@@ -371,7 +375,7 @@ impl AppState {
             Event::Problem { message } => self.notice = Some(message),
             Event::Unsaved { images, prompts } => {
                 self.unsaved = Unsaved { images, prompts };
-                if !self.unsaved.any() {
+                if !self.quit_would_cost() {
                     self.quit_warning = false;
                 }
             }
@@ -397,10 +401,41 @@ impl AppState {
         }
     }
 
+    /// How many requests are on their way (sent, answer or image not yet in): quitting now
+    /// would probably pay for them and lose the answers.
+    pub fn in_flight(&self) -> usize {
+        self.jobs
+            .iter()
+            .filter(|job| matches!(job.status, JobStatus::Sending { .. }))
+            .count()
+    }
+
+    /// Whether quitting now would lose something (an image or prompt held in memory) or pay for
+    /// answers never seen (requests in flight): the window asks first.
+    pub fn quit_would_cost(&self) -> bool {
+        self.unsaved.any() || self.in_flight() > 0
+    }
+
     fn finished(&mut self, outcome: JobOutcome) {
         let Some(view) = self.job_mut(outcome.job) else {
             return;
         };
+        // Attempts with no answer to report (a request cancelled after it left) reach the
+        // timeline and the day's spend with the job's end.
+        let unreported: Vec<_> = outcome
+            .attempts
+            .iter()
+            .skip(view.attempts.len())
+            .filter(|record| record.unanswered_words().is_some())
+            .cloned()
+            .collect();
+        let unreported_usd: f64 = unreported.iter().map(|record| record.cost_usd).sum();
+        view.attempts
+            .extend(unreported.into_iter().map(|record| AttemptRow {
+                record,
+                diagnosis: None,
+                response: None,
+            }));
         view.status = JobStatus::Finished(outcome.status);
         view.reason = Some(outcome.reason);
         view.parked_until = outcome.parked_until;
@@ -413,6 +448,7 @@ impl AppState {
         if view.image_path.is_none() {
             view.image_path = outcome.image_path;
         }
+        self.spend_today_usd += unreported_usd;
     }
 
     /// Adds a page of the history (jobs already shown are kept as they are) and moves the cursor

@@ -1,9 +1,10 @@
 //! Edits: the job that edits an earlier image resends the conversation so far (the earlier user
 //! turn and the model's answer exactly as received, thought signatures included) on the model that
 //! made it. The stored turn refers to image files, and the earlier user turn to the kept
-//! reference files; they are read back (and their hashes checked) once, when the job starts,
-//! with the job's own references ([`resolve_inputs`]), and the whole request is weighed against
-//! Google's 20 MB limit before anything is sent.
+//! reference files; they are read back (and their hashes checked) with the job's own references
+//! ([`resolve_inputs`]) when the job starts, where the whole request is weighed against Google's
+//! 20 MB limit before anything is sent, and again for each attempt's request: a job waiting in
+//! the queue holds names and hashes only, never the bytes.
 
 use std::path::{Path, PathBuf};
 

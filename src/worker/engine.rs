@@ -25,6 +25,7 @@ use super::history::{remove_files, spend_today};
 use super::protocol::{EngineSettings, Event, JobId, JobOutcome, JobState};
 use super::received::Received;
 use super::sink::EventSink;
+use super::stopping::Stopping;
 use super::unwritten::Unwritten;
 use crate::api::GeminiClient;
 use crate::api::catalog::{Catalog, ModelEntry};
@@ -61,6 +62,12 @@ pub struct Engine {
     pub(super) owner: String,
     /// Images and prompts the disk refused, kept in memory until they can be written.
     pub(super) unwritten: Unwritten,
+    /// Requests in flight, whether new ones may go, and each running job's cancel switch.
+    pub(super) stopping: Stopping,
+    /// How many jobs may read their references and earlier turns back at once: each read holds
+    /// the bytes (and a request built from them) for a moment, and 200 jobs starting together
+    /// must not hold 200 requests.
+    pub(super) reading_inputs: tokio::sync::Semaphore,
     /// Keeps `owner` marked alive in the data folder while this engine lives.
     _alive: Option<OwnerLock>,
 }
@@ -78,6 +85,9 @@ fn sent_today(store: &Store) -> Vec<(String, Timestamp)> {
     })
 }
 
+/// How many jobs read their inputs back at once ([`Engine::reading_inputs`]).
+pub const INPUT_READS_AT_ONCE: usize = 2;
+
 /// How long a claim on a job lasts unless renewed; a running job renews it every third of that.
 pub const LEASE_S: i64 = 90;
 
@@ -91,6 +101,11 @@ impl Engine {
                 tracing::warn!("job claims fall back to leases only: {error}");
             })
             .ok();
+        // Requests an earlier Peel sent and never heard back from (it quit, was killed or
+        // crashed) are recorded as lost before anything counts the day.
+        if let Err(error) = store.settle_lost_attempts() {
+            tracing::warn!("requests whose answer was lost could not be recorded as such: {error}");
+        }
         let health = ModelHealth::new(config.tier, config.breaker, config.seed);
         health.seed_sent(sent_today(&store));
         Self {
@@ -101,6 +116,8 @@ impl Engine {
             health,
             owner,
             unwritten: Unwritten::default(),
+            stopping: Stopping::default(),
+            reading_inputs: tokio::sync::Semaphore::new(INPUT_READS_AT_ONCE),
             _alive: alive,
             config,
         }
@@ -115,6 +132,12 @@ impl Engine {
     /// Jobs that start from now on skip a primary the list leaves out and go to the fallback.
     pub fn set_live_models(&self, live: Option<LiveModels>) {
         self.health.set_live_models(live);
+    }
+
+    /// Whether Google's current model list (when known) leaves `model` out: jobs cannot be sent
+    /// to it, nor fall back to it.
+    pub fn is_unlisted(&self, model: &str) -> bool {
+        self.health.unlisted(model)
     }
 
     /// Tells Peel's own rate limiters that the server's clock runs at `time_scale` real seconds
@@ -272,11 +295,7 @@ impl Engine {
         let mut warnings = saved.warnings;
         let (path, model_id) = (saved.path.display().to_string(), model.id.clone());
         let recorded = self
-            .db(move |store| {
-                store.set_state(job, JobState::Delivered, None, None, Timestamp::now())?;
-                store.set_image(job, &path, &model_id)?;
-                store.is_deleted(job)
-            })
+            .db(move |store| store.record_delivery(job, &path, &model_id, Timestamp::now()))
             .await;
         match recorded {
             Ok(true) => {

@@ -1,6 +1,8 @@
-//! The gate before each attempt of a job: may a request go now? A held image (the disk refused
-//! the last one) or a daily lockout parks the job; an open breaker or Peel's own rate limit waits;
-//! the budget can stop it; the breaker hands out the permit last.
+//! The gate before each attempt of a job: may a request go now? A quit in progress sends the job
+//! back to the queue; a held image (the disk refused the last one) or a daily lockout parks it;
+//! an open breaker waits; the budget can stop it; then the breaker's permit, and Peel's own rate
+//! limit last, so a slot is taken only by a request that really goes (never by one the budget
+//! or the breaker refused).
 
 use jiff::Timestamp;
 
@@ -32,6 +34,11 @@ impl Engine {
         control: &JobControl,
     ) -> Gate<'_> {
         let model = run.model().clone();
+        // The request before this one is done with: no longer in flight.
+        run.in_flight = None;
+        if self.is_stopping() {
+            return Gate::End(End::Interrupted);
+        }
         // The disk refused the last image: another request would pay for an image that could
         // not be kept either. Wait (looked at again with the other parked jobs) until it is saved.
         if self.holds_any_image() {
@@ -65,8 +72,19 @@ impl Engine {
                 .wait_then_again(run, wait_s, reason, events, control)
                 .await;
         }
-        // Peel's own limits first, so Peel never causes a 429.
+        let size = fit(run.spec, &model).size_or_default();
+        let worst_case = worst_case_cost_usd(&model, &size);
+        if let Err(exceeded) = self.budget().allows(&run.spent, 0.0, worst_case) {
+            return Gate::End(End::Budget(exceeded.to_string()));
+        }
+        // The breaker's permission (a half-open breaker lets one probe through).
+        let Some(permit) = self.health.permit(&model.id) else {
+            return Gate::Again;
+        };
+        // Peel's own limits last, so Peel never causes a 429 and counts only what it sends.
         if let Err(throttled) = self.health.acquire(&model.id) {
+            // Unreported, the permit gives a half-open breaker's probe back.
+            drop(permit);
             let reason = format!(
                 "Peel's own limit ({}) for {}",
                 throttled.limit, model.display_name
@@ -75,15 +93,7 @@ impl Engine {
                 .wait_then_again(run, throttled.wait_s, reason, events, control)
                 .await;
         }
-        let size = fit(run.spec, &model).size_or_default();
-        let worst_case = worst_case_cost_usd(&model, &size);
-        if let Err(exceeded) = self.budget().allows(&run.spent, 0.0, worst_case) {
-            return Gate::End(End::Budget(exceeded.to_string()));
-        }
-        // Take the breaker's permission last (a half-open breaker lets one probe through).
-        self.health
-            .permit(&model.id)
-            .map_or(Gate::Again, Gate::Send)
+        Gate::Send(permit)
     }
 
     /// Waits (within the budget), then asks the gate again.

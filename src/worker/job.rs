@@ -18,16 +18,18 @@ use super::health::Permit;
 use super::protocol::{AttemptRecord, AttemptReport, Event, JobId, JobOutcome, JobSpec, JobState};
 use super::received::{Answered, Expected, Received, take_in};
 use super::sink::EventSink;
+use super::stopping::InFlight;
 use crate::api::catalog::ModelEntry;
 use crate::api::live_models::unlisted_reason;
-use crate::api::wire::{Content, Part};
 use crate::api::{ApiError, GenerateOutcome, TransportFailure};
 use crate::diagnosis::excerpt::shown_response;
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose, with_broken_image};
+use crate::job::{ATTEMPT_CANCELLED_IN_FLIGHT, ATTEMPT_IN_FLIGHT};
 use crate::provenance::Provenance;
-use crate::resilience::budget::cost_usd;
+use crate::resilience::budget::{cost_usd, worst_case_cost_usd};
 use crate::resilience::policy::is_server_failure;
 use crate::resilience::{Action, JobFacts, Role, Spent};
+use crate::store::attempts::AttemptId;
 
 /// A running job between attempts.
 pub(super) struct Run<'s> {
@@ -37,16 +39,16 @@ pub(super) struct Run<'s> {
     fallback: Option<ModelEntry>,
     role: Role,
     pub(super) spent: Spent,
-    /// The earlier turns, image files read back (edits).
-    history: Vec<Content>,
-    /// The references, read back (base64 in memory for the requests only).
-    references: Vec<Part>,
     primary_server_failures: u32,
     retries_on_model: u32,
     empty_answer_retries: u32,
     last_kind: Option<Kind>,
     /// Answers that broke off (stalled, trickled, cut) on the primary and on the fallback.
     broken_off: [u32; 2],
+    /// Answers that were not Gemini's JSON (a proxy or portal) on the primary and the fallback.
+    malformed: [u32; 2],
+    /// The request sent last, counted in flight until its image is on disk or the next gate.
+    pub(super) in_flight: Option<InFlight>,
 }
 
 impl Run<'_> {
@@ -56,7 +58,11 @@ impl Run<'_> {
 
     /// Answers that broke off so far on the current model and on the other one.
     fn broken_off(&self) -> (u32, u32) {
-        let [primary, fallback] = self.broken_off;
+        self.on_model_and_other(self.broken_off)
+    }
+
+    /// A per-model count as (on the current model, on the other one).
+    fn on_model_and_other(&self, [primary, fallback]: [u32; 2]) -> (u32, u32) {
         match self.role {
             Role::Primary => (primary, fallback),
             Role::Fallback => (fallback, primary),
@@ -79,12 +85,16 @@ pub(super) enum End {
     Budget(String),
     /// Cancelled.
     Cancelled,
+    /// Not sent because Peel is quitting: back to the queue, for the next start.
+    Interrupted,
     /// An image to deliver, from this model.
     Deliver(Box<(ModelEntry, Received)>),
 }
 
 /// A request sent, and what came back.
 struct Sent {
+    /// Its row, written before it left.
+    attempt_id: AttemptId,
     result: Result<GenerateOutcome, ApiError>,
     started_at: Timestamp,
     duration_ms: u64,
@@ -121,6 +131,8 @@ impl Engine {
             return self.elsewhere(job, events).await;
         }
         let _claim = self.keep_claim(job);
+        let (control, _cancel_watch) = self.watch_cancel(job, control);
+        let control = &control;
         let mut run = match self.start(job, spec, events).await {
             Ok(run) => run,
             Err(outcome) => return outcome,
@@ -131,8 +143,9 @@ impl Engine {
                 Gate::Again => continue,
                 Gate::End(end) => return self.end(run, end, events).await,
             };
-            let Some(attempted) = self.attempt(&mut run, permit, events, control).await else {
-                return self.end(run, End::Cancelled, events).await;
+            let attempted = match self.attempt(&mut run, permit, events, control).await {
+                Ok(attempted) => attempted,
+                Err(end) => return self.end(run, end, events).await,
             };
             if let Some(end) = self.act(&mut run, attempted, events, control).await {
                 return self.end(run, end, events).await;
@@ -150,10 +163,13 @@ impl Engine {
             .map_or(JobState::Running, |record| record.state);
         let mut outcome = JobOutcome::new(job);
         outcome.status = state;
-        outcome.reason = if state == JobState::Running || state == JobState::Queued {
-            "running in another Peel (a window or peel generate on the same data folder)".to_owned()
-        } else {
-            "already finished by another Peel on the same data folder".to_owned()
+        outcome.reason = match state {
+            JobState::Running | JobState::Queued | JobState::Parked => {
+                "running in another Peel (a window or peel generate on the same data folder)"
+                    .to_owned()
+            }
+            JobState::Cancelled => "cancelled: it is never sent again".to_owned(),
+            _ => "already finished by another Peel on the same data folder".to_owned(),
         };
         events
             .send(Event::Finished(Box::new(outcome.clone())))
@@ -172,7 +188,13 @@ impl Engine {
         let _ = self
             .db(move |store| store.set_state(job, JobState::Running, None, None, Timestamp::now()))
             .await;
-        let outcome = JobOutcome::new(job);
+        let mut outcome = JobOutcome::new(job);
+        // Earlier attempts (a resumed job, an answer lost when Peel stopped) stay on its
+        // timeline and in its cost, so the next request shows as a re-send.
+        if let Ok(earlier) = self.db(move |store| store.attempts(job)).await {
+            outcome.cost_usd = earlier.iter().map(|attempt| attempt.cost_usd).sum();
+            outcome.attempts = earlier;
+        }
         let Some(primary) = self.entry(&spec.model) else {
             let reason = "no model".to_owned();
             return Err(self
@@ -184,9 +206,15 @@ impl Engine {
             .as_deref()
             .filter(|f| *f != spec.model)
             .and_then(|id| self.entry(id));
+        // The references and earlier turns are checked (read, hashes compared, the request
+        // weighed) now, then let go: a job waiting in the queue holds their names only, and
+        // each attempt reads them again to build its request.
         let data_dir = self.store().data_dir();
-        let inputs = match resolve_inputs(spec, &data_dir, &primary, fallback.as_ref()).await {
-            Ok(inputs) => inputs,
+        let reading = self.reading_inputs.acquire().await;
+        let checked = resolve_inputs(spec, &data_dir, &primary, fallback.as_ref()).await;
+        drop(reading);
+        match checked {
+            Ok(_checked) => {}
             Err(reason) => {
                 return Err(self
                     .finish(outcome, JobState::Stopped, reason, events)
@@ -203,13 +231,13 @@ impl Engine {
                 day_usd: self.spend_today().await,
                 ..Spent::default()
             },
-            history: inputs.history,
-            references: inputs.references,
             primary_server_failures: 0,
             retries_on_model: 0,
             empty_answer_retries: 0,
             last_kind: None,
             broken_off: [0, 0],
+            malformed: [0, 0],
+            in_flight: None,
         };
         if let Some(fallback) = &run.fallback
             && !self.model_usable(&run.primary.id).await
@@ -253,19 +281,21 @@ impl Engine {
         }
     }
 
-    /// Sends one request and learns from its answer; `None` when the job was cancelled meanwhile
-    /// (the permit is dropped unreported, which gives a breaker's probe back).
+    /// Sends one request and learns from its answer; `Err` with how the job ends when it was
+    /// not sent (cancelled, Peel quitting, the attempt could not be recorded) or was cancelled
+    /// in flight (the permit is dropped unreported, which gives a breaker's probe back).
     async fn attempt(
         &self,
         run: &mut Run<'_>,
         permit: Permit<'_>,
         events: &EventSink,
         control: &JobControl,
-    ) -> Option<Attempted> {
+    ) -> Result<Attempted, End> {
         let model = run.model().clone();
         let fitted = fit(run.spec, &model);
         let size = fitted.size_or_default();
         let sent = self.send(run, &model, &fitted, events, control).await?;
+        let attempt_id = sent.attempt_id;
         let answered = match sent.result {
             Ok(answer) => Ok(take_in(answer, expected(&model, &fitted)).await),
             Err(error) => Err(error),
@@ -303,14 +333,16 @@ impl Engine {
             Ok(answer) => shown_response(&answer.evidence()),
             Err(error) => shown_response(&Evidence::from(error)),
         };
-        self.report(run, record, &diagnosis, response, events).await;
+        self.report(run, attempt_id, record, &diagnosis, response, events)
+            .await;
         count(run, &diagnosis, transport);
         run.outcome.diagnosis = Some(diagnosis);
-        Some(Attempted { action, answered })
+        Ok(Attempted { action, answered })
     }
 
-    /// Tells the listeners an attempt starts and sends it; `None` when the job was cancelled
-    /// before the answer came.
+    /// Writes the attempt, tells the listeners it starts, and sends it. `Err` with how the job
+    /// ends when it may not be sent (cancelled by any process, Peel quitting, the attempt could
+    /// not be written: nothing leaves unrecorded) or was cancelled before the answer came.
     async fn send(
         &self,
         run: &mut Run<'_>,
@@ -318,7 +350,50 @@ impl Engine {
         fitted: &Fitted,
         events: &EventSink,
         control: &JobControl,
-    ) -> Option<Sent> {
+    ) -> Result<Sent, End> {
+        if self.is_stopping() {
+            return Err(End::Interrupted);
+        }
+        // Read back only now, for this request (see `start`).
+        let data_dir = self.store().data_dir();
+        let reading = self.reading_inputs.acquire().await;
+        let inputs =
+            match resolve_inputs(run.spec, &data_dir, &run.primary, run.fallback.as_ref()).await {
+                Ok(inputs) => inputs,
+                Err(reason) => return Err(End::Finish(JobState::Stopped, reason)),
+            };
+        drop(reading);
+        let started_at = Timestamp::now();
+        let pending = AttemptRecord {
+            model: model.id.clone(),
+            started_at,
+            duration_ms: 0,
+            kind: ATTEMPT_IN_FLIGHT.to_owned(),
+            http_status: None,
+            wait_s: None,
+            wait_reason: None,
+            input_tokens: None,
+            output_tokens: None,
+            // What it will probably cost; the answer's usage replaces it.
+            cost_usd: worst_case_cost_usd(model, &fitted.size_or_default()),
+        };
+        let (job, owner, written) = (run.job(), self.owner.clone(), pending.clone());
+        let attempt_id = match self
+            .db(move |store| store.begin_attempt(job, &owner, &written))
+            .await
+        {
+            Ok(Some(id)) => id,
+            Ok(None) => return Err(End::Cancelled),
+            Err(error) => {
+                return Err(End::Finish(
+                    JobState::Parked,
+                    format!(
+                        "Not sent: Peel records every request before it leaves, and this one could not be recorded ({error}). The job stays in the queue; retry it once the data folder can be written."
+                    ),
+                ));
+            }
+        };
+        run.in_flight = Some(self.count_in_flight());
         run.spent.attempts += 1;
         events
             .send(Event::AttemptStarted {
@@ -327,26 +402,57 @@ impl Engine {
                 model: model.id.clone(),
             })
             .await;
-        let request = request_for(run.spec, &run.history, &run.references, fitted);
+        let request = request_for(run.spec, &inputs.history, &inputs.references, fitted);
+        drop(inputs);
         let client = self.client();
-        let started_at = Timestamp::now();
         let clock = tokio::time::Instant::now();
         let mut cancelled = control.cancelled.clone();
-        let result = tokio::select! {
-            result = client.generate_content(&model.id, &request) => result,
-            _ = cancelled.wait_for(|c| *c) => return None,
+        let answered = tokio::select! {
+            result = client.generate_content(&model.id, &request) => Some(result),
+            _ = cancelled.wait_for(|c| *c) => None,
         };
-        Some(Sent {
+        let Some(result) = answered else {
+            let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.cancelled_in_flight(run, attempt_id, pending, duration_ms)
+                .await;
+            return Err(End::Cancelled);
+        };
+        Ok(Sent {
+            attempt_id,
             result,
             started_at,
             duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     }
 
+    /// Records a request dropped by a cancel after it left: it may be billed, so its estimated
+    /// cost counts in the job's cost and the day's spend.
+    async fn cancelled_in_flight(
+        &self,
+        run: &mut Run<'_>,
+        attempt_id: AttemptId,
+        pending: AttemptRecord,
+        duration_ms: u64,
+    ) {
+        let _ = self
+            .db(move |store| store.cancel_attempt(attempt_id, duration_ms))
+            .await;
+        run.spent.job_usd += pending.cost_usd;
+        run.spent.day_usd += pending.cost_usd;
+        run.outcome.cost_usd += pending.cost_usd;
+        run.outcome.attempts.push(AttemptRecord {
+            kind: ATTEMPT_CANCELLED_IN_FLIGHT.to_owned(),
+            duration_ms,
+            ..pending
+        });
+        run.in_flight = None;
+    }
+
     /// Records the attempt (store, outcome) and tells the listeners.
     async fn report(
         &self,
         run: &mut Run<'_>,
+        attempt_id: AttemptId,
         record: AttemptRecord,
         diagnosis: &Diagnosis,
         response: String,
@@ -355,7 +461,7 @@ impl Engine {
         let job = run.job();
         let stored = record.clone();
         let _ = self
-            .db(move |store| store.record_attempt(job, &stored))
+            .db(move |store| store.settle_attempt(attempt_id, &stored))
             .await;
         events
             .send(Event::AttemptEnded {
@@ -409,6 +515,7 @@ impl Engine {
         };
         let on_primary = run.role == Role::Primary;
         let (broken_off_on_model, broken_off_on_other) = run.broken_off();
+        let (malformed_on_model, malformed_on_other) = run.on_model_and_other(run.malformed);
         let facts = JobFacts {
             role: run.role,
             fallback_usable,
@@ -420,10 +527,49 @@ impl Engine {
             broken_off_on_model: broken_off_on_model
                 + u32::from(transport.is_some_and(TransportFailure::is_broken_off)),
             broken_off_on_other,
+            malformed_on_model: malformed_on_model
+                + u32::from(diagnosis.kind == Kind::ResponseMalformed),
+            malformed_on_other,
         };
-        self.config
+        let action = self
+            .config
             .policy
-            .decide(diagnosis, &facts, self.health.unit_random())
+            .decide(diagnosis, &facts, self.health.unit_random());
+        self.say_why_no_fallback(run, diagnosis, facts, action)
+            .await
+    }
+
+    /// When the policy would have fallen back had the fallback been usable, the action's reason
+    /// says why it could not (not in the endpoint's model list, out of daily quota, …).
+    async fn say_why_no_fallback(
+        &self,
+        run: &Run<'_>,
+        diagnosis: &Diagnosis,
+        facts: JobFacts,
+        action: Action,
+    ) -> Action {
+        let Some(fallback) = run.fallback.as_ref().filter(|_| !facts.fallback_usable) else {
+            return action;
+        };
+        if run.role != Role::Primary {
+            return action;
+        }
+        let usable = JobFacts {
+            fallback_usable: true,
+            ..facts
+        };
+        let would_fall_back = matches!(
+            self.config.policy.decide(diagnosis, &usable, 0.5),
+            Action::Retry {
+                role: Role::Fallback,
+                ..
+            }
+        );
+        if !would_fall_back {
+            return action;
+        }
+        let why = self.why_not_usable(fallback).await;
+        action.with_note(&format!("it could not fall back: {why}"))
     }
 
     /// Does what the policy decided; `Some` when the job ends.
@@ -467,6 +613,8 @@ impl Engine {
                     run.role = next;
                     run.retries_on_model = 0;
                 }
+                // The answer is in and nothing is delivered: no longer in flight while it waits.
+                run.in_flight = None;
                 if let Err(exceeded) = self.budget().allows(&run.spent, wait_s, 0.0) {
                     return Some(End::Budget(exceeded.to_string()));
                 }
@@ -497,6 +645,11 @@ impl Engine {
             End::Finish(status, reason) => self.finish(run.outcome, status, reason, events).await,
             End::Budget(reason) => self.park_for_budget(run.outcome, &reason, events).await,
             End::Cancelled => self.cancelled(run.outcome, events).await,
+            End::Interrupted => {
+                let reason = "Not sent: Peel was quitting. The job stays in the queue and runs when Peel next starts.".to_owned();
+                self.finish(run.outcome, JobState::Queued, reason, events)
+                    .await
+            }
             End::Deliver(delivery) => {
                 let (model, received) = *delivery;
                 let facts = provenance_of(&run, &model);
@@ -537,6 +690,9 @@ fn diagnosis_of(answered: &Result<Answered, ApiError>, model: &str) -> Diagnosis
 fn count(run: &mut Run<'_>, diagnosis: &Diagnosis, transport: Option<TransportFailure>) {
     if transport.is_some_and(TransportFailure::is_broken_off) {
         run.broken_off[usize::from(run.role == Role::Fallback)] += 1;
+    }
+    if diagnosis.kind == Kind::ResponseMalformed {
+        run.malformed[usize::from(run.role == Role::Fallback)] += 1;
     }
     if run.role == Role::Primary && is_server_failure(diagnosis.kind) {
         run.primary_server_failures += 1;

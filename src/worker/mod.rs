@@ -14,6 +14,8 @@
 //! - [`delivery`]: a checked answer put on disk (the image once, the turn for edits).
 //! - [`unwritten`]: images and prompts the disk refused (full, read-only), kept in memory and
 //!   written again every [`RESUME_CHECK_S`] seconds or on Retry now.
+//! - [`stopping`]: Cancel from any process, requests in flight counted, and a quit that waits
+//!   for them or records them as lost.
 //! - [`edits`], [`history`]: edit jobs; the restored history and deletion.
 //! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
 //!   skipped before a job is sent to them.
@@ -34,6 +36,7 @@ pub mod protocol;
 pub mod received;
 pub mod request_size;
 pub mod sink;
+pub mod stopping;
 pub mod unwritten;
 
 use std::collections::HashMap;
@@ -107,14 +110,17 @@ pub fn spawn(
                     let controls = Arc::clone(&controls);
                     tokio::spawn(async move { run_new_job(&engine, spec, &sink, &controls).await });
                 }
-                Command::Cancel(job) => {
-                    if let Some((cancel, _)) = controls
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .get(&job)
-                    {
-                        let _ = cancel.send(true);
-                    }
+                Command::Cancel(job) => cancel(&engine, job, &sink, &controls),
+                Command::StopSending => engine.stop_sending(),
+                Command::QuitAnyway => {
+                    let engine = Arc::clone(&engine);
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(error) = engine.abandon_in_flight() {
+                            tracing::error!(
+                                "requests in flight could not be recorded as lost: {error}"
+                            );
+                        }
+                    });
                 }
                 Command::Edit { of, prompt } => {
                     let engine = Arc::clone(&engine);
@@ -142,7 +148,9 @@ pub fn spawn(
                         .get(&job)
                         .map(|(_, retry_now)| Arc::clone(retry_now));
                     if let Some(retry_now) = running {
-                        retry_now.notify_one();
+                        // Wakes a wait under way only: a Retry now that comes while the request
+                        // is on its way is not kept to skip the next backoff.
+                        retry_now.notify_waiters();
                     } else {
                         // A job that waits in the queue is resumed by hand.
                         let engine = Arc::clone(&engine);
@@ -160,6 +168,39 @@ pub fn spawn(
         commands: command_tx,
         events: event_rx,
     }
+}
+
+/// Cancels a job in any open state: written to its row (so no process sends it again, also
+/// after a restart or a daily reset), then stopped if it runs here. A job that does not run here
+/// (queued, parked, or run by another Peel) is reported cancelled at once.
+fn cancel(engine: &Arc<Engine>, job: JobId, sink: &EventSink, controls: &Controls) {
+    let running = if let Some((cancel, _)) = controls
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&job)
+    {
+        let _ = cancel.send(true);
+        true
+    } else {
+        false
+    };
+    let engine = Arc::clone(engine);
+    let sink = sink.clone();
+    tokio::spawn(async move {
+        match engine.cancel(job).await {
+            Ok(crate::store::cancel::Change::Changed(_)) if !running => {
+                let mut outcome = JobOutcome::new(job);
+                outcome.status = JobState::Cancelled;
+                outcome.reason = "cancelled: it is never sent again".to_owned();
+                sink.send(Event::Finished(Box::new(outcome))).await;
+            }
+            Ok(_) => {}
+            Err(error) => {
+                let message = format!("Job {job} could not be cancelled: {error}");
+                sink.send(Event::Problem { message }).await;
+            }
+        }
+    });
 }
 
 /// Cancels the job if it runs, then deletes it (off the async threads). Deleted wins: a cancel

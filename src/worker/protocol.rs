@@ -30,8 +30,16 @@ pub struct EngineSettings {
 pub enum Command {
     /// Queue and run a job.
     Generate(JobSpec),
-    /// Stop a job (it is marked cancelled; nothing is lost).
+    /// Stop a job in any open state (queued, waiting, parked, in flight): it is never sent
+    /// again, by any process; a request in flight is dropped and recorded as cancelled after
+    /// sending (it may be billed).
     Cancel(JobId),
+    /// Send no new request (the designer quits and waits for the requests in flight): each job
+    /// reaching its next request goes back to the queue for the next start.
+    StopSending,
+    /// The designer quits without waiting: the requests in flight are recorded as lost
+    /// (probably billed), and nothing new is sent.
+    QuitAnyway,
     /// Skip the current wait of a job.
     RetryNow(JobId),
     /// Edit a delivered image: a new turn after the job's own, resending the model's parts with
@@ -228,4 +236,14 @@ pub fn describe_fallback(from: &str, to: &str, reason: &str, changes: &[String])
         format!(" ({})", changes.join(", "))
     };
     format!("Fell back from {from} to {to}{changes}: {reason}")
+}
+
+/// "2 images are being made and will probably be billed": what quitting now would cost, said the
+/// same way by the window and the command line.
+pub fn being_made(in_flight: usize) -> String {
+    if in_flight == 1 {
+        "1 image is being made and will probably be billed".to_owned()
+    } else {
+        format!("{in_flight} images are being made and will probably be billed")
+    }
 }

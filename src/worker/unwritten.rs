@@ -35,25 +35,38 @@ struct HeldImage {
     provenance: Provenance,
 }
 
+/// The held images: those waiting for a folder, and those being written right now.
+#[derive(Debug, Default)]
+struct HeldImages {
+    waiting: HashMap<JobId, HeldImage>,
+    /// Held images being written right now (out of `waiting` while the write runs): still
+    /// held, so Retry now meanwhile neither sends the job again nor writes it twice. An image
+    /// moves between the two under one lock, so it is never in neither.
+    saving: HashSet<JobId>,
+}
+
+impl HeldImages {
+    fn holds(&self, job: JobId) -> bool {
+        self.waiting.contains_key(&job) || self.saving.contains(&job)
+    }
+
+    fn count(&self) -> usize {
+        self.waiting.len() + self.saving.len()
+    }
+}
+
 /// Images and prompts held in memory (one lock each, never two at once).
 #[derive(Debug, Default)]
 pub struct Unwritten {
-    images: Mutex<HashMap<JobId, HeldImage>>,
-    /// Held images being written right now (out of `images` while the write runs): still held,
-    /// so Retry now meanwhile neither sends the job again nor writes it twice.
-    saving: Mutex<HashSet<JobId>>,
+    images: Mutex<HeldImages>,
     prompts: Mutex<Vec<JobSpec>>,
     /// Held while held prompts are being queued (the database write is awaited under it).
     queueing: tokio::sync::Mutex<()>,
 }
 
 impl Unwritten {
-    fn images(&self) -> MutexGuard<'_, HashMap<JobId, HeldImage>> {
+    fn images(&self) -> MutexGuard<'_, HeldImages> {
         self.images.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn saving(&self) -> MutexGuard<'_, HashSet<JobId>> {
-        self.saving.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn prompts(&self) -> MutexGuard<'_, Vec<JobSpec>> {
@@ -75,13 +88,13 @@ impl Engine {
     /// Whether job `job`'s image is held in memory because no folder would take it (or is being
     /// written right now).
     pub fn holds_image(&self, job: JobId) -> bool {
-        self.unwritten.images().contains_key(&job) || self.unwritten.saving().contains(&job)
+        self.unwritten.images().holds(job)
     }
 
     /// Whether any image is held: the disk refused the last one, so new requests wait rather
     /// than pay for images that could not be kept either.
     pub fn holds_any_image(&self) -> bool {
-        !self.unwritten.images().is_empty() || !self.unwritten.saving().is_empty()
+        self.unwritten.images().count() > 0
     }
 
     /// How many new prompts wait in memory for the database.
@@ -91,7 +104,7 @@ impl Engine {
 
     /// Tells the window how much is held ([`Event::Unsaved`]), so it can warn before quitting.
     pub(super) async fn report_unsaved(&self, events: &EventSink) {
-        let images = self.unwritten.images().len() + self.unwritten.saving().len();
+        let images = self.unwritten.images().count();
         let prompts = self.held_prompts();
         events.send(Event::Unsaved { images, prompts }).await;
     }
@@ -112,7 +125,7 @@ impl Engine {
             self.store().data_dir().join("images").display()
         );
         outcome.parked_until = None;
-        self.unwritten.images().insert(
+        self.unwritten.images().waiting.insert(
             job,
             HeldImage {
                 outcome: outcome.clone(),
@@ -129,8 +142,13 @@ impl Engine {
     /// delivered; `None`: nothing was held, or the folders still refuse it (still held, and the
     /// sentence said again).
     pub async fn save_held_image(&self, job: JobId, events: &EventSink) -> Option<JobOutcome> {
-        let held = self.unwritten.images().remove(&job)?;
-        self.unwritten.saving().insert(job);
+        // Out of waiting and into saving in one step: Retry now never sees it unheld.
+        let held = {
+            let mut images = self.unwritten.images();
+            let held = images.waiting.remove(&job)?;
+            images.saving.insert(job);
+            held
+        };
         let HeldImage {
             outcome,
             model,
@@ -141,7 +159,7 @@ impl Engine {
         let saved = self
             .after_write(job, outcome, model, provenance, written, events)
             .await;
-        self.unwritten.saving().remove(&job);
+        self.unwritten.images().saving.remove(&job);
         if saved.is_some() || !self.holds_image(job) {
             self.report_unsaved(events).await;
         }
@@ -165,7 +183,7 @@ impl Engine {
                     "Image {job} still could not be saved: {} It stays in memory; Peel tries again every {RESUME_CHECK_S} s.",
                     not_saved.error
                 );
-                self.unwritten.images().insert(
+                self.unwritten.images().waiting.insert(
                     job,
                     HeldImage {
                         outcome,
@@ -187,7 +205,7 @@ impl Engine {
 
     /// Tries to write every held image again; returns the jobs now delivered.
     pub async fn save_held_images(&self, events: &EventSink) -> Vec<JobOutcome> {
-        let jobs: Vec<JobId> = self.unwritten.images().keys().copied().collect();
+        let jobs: Vec<JobId> = self.unwritten.images().waiting.keys().copied().collect();
         let mut delivered = Vec::new();
         for job in jobs {
             if let Some(outcome) = self.save_held_image(job, events).await {
@@ -199,7 +217,7 @@ impl Engine {
 
     /// Forgets a held image (its job was deleted).
     pub(super) fn drop_held_image(&self, job: JobId) {
-        self.unwritten.images().remove(&job);
+        self.unwritten.images().waiting.remove(&job);
     }
 
     /// Keeps a new prompt the database could not queue, and says so.

@@ -39,6 +39,25 @@ pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
     .unwrap()
 }
 
+/// Starts a simulator on 127.0.0.1 whose answers take as long as Google's, scaled by
+/// `time_scale` (Nano Banana Pro at 1K: 12-25 s × `time_scale`), so a test can act while a request
+/// is in flight.
+pub async fn start_slow_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
+    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    sim::start(
+        addr,
+        SimConfig {
+            scenario,
+            seed: 7,
+            time_scale,
+            start_at: Some("2026-11-27T20:00:00Z".parse().unwrap()),
+            generation_latency: true,
+        },
+    )
+    .await
+    .unwrap()
+}
+
 /// A client for the simulator, with the simulator's key (or `key`).
 pub fn client_for(sim: &RunningSim, version: &str, key: Option<&str>) -> GeminiClient {
     GeminiClient::new(ClientConfig {

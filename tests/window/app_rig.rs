@@ -31,6 +31,22 @@ impl AppRig {
     /// The app on a `scenario` day: the simulator seeded with `sim_seed` (no answer time), the
     /// engine's jitter with `seed`.
     pub fn open(scenario: Scenario, sim_seed: u64, seed: u64) -> AppRig {
+        // The real media service answers keychain requests: from memory, never the system's.
+        peel::app::keychain::use_memory();
+        Self::open_on(
+            SimConfig {
+                scenario,
+                seed: sim_seed,
+                generation_latency: false,
+                ..SimConfig::default()
+            },
+            seed,
+        )
+    }
+
+    /// The app on a simulator set up as `simulator` (answer times included), the engine's
+    /// jitter seeded with `seed`.
+    pub fn open_on(simulator: SimConfig, seed: u64) -> AppRig {
         let dir = tempfile::tempdir().unwrap();
         let Session {
             engine,
@@ -40,12 +56,7 @@ impl AppRig {
             ..
         } = Session::open(SessionOptions {
             data_dir: Some(dir.path().to_path_buf()),
-            simulator: SimConfig {
-                scenario,
-                seed: sim_seed,
-                generation_latency: false,
-                ..SimConfig::default()
-            },
+            simulator,
             worker_threads: Some(2),
             seed: Some(seed),
             ..SessionOptions::default()
