@@ -6,6 +6,11 @@
 //! under that name is never opened or followed (the rename then replaces a symlink at the target
 //! itself, never the file it points to). Both [`write_atomically`] (bytes in memory) and [`copy_atomically`] (a file
 //! on disk, for Save as…) go through the same temp-file, fsync and rename code.
+//!
+//! [`write_new`] and [`copy_new`] never replace anything: the finished temporary file is given
+//! its name with create-new semantics (`rename` without replace, or a hard link), so a file that
+//! appears under a name at any moment, even between the check and the write, is left alone and
+//! the next name (`name-2.ext`, …) is tried. When every name is taken they fail with a sentence.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
@@ -15,16 +20,27 @@ use std::path::{Path, PathBuf};
 /// than one try only happens when something else planted files beside the target).
 const TEMP_NAME_TRIES: usize = 16;
 
+/// How many names [`write_new`] and [`copy_new`] try: `name.ext`, then `name-2.ext` up to
+/// `name-9999.ext`.
+pub const NUMBERED_NAMES: u32 = 9_999;
+
 /// Why a file could not be written.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "Could not save {path}: {source}. Check that the folder exists, is writable and has free space."
-)]
+#[error("Could not save {path}: {source}. {}", advice(.source))]
 pub struct WriteError {
     /// The target.
     pub path: PathBuf,
     /// The OS error.
     pub source: std::io::Error,
+}
+
+/// What to do about `error`: free names when every name was taken, else the folder itself.
+fn advice(error: &io::Error) -> &'static str {
+    if error.kind() == io::ErrorKind::AlreadyExists {
+        "Move or delete older files in that folder, or choose another folder."
+    } else {
+        "Check that the folder exists, is writable and has free space."
+    }
 }
 
 /// Writes `bytes` to `path` atomically (temp file, fsync, rename, fsync of the folder). Missing
@@ -49,6 +65,125 @@ pub fn copy_atomically(source: &Path, target: &Path) -> Result<(), WriteError> {
     // Opened first, so a missing source never leaves a temporary file.
     let mut input = File::open(source).map_err(error)?;
     replace_atomically(target, |output| io::copy(&mut input, output).map(drop)).map_err(error)
+}
+
+/// Writes `bytes` as a new file in `folder` named `stem` + `suffix` (the suffix is the
+/// extension with its dot, or empty), or `stem-2` + `suffix`, … up to [`NUMBERED_NAMES`] names,
+/// and returns the name used. A file (or symlink) under a name is never replaced, even one that
+/// appears while this runs; when every name is taken, nothing is written and the error says so.
+/// Missing folders on the way to `folder` are created.
+pub fn write_new(
+    folder: &Path,
+    stem: &str,
+    suffix: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, WriteError> {
+    let names = numbered_names(folder, stem, suffix);
+    let first = folder.join(format!("{stem}{suffix}"));
+    let error = |source| WriteError {
+        path: first.clone(),
+        source,
+    };
+    fs::create_dir_all(folder).map_err(error)?;
+    place_new(folder, names, |file| file.write_all(bytes)).map_err(error)
+}
+
+/// Copies the file at `source` as a new file in `folder`, named as [`write_new`] names it, and
+/// returns the name used: never over a file already there. `folder` must exist.
+pub fn copy_new(
+    source: &Path,
+    folder: &Path,
+    stem: &str,
+    suffix: &str,
+) -> Result<PathBuf, WriteError> {
+    let error = |source| WriteError {
+        path: folder.join(format!("{stem}{suffix}")),
+        source,
+    };
+    // Opened first, so a missing source never leaves a temporary file.
+    let mut input = File::open(source).map_err(error)?;
+    place_new(folder, numbered_names(folder, stem, suffix), |output| {
+        io::copy(&mut input, output).map(drop)
+    })
+    .map_err(error)
+}
+
+/// `folder/stem+suffix`, then `folder/stem-2+suffix`, … [`NUMBERED_NAMES`] names in all.
+fn numbered_names(folder: &Path, stem: &str, suffix: &str) -> impl Iterator<Item = PathBuf> {
+    let first = folder.join(format!("{stem}{suffix}"));
+    let rest = (2..=NUMBERED_NAMES).map(move |n| folder.join(format!("{stem}-{n}{suffix}")));
+    std::iter::once(first).chain(rest)
+}
+
+/// Creates a temporary file in `folder`, lets `write_contents` write it, flushes it to disk and
+/// gives it the first of `names` (all in `folder`) that nothing uses, atomically and without
+/// replacing anything. On any failure the temporary file is removed and nothing else changed.
+fn place_new(
+    folder: &Path,
+    names: impl IntoIterator<Item = PathBuf>,
+    write_contents: impl FnOnce(&mut File) -> io::Result<()>,
+) -> io::Result<PathBuf> {
+    let mut names = names.into_iter().peekable();
+    let Some(first) = names.peek().cloned() else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "there is no name to save under",
+        ));
+    };
+    let file_name = first.file_name().map_or_else(
+        || "image".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let (temp_path, mut file) = create_temp_beside(folder, &file_name)?;
+    // Removed when dropped, on every way out but a successful placing.
+    let mut temp = match tempfile::TempPath::try_from_path(&temp_path) {
+        Ok(temp) => temp,
+        Err(error) => {
+            let _ = fs::remove_file(&temp_path);
+            return Err(error);
+        }
+    };
+    let written = write_contents(&mut file).and_then(|()| file.sync_all());
+    // Closed before it is placed or removed: Windows can do neither to an open file.
+    drop(file);
+    written?;
+    let mut last = first.clone();
+    for name in names {
+        match temp.persist_noclobber(&name) {
+            Ok(()) => {
+                sync_folder(folder);
+                return Ok(name);
+            }
+            Err(refused) if refused.error.kind() == io::ErrorKind::AlreadyExists => {
+                temp = refused.path;
+                last = name;
+            }
+            Err(refused) => return Err(refused.error),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        format!(
+            "every name from {} to {} is already taken",
+            display_name(&first),
+            display_name(&last)
+        ),
+    ))
+}
+
+/// The file name of `path`, for a sentence.
+fn display_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    )
+}
+
+/// Makes a rename in `folder` durable. Best effort: not every file system can sync a folder.
+fn sync_folder(folder: &Path) {
+    if let Ok(folder) = File::open(folder) {
+        let _ = folder.sync_all();
+    }
 }
 
 /// The folder `path` sits in (`.` for a bare file name).
@@ -84,10 +219,7 @@ fn replace_atomically(
         let _ = fs::remove_file(&temp_path);
         return Err(e);
     }
-    // Make the rename itself durable. Best effort: not every file system can sync a folder.
-    if let Ok(folder) = File::open(folder) {
-        let _ = folder.sync_all();
-    }
+    sync_folder(folder);
     Ok(())
 }
 
@@ -219,6 +351,103 @@ mod tests {
             assert!(nonce.chars().all(|c| c.is_ascii_hexdigit()), "{name}");
         }
         assert_ne!(first, second);
+    }
+
+    #[test]
+    fn new_files_take_the_next_free_name_and_never_replace_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("out");
+        let first = write_new(&folder, "peel-7", ".png", b"first").unwrap();
+        let second = write_new(&folder, "peel-7", ".png", b"second").unwrap();
+        assert_eq!(first, folder.join("peel-7.png"));
+        assert_eq!(second, folder.join("peel-7-2.png"));
+        assert_eq!(fs::read(&first).unwrap(), b"first");
+        assert_eq!(fs::read(&second).unwrap(), b"second");
+        let source = dir.path().join("fox");
+        fs::write(&source, b"fox").unwrap();
+        assert_eq!(
+            copy_new(&source, &folder, "fox", "").unwrap(),
+            folder.join("fox")
+        );
+        assert_eq!(
+            copy_new(&source, &folder, "fox", "").unwrap(),
+            folder.join("fox-2")
+        );
+        assert_eq!(
+            names(&folder),
+            ["fox", "fox-2", "peel-7-2.png", "peel-7.png"].map(OsString::from)
+        );
+    }
+
+    #[test]
+    fn a_file_planted_after_the_name_was_chosen_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        // Each of the first three names gets a file just as it is chosen (the moment between
+        // looking and writing, where another program may create one).
+        let planting = numbered_names(folder, "peel-3", ".png")
+            .enumerate()
+            .map(|(n, path)| {
+                if n < 3 {
+                    fs::write(&path, format!("planted {n}")).unwrap();
+                }
+                path
+            });
+        let placed = place_new(folder, planting, |file| file.write_all(b"the image")).unwrap();
+        assert_eq!(placed, folder.join("peel-3-4.png"));
+        assert_eq!(fs::read(&placed).unwrap(), b"the image");
+        assert_eq!(fs::read(folder.join("peel-3.png")).unwrap(), b"planted 0");
+        assert_eq!(fs::read(folder.join("peel-3-2.png")).unwrap(), b"planted 1");
+        assert_eq!(fs::read(folder.join("peel-3-3.png")).unwrap(), b"planted 2");
+        assert_eq!(names(folder).len(), 4, "no temporary file is left");
+    }
+
+    #[test]
+    fn when_every_name_is_taken_nothing_is_written_and_the_error_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path();
+        for path in numbered_names(folder, "peel-9", ".jpg") {
+            fs::write(path, b"older").unwrap();
+        }
+        let error = write_new(folder, "peel-9", ".jpg", b"new").unwrap_err();
+        assert_eq!(error.source.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(error.path, folder.join("peel-9.jpg"));
+        let sentence = error.to_string();
+        assert!(
+            sentence.contains("every name from peel-9.jpg to peel-9-9999.jpg is already taken"),
+            "{sentence}"
+        );
+        assert!(
+            sentence.contains("Move or delete older files"),
+            "{sentence}"
+        );
+        assert!(!sentence.contains("free space"), "{sentence}");
+        // Every file is as it was, and no temporary file is left.
+        assert_eq!(names(folder).len(), NUMBERED_NAMES as usize);
+        for path in numbered_names(folder, "peel-9", ".jpg") {
+            assert_eq!(fs::read(&path).unwrap(), b"older", "{}", path.display());
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_file_never_replaces_or_follows_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, b"keep me").unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+        std::os::unix::fs::symlink(&victim, out.join("peel-1.png")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), out.join("peel-1-2.png")).unwrap();
+        let placed = write_new(&out, "peel-1", ".png", b"the image").unwrap();
+        assert_eq!(placed, out.join("peel-1-3.png"));
+        assert_eq!(fs::read(&victim).unwrap(), b"keep me");
+        assert!(
+            fs::symlink_metadata(out.join("peel-1.png"))
+                .unwrap()
+                .is_symlink()
+        );
+        assert!(!dir.path().join("nowhere").exists());
     }
 
     #[cfg(unix)]

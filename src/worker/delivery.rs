@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::received::{Received, ReceivedImage};
 use crate::api::wire::{Content, GenerateContentResponse};
 use crate::provenance::{self, Provenance};
-use crate::store::files::{WriteError, write_atomically};
+use crate::store::files::{WriteError, write_new};
 use crate::store::turns::{extension, keep_image, save_turn, sha256_hex};
 
 /// An answer whose final image neither the output folder nor the data folder took: handed back
@@ -143,13 +143,10 @@ fn write_final(
             std::borrow::Cow::Borrowed(image.bytes.as_slice())
         }
     };
-    let wanted = unique_path(
-        image_dir,
-        &format!("peel-{job}"),
-        extension(&image.mime_type),
-    );
-    let Err(error) = write_atomically(&wanted, &bytes) else {
-        return Ok((wanted, warnings));
+    let suffix = format!(".{}", extension(&image.mime_type));
+    let error = match write_new(image_dir, &format!("peel-{job}"), &suffix, &bytes) {
+        Ok(written) => return Ok((written, warnings)),
+        Err(error) => error,
     };
     let sha256 = sha256_hex(&image.bytes);
     match keep_image(data_dir, &sha256, &image.mime_type, &bytes) {
@@ -206,18 +203,6 @@ fn keep_turn(
         ));
     }
     warnings
-}
-
-/// `dir/stem.ext`, or `dir/stem-2.ext`, … so an earlier image is never overwritten.
-pub fn unique_path(dir: &Path, stem: &str, ext: &str) -> PathBuf {
-    let first = dir.join(format!("{stem}.{ext}"));
-    if !first.exists() {
-        return first;
-    }
-    (2..10_000)
-        .map(|n| dir.join(format!("{stem}-{n}.{ext}")))
-        .find(|path| !path.exists())
-        .unwrap_or(first)
 }
 
 #[cfg(test)]
@@ -286,6 +271,40 @@ mod tests {
         // A second image for the same job never replaces the first.
         let again = save(7, &out, &data, answer(&draft, &last), None).unwrap();
         assert_eq!(again.path, out.join("peel-7-2.jpg"));
+    }
+
+    #[test]
+    fn when_every_name_is_taken_no_earlier_image_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, data) = (dir.path().join("out"), dir.path().join("data"));
+        std::fs::create_dir_all(&out).unwrap();
+        // Every name an image of job 4 may take is someone's file already.
+        std::fs::write(out.join("peel-4.jpg"), b"an earlier image").unwrap();
+        for n in 2..=crate::store::files::NUMBERED_NAMES {
+            std::fs::write(out.join(format!("peel-4-{n}.jpg")), b"older").unwrap();
+        }
+        let last = jpeg(77);
+        let saved = save(4, &out, &data, answer(&jpeg(1), &last), None).unwrap();
+        assert_eq!(
+            std::fs::read(out.join("peel-4.jpg")).unwrap(),
+            b"an earlier image"
+        );
+        assert_eq!(
+            std::fs::read(out.join("peel-4-9999.jpg")).unwrap(),
+            b"older"
+        );
+        // The paid image is kept in the data folder, and the warning says why.
+        assert!(
+            saved.path.starts_with(data.join("images")),
+            "{}",
+            saved.path.display()
+        );
+        assert_eq!(std::fs::read(&saved.path).unwrap(), last);
+        assert!(
+            saved.warnings[0].contains("already taken"),
+            "{:?}",
+            saved.warnings
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::{MediaEvent, Service, off_thread, off_thread_flat};
 use crate::job::JobId;
 use crate::store::Store;
 use crate::store::export::export_job;
-use crate::store::files::copy_atomically;
+use crate::store::files::copy_new;
 
 /// What a batch did: the files or folders written, and a phrase for each failure.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -94,13 +94,14 @@ impl Service {
 }
 
 /// Copies each of `sources` into `folder` under its own name, or `name-2.ext`, `name-3.ext`, …
-/// when that name is taken: a file already there is never replaced.
+/// when that name is taken: a file already there (or one that appears meanwhile) is never
+/// replaced.
 pub(super) fn copy_into(folder: &Path, sources: &[PathBuf]) -> BatchReport {
     let mut report = BatchReport::default();
     for source in sources {
-        let target = free_name(folder, source);
-        match copy_atomically(source, &target) {
-            Ok(()) => report.written.push(target),
+        let (stem, suffix) = name_parts(source);
+        match copy_new(source, folder, &stem, &suffix) {
+            Ok(target) => report.written.push(target),
             Err(error) => report.failures.push(format!(
                 "{}: {}",
                 display_name(source),
@@ -111,29 +112,21 @@ pub(super) fn copy_into(folder: &Path, sources: &[PathBuf]) -> BatchReport {
     report
 }
 
-/// The first name in `folder` for `source`'s file that nothing (not even a broken link) uses.
-fn free_name(folder: &Path, source: &Path) -> PathBuf {
-    let taken = |path: &Path| path.symlink_metadata().is_ok();
+/// `source`'s file name as a stem and a suffix (the extension with its dot, or nothing).
+fn name_parts(source: &Path) -> (String, String) {
     let name = source
         .file_name()
         .map_or_else(|| "image".into(), |name| name.to_string_lossy());
-    let first = folder.join(name.as_ref());
-    if !taken(&first) {
-        return first;
-    }
     let as_path = Path::new(name.as_ref());
     let stem = as_path.file_stem().map_or_else(
         || name.to_string(),
         |stem| stem.to_string_lossy().into_owned(),
     );
-    let extension = as_path
+    let suffix = as_path
         .extension()
         .map(|extension| format!(".{}", extension.to_string_lossy()))
         .unwrap_or_default();
-    (2..=u32::MAX)
-        .map(|n| folder.join(format!("{stem}-{n}{extension}")))
-        .find(|candidate| !taken(candidate))
-        .unwrap_or(first)
+    (stem, suffix)
 }
 
 /// Writes the export folder of each of `jobs` (deleted ones are skipped) into `folder`. `Err`
