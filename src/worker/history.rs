@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::edits::legacy_turn_path;
 use super::engine::Engine;
 use super::protocol::{Event, JobId};
-use crate::store::{JobState, Store, turns};
+use crate::store::{JobState, Store, thumbs, turns};
 
 /// How many remembered rewrites the window gets at start.
 const RESTORED_REWRITES: usize = 200;
@@ -54,9 +54,9 @@ impl Engine {
     }
 }
 
-/// Removes a job's image, its kept turn and the kept images only it uses. An image path an
-/// older Peel stored relative (to a working folder no one knows now) is never guessed at: the
-/// rest goes, and the sentence says to delete that file by hand.
+/// Removes a job's image, its gallery thumbnails, its kept turn and the kept images only it
+/// uses. An image path an older Peel stored relative (to a working folder no one knows now) is
+/// never guessed at: the rest goes, and the sentence says to delete that file by hand.
 pub fn remove_files(store: &Store, job: JobId, image: &Path) -> Result<(), String> {
     let kept = remove_all(kept_files(store, job));
     if image.is_relative() {
@@ -66,7 +66,18 @@ pub fn remove_files(store: &Store, job: JobId, image: &Path) -> Result<(), Strin
             image.display()
         ));
     }
-    remove_all(vec![image.to_path_buf(), legacy_turn_path(image)]).and(kept)
+    // The thumbnails first: their names come from the image file, which must still be there.
+    let thumbnails = thumbs::remove_cached(image, &thumbs::folder(&store.data_dir())).map_err(
+        |error| {
+            format!(
+                "The image left the gallery, but its thumbnails in {} could not be deleted: {error}. Check the folder's permissions.",
+                thumbs::folder(&store.data_dir()).display()
+            )
+        },
+    );
+    remove_all(vec![image.to_path_buf(), legacy_turn_path(image)])
+        .and(kept)
+        .and(thumbnails)
 }
 
 fn remove_files_without_image(store: &Store, job: JobId) -> Result<(), String> {
@@ -166,5 +177,33 @@ mod tests {
         // 23:00 PDT on March 8: "next midnight minus 24 hours" would say 23:00 PST on March 7.
         let now = "2026-03-09T06:00:00Z".parse().unwrap();
         assert!((spend_on_day_of(&store, now) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn deleting_a_job_removes_its_cached_thumbnails_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("peel.db")).unwrap();
+        let job = store
+            .enqueue("{}", "2026-11-26T00:00:00Z".parse().unwrap())
+            .unwrap();
+        let images = dir.path().join("images");
+        std::fs::create_dir_all(&images).unwrap();
+        let (image, other) = (images.join("peel-1.png"), images.join("peel-2.png"));
+        std::fs::write(&image, b"the image").unwrap();
+        std::fs::write(&other, b"another image").unwrap();
+        // The gallery cached the image at two sizes, and another job's image once.
+        let folder = thumbs::folder(dir.path());
+        std::fs::create_dir_all(&folder).unwrap();
+        let cached = [128, 256].map(|side| thumbs::cache_file(&image, side, &folder).unwrap());
+        let kept = thumbs::cache_file(&other, 256, &folder).unwrap();
+        for path in cached.iter().chain([&kept]) {
+            std::fs::write(path, b"a thumbnail").unwrap();
+        }
+        remove_files(&store, job, &image).unwrap();
+        assert!(!image.exists());
+        for path in &cached {
+            assert!(!path.exists(), "{} is left", path.display());
+        }
+        assert!(kept.exists());
     }
 }

@@ -1,9 +1,9 @@
 //! Decoding and scaling: an image file (format sniffed from its bytes) to RGBA, shrunk to fit a
 //! longer side, as an `egui::ColorImage`. Gallery thumbnails and the large view are made here.
 //!
-//! Gallery thumbnails are kept on disk in `<data>/thumbs/<sha256>-<side>.png`, the hash taken
-//! over the image's path, modification time and size (content-addressed without reading a 4K
-//! file): reopening a gallery decodes each big image once. A missing or unreadable cache file
+//! Gallery thumbnails are kept on disk in `<data>/thumbs/<sha256>-<side>.png`
+//! ([`crate::store::thumbs`]), the hash taken over the image's path, modification time and size
+//! (content-addressed without reading a 4K file): reopening a gallery decodes each big image once. A missing or unreadable cache file
 //! is rebuilt; a cache that cannot be written only costs the next decode.
 //!
 //! Both decode through `shrink` (shrink-on-load): a JPEG is decoded at 1/2, 1/4 or 1/8 scale when
@@ -11,17 +11,15 @@
 
 mod shrink;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
-
-use sha2::{Digest as _, Sha256};
 
 use image::RgbaImage;
 
 use super::sentences::{decode_sentence, display_name, read_sentence};
 use super::{MediaEvent, Service, off_thread_flat};
 use shrink::{decode_fitted, fit, shrunk_rgba};
+
+use crate::store::thumbs::cache_file;
 
 pub use crate::view::media::FULL_IMAGE_MAX_SIDE_PX;
 
@@ -67,31 +65,6 @@ pub(super) fn decode_file(path: &Path) -> Result<RgbaImage, String> {
         .map_err(|e| read_sentence(&name, &e))?;
     let image = reader.decode().map_err(|e| decode_sentence(&name, &e))?;
     Ok(image.into_rgba8())
-}
-
-/// Where the thumbnail of `path` at `max_side_px` is kept in `thumbs` (`None` when the file
-/// cannot be looked at: then it cannot be decoded either, and the decode says why).
-pub(super) fn cache_file(path: &Path, max_side_px: u32, thumbs: &Path) -> Option<PathBuf> {
-    let meta = std::fs::metadata(path).ok()?;
-    let modified_ns = meta
-        .modified()
-        .ok()?
-        .duration_since(UNIX_EPOCH)
-        .ok()?
-        .as_nanos();
-    let mut hash = Sha256::new();
-    hash.update(path.as_os_str().as_encoded_bytes());
-    hash.update([0]);
-    hash.update(modified_ns.to_le_bytes());
-    hash.update(meta.len().to_le_bytes());
-    let hex = hash
-        .finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        });
-    Some(thumbs.join(format!("{hex}-{max_side_px}.png")))
 }
 
 /// The thumbnail of `path` from the disk cache in `thumbs`, else decoded, shrunk and kept there.

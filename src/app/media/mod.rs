@@ -104,7 +104,7 @@ fn start(
     data_dir: Option<&Path>,
     store: Option<Arc<Store>>,
 ) -> MediaHandle {
-    let thumbs = data_dir.map(|dir| dir.join("thumbs"));
+    let thumbs = data_dir.map(crate::store::thumbs::folder);
     let data_dir = store
         .as_ref()
         .map(|store| store.data_dir())
