@@ -13,6 +13,7 @@ use std::fmt;
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
+use secrecy::{ExposeSecret, SecretString};
 
 use super::endpoint::{check_base_url, is_loopback_url};
 use super::pace::{Pace, PaceLimits, TooSlow};
@@ -53,25 +54,25 @@ const MAX_MODEL_PAGES: usize = 20;
 /// Header that carries the key.
 pub const API_KEY_HEADER: &str = "x-goog-api-key";
 
-/// An API key. Its `Debug` and `Display` never show it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ApiKey(String);
+/// An API key, held in a [`SecretString`] (wiped from memory when the last copy is dropped). Its
+/// `Debug` never shows it and it has no `Display`, so no `{:?}` of a struct that holds one (the
+/// client settings, the engine's settings, a keychain request) can print it. The key itself
+/// comes out only through [`ExposeSecret::expose_secret`], where the `x-goog-api-key` header is
+/// built and where the keychain stores it.
+#[derive(Clone)]
+pub struct ApiKey(SecretString);
 
 impl ApiKey {
     /// Wraps a key, trimming whitespace a paste may add. `None` when empty.
     pub fn new(key: impl Into<String>) -> Option<Self> {
-        let key = key.into().trim().to_owned();
-        (!key.is_empty()).then_some(Self(key))
-    }
-
-    /// The key itself, for the header only.
-    pub fn expose(&self) -> &str {
-        &self.0
+        let raw = SecretString::from(key.into());
+        let trimmed = raw.expose_secret().trim();
+        (!trimmed.is_empty()).then(|| Self(SecretString::from(trimmed)))
     }
 
     /// "AIza…1234"-style hint for display.
     pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
+        let chars: Vec<char> = self.0.expose_secret().chars().collect();
         if chars.len() <= 8 {
             return "••••".to_owned();
         }
@@ -80,6 +81,21 @@ impl ApiKey {
         format!("{head}…{tail}")
     }
 }
+
+impl ExposeSecret<str> for ApiKey {
+    /// The key itself: for the `x-goog-api-key` header and the keychain only.
+    fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl PartialEq for ApiKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose_secret() == other.expose_secret()
+    }
+}
+
+impl Eq for ApiKey {}
 
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -209,7 +225,7 @@ impl GeminiClient {
         }
         let mut headers = HeaderMap::new();
         if let Some(key) = &config.api_key {
-            let mut value = HeaderValue::from_str(key.expose()).map_err(|_| {
+            let mut value = HeaderValue::from_str(key.expose_secret()).map_err(|_| {
                 ApiError::Config(
                     "The API key contains characters a key cannot have. Paste it again.".to_owned(),
                 )
@@ -715,6 +731,10 @@ mod tests {
             ..ClientConfig::default()
         };
         assert!(!format!("{config:?}").contains("AIzaSyExample"));
+        assert!(!format!("{config:#?}").contains("0123456789"));
+        let client = GeminiClient::new(config).unwrap();
+        assert!(!format!("{client:?}").contains("AIzaSyExample"));
+        assert!(!format!("{client:#?}").contains("0123456789"));
         assert!(ApiKey::new("   ").is_none());
     }
 

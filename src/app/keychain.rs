@@ -7,6 +7,8 @@
 //! `tokio::task::spawn_blocking` and answers with a
 //! [`KeychainEvent`](super::media::KeychainEvent). No message made here ever contains the key.
 
+use secrecy::ExposeSecret as _;
+
 use crate::api::ApiKey;
 
 /// The keychain service name Peel stores its key under.
@@ -52,7 +54,7 @@ pub fn load() -> Result<Option<ApiKey>, KeychainError> {
 pub fn store(key: &ApiKey) -> Result<(), KeychainError> {
     let entry = entry()?;
     entry
-        .set_password(key.expose())
+        .set_password(key.expose_secret())
         .map_err(|error| classify(&error, Some(key)))
 }
 
@@ -98,7 +100,9 @@ fn classify(error: &keyring::Error, key: Option<&ApiKey>) -> KeychainError {
 /// Replaces the key in `text`, should a platform error ever echo it.
 fn scrub(text: String, key: Option<&ApiKey>) -> String {
     match key {
-        Some(key) if text.contains(key.expose()) => text.replace(key.expose(), "[key]"),
+        Some(key) if text.contains(key.expose_secret()) => {
+            text.replace(key.expose_secret(), "[key]")
+        }
         _ => text,
     }
 }
@@ -153,12 +157,12 @@ mod tests {
     fn the_key_never_appears_in_a_message() {
         let key = ApiKey::new("AIzaSyExample0123456789abcdefghijklmno").unwrap();
         let echoing = keyring::Error::PlatformFailure(
-            format!("could not store secret {}", key.expose()).into(),
+            format!("could not store secret {}", key.expose_secret()).into(),
         );
         let error = classify(&echoing, Some(&key));
         let text = error.to_string();
-        assert!(!text.contains(key.expose()), "{text}");
+        assert!(!text.contains(key.expose_secret()), "{text}");
         assert!(text.contains("[key]"), "{text}");
-        assert!(!format!("{error:?}").contains(key.expose()));
+        assert!(!format!("{error:?}").contains(key.expose_secret()));
     }
 }

@@ -300,13 +300,10 @@ impl PeelApp {
                         self.state.simulated_scenario = Some(scenario.name().to_owned());
                     }
                 }
-                Intent::SaveKey(text) => {
-                    if let Some(key) = ApiKey::new(text) {
-                        self.key.message =
-                            Some("Saving the key in the system keychain…".to_owned());
-                        self.use_key(Some(key.clone()), KeySource::SessionOnly);
-                        self.media(MediaRequest::Keychain(KeychainRequest::Store(key)));
-                    }
+                Intent::SaveKey(key) => {
+                    self.key.message = Some("Saving the key in the system keychain…".to_owned());
+                    self.use_key(Some(key.clone()), KeySource::SessionOnly);
+                    self.media(MediaRequest::Keychain(KeychainRequest::Store(key)));
                 }
                 Intent::ForgetKey => {
                     self.use_key(None, KeySource::None);
@@ -582,6 +579,7 @@ pub const ICON_PNG: &[u8] = include_bytes!("../../assets/peel-icon.png");
 /// of `-v` given), to stderr too.
 pub fn run(verbosity: u8) -> Result<(), RunError> {
     let started = std::time::Instant::now();
+    crate::logging::panic_hook::install();
     // Held until the window closes: dropping it writes out the log file's last lines.
     let logging = crate::logging::init(&crate::logging::LogOptions {
         data_dir: crate::store::paths::data_dir(),

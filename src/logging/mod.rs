@@ -7,9 +7,11 @@
 //! [`init`] installs it once per process; when a global subscriber is already set (tests), it
 //! leaves that one in place and says so in [`Logging::installed`].
 //!
+//! - [`panic_hook`]: a panic's message redacted, logged and printed in place of the default one.
 //! - [`redacting_writer`]: a `MakeWriter` that redacts each formatted line.
 //! - [`ring`]: the recent warnings and errors, for the window.
 
+pub mod panic_hook;
 pub mod redacting_writer;
 pub mod ring;
 

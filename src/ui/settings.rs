@@ -10,6 +10,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Intent, UiState};
+use crate::api::ApiKey;
 use crate::api::endpoint::{EndpointError, check_field};
 use crate::resilience::{Budget, TierLimits};
 
@@ -126,6 +127,36 @@ impl KeyView {
                 format!("Key {masked} for this session only (no keychain could keep it).")
             }
         }
+    }
+}
+
+/// The key being typed in Settings. Wiped from memory when replaced or dropped, and its `Debug`
+/// never shows it (so a `{:?}` of the UI state cannot print a half-typed key).
+#[derive(Clone, Default)]
+pub struct KeyDraft(zeroize::Zeroizing<String>);
+
+impl KeyDraft {
+    /// The text, for the password field to edit.
+    pub fn text_mut(&mut self) -> &mut String {
+        &mut self.0
+    }
+
+    /// Whether nothing but whitespace was typed.
+    pub fn is_blank(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+
+    /// The typed key (`None` when blank); the draft is emptied and wiped.
+    pub fn take(&mut self) -> Option<ApiKey> {
+        let key = ApiKey::new(self.0.as_str());
+        *self = KeyDraft::default();
+        key
+    }
+}
+
+impl std::fmt::Debug for KeyDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyDraft([REDACTED])")
     }
 }
 
@@ -273,7 +304,7 @@ fn key_ui(ui: &mut egui::Ui, key: &KeyView, ui_state: &mut UiState, intents: &mu
     ui.horizontal(|ui| {
         let label = ui.label("New API key");
         ui.add(
-            egui::TextEdit::singleline(&mut ui_state.key_draft)
+            egui::TextEdit::singleline(ui_state.key_draft.text_mut())
                 .password(true)
                 .hint_text("AIza…")
                 .desired_width(300.0),
@@ -281,12 +312,13 @@ fn key_ui(ui: &mut egui::Ui, key: &KeyView, ui_state: &mut UiState, intents: &mu
         .labelled_by(label.id);
     });
     ui.horizontal(|ui| {
-        let ready = !ui_state.key_draft.trim().is_empty();
+        let ready = !ui_state.key_draft.is_blank();
         if ui
             .add_enabled(ready, egui::Button::new("Save key to keychain"))
             .clicked()
+            && let Some(key) = ui_state.key_draft.take()
         {
-            intents.push(Intent::SaveKey(std::mem::take(&mut ui_state.key_draft)));
+            intents.push(Intent::SaveKey(key));
         }
         let stored = matches!(key.source, KeySource::Keychain | KeySource::SessionOnly);
         if ui
@@ -331,4 +363,28 @@ fn decimal_ui(
         .labelled_by(label.id)
     })
     .inner
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "AIzaSyFakeKeyForDebugTests0123456789abc";
+
+    #[test]
+    fn a_typed_key_never_shows_in_debug_output() {
+        let mut state = UiState::default();
+        state.key_draft.text_mut().push_str(KEY);
+        assert!(!format!("{state:?}").contains(KEY));
+        assert!(!format!("{state:#?}").contains("0123456789"));
+        assert!(!state.key_draft.is_blank());
+        let key = state.key_draft.take().unwrap();
+        assert!(
+            state.key_draft.is_blank(),
+            "taking the key empties the draft"
+        );
+        let intent = Intent::SaveKey(key);
+        assert!(!format!("{intent:?}").contains(KEY));
+        assert!(!format!("{intent:#?}").contains("0123456789"));
+    }
 }

@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use super::engine::Engine;
 use super::protocol::Event;
 use super::sink::EventSink;
-use crate::api::{ApiError, Catalog, ClientConfig, GeminiClient, LiveModels};
+use crate::api::{ApiError, ApiKey, Catalog, ClientConfig, GeminiClient, LiveModels};
 use crate::sim::SIM_API_KEY;
 use crate::store::model_cache::{self, MAX_AGE_S, ModelCache, endpoint_label};
 
@@ -130,7 +130,7 @@ async fn refresh_inner(
     if config
         .api_key
         .as_ref()
-        .is_none_or(|key| key.expose() == SIM_API_KEY)
+        .is_none_or(|key| ApiKey::new(SIM_API_KEY).as_ref() == Some(key))
     {
         apply(None).await;
         return Ok(None);

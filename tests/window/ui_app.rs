@@ -8,6 +8,7 @@ use crate::window_rig::{Rig, finished, report, spec, waiting, write_png};
 use egui_kittest::kittest::Queryable as _;
 use peel::ui::why::{PASTE_CUT_SENTENCE, PASTE_MAX_BYTES};
 use peel::worker::{Command, Event, JobState};
+use secrecy::ExposeSecret as _;
 
 fn rig() -> Rig {
     Rig::new(false)
@@ -364,7 +365,7 @@ fn a_typed_key_leaves_the_simulator_and_is_shown_masked_only() {
     };
     let client = settings.client.unwrap();
     assert_eq!(client.base_url, "https://generativelanguage.googleapis.com");
-    assert_eq!(client.api_key.unwrap().expose(), key);
+    assert_eq!(client.api_key.unwrap().expose_secret(), key);
     // The banner is gone, the key shows masked, and nowhere in full.
     rig.wait_for("Key AIza…ghij");
     assert!(
