@@ -6,6 +6,12 @@
 //! [`KeychainRequest`](super::media::KeychainRequest) to the media service, which calls them inside
 //! `tokio::task::spawn_blocking` and answers with a
 //! [`KeychainEvent`](super::media::KeychainEvent). No message made here ever contains the key.
+//!
+//! Tests never reach the system keychain: [`use_memory`] switches the process to a keychain in
+//! memory (the window test rigs call it before they build the app), and the library's own unit
+//! tests always use that one. [`backend`] says which one is in use.
+
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use secrecy::ExposeSecret as _;
 
@@ -36,10 +42,58 @@ pub enum KeychainError {
     Failed(String),
 }
 
+/// Where the key is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// The operating system's keychain (the product).
+    System,
+    /// A keychain in this process's memory, gone when it ends (tests).
+    Memory,
+}
+
+/// The keychain in memory, once [`use_memory`] was called.
+static MEMORY: OnceLock<Mutex<Option<ApiKey>>> = OnceLock::new();
+
+/// From now on this process keeps the key in memory only and never talks to the system
+/// keychain. For tests (and demos): the window test rigs call it before building the app.
+pub fn use_memory() {
+    memory_keychain();
+}
+
+/// Which keychain this process uses.
+pub fn backend() -> Backend {
+    if memory().is_some() {
+        Backend::Memory
+    } else {
+        Backend::System
+    }
+}
+
+/// The keychain in memory, created if needed.
+fn memory_keychain() -> &'static Mutex<Option<ApiKey>> {
+    MEMORY.get_or_init(|| Mutex::new(None))
+}
+
+/// The keychain in memory when it is in use: after [`use_memory`], and always in the library's
+/// unit tests.
+fn memory() -> Option<&'static Mutex<Option<ApiKey>>> {
+    if cfg!(test) {
+        Some(memory_keychain())
+    } else {
+        MEMORY.get()
+    }
+}
+
 /// Reads the stored key. `Ok(None)` when nothing (or only whitespace) is stored.
 ///
 /// Blocking: call it off the UI thread.
 pub fn load() -> Result<Option<ApiKey>, KeychainError> {
+    if let Some(memory) = memory() {
+        return Ok(memory
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone());
+    }
     let entry = entry()?;
     match entry.get_password() {
         Ok(secret) => Ok(ApiKey::new(secret)),
@@ -52,6 +106,10 @@ pub fn load() -> Result<Option<ApiKey>, KeychainError> {
 ///
 /// Blocking: call it off the UI thread.
 pub fn store(key: &ApiKey) -> Result<(), KeychainError> {
+    if let Some(memory) = memory() {
+        *memory.lock().unwrap_or_else(PoisonError::into_inner) = Some(key.clone());
+        return Ok(());
+    }
     let entry = entry()?;
     entry
         .set_password(key.expose_secret())
@@ -62,6 +120,10 @@ pub fn store(key: &ApiKey) -> Result<(), KeychainError> {
 ///
 /// Blocking: call it off the UI thread.
 pub fn forget() -> Result<(), KeychainError> {
+    if let Some(memory) = memory() {
+        *memory.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        return Ok(());
+    }
     let entry = entry()?;
     match entry.delete_credential() {
         Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
@@ -112,20 +174,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn load_without_a_keychain_daemon_degrades_to_a_session_only_sentence() {
-        // Here there is no Secret Service daemon: load must not panic, and either finds nothing
-        // or says the key is kept for this session only.
-        match load() {
-            Ok(None) => {}
-            Ok(Some(key)) => panic!("no key should be stored on the test machine: {key:?}"),
-            Err(error @ KeychainError::Unavailable(_)) => {
-                assert!(error.to_string().contains("session only"), "{error}");
-            }
-            Err(error @ KeychainError::Failed(_)) => {
-                // A present but locked keychain is the other honest outcome.
-                assert!(error.to_string().contains("session only"), "{error}");
-            }
-        }
+    fn unit_tests_keep_the_key_in_memory_never_in_the_system_keychain() {
+        assert_eq!(backend(), Backend::Memory);
+        let key = ApiKey::new("AIzaSyExample0123456789abcdefghijklmno").unwrap();
+        store(&key).unwrap();
+        assert_eq!(load().unwrap(), Some(key));
+        forget().unwrap();
+        assert_eq!(load().unwrap(), None);
     }
 
     #[test]

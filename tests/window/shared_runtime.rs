@@ -75,6 +75,7 @@ async fn thumbnails_keep_arriving_while_another_process_holds_the_write_lock() {
     image::RgbaImage::from_pixel(200, 100, image::Rgba([30, 90, 200, 255]))
         .save(&picture)
         .unwrap();
+    peel::app::keychain::use_memory();
     let mut media = media::spawn(&tokio::runtime::Handle::current(), None);
     let asked = Instant::now();
     media

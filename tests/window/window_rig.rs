@@ -46,6 +46,8 @@ impl Rig {
     }
 
     fn build(wgpu: bool, play_media: bool) -> Rig {
+        // The real media service answers keychain requests: from memory, never the system's.
+        peel::app::keychain::use_memory();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
