@@ -142,7 +142,7 @@ mod tests {
         idle: Duration::from_secs(30),
         window: Duration::from_secs(20),
         min_bytes_per_window: 16 * 1024,
-        ceiling: Duration::from_secs(15 * 60),
+        ceiling: Duration::from_mins(15),
     };
 
     fn at(start: Instant, s: u64) -> Instant {
@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(
             pace.check(at(sent, 15 * 60), received, false),
             Err(TooSlow::TooLong {
-                ceiling: Duration::from_secs(15 * 60),
+                ceiling: Duration::from_mins(15),
                 received_bytes: received
             })
         );
