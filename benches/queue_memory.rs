@@ -55,6 +55,53 @@ fn reference_bytes(job: usize) -> Vec<u8> {
     bytes
 }
 
+/// An engine on `sim` in `dir` on a tier of one request a minute, with a budget that waits.
+fn engine_on(sim: &sim::RunningSim, dir: &std::path::Path) -> Engine {
+    let store = Arc::new(Store::open(&dir.join("peel.db")).expect("store"));
+    let client = GeminiClient::new(ClientConfig {
+        base_url: sim.base_url(),
+        api_version: "v1beta".to_owned(),
+        api_key: ApiKey::new(SIM_API_KEY),
+        ..ClientConfig::default()
+    })
+    .expect("client");
+    Engine::new(
+        client,
+        store,
+        EngineConfig {
+            policy: Policy::default(),
+            budget: Budget {
+                max_total_wait_s: 1_000_000.0,
+                max_daily_spend_usd: 1_000_000.0,
+                ..Budget::default()
+            },
+            tier: TierLimits {
+                requests_per_minute: 1,
+                images_per_minute: 0,
+                requests_per_day: 0,
+            },
+            breaker: BreakerConfig::default(),
+            image_dir: dir.join("images"),
+            seed: 1,
+        },
+    )
+}
+
+/// Job `job`: a Pro 1K image with its own reference, kept in `dir`.
+fn job_with_reference(dir: &std::path::Path, job: usize) -> JobSpec {
+    let bytes = reference_bytes(job);
+    let reference = keep_reference(dir, "image/jpeg", &bytes).expect("kept");
+    JobSpec {
+        prompt: format!("variation {job} of the reference"),
+        model: "gemini-3-pro-image".to_owned(),
+        fallback: None,
+        aspect_ratio: Some("1:1".to_owned()),
+        image_size: Some("1K".to_owned()),
+        references: vec![reference],
+        ..JobSpec::default()
+    }
+}
+
 fn main() {
     let jobs: usize = std::env::args()
         .skip(1)
@@ -78,51 +125,12 @@ fn main() {
         )
         .await
         .expect("simulator");
-        let store = Arc::new(Store::open(&dir.path().join("peel.db")).expect("store"));
-        let client = GeminiClient::new(ClientConfig {
-            base_url: sim.base_url(),
-            api_version: "v1beta".to_owned(),
-            api_key: ApiKey::new(SIM_API_KEY),
-            ..ClientConfig::default()
-        })
-        .expect("client");
-        let engine = Arc::new(Engine::new(
-            client,
-            Arc::clone(&store),
-            EngineConfig {
-                policy: Policy::default(),
-                budget: Budget {
-                    max_total_wait_s: 1_000_000.0,
-                    max_daily_spend_usd: 1_000_000.0,
-                    ..Budget::default()
-                },
-                tier: TierLimits {
-                    requests_per_minute: 1,
-                    images_per_minute: 0,
-                    requests_per_day: 0,
-                },
-                breaker: BreakerConfig::default(),
-                image_dir: dir.path().join("images"),
-                seed: 1,
-            },
-        ));
+        let engine = Arc::new(engine_on(&sim, dir.path()));
         let before_mib = status_mib("VmRSS:");
         let mut handle = worker::spawn(&tokio::runtime::Handle::current(), engine, None);
         let started = Instant::now();
         for job in 0..jobs {
-            let bytes = reference_bytes(job);
-            let reference =
-                keep_reference(dir.path(), "image/jpeg", &bytes).expect("kept");
-            drop(bytes);
-            let spec = JobSpec {
-                prompt: format!("variation {job} of the reference"),
-                model: "gemini-3-pro-image".to_owned(),
-                fallback: None,
-                aspect_ratio: Some("1:1".to_owned()),
-                image_size: Some("1K".to_owned()),
-                references: vec![reference],
-                ..JobSpec::default()
-            };
+            let spec = job_with_reference(dir.path(), job);
             handle
                 .commands
                 .send(Command::Generate(spec))
@@ -132,7 +140,7 @@ fn main() {
         // Every job is queued and waiting (one may be sending) once each has said so.
         let mut waiting = 0;
         while waiting < jobs.saturating_sub(1) {
-            match tokio::time::timeout(Duration::from_secs(120), handle.events.recv()).await {
+            match tokio::time::timeout(Duration::from_mins(2), handle.events.recv()).await {
                 Ok(Some(Event::Waiting { .. })) => waiting += 1,
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => break,

@@ -96,6 +96,15 @@ impl JobState {
         }
     }
 
+    /// The word people read for it (`peel history`, `peel cancel`): "delivered" where the
+    /// database says "done".
+    pub fn word(self) -> &'static str {
+        match self {
+            JobState::Delivered => "delivered",
+            other => other.as_str(),
+        }
+    }
+
     /// Reads the database's word (anything unknown is queued: it runs again).
     pub fn parse(text: &str) -> JobState {
         match text {

@@ -312,7 +312,14 @@ impl PeelApp {
                 Intent::DismissNotice => self.state.notice = None,
                 Intent::LogSeen => self.state.log.mark_seen(),
                 Intent::KeepOpen => self.state.quit_warning = false,
+                Intent::WaitThenQuit => {
+                    self.command(Command::StopSending);
+                    self.state.waiting_to_quit = true;
+                }
                 Intent::QuitAnyway => {
+                    if self.state.in_flight() > 0 {
+                        self.command(Command::QuitAnyway);
+                    }
                     self.state.quit_warning = false;
                     self.quit_anyway = true;
                     self.close_asked = true;
@@ -511,13 +518,27 @@ impl eframe::App for PeelApp {
         if !dropped.is_empty() {
             self.media(MediaRequest::LoadDropped { paths: dropped });
         }
-        // Closing while the disk refuses an image or a prompt would lose it: ask first.
+        // Closing while the disk refuses an image or a prompt would lose it, or while requests
+        // are in flight (paid for, their answers lost): ask first.
         if ctx.input(|input| input.viewport().close_requested())
-            && self.state.unsaved.any()
+            && self.state.quit_would_cost()
             && !self.quit_anyway
         {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             self.state.quit_warning = true;
+        }
+        // "Wait for them": quit once the last request in flight has come back (and its image
+        // is on disk); what the disk refused meanwhile keeps the warning open.
+        if self.state.waiting_to_quit && self.state.in_flight() == 0 {
+            self.state.waiting_to_quit = false;
+            if self.state.unsaved.any() {
+                self.state.quit_warning = true;
+            } else {
+                self.state.quit_warning = false;
+                self.quit_anyway = true;
+                self.close_asked = true;
+                ctx.request_repaint();
+            }
         }
     }
 

@@ -6,16 +6,14 @@
 //! another Peel holds it (one owner per job).
 
 use std::io::{self, Write as _};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
 use jiff::Timestamp;
 
 use super::EXIT_BAD_INPUT;
-use super::generate::GenerateArgs;
+use super::generate::{GenerateArgs, RunArgs};
 use crate::job::{JobId, JobState};
-use crate::sim::Scenario;
 use crate::store::Store;
 use crate::store::cancel::Change;
 
@@ -33,21 +31,9 @@ pub struct RetryArgs {
     /// The jobs to run again (parked, stopped or cancelled ones)
     #[arg(required = true, value_name = "ID")]
     pub jobs: Vec<JobId>,
-    /// Folder for the images
-    #[arg(long, default_value = ".")]
-    pub out: PathBuf,
-    /// API base URL (a proxy, a gateway, or a running `peel sim`)
-    #[arg(long)]
-    pub endpoint: Option<String>,
-    /// API version
-    #[arg(long, default_value = "v1")]
-    pub api_version: String,
-    /// Simulator scenario to use when no key is set
-    #[arg(long, default_value = "calm")]
-    pub sim_scenario: Scenario,
-    /// Print a JSON summary with every attempt on stdout
-    #[arg(long)]
-    pub json: bool,
+    /// Where the images go, what to talk to, and the summary.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 fn open_store() -> Result<Store, String> {
@@ -64,26 +50,14 @@ fn cancelled_line(job: JobId, change: Change) -> String {
         ),
         Change::Changed(before) => format!(
             "job {job}: cancelled (it was {}); it is never sent again.",
-            state_words(before)
+            before.word()
         ),
         Change::Unchanged(JobState::Cancelled) => format!("job {job}: already cancelled."),
         Change::Unchanged(state) => format!(
             "job {job}: nothing to cancel, it is {} already.",
-            state_words(state)
+            state.word()
         ),
         Change::NoSuchJob => format!("job {job}: no such job (see peel history)."),
-    }
-}
-
-fn state_words(state: JobState) -> &'static str {
-    match state {
-        JobState::Queued => "queued",
-        JobState::Running => "running",
-        JobState::Parked => "parked",
-        JobState::Delivered => "delivered",
-        JobState::Stopped => "stopped",
-        JobState::Cancelled => "cancelled",
-        JobState::Deleted => "deleted",
     }
 }
 
@@ -122,7 +96,7 @@ pub fn retry(args: &RetryArgs) -> ExitCode {
                 let _ = writeln!(
                     io::stderr(),
                     "job {job}: not retried, it is {}.",
-                    state_words(state)
+                    state.word()
                 );
             }
             Ok(Change::NoSuchJob) => {
@@ -144,12 +118,8 @@ pub fn retry(args: &RetryArgs) -> ExitCode {
         count: 1,
         references: Vec::new(),
         shrink_refs: false,
-        out: args.out.clone(),
-        endpoint: args.endpoint.clone(),
-        api_version: args.api_version.clone(),
-        sim_scenario: args.sim_scenario,
         resume: true,
-        json: args.json,
+        run: args.run.clone(),
         only_jobs: Some(runnable),
     })
 }

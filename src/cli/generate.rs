@@ -85,6 +85,21 @@ pub struct GenerateArgs {
     /// Shrink a reference over 7 MB to a 2048 px JPEG within the limit instead of refusing it
     #[arg(long)]
     pub shrink_refs: bool,
+    /// Only run jobs left unfinished by an earlier run
+    #[arg(long)]
+    pub resume: bool,
+    /// Where the images go, what to talk to, and the summary.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Run only these jobs (`peel retry`), none of the other unfinished ones.
+    #[arg(skip)]
+    pub only_jobs: Option<Vec<i64>>,
+}
+
+/// What every command that runs jobs shares (`peel generate`, `peel retry`): where the images go,
+/// what to talk to, and the summary.
+#[derive(Clone, Debug, Args)]
+pub struct RunArgs {
     /// Folder for the images
     #[arg(long, default_value = ".")]
     pub out: PathBuf,
@@ -97,15 +112,9 @@ pub struct GenerateArgs {
     /// Simulator scenario to use when no key is set
     #[arg(long, default_value = "calm")]
     pub sim_scenario: Scenario,
-    /// Only run jobs left unfinished by an earlier run
-    #[arg(long)]
-    pub resume: bool,
     /// Print a JSON summary with every attempt on stdout
     #[arg(long)]
     pub json: bool,
-    /// Run only these jobs (`peel retry`), none of the other unfinished ones.
-    #[arg(skip)]
-    pub only_jobs: Option<Vec<i64>>,
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -264,12 +273,12 @@ pub fn run(args: &GenerateArgs) -> ExitCode {
 /// the in-process simulator (with real answer times) when there is neither; then it says so.
 fn open_session(args: &GenerateArgs) -> Result<Session, session::SessionError> {
     let session = Session::open(SessionOptions {
-        image_dir: Some(args.out.clone()),
+        image_dir: Some(args.run.out.clone()),
         api_key: session::key_from_environment().map(|found| found.key),
-        endpoint: args.endpoint.clone(),
-        api_version: Some(args.api_version.clone()),
+        endpoint: args.run.endpoint.clone(),
+        api_version: Some(args.run.api_version.clone()),
         simulator: SimConfig {
-            scenario: args.sim_scenario,
+            scenario: args.run.sim_scenario,
             ..SimConfig::default()
         },
         ..SessionOptions::default()
@@ -335,7 +344,7 @@ async fn generate(
     let printer = spawn_printer(rx);
     let sink = EventSink::new(tx, None);
     let run_all = run_jobs(engine, jobs, &sink);
-    let (mut outcomes, interrupted) = match unless_interrupted(engine, run_all).await {
+    let (mut outcomes, interrupted) = match Box::pin(unless_interrupted(engine, run_all)).await {
         Interrupted::Finished(outcomes) => (outcomes, false),
         Interrupted::Waited(outcomes) => (outcomes, true),
         Interrupted::Stopped => (Vec::new(), true),
@@ -406,7 +415,7 @@ async fn run_jobs(
 
 /// The summary on stdout: JSON with every attempt (`--json`), else each saved image's path.
 fn print_summary(args: &GenerateArgs, outcomes: &[JobOutcome]) {
-    if args.json {
+    if args.run.json {
         let summary = serde_json::json!({ "jobs": outcomes });
         let _ = writeln!(
             io::stdout(),

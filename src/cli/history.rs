@@ -89,19 +89,6 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
     ExitCode::from(EXIT_OK)
 }
 
-/// The word for a job's state (the same words as `peel generate --json`).
-fn state_word(state: JobState) -> &'static str {
-    match state {
-        JobState::Queued => "queued",
-        JobState::Running => "running",
-        JobState::Parked => "parked",
-        JobState::Delivered => "delivered",
-        JobState::Stopped => "stopped",
-        JobState::Cancelled => "cancelled",
-        JobState::Deleted => "deleted",
-    }
-}
-
 /// The model that made the image, else the one last tried.
 fn model_of(job: &Job) -> Option<&str> {
     job.model_used
@@ -123,7 +110,7 @@ fn entry_json(job: &Job) -> serde_json::Value {
     serde_json::json!({
         "id": job.id,
         "created_at": job.created_at.to_string(),
-        "state": state_word(job.state),
+        "state": job.state.word(),
         "prompt": job.spec.prompt,
         "model": model_of(job),
         "image_path": job.image_path.as_ref().map(|path| path.display().to_string()),
@@ -174,7 +161,7 @@ fn entry_line(job: &Job, zone: &TimeZone) -> String {
     let mut line = format!(
         "{:>5}  {time}  {:<9}  {:<18}  {}  {image}  \"{prompt}\"",
         job.id,
-        state_word(job.state),
+        job.state.word(),
         diagnosis_kind(job).unwrap_or("-"),
         model_of(job).unwrap_or("-"),
     );

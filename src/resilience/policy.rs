@@ -238,12 +238,9 @@ impl Policy {
                     .full_jitter_s(facts.retries_on_model, unit_random);
                 same(wait_s, format!("{kind}; backing off {wait_s:.1} s"))
             }
-            Kind::ResponseMalformed => {
-                if let Some(broken_off) = self.after_broken_off(facts, on_primary_with_fallback) {
-                    return broken_off;
-                }
-                self.after_malformed(facts, on_primary_with_fallback)
-            }
+            Kind::ResponseMalformed => self
+                .after_broken_off(facts, on_primary_with_fallback)
+                .unwrap_or_else(|| self.after_malformed(facts, on_primary_with_fallback)),
             Kind::QuotaDaily if on_primary_with_fallback => {
                 fallback_now("the primary model's daily quota is used up")
             }

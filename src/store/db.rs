@@ -404,29 +404,23 @@ impl Store {
         })
     }
 
-    /// Records an attempt of a job.
+    /// Records an answered attempt of a job at once (the engine writes each attempt before its
+    /// request leaves instead: [`Store::begin_attempt`], then [`Store::settle_attempt`]).
     pub fn record_attempt(&self, job_id: i64, attempt: &AttemptRecord) -> Result<(), StoreError> {
-        self.with(|c| {
+        let id = self.with(|c| {
             c.execute(
-                "INSERT INTO attempts (job_id, started_at, duration_ms, model, kind, http_status, wait_s,
-                                       wait_reason, input_tokens, output_tokens, cost_usd)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT INTO attempts (job_id, started_at, duration_ms, model, kind)
+                 VALUES (?1, ?2, 0, ?3, ?4)",
                 params![
                     job_id,
                     attempt.started_at.to_string(),
-                    i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX),
                     attempt.model,
-                    attempt.kind,
-                    attempt.http_status,
-                    attempt.wait_s,
-                    attempt.wait_reason,
-                    attempt.input_tokens.and_then(|n| i64::try_from(n).ok()),
-                    attempt.output_tokens.and_then(|n| i64::try_from(n).ok()),
-                    attempt.cost_usd,
+                    attempt.kind
                 ],
             )?;
-            Ok(())
-        })
+            Ok(c.last_insert_rowid())
+        })?;
+        self.settle_attempt(id, attempt)
     }
 
     /// Attempts of a job, in order.

@@ -319,9 +319,10 @@ fn timeline_ui(ui: &mut egui::Ui, job: &JobView) {
                 let record = &attempt.record;
                 ui.label(format!("{}", index + 1));
                 ui.label(&record.model);
-                let result = match record.http_status {
-                    Some(status) => format!("{status} {}", record.kind),
-                    None => record.kind.clone(),
+                let result = match (record.unanswered_words(), record.http_status) {
+                    (Some(words), _) => words.to_owned(),
+                    (None, Some(status)) => format!("{status} {}", record.kind),
+                    (None, None) => record.kind.clone(),
                 };
                 let response = ui.label(result);
                 if let Some(diagnosis) = &attempt.diagnosis {

@@ -1,8 +1,10 @@
 //! A running job's controls: cancel it, or skip its current wait ("retry now").
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::futures::Notified;
 use tokio::sync::{Notify, watch};
 
 /// Per-job controls: cancel, and skip the current wait.
@@ -53,6 +55,20 @@ pub fn wait_duration(wait_s: f64) -> Duration {
 /// Waits `wait_s` seconds, or until "retry now" or a cancel. "Retry now" only skips a wait under
 /// way: one pressed before (while a request was on its way) is not kept.
 pub async fn wait(wait_s: f64, control: &JobControl) -> Waited {
+    let retry_now = Arc::clone(&control.retry_now);
+    let armed = retry_now.notified();
+    tokio::pin!(armed);
+    armed.as_mut().enable();
+    wait_armed(wait_s, control, armed).await
+}
+
+/// [`wait`], with its "retry now" listener armed beforehand: armed before the wait is announced,
+/// a Retry now pressed as soon as the countdown shows is never missed.
+pub async fn wait_armed(
+    wait_s: f64,
+    control: &JobControl,
+    retry_now: Pin<&mut Notified<'_>>,
+) -> Waited {
     let mut cancelled = control.cancelled.clone();
     let already = *cancelled.borrow();
     if already {
@@ -60,7 +76,7 @@ pub async fn wait(wait_s: f64, control: &JobControl) -> Waited {
     }
     tokio::select! {
         () = tokio::time::sleep(wait_duration(wait_s)) => Waited::Elapsed,
-        () = control.retry_now.notified() => Waited::Skipped,
+        () = retry_now => Waited::Skipped,
         _ = cancelled.wait_for(|c| *c) => Waited::Cancelled,
     }
 }
@@ -71,14 +87,18 @@ mod tests {
 
     #[test]
     fn outside_numbers_never_overflow_a_wait() {
-        assert_eq!(wait_duration(f64::INFINITY), Duration::from_secs(86_400));
-        assert_eq!(wait_duration(1e308 * 3600.0), Duration::from_secs(86_400));
+        assert_eq!(wait_duration(f64::INFINITY), Duration::from_hours(24));
+        assert_eq!(wait_duration(1e308 * 3600.0), Duration::from_hours(24));
         assert_eq!(wait_duration(f64::NAN), Duration::ZERO);
         assert_eq!(wait_duration(-5.0), Duration::ZERO);
         assert_eq!(wait_duration(2.5), Duration::from_millis(2_500));
     }
 
     #[tokio::test(start_paused = true)]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "#[tokio::test] drives the test with block_on; a test is not the UI thread"
+    )]
     async fn a_retry_now_pressed_while_a_request_was_on_its_way_does_not_skip_the_next_wait() {
         let (_cancel, control) = JobControl::detached();
         // What the worker does on Retry now while the job has no wait under way.
@@ -92,5 +112,16 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1)).await;
         control.retry_now.notify_waiters();
         assert!(matches!(waiting.await.unwrap(), Waited::Skipped));
+
+        // Once the wait is announced (its listener armed), a press before the job starts
+        // waiting still skips it.
+        let armed = control.retry_now.notified();
+        tokio::pin!(armed);
+        armed.as_mut().enable();
+        control.retry_now.notify_waiters();
+        assert!(matches!(
+            wait_armed(60.0, &control, armed).await,
+            Waited::Skipped
+        ));
     }
 }

@@ -39,55 +39,40 @@ pub struct Saved {
 /// Writes the final image of `received` as `peel-<job>.<ext>` in `image_dir` (never over an
 /// earlier file), keeps its thought images and turn in `data_dir`, and says what it wrote.
 /// `received` must have a final image. With `provenance` (the job's facts), the file carries it,
-/// completed with what the answer says (model version, finish reason, tokens). When neither
-/// folder takes the final image, the answer comes back in [`NotSaved`], nothing of it lost.
+/// completed with what the answer says (model version, finish reason, tokens). It only reads
+/// `received`: when neither folder takes the final image, the caller still has the answer
+/// ([`keep_while_writing`]).
 pub fn save(
     job: i64,
     image_dir: &Path,
     data_dir: &Path,
-    received: Received,
+    received: &Received,
     provenance: Option<&Provenance>,
-) -> Result<Saved, NotSaved> {
-    let Some(final_image) = received.final_image.map(|index| &received.images[index]) else {
-        return Err(NotSaved {
-            error: WriteError {
-                path: image_dir.to_path_buf(),
-                source: std::io::Error::other("the answer had no image"),
-            },
-            received: Box::new(received),
+) -> Result<Saved, WriteError> {
+    let Some(final_image) = received.final_image() else {
+        return Err(WriteError {
+            path: image_dir.to_path_buf(),
+            source: std::io::Error::other("the answer had no image"),
         });
     };
     let (candidate, _) = final_image.position;
     let provenance =
         provenance.map(|facts| with_answer(facts.clone(), &received.response, candidate));
     let (path, mut warnings) =
-        match write_final(job, image_dir, data_dir, final_image, provenance.as_ref()) {
-            Ok(written) => written,
-            Err(error) => {
-                return Err(NotSaved {
-                    error,
-                    received: Box::new(received),
-                });
-            }
-        };
-    let Received {
-        mut response,
-        images,
-        final_image,
-        ..
-    } = received;
-    let final_image = &images[final_image.unwrap_or_default()];
+        write_final(job, image_dir, data_dir, final_image, provenance.as_ref())?;
     let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-    if let Some(turn) = response
+    // The turn holds stand-ins, not image bytes: a small copy.
+    if let Some(turn) = received
+        .response
         .candidates
-        .get_mut(candidate)
-        .and_then(|c| c.content.take())
+        .get(candidate)
+        .and_then(|c| c.content.clone())
     {
         warnings.extend(keep_turn(
             job,
             data_dir,
             turn,
-            &images,
+            &received.images,
             final_image,
             &absolute,
         ));
@@ -97,6 +82,38 @@ pub fn save(
         mime_type: final_image.mime_type.clone(),
         warnings,
     })
+}
+
+/// Runs `write` (a blocking write of `received`, such as [`save`]) on the blocking pool and keeps
+/// the answer whatever happens: refused by the disk, or even a panic in the write, hands it back
+/// in [`NotSaved`] to be held in memory and written again, never lost after it was paid for.
+pub async fn keep_while_writing(
+    received: Received,
+    image_dir: &Path,
+    write: impl FnOnce(&Received) -> Result<Saved, WriteError> + Send + 'static,
+) -> Result<Saved, NotSaved> {
+    let received = std::sync::Arc::new(received);
+    let writing = std::sync::Arc::clone(&received);
+    // The closure's copy is dropped when it returns or unwinds: the answer is ours alone again.
+    let written = tokio::task::spawn_blocking(move || write(&writing)).await;
+    let error = match written {
+        Ok(Ok(saved)) => return Ok(saved),
+        Ok(Err(error)) => error,
+        Err(stopped) => WriteError {
+            path: image_dir.to_path_buf(),
+            source: std::io::Error::other(format!(
+                "Peel's image writer stopped unexpectedly ({stopped}); this is a bug, please report it"
+            )),
+        },
+    };
+    match std::sync::Arc::try_unwrap(received) {
+        Ok(received) => Err(NotSaved {
+            error,
+            received: Box::new(received),
+        }),
+        // Only if the blocking task still ran, which `await` rules out.
+        Err(_) => unreachable!("the write task ended, so it holds no copy of the answer"),
+    }
 }
 
 /// `facts` completed with what the answer says about candidate `candidate`.
@@ -243,7 +260,7 @@ mod tests {
             attempts: 2,
             ..Provenance::default()
         };
-        let saved = save(7, &out, &data, answer(&draft, &last), Some(&facts)).unwrap();
+        let saved = save(7, &out, &data, &answer(&draft, &last), Some(&facts)).unwrap();
         assert!(saved.warnings.is_empty(), "{:?}", saved.warnings);
         assert_eq!(saved.path, out.join("peel-7.jpg"));
         // The file carries the job's provenance, and stripping it gives the answer's bytes.
@@ -269,7 +286,7 @@ mod tests {
         assert_eq!(decode(&parts[2]), last);
         assert_eq!(parts[2].thought_signature.as_deref(), Some("aW1n"));
         // A second image for the same job never replaces the first.
-        let again = save(7, &out, &data, answer(&draft, &last), None).unwrap();
+        let again = save(7, &out, &data, &answer(&draft, &last), None).unwrap();
         assert_eq!(again.path, out.join("peel-7-2.jpg"));
     }
 
@@ -284,7 +301,7 @@ mod tests {
             std::fs::write(out.join(format!("peel-4-{n}.jpg")), b"older").unwrap();
         }
         let last = jpeg(77);
-        let saved = save(4, &out, &data, answer(&jpeg(1), &last), None).unwrap();
+        let saved = save(4, &out, &data, &answer(&jpeg(1), &last), None).unwrap();
         assert_eq!(
             std::fs::read(out.join("peel-4.jpg")).unwrap(),
             b"an earlier image"
@@ -318,7 +335,7 @@ mod tests {
             3,
             &blocker.join("out"),
             &data,
-            answer(&jpeg(1), &last),
+            &answer(&jpeg(1), &last),
             None,
         )
         .unwrap();
@@ -339,24 +356,44 @@ mod tests {
         let blocker = dir.path().join("not-a-folder");
         std::fs::write(&blocker, b"a file where the folders should be").unwrap();
         let last = jpeg(42);
-        let not_saved = save(
+        let received = answer(&jpeg(2), &last);
+        let error = save(
             5,
             &blocker.join("out"),
             &blocker.join("data"),
-            answer(&jpeg(2), &last),
+            &received,
             None,
         )
         .unwrap_err();
+        assert!(error.to_string().contains("free space"), "{error}");
+        let kept = received.final_image.unwrap();
+        assert_eq!(received.images[kept].bytes, last);
+        // Once a folder works, the same answer is saved.
+        let out = dir.path().join("out");
+        let saved = save(5, &out, &dir.path().join("data"), &received, None).unwrap();
+        assert_eq!(std::fs::read(&saved.path).unwrap(), last);
+    }
+
+    #[tokio::test]
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "#[tokio::test] drives the test with block_on; a test is not the UI thread"
+    )]
+    async fn a_panic_while_writing_hands_the_paid_image_back() {
+        let last = jpeg(42);
+        let not_saved = keep_while_writing(
+            answer(&jpeg(2), &last),
+            Path::new("out"),
+            |_: &Received| -> Result<Saved, WriteError> { panic!("a bug in the writer") },
+        )
+        .await
+        .unwrap_err();
         assert!(
-            not_saved.error.to_string().contains("free space"),
+            not_saved.error.to_string().contains("stopped unexpectedly"),
             "{}",
             not_saved.error
         );
         let kept = not_saved.received.final_image.unwrap();
         assert_eq!(not_saved.received.images[kept].bytes, last);
-        // Once a folder works, the same answer is saved.
-        let out = dir.path().join("out");
-        let saved = save(5, &out, &dir.path().join("data"), *not_saved.received, None).unwrap();
-        assert_eq!(std::fs::read(&saved.path).unwrap(), last);
     }
 }

@@ -255,29 +255,27 @@ impl Engine {
         events: &EventSink,
     ) -> JobOutcome {
         match self.write_image(outcome.job, received, &provenance).await {
-            Ok(Ok(saved)) => self.record_delivery(outcome, model, saved, events).await,
-            Ok(Err(not_saved)) => {
+            Ok(saved) => self.record_delivery(outcome, model, saved, events).await,
+            Err(not_saved) => {
                 self.hold_unwritten(outcome, model.clone(), not_saved, provenance, events)
-                    .await
-            }
-            Err(error) => {
-                self.finish(outcome, JobState::Stopped, error.to_string(), events)
                     .await
             }
         }
     }
 
-    /// Writes the final image (and the turn) on the blocking pool.
+    /// Writes the final image (and the turn) on the blocking pool; whatever fails, even a panic
+    /// in the write, the answer comes back to be held ([`delivery::keep_while_writing`]).
     pub(super) async fn write_image(
         &self,
         job: JobId,
         received: Received,
         provenance: &Provenance,
-    ) -> Result<Result<delivery::Saved, delivery::NotSaved>, tokio::task::JoinError> {
+    ) -> Result<delivery::Saved, delivery::NotSaved> {
         let image_dir = self.config.image_dir.clone();
         let data_dir = self.store.data_dir();
         let provenance = provenance.clone();
-        tokio::task::spawn_blocking(move || {
+        let folder = image_dir.clone();
+        delivery::keep_while_writing(received, &folder, move |received| {
             delivery::save(job, &image_dir, &data_dir, received, Some(&provenance))
         })
         .await

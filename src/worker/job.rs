@@ -9,7 +9,7 @@
 
 use jiff::Timestamp;
 
-use super::control::{JobControl, Waited, wait};
+use super::control::{JobControl, Waited, wait_armed};
 use super::edits::resolve_inputs;
 use super::engine::Engine;
 use super::fitting::{Fitted, fit, request_for, unknown_entry};
@@ -213,14 +213,11 @@ impl Engine {
         let reading = self.reading_inputs.acquire().await;
         let checked = resolve_inputs(spec, &data_dir, &primary, fallback.as_ref()).await;
         drop(reading);
-        match checked {
-            Ok(_checked) => {}
-            Err(reason) => {
-                return Err(self
-                    .finish(outcome, JobState::Stopped, reason, events)
-                    .await);
-            }
-        };
+        if let Err(reason) = checked {
+            return Err(self
+                .finish(outcome, JobState::Stopped, reason, events)
+                .await);
+        }
         let mut run = Run {
             spec,
             outcome,
@@ -722,6 +719,10 @@ pub(super) async fn announce_and_wait(
     let until = Timestamp::now()
         .checked_add(jiff::SignedDuration::try_from_secs_f64(wait_s).unwrap_or_default())
         .unwrap_or_else(|_| Timestamp::now());
+    // Listening for Retry now before the countdown shows, so a press is never missed.
+    let armed = control.retry_now.notified();
+    tokio::pin!(armed);
+    armed.as_mut().enable();
     events
         .send(Event::Waiting {
             job,
@@ -730,7 +731,7 @@ pub(super) async fn announce_and_wait(
             reason,
         })
         .await;
-    wait(wait_s, control).await
+    wait_armed(wait_s, control, armed).await
 }
 
 /// The job's facts for the image file's provenance: what was sent to `model` (the answer's own

@@ -112,16 +112,7 @@ pub fn spawn(
                 }
                 Command::Cancel(job) => cancel(&engine, job, &sink, &controls),
                 Command::StopSending => engine.stop_sending(),
-                Command::QuitAnyway => {
-                    let engine = Arc::clone(&engine);
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(error) = engine.abandon_in_flight() {
-                            tracing::error!(
-                                "requests in flight could not be recorded as lost: {error}"
-                            );
-                        }
-                    });
-                }
+                Command::QuitAnyway => quit_anyway(&engine),
                 Command::Edit { of, prompt } => {
                     let engine = Arc::clone(&engine);
                     let sink = sink.clone();
@@ -168,6 +159,17 @@ pub fn spawn(
         commands: command_tx,
         events: event_rx,
     }
+}
+
+/// The designer quits without waiting: the requests in flight are recorded as lost (off the
+/// async threads), and nothing new is sent.
+fn quit_anyway(engine: &Arc<Engine>) {
+    let engine = Arc::clone(engine);
+    tokio::task::spawn_blocking(move || {
+        if let Err(error) = engine.abandon_in_flight() {
+            tracing::error!("requests in flight could not be recorded as lost: {error}");
+        }
+    });
 }
 
 /// Cancels a job in any open state: written to its row (so no process sends it again, also

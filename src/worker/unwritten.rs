@@ -23,8 +23,8 @@ use super::sink::EventSink;
 use crate::api::catalog::ModelEntry;
 use crate::provenance::Provenance;
 
-/// What writing an image came to: saved, refused (with the image back), or the write task died.
-type WriteResult = Result<Result<super::delivery::Saved, NotSaved>, tokio::task::JoinError>;
+/// What writing an image came to: saved, or not (with the image back).
+type WriteResult = Result<super::delivery::Saved, NotSaved>;
 
 /// An image no folder took, with what its delivery needs.
 #[derive(Debug)]
@@ -166,7 +166,7 @@ impl Engine {
         saved
     }
 
-    /// What a held image's write came to: delivered, held again, or lost (said).
+    /// What a held image's write came to: delivered, or held again (said).
     async fn after_write(
         &self,
         job: JobId,
@@ -177,8 +177,8 @@ impl Engine {
         events: &EventSink,
     ) -> Option<JobOutcome> {
         match written {
-            Ok(Ok(saved)) => Some(self.record_delivery(outcome, &model, saved, events).await),
-            Ok(Err(not_saved)) => {
+            Ok(saved) => Some(self.record_delivery(outcome, &model, saved, events).await),
+            Err(not_saved) => {
                 let message = format!(
                     "Image {job} still could not be saved: {} It stays in memory; Peel tries again every {RESUME_CHECK_S} s.",
                     not_saved.error
@@ -192,11 +192,6 @@ impl Engine {
                         provenance,
                     },
                 );
-                events.send(Event::Problem { message }).await;
-                None
-            }
-            Err(error) => {
-                let message = format!("Image {job} was lost while being saved: {error}");
                 events.send(Event::Problem { message }).await;
                 None
             }

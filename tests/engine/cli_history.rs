@@ -110,6 +110,8 @@ async fn history_lists_searches_and_filters_every_job() {
         assert_eq!(
             keys,
             [
+                "attempts",
+                "cost_usd",
                 "created_at",
                 "diagnosis_kind",
                 "id",

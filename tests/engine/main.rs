@@ -26,6 +26,7 @@ mod hostile_servers;
 mod layering;
 mod live_models;
 mod load_tier;
+mod paid_requests;
 mod python_sdk;
 mod real_errors;
 mod real_sized_answers;

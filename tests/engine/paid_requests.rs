@@ -2,6 +2,7 @@
     clippy::disallowed_methods,
     reason = "#[tokio::test] drives each test with block_on; a test is not the UI thread"
 )]
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 //! Every paid request under the designer's control (issue 19), checked from outside with `peel`
 //! as a process and the simulator's own request log: a cancelled job is never sent, by any
@@ -70,6 +71,22 @@ impl Stderr {
                 self.lines()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The first event `pick` takes (a minute at most).
+async fn first_event<T>(
+    events: &mut tokio::sync::mpsc::Receiver<Event>,
+    pick: impl Fn(Event) -> Option<T>,
+) -> T {
+    loop {
+        let event = tokio::time::timeout(Duration::from_mins(1), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let Some(picked) = pick(event) {
+            return picked;
         }
     }
 }
@@ -180,15 +197,11 @@ async fn a_cancelled_parked_job_is_never_sent_by_any_process_after_the_reset() {
     let engine = Arc::new(engine_on_tier(&sim, &data, TierLimits::default(), 3));
     let mut handle = worker::spawn(&tokio::runtime::Handle::current(), engine, None);
     handle.commands.send(Command::RetryNow(job)).await.unwrap();
-    let finished = loop {
-        let event = tokio::time::timeout(Duration::from_mins(1), handle.events.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        if let Event::Finished(outcome) = event {
-            break outcome;
-        }
-    };
+    let finished = first_event(&mut handle.events, |event| match event {
+        Event::Finished(outcome) => Some(outcome),
+        _ => None,
+    })
+    .await;
     assert_eq!(finished.status, JobState::Cancelled, "{finished:?}");
     assert_eq!(generations(&sim), 0, "the simulator saw a request");
     assert_eq!(store.job(job).unwrap().unwrap().state, JobState::Cancelled);
@@ -211,16 +224,13 @@ async fn the_window_cancels_a_parked_job_and_no_restart_sends_it() {
     let engine = Arc::new(engine_on_tier(&sim, dir.path(), TierLimits::default(), 3));
     let mut handle = worker::spawn(&tokio::runtime::Handle::current(), engine, None);
     handle.commands.send(Command::Cancel(job)).await.unwrap();
-    let mut cancelled = false;
-    while !cancelled {
-        let event = tokio::time::timeout(Duration::from_mins(1), handle.events.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        if let Event::Finished(outcome) = event {
-            cancelled = outcome.status == JobState::Cancelled && outcome.job == job;
+    first_event(&mut handle.events, |event| match event {
+        Event::Finished(outcome) if outcome.job == job && outcome.status == JobState::Cancelled => {
+            Some(())
         }
-    }
+        _ => None,
+    })
+    .await;
     drop(handle);
     // A new engine on the same folder (a restart): its first pass finds nothing to send.
     let engine = Arc::new(engine_on_tier(&sim, dir.path(), TierLimits::default(), 4));
@@ -483,4 +493,52 @@ async fn a_request_the_budget_refuses_takes_no_rate_limit_slot() {
     let cheap = crate::sim_rig::run_to_end(&engine, &spec("a fjord")).await;
     assert_eq!(cheap.status, JobState::Delivered, "{cheap:?}");
     assert_eq!(generations(&sim), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peel_cancel_from_another_process_drops_a_request_in_flight() {
+    let slow = start_slow_sim(Scenario::Calm, 0.5).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Arc::new(engine_on_tier(&slow, dir.path(), TierLimits::default(), 5));
+    let mut handle = worker::spawn(&tokio::runtime::Handle::current(), engine, None);
+    let job_spec = peel::worker::JobSpec {
+        fallback: None,
+        ..spec("a ferris wheel at night")
+    };
+    handle
+        .commands
+        .send(Command::Generate(job_spec))
+        .await
+        .unwrap();
+    let job = first_event(&mut handle.events, |event| match event {
+        Event::AttemptStarted { job, .. } => Some(job),
+        _ => None,
+    })
+    .await;
+    // Pro at half of Google's time thinks 6-12 s: the request is still on its way.
+    let output = peel_command(dir.path(), &["cancel", &job.to_string()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("may be billed"));
+    let finished = first_event(&mut handle.events, |event| match event {
+        Event::Finished(outcome) => Some(outcome),
+        _ => None,
+    })
+    .await;
+    assert_eq!(finished.status, JobState::Cancelled, "{finished:?}");
+    assert_eq!(finished.attempts.len(), 1);
+    assert_eq!(
+        finished.attempts[0].kind,
+        peel::job::ATTEMPT_CANCELLED_IN_FLIGHT
+    );
+    assert!(
+        finished.attempts[0].cost_usd > 0.1,
+        "its likely cost counts"
+    );
+    let store = Store::open(&dir.path().join("peel.db")).unwrap();
+    let stored = store.attempts(job).unwrap();
+    assert_eq!(stored[0].kind, peel::job::ATTEMPT_CANCELLED_IN_FLIGHT);
+    assert_eq!(store.job(job).unwrap().unwrap().state, JobState::Cancelled);
+    assert_eq!(generations(&slow), 1, "sent once, never again");
 }

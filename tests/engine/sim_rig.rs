@@ -20,8 +20,18 @@ use peel::store::Store;
 use peel::worker::{Engine, EngineConfig, EventSink, JobControl, JobOutcome, JobSpec};
 use tokio::sync::mpsc;
 
-/// Starts a simulator on 127.0.0.1 with a free port.
+/// Starts a simulator on 127.0.0.1 with a free port, answering at once.
 pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
+    start_sim_with_latency(scenario, time_scale, false).await
+}
+
+/// Starts a simulator on 127.0.0.1 with a free port; with `generation_latency`, its answers take
+/// as long as Google's, scaled by `time_scale`.
+async fn start_sim_with_latency(
+    scenario: Scenario,
+    time_scale: f64,
+    generation_latency: bool,
+) -> RunningSim {
     let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
     // Noon Pacific: a fast simulated clock never crosses the daily reset during a test.
     let start_at = Some("2026-11-27T20:00:00Z".parse().unwrap());
@@ -32,7 +42,7 @@ pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
             seed: 7,
             time_scale,
             start_at,
-            generation_latency: false,
+            generation_latency,
         },
     )
     .await
@@ -43,19 +53,7 @@ pub async fn start_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
 /// `time_scale` (Nano Banana Pro at 1K: 12-25 s × `time_scale`), so a test can act while a request
 /// is in flight.
 pub async fn start_slow_sim(scenario: Scenario, time_scale: f64) -> RunningSim {
-    let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    sim::start(
-        addr,
-        SimConfig {
-            scenario,
-            seed: 7,
-            time_scale,
-            start_at: Some("2026-11-27T20:00:00Z".parse().unwrap()),
-            generation_latency: true,
-        },
-    )
-    .await
-    .unwrap()
+    start_sim_with_latency(scenario, time_scale, true).await
 }
 
 /// A client for the simulator, with the simulator's key (or `key`).

@@ -16,6 +16,7 @@ mod ui_endpoint;
 mod ui_gallery;
 mod ui_log;
 mod ui_preflight;
+mod ui_quit_in_flight;
 mod ui_quit_warning;
 mod ui_settings_numbers;
 mod ui_snapshots;

@@ -10,6 +10,7 @@ use peel::job::{ATTEMPT_ANSWER_LOST, JobState};
 use peel::sim::{Scenario, SimConfig};
 
 use crate::app_rig::AppRig;
+use crate::window_rig::{ask_to_close, viewport_commands};
 
 /// The app on a simulator whose Nano Banana Pro answers in 3-6 s (a quarter of Google's time).
 fn slow_app() -> AppRig {
@@ -25,35 +26,12 @@ fn slow_app() -> AppRig {
     )
 }
 
-/// Asks the window to close, as the title bar's close button does, and runs one frame.
-fn ask_to_close(rig: &mut AppRig) -> Vec<egui::ViewportCommand> {
-    rig.harness
-        .input_mut()
-        .viewports
-        .entry(egui::ViewportId::ROOT)
-        .or_default()
-        .events
-        .push(egui::ViewportEvent::Close);
-    rig.harness.step();
-    viewport_commands(rig)
-}
-
-/// The commands the window gave its viewport in the last frame.
-fn viewport_commands(rig: &AppRig) -> Vec<egui::ViewportCommand> {
-    rig.harness
-        .output()
-        .viewport_output
-        .get(&egui::ViewportId::ROOT)
-        .map(|output| output.commands.clone())
-        .unwrap_or_default()
-}
-
 /// Steps frames (a minute at most) until the window asks its viewport to close.
 fn wait_for_close(rig: &mut AppRig) {
     let deadline = Instant::now() + Duration::from_mins(1);
     loop {
         rig.harness.step();
-        if viewport_commands(rig).contains(&egui::ViewportCommand::Close) {
+        if viewport_commands(&rig.harness).contains(&egui::ViewportCommand::Close) {
             return;
         }
         assert!(Instant::now() < deadline, "the window never closed");
@@ -71,8 +49,9 @@ fn generate_and_wait_for_the_request(rig: &mut AppRig, prompt: &str) {
 fn wait_for_them_finishes_the_request_then_quits() {
     let mut rig = slow_app();
     generate_and_wait_for_the_request(&mut rig, "a paper lantern on a lake");
+    ask_to_close(&mut rig.harness);
     assert!(
-        ask_to_close(&mut rig).contains(&egui::ViewportCommand::CancelClose),
+        viewport_commands(&rig.harness).contains(&egui::ViewportCommand::CancelClose),
         "the close is stopped"
     );
     rig.wait_for("1 image is being made and will probably be billed");
@@ -88,7 +67,7 @@ fn wait_for_them_finishes_the_request_then_quits() {
 fn quit_anyway_records_the_lost_answer() {
     let mut rig = slow_app();
     generate_and_wait_for_the_request(&mut rig, "a tin robot in rain");
-    ask_to_close(&mut rig);
+    ask_to_close(&mut rig.harness);
     rig.wait_for("1 image is being made and will probably be billed");
     rig.harness.get_by_label("Quit anyway").click();
     wait_for_close(&mut rig);

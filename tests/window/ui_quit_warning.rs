@@ -5,29 +5,7 @@
 use egui_kittest::kittest::Queryable as _;
 use peel::worker::Event;
 
-use crate::window_rig::Rig;
-
-/// Asks the window to close, as the title bar's close button does, and runs one frame.
-fn ask_to_close(rig: &mut Rig) {
-    rig.harness
-        .input_mut()
-        .viewports
-        .entry(egui::ViewportId::ROOT)
-        .or_default()
-        .events
-        .push(egui::ViewportEvent::Close);
-    rig.harness.step();
-}
-
-/// The commands the window gave its viewport in the last frame.
-fn viewport_commands(rig: &Rig) -> Vec<egui::ViewportCommand> {
-    rig.harness
-        .output()
-        .viewport_output
-        .get(&egui::ViewportId::ROOT)
-        .map(|output| output.commands.clone())
-        .unwrap_or_default()
-}
+use crate::window_rig::{Rig, ask_to_close, viewport_commands};
 
 #[test]
 fn closing_with_an_unsaved_image_asks_first_and_quit_anyway_closes() {
@@ -38,9 +16,9 @@ fn closing_with_an_unsaved_image_asks_first_and_quit_anyway_closes() {
     });
     rig.harness.run();
 
-    ask_to_close(&mut rig);
+    ask_to_close(&mut rig.harness);
     assert!(
-        viewport_commands(&rig).contains(&egui::ViewportCommand::CancelClose),
+        viewport_commands(&rig.harness).contains(&egui::ViewportCommand::CancelClose),
         "the close is stopped"
     );
     rig.harness.run();
@@ -50,12 +28,12 @@ fn closing_with_an_unsaved_image_asks_first_and_quit_anyway_closes() {
     rig.harness.run();
     assert!(rig.harness.query_by_label("Quit anyway").is_none());
 
-    ask_to_close(&mut rig);
+    ask_to_close(&mut rig.harness);
     rig.harness.run();
     rig.harness.get_by_label("Quit anyway").click();
     rig.harness.step();
     assert!(
-        viewport_commands(&rig).contains(&egui::ViewportCommand::Close),
+        viewport_commands(&rig.harness).contains(&egui::ViewportCommand::Close),
         "Quit anyway closes the window"
     );
 }
@@ -68,7 +46,7 @@ fn once_everything_is_saved_the_window_closes_without_asking() {
         prompts: 2,
     });
     rig.harness.run();
-    ask_to_close(&mut rig);
+    ask_to_close(&mut rig.harness);
     rig.harness.run();
     rig.harness
         .get_by_label_contains("2 queued prompts are not saved");
@@ -80,6 +58,6 @@ fn once_everything_is_saved_the_window_closes_without_asking() {
     });
     rig.harness.run();
     assert!(rig.harness.query_by_label("Quit anyway").is_none());
-    ask_to_close(&mut rig);
-    assert!(!viewport_commands(&rig).contains(&egui::ViewportCommand::CancelClose));
+    ask_to_close(&mut rig.harness);
+    assert!(!viewport_commands(&rig.harness).contains(&egui::ViewportCommand::CancelClose));
 }

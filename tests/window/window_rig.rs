@@ -147,6 +147,28 @@ pub fn wait_for(harness: &mut Harness<'static, PeelApp>, label: &str) {
     }
 }
 
+/// Asks the window to close, as the title bar's close button does, and runs one frame.
+pub fn ask_to_close(harness: &mut Harness<'static, PeelApp>) {
+    harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    harness.step();
+}
+
+/// The commands the window gave its viewport in the last frame.
+pub fn viewport_commands(harness: &Harness<'static, PeelApp>) -> Vec<egui::ViewportCommand> {
+    harness
+        .output()
+        .viewport_output
+        .get(&egui::ViewportId::ROOT)
+        .map(|output| output.commands.clone())
+        .unwrap_or_default()
+}
+
 /// eframe's storage in memory: what the window writes to its settings file.
 #[derive(Default)]
 struct SavedSettings(BTreeMap<String, String>);
