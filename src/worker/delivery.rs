@@ -5,11 +5,20 @@
 //! bytes, under `turns/` for edits. Only the final image's write can fail the delivery; anything
 //! after it becomes a warning on a delivered job.
 //!
-//! Blocking file I/O: call from `spawn_blocking`.
+//! [`save`] is blocking file I/O (call it from `spawn_blocking`); [`Engine::deliver`] runs it there,
+//! holds the image in memory when no folder takes it ([`super::unwritten`]), and records the
+//! delivery in one transaction.
 
 use std::path::{Path, PathBuf};
 
+use jiff::Timestamp;
+
+use super::engine::Engine;
+use super::history::remove_files;
+use super::protocol::{Event, JobId, JobOutcome, JobState};
 use super::received::{Received, ReceivedImage};
+use super::sink::EventSink;
+use crate::api::catalog::ModelEntry;
 use crate::api::wire::{Content, GenerateContentResponse};
 use crate::provenance::{self, Provenance};
 use crate::store::files::{WriteError, write_new};
@@ -220,6 +229,112 @@ fn keep_turn(
         ));
     }
     warnings
+}
+
+impl Engine {
+    /// Puts a checked answer on disk and records it; the job is delivered even when something
+    /// after the image's write fails (each such failure is named in the reason). A job deleted
+    /// meanwhile stays deleted, and its files go. The image file carries `provenance`. When no
+    /// folder takes the image, it is kept in memory and the job waits, saying where it is
+    /// ([`Engine::hold_unwritten`]).
+    pub(super) async fn deliver(
+        &self,
+        outcome: JobOutcome,
+        model: &ModelEntry,
+        received: Received,
+        provenance: Provenance,
+        events: &EventSink,
+    ) -> JobOutcome {
+        match self.write_image(outcome.job, received, &provenance).await {
+            Ok(saved) => self.record_delivery(outcome, model, saved, events).await,
+            Err(not_saved) => {
+                self.hold_unwritten(outcome, model.clone(), not_saved, provenance, events)
+                    .await
+            }
+        }
+    }
+
+    /// Writes the final image (and the turn) on the blocking pool; whatever fails, even a panic
+    /// in the write, the answer comes back to be held ([`keep_while_writing`]).
+    pub(super) async fn write_image(
+        &self,
+        job: JobId,
+        received: Received,
+        provenance: &Provenance,
+    ) -> Result<Saved, NotSaved> {
+        let image_dir = self.config.image_dir.clone();
+        let data_dir = self.store().data_dir();
+        let provenance = provenance.clone();
+        let folder = image_dir.clone();
+        keep_while_writing(received, &folder, move |received| {
+            save(job, &image_dir, &data_dir, received, Some(&provenance))
+        })
+        .await
+    }
+
+    /// Records a written image as the job's delivery and tells the listeners.
+    pub(super) async fn record_delivery(
+        &self,
+        mut outcome: JobOutcome,
+        model: &ModelEntry,
+        saved: Saved,
+        events: &EventSink,
+    ) -> JobOutcome {
+        let job = outcome.job;
+        let mut warnings = saved.warnings;
+        let (path, model_id) = (saved.path.display().to_string(), model.id.clone());
+        let recorded = self
+            .db(move |store| store.record_delivery(job, &path, &model_id, Timestamp::now()))
+            .await;
+        match recorded {
+            Ok(true) => {
+                let image = saved.path.clone();
+                let _ = self
+                    .db(move |store| Ok(remove_files(store, job, &image)))
+                    .await;
+                return self
+                    .finish(
+                        outcome,
+                        JobState::Cancelled,
+                        "deleted while its image arrived".to_owned(),
+                        events,
+                    )
+                    .await;
+            }
+            Ok(false) => {}
+            Err(error) => warnings.push(format!(
+                "The image is saved at {}, but Peel's history could not record it ({error}), so it may be missing from the gallery after a restart.",
+                saved.path.display()
+            )),
+        }
+        for warning in &warnings {
+            tracing::warn!("job {job}: {warning}");
+        }
+        events
+            .send(Event::ImageArrived {
+                job,
+                path: saved.path.clone(),
+                mime_type: saved.mime_type,
+            })
+            .await;
+        outcome.image_path = Some(saved.path);
+        outcome.model_used = Some(model.id.clone());
+        let mut reason = if outcome.changes.is_empty() {
+            format!("made with {}", model.describe())
+        } else {
+            format!(
+                "made with fallback {}: {}",
+                model.describe(),
+                outcome.changes.join(", ")
+            )
+        };
+        for warning in warnings {
+            reason.push_str(". ");
+            reason.push_str(&warning);
+        }
+        self.finish(outcome, JobState::Delivered, reason, events)
+            .await
+    }
 }
 
 #[cfg(test)]

@@ -19,18 +19,15 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use jiff::Timestamp;
 
 use super::config::EngineConfig;
-use super::delivery;
 use super::health::ModelHealth;
-use super::history::{remove_files, spend_today};
+use super::history::spend_today;
 use super::protocol::{EngineSettings, Event, JobId, JobOutcome, JobState};
-use super::received::Received;
 use super::sink::EventSink;
 use super::stopping::Stopping;
 use super::unwritten::Unwritten;
 use crate::api::GeminiClient;
-use crate::api::catalog::{Catalog, ModelEntry};
+use crate::api::catalog::Catalog;
 use crate::api::live_models::LiveModels;
-use crate::provenance::Provenance;
 use crate::resilience::Budget;
 use crate::store::claims::{OwnerLock, register_owner};
 use crate::store::{RememberedRewrite, Store, StoreError};
@@ -239,110 +236,6 @@ impl Engine {
         !gone
             && self.health.breaker_blocked_until_s(model).is_none()
             && self.locked_until(model).await.is_none()
-    }
-
-    /// Puts a checked answer on disk and records it; the job is delivered even when something
-    /// after the image's write fails (each such failure is named in the reason). A job deleted
-    /// meanwhile stays deleted, and its files go. The image file carries `provenance`. When no
-    /// folder takes the image, it is kept in memory and the job waits, saying where it is
-    /// ([`Engine::hold_unwritten`]).
-    pub(super) async fn deliver(
-        &self,
-        outcome: JobOutcome,
-        model: &ModelEntry,
-        received: Received,
-        provenance: Provenance,
-        events: &EventSink,
-    ) -> JobOutcome {
-        match self.write_image(outcome.job, received, &provenance).await {
-            Ok(saved) => self.record_delivery(outcome, model, saved, events).await,
-            Err(not_saved) => {
-                self.hold_unwritten(outcome, model.clone(), not_saved, provenance, events)
-                    .await
-            }
-        }
-    }
-
-    /// Writes the final image (and the turn) on the blocking pool; whatever fails, even a panic
-    /// in the write, the answer comes back to be held ([`delivery::keep_while_writing`]).
-    pub(super) async fn write_image(
-        &self,
-        job: JobId,
-        received: Received,
-        provenance: &Provenance,
-    ) -> Result<delivery::Saved, delivery::NotSaved> {
-        let image_dir = self.config.image_dir.clone();
-        let data_dir = self.store.data_dir();
-        let provenance = provenance.clone();
-        let folder = image_dir.clone();
-        delivery::keep_while_writing(received, &folder, move |received| {
-            delivery::save(job, &image_dir, &data_dir, received, Some(&provenance))
-        })
-        .await
-    }
-
-    /// Records a written image as the job's delivery and tells the listeners.
-    pub(super) async fn record_delivery(
-        &self,
-        mut outcome: JobOutcome,
-        model: &ModelEntry,
-        saved: delivery::Saved,
-        events: &EventSink,
-    ) -> JobOutcome {
-        let job = outcome.job;
-        let mut warnings = saved.warnings;
-        let (path, model_id) = (saved.path.display().to_string(), model.id.clone());
-        let recorded = self
-            .db(move |store| store.record_delivery(job, &path, &model_id, Timestamp::now()))
-            .await;
-        match recorded {
-            Ok(true) => {
-                let image = saved.path.clone();
-                let _ = self
-                    .db(move |store| Ok(remove_files(store, job, &image)))
-                    .await;
-                return self
-                    .finish(
-                        outcome,
-                        JobState::Cancelled,
-                        "deleted while its image arrived".to_owned(),
-                        events,
-                    )
-                    .await;
-            }
-            Ok(false) => {}
-            Err(error) => warnings.push(format!(
-                "The image is saved at {}, but Peel's history could not record it ({error}), so it may be missing from the gallery after a restart.",
-                saved.path.display()
-            )),
-        }
-        for warning in &warnings {
-            tracing::warn!("job {job}: {warning}");
-        }
-        events
-            .send(Event::ImageArrived {
-                job,
-                path: saved.path.clone(),
-                mime_type: saved.mime_type,
-            })
-            .await;
-        outcome.image_path = Some(saved.path);
-        outcome.model_used = Some(model.id.clone());
-        let mut reason = if outcome.changes.is_empty() {
-            format!("made with {}", model.describe())
-        } else {
-            format!(
-                "made with fallback {}: {}",
-                model.describe(),
-                outcome.changes.join(", ")
-            )
-        };
-        for warning in warnings {
-            reason.push_str(". ");
-            reason.push_str(&warning);
-        }
-        self.finish(outcome, JobState::Delivered, reason, events)
-            .await
     }
 
     /// Remembers that `passed` got through where job `original`'s prompt was blocked, with the

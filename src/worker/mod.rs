@@ -3,23 +3,25 @@
 //! (or the CLI) never waits on the network or the disk.
 //!
 //! - [`protocol`]: the messages.
-//! - [`engine`]: what every job shares (client, store, budgets, models' health) and how a job
-//!   ends; [`job`]: one job's loop (gate, attempt, act); [`health`]: breakers, limiters and gone
-//!   ids behind one lock.
+//! - A job's life, queue to disk, in three files: [`job`] (its loop: the gate before each
+//!   request, then act on the answer), [`attempt`] (one request: recorded before it leaves, sent,
+//!   diagnosed, decided) and [`delivery`] (the image put on disk once and the delivery recorded).
+//! - [`engine`]: what every job shares (client, store, budgets, claims) and how a job ends;
+//!   [`health`]: breakers, limiters and gone ids behind one lock.
 //! - [`config`], [`sink`], [`control`]: the engine's settings, its event sink, a job's controls.
 //! - [`fitting`]: a job's settings fitted to a model, and its request.
-//! - [`gate`]: before each attempt, may a request go now (lockouts, breakers, limits, budget).
 //! - [`received`]: a 2xx answer made safe to keep: images moved out, hashed and checked.
 //! - [`request_size`]: a request weighed against Google's 20 MB limit before it is sent.
-//! - [`delivery`]: a checked answer put on disk (the image once, the turn for edits).
 //! - [`unwritten`]: images and prompts the disk refused (full, read-only), kept in memory and
 //!   written again every [`RESUME_CHECK_S`] seconds or on Retry now.
 //! - [`stopping`]: Cancel from any process, requests in flight counted, and a quit that waits
 //!   for them or records them as lost.
-//! - [`edits`], [`history`]: edit jobs; the restored history and deletion.
+//! - [`edits`], [`history`], [`name_memory`]: edit jobs; the restored history and deletion; what
+//!   jobs teach the preflight.
 //! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
 //!   skipped before a job is sent to them.
 
+pub mod attempt;
 pub mod catalog_refresh;
 pub mod config;
 pub mod control;
@@ -27,7 +29,6 @@ pub mod delivery;
 pub mod edits;
 pub mod engine;
 pub mod fitting;
-pub mod gate;
 pub mod health;
 pub mod history;
 pub mod job;
