@@ -4,7 +4,7 @@
 //! Every function here is a blocking call (on Linux a D-Bus round trip that may wait for an unlock
 //! prompt), so callers run them off the UI thread: the UI sends a
 //! [`KeychainRequest`](super::media::KeychainRequest) to the media service, which calls them inside
-//! `tokio::task::spawn_blocking` and answers with a
+//! `tokio::task::spawn_blocking` (its `keychain_requests`) and answers with a
 //! [`KeychainEvent`](super::media::KeychainEvent). No message made here ever contains the key.
 //!
 //! Tests never reach the system keychain: [`use_memory`] switches the process to a keychain in

@@ -1,15 +1,16 @@
-//! Decoding and scaling: an image file (format sniffed from its bytes) to RGBA, shrunk to fit a
-//! longer side, as an `egui::ColorImage`. Gallery thumbnails and the large view are made here.
+//! Decoding and scaling: an image file (format sniffed from its bytes) to RGBA, scaled down to fit
+//! a longer side, as an `egui::ColorImage`. Gallery thumbnails and the large view are made here.
 //!
 //! Gallery thumbnails are kept on disk in `<data>/thumbs/<sha256>-<side>.png`
 //! ([`crate::store::thumbs`]), the hash taken over the image's path, modification time and size
-//! (content-addressed without reading a 4K file): reopening a gallery decodes each big image once. A missing or unreadable cache file
-//! is rebuilt; a cache that cannot be written only costs the next decode.
+//! (content-addressed without reading a 4K file): reopening a gallery decodes each big image once.
+//! A missing or unreadable cache file is rebuilt; a cache that cannot be written only costs the
+//! next decode.
 //!
-//! Both decode through `shrink` (shrink-on-load): a JPEG is decoded at 1/2, 1/4 or 1/8 scale when
-//! that still covers the asked size, then resized with a SIMD resizer.
+//! Both decode through `scale_on_load`: a JPEG is decoded at 1/2, 1/4 or 1/8 scale when that
+//! still covers the asked size, then resized with a SIMD resizer.
 
-mod shrink;
+mod scale_on_load;
 
 use std::path::{Path, PathBuf};
 
@@ -17,14 +18,14 @@ use image::RgbaImage;
 
 use super::sentences::{decode_sentence, display_name, read_sentence};
 use super::{MediaEvent, Service, off_thread_flat};
-use shrink::{decode_fitted, fit, shrunk_rgba};
+use scale_on_load::{decode_fitted, fit, resized_rgba};
 
 use crate::store::thumbs::cache_file;
 
 pub use crate::view::media::FULL_IMAGE_MAX_SIDE_PX;
 
 impl Service {
-    /// Decodes `path` for the gallery (`full == false`) or the large view, shrunk on load so the
+    /// Decodes `path` for the gallery (`full == false`) or the large view, scaled on load so the
     /// longer side is at most `max_side_px`.
     pub(super) async fn show(&self, path: PathBuf, max_side_px: u32, full: bool) {
         let decoded = {
@@ -67,7 +68,7 @@ pub(super) fn decode_file(path: &Path) -> Result<RgbaImage, String> {
     Ok(image.into_rgba8())
 }
 
-/// The thumbnail of `path` from the disk cache in `thumbs`, else decoded, shrunk and kept there.
+/// The thumbnail of `path` from the disk cache in `thumbs`, else decoded, scaled down and kept there.
 fn cached_thumbnail(
     path: &Path,
     max_side_px: u32,
@@ -102,7 +103,7 @@ pub(super) fn fitted_color_image(rgba: &RgbaImage, max_side_px: u32) -> egui::Co
     if (new_width, new_height) == (width, height) {
         to_color_image(rgba)
     } else {
-        to_color_image(&shrunk_rgba(rgba, new_width, new_height))
+        to_color_image(&resized_rgba(rgba, new_width, new_height))
     }
 }
 

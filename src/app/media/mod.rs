@@ -14,17 +14,20 @@
 //! This file holds the service itself (messages, [`spawn`], dispatch, deleting files); each kind
 //! of work has its own file:
 //!
-//! - `decode`: decoding and scaling images, gallery thumbnails and the large view.
+//! - `decode`: decoding images scaled to the size they are shown at (`decode::scale_on_load`),
+//!   gallery thumbnails (cached on disk) and the large view.
 //! - `references`: reading reference files (checked before reading: size, type by its bytes,
 //!   the 7 MB inline limit), kept once by hash in the data folder, with a thumbnail.
-//! - `shrink_reference`: a too-large reference as a 2048 px JPEG within the limit.
+//! - `shrink_reference`: a reference too large to send, re-encoded as a 2048 px JPEG within the
+//!   limit (the only "shrink" here; `decode` scales images for display).
 //! - `dropped`: dropped files: an image Peel made restores its settings, others are references.
 //! - `clipboard`: copying an image, pasting a reference.
 //! - `dialogs`: the reference picker, Save as… and the folder picker (the copy itself is
 //!   `store::files`').
 //! - `batch`: several jobs at once: Save selected… (copies that never overwrite) and Export
 //!   selected… (`store::export`'s folders).
-//! - `keychain`: the API key's own requests and answers ([`KeychainRequest`], [`KeychainEvent`]).
+//! - `keychain_requests`: the service's answers to the API key's requests ([`KeychainRequest`],
+//!   [`KeychainEvent`]), through the one keychain module, [`crate::app::keychain`].
 //! - `sentences`: wording the parts share (file names, read and write failures).
 
 mod batch;
@@ -32,7 +35,7 @@ mod clipboard;
 mod decode;
 mod dialogs;
 mod dropped;
-mod keychain;
+mod keychain_requests;
 mod references;
 mod sentences;
 pub mod shrink_reference;
@@ -202,7 +205,7 @@ impl Service {
             MediaRequest::CopyImage { source } => self.copy_image(source).await,
             MediaRequest::DeleteFile { path } => self.delete_file(path).await,
             MediaRequest::Keychain(request) => {
-                let answer = keychain::answer(request).await;
+                let answer = keychain_requests::answer(request).await;
                 self.events.send(MediaEvent::Keychain(answer)).await;
             }
         }

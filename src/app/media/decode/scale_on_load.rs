@@ -1,4 +1,6 @@
-//! Shrink-on-load: an image file decoded straight to the size it is shown at.
+//! Scale-on-load: an image file decoded straight to the size it is shown at (gallery thumbnails
+//! and the large view). Not to be confused with shrinking a reference to send
+//! (`media::shrink_reference`), which re-encodes a file to fit Gemini's inline limit.
 //!
 //! A JPEG is decoded with `jpeg-decoder`'s IDCT scaling at the smallest of 1/2, 1/4 and 1/8
 //! whose longer side still covers the asked size (a 4096 px JPEG for a 192 px thumbnail decodes
@@ -22,12 +24,12 @@ use super::super::sentences::{decode_sentence, display_name, read_sentence};
 const MAX_JPEG_DECODE_BYTES: usize = 512 * 1024 * 1024;
 
 /// Decodes `path` (format sniffed from the bytes) to RGBA whose longer side is at most
-/// `max_side_px` (keeps the aspect ratio, never enlarges). JPEGs are shrunk while decoding.
+/// `max_side_px` (keeps the aspect ratio, never enlarges). JPEGs are scaled down while decoding.
 pub(super) fn decode_fitted(path: &Path, max_side_px: u32) -> Result<RgbaImage, String> {
     let name = display_name(path);
     let bytes = std::fs::read(path).map_err(|e| read_sentence(&name, &e))?;
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF])
-        && let Some(rgba) = shrunk_jpeg(&bytes, max_side_px)
+        && let Some(rgba) = scaled_jpeg(&bytes, max_side_px)
     {
         return Ok(rgba);
     }
@@ -38,7 +40,7 @@ pub(super) fn decode_fitted(path: &Path, max_side_px: u32) -> Result<RgbaImage, 
     Ok(fitted_decoded(decoded, max_side_px))
 }
 
-/// A decoded picture shrunk to fit `max_side_px`, as RGBA. Opaque RGB and gray pictures (most
+/// A decoded picture scaled down to fit `max_side_px`, as RGBA. Opaque RGB and gray pictures (most
 /// PNGs Google sends) are resized in their own pixel type and widened to RGBA only at the small
 /// size: a quarter or three quarters fewer bytes through the resizer, and no full-size copy.
 fn fitted_decoded(decoded: image::DynamicImage, max_side_px: u32) -> RgbaImage {
@@ -64,7 +66,7 @@ fn fitted_decoded(decoded: image::DynamicImage, max_side_px: u32) -> RgbaImage {
 /// The JPEG in `bytes` decoded at the smallest IDCT scale that still covers `max_side_px`, then
 /// resized to fit it exactly. `None` when `jpeg-decoder` cannot decode it (the caller then asks
 /// the `image` crate, which either can or says why not).
-fn shrunk_jpeg(bytes: &[u8], max_side_px: u32) -> Option<RgbaImage> {
+fn scaled_jpeg(bytes: &[u8], max_side_px: u32) -> Option<RgbaImage> {
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.set_max_decoding_buffer_size(MAX_JPEG_DECODE_BYTES);
     decoder.read_info().ok()?;
@@ -99,19 +101,19 @@ fn shrunk_jpeg(bytes: &[u8], max_side_px: u32) -> Option<RgbaImage> {
     to_rgba(&small)
 }
 
-/// `rgba` shrunk so its longer side is at most `max_side_px` (never enlarged).
+/// `rgba` scaled down so its longer side is at most `max_side_px` (never enlarged).
 fn fitted_rgba(rgba: RgbaImage, max_side_px: u32) -> RgbaImage {
     let (width, height) = rgba.dimensions();
     let (new_width, new_height) = fit(width, height, max_side_px);
     if (new_width, new_height) == (width, height) {
         rgba
     } else {
-        shrunk_rgba(&rgba, new_width, new_height)
+        resized_rgba(&rgba, new_width, new_height)
     }
 }
 
 /// `rgba` resized to `width`×`height` with the SIMD resizer.
-pub(super) fn shrunk_rgba(rgba: &RgbaImage, width: u32, height: u32) -> RgbaImage {
+pub(super) fn resized_rgba(rgba: &RgbaImage, width: u32, height: u32) -> RgbaImage {
     let (source_width, source_height) = rgba.dimensions();
     ImageRef::new(source_width, source_height, rgba.as_raw(), PixelType::U8x4)
         .ok()
@@ -152,7 +154,7 @@ fn to_rgba(image: &Image<'_>) -> Option<RgbaImage> {
     RgbaImage::from_raw(image.width(), image.height(), rgba)
 }
 
-/// Size of `width`×`height` shrunk so the longer side is `max_side_px` (keeps the aspect ratio,
+/// Size of `width`×`height` scaled down so the longer side is `max_side_px` (keeps the aspect ratio,
 /// rounds, never below 1 px). Unchanged when it already fits.
 pub(super) fn fit(width: u32, height: u32, max_side_px: u32) -> (u32, u32) {
     let longer = width.max(height);
@@ -179,13 +181,13 @@ mod tests {
     }
 
     #[test]
-    fn a_big_jpeg_shrinks_on_load_to_the_exact_size() {
+    fn a_big_jpeg_scales_on_load_to_the_exact_size() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.jpg");
         write_jpeg(&path, 2048, 1024);
         let bytes = std::fs::read(&path).unwrap();
 
-        let small = shrunk_jpeg(&bytes, 192).unwrap();
+        let small = scaled_jpeg(&bytes, 192).unwrap();
 
         assert_eq!(small.dimensions(), (192, 96));
         assert_eq!(decode_fitted(&path, 192).unwrap().dimensions(), (192, 96));
@@ -194,7 +196,7 @@ mod tests {
         assert!(pixel[2].abs_diff(128) < 12, "{pixel:?}");
         assert_eq!(pixel[3], u8::MAX);
         // Needed at more than half its size, the JPEG goes the full-size path, to the same size.
-        assert!(shrunk_jpeg(&bytes, 1500).is_none());
+        assert!(scaled_jpeg(&bytes, 1500).is_none());
         assert_eq!(
             decode_fitted(&path, 1500).unwrap().dimensions(),
             (1500, 750)
@@ -202,7 +204,7 @@ mod tests {
     }
 
     #[test]
-    fn a_gray_jpeg_and_a_png_with_alpha_shrink_too() {
+    fn a_gray_jpeg_and_a_png_with_alpha_scale_too() {
         let dir = tempfile::tempdir().unwrap();
         let gray = dir.path().join("gray.jpg");
         image::GrayImage::from_pixel(800, 400, image::Luma([200]))
@@ -222,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn rgb_and_gray_pngs_shrink_in_their_own_pixel_type_to_opaque_rgba() {
+    fn rgb_and_gray_pngs_scale_in_their_own_pixel_type_to_opaque_rgba() {
         let dir = tempfile::tempdir().unwrap();
         let rgb = dir.path().join("rgb.png");
         image::RgbImage::from_fn(900, 300, |x, _| {

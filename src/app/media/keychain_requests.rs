@@ -1,7 +1,8 @@
-//! The API key's requests to the media service: reading, storing and forgetting the key in the
-//! system keychain. The keychain calls themselves ([`crate::app::keychain`]) block (a D-Bus round
-//! trip that may wait for an unlock prompt), so they run on tokio's blocking pool; each request
-//! gets exactly one [`KeychainEvent`] back, with a designer-facing sentence on failure.
+//! The media service's answers to the API key's requests: reading, storing and forgetting the key
+//! in the system keychain. The keychain itself is [`crate::app::keychain`], whose calls block (a
+//! D-Bus round trip that may wait for an unlock prompt), so they run on tokio's blocking pool;
+//! each request gets exactly one [`KeychainEvent`] back, with a designer-facing sentence on
+//! failure.
 
 use super::{KeychainEvent, KeychainRequest, off_thread};
 use crate::app::keychain::{self as system_keychain, KeychainError};
