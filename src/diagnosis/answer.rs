@@ -26,10 +26,7 @@ pub fn compact_json(response: &GenerateContentResponse) -> String {
         if let Some(text) = &mut part.text
             && text.len() > TEXT_PART_MAX_BYTES
         {
-            let mut end = TEXT_PART_MAX_BYTES;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
+            let end = text.floor_char_boundary(TEXT_PART_MAX_BYTES);
             let more = text.len() - end;
             text.truncate(end);
             text.push_str("… (");

@@ -67,10 +67,7 @@ pub fn cap(text: &str, max_bytes: usize) -> String {
     if text.len() <= max_bytes {
         return text.to_owned();
     }
-    let mut end = max_bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = text.floor_char_boundary(max_bytes);
     format!(
         "{}\n… ({} more bytes not shown)",
         &text[..end],

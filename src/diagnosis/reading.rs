@@ -122,7 +122,7 @@ impl Reading {
 
 /// Reads any text into a [`Reading`]. Never fails and never panics.
 pub fn read(input: &str) -> Reading {
-    let input = truncate_at_char_boundary(input, MAX_INPUT_BYTES);
+    let input = &input[..input.floor_char_boundary(MAX_INPUT_BYTES)];
     let raw = redact(input).into_owned();
     let text = normalize(&raw);
     let mut reading = Reading {
@@ -147,17 +147,6 @@ pub fn read(input: &str) -> Reading {
     }
     reading.text = text;
     reading
-}
-
-fn truncate_at_char_boundary(text: &str, max_bytes: usize) -> &str {
-    if text.len() <= max_bytes {
-        return text;
-    }
-    let mut end = max_bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// Undoes what forums and chat apps do to pasted code: typographic quotes, doubled backticks

@@ -452,21 +452,14 @@ pub fn cut_to_char_boundary(text: &mut String, max_bytes: usize) -> bool {
     if text.len() <= max_bytes {
         return false;
     }
-    let mut end = max_bytes;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text.truncate(end);
+    text.truncate(text.floor_char_boundary(max_bytes));
     true
 }
 
 /// The diagnosis of pasted text (the `peel explain` engine), reading at most
 /// [`PASTE_MAX_BYTES`].
 pub fn explain_paste(text: &str, now: Timestamp) -> Diagnosis {
-    let mut end = text.len().min(PASTE_MAX_BYTES);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = text.floor_char_boundary(PASTE_MAX_BYTES);
     diagnose(&Evidence::pasted(&text[..end]), &DiagnosisContext::new(now))
 }
 
