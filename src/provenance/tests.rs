@@ -208,13 +208,7 @@ fn reference_hashes_come_from_the_bytes_sent() {
     use sha2::{Digest as _, Sha256};
     let named = |bytes: &[u8]| crate::job::Reference {
         mime_type: "image/png".to_owned(),
-        sha256: Sha256::digest(bytes)
-            .iter()
-            .fold(String::new(), |mut hex, byte| {
-                use std::fmt::Write as _;
-                let _ = write!(hex, "{byte:02x}");
-                hex
-            }),
+        sha256: format!("{:x}", Sha256::digest(bytes)),
         size_bytes: bytes.len() as u64,
     };
     let spec = JobSpec {

@@ -3,7 +3,6 @@
 //! window's media service reads and writes it; deleting a job removes its image's thumbnails
 //! ([`remove_cached`]), so a deleted picture does not stay on disk in small.
 
-use std::fmt::Write as _;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -62,14 +61,7 @@ fn key(image: &Path) -> Option<String> {
     hash.update([0]);
     hash.update(modified_ns.to_le_bytes());
     hash.update(meta.len().to_le_bytes());
-    Some(
-        hash.finalize()
-            .iter()
-            .fold(String::with_capacity(64), |mut hex, byte| {
-                let _ = write!(hex, "{byte:02x}");
-                hex
-            }),
-    )
+    Some(format!("{:x}", hash.finalize()))
 }
 
 #[cfg(test)]

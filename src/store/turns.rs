@@ -40,15 +40,9 @@ pub enum TurnError {
     },
 }
 
-/// Lower-case hex SHA-256 of `bytes`.
+/// Lower-case hex SHA-256 of `bytes` (the digest's own `LowerHex`: Peel's one hex formatter).
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    Sha256::digest(bytes)
-        .iter()
-        .fold(String::with_capacity(64), |mut hex, byte| {
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    format!("{:x}", Sha256::digest(bytes))
 }
 
 /// Where the turn of job `job` is kept.
