@@ -12,6 +12,8 @@
 //! - [`words`]: the title, explanation and fix.
 //! - [`excerpt`]: the response as the why-panel shows it (redacted, image data elided, capped).
 //! - [`answer`]: a parsed answer as a diagnosis keeps it (images replaced by stand-ins).
+//! - [`matcher`]: finding phrases in a prompt as people write them; the one matcher the rewrite
+//!   assistant, the preflight and the simulator's safety judge share.
 
 pub mod answer;
 pub mod classify;
@@ -19,6 +21,7 @@ mod classify_answer;
 pub mod evidence;
 pub mod excerpt;
 pub mod kind;
+pub mod matcher;
 pub mod reading;
 pub mod reset;
 pub mod retry_delay;

@@ -3,7 +3,8 @@
 //! `assets/`. Nothing is ever applied here: the app shows suggestions and the designer decides.
 //!
 //! - [`matcher`]: finding phrases as people write them (case, accents, possessives, plurals,
-//!   punctuation, whole words), with byte spans in the prompt.
+//!   punctuation, whole words), with byte spans in the prompt; it lives in
+//!   [`crate::diagnosis::matcher`] so the simulator's safety judge uses the same one.
 //! - [`names`]: characters, franchises, brands, studio styles and public figures, each with a
 //!   generic visual description (rule 1).
 //! - [`rules`]: photo cues and art styles (rule 2), minor-looking subjects with clothing, pose or
@@ -17,18 +18,19 @@
 //! setting nor a rewrite will help".
 
 pub mod diff;
-pub mod matcher;
 pub mod names;
 pub mod phrase_index;
 pub mod preflight;
 pub mod rules;
+
+pub use crate::diagnosis::matcher;
 
 use std::ops::Range;
 
 use serde::Serialize;
 
 use crate::diagnosis::{Diagnosis, Kind, Layer};
-use matcher::Tokens;
+use crate::diagnosis::matcher::Tokens;
 use names::{NameBook, NameKind};
 use rules::Rules;
 

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::matcher::{Phrase, Tokens};
+use crate::diagnosis::matcher::{Phrase, Tokens};
 
 /// What a name is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::matcher::{Phrase, Tokens, same_word};
+use crate::diagnosis::matcher::{Phrase, Tokens, same_word};
 
 /// Phrases indexed by their first word, longest first, each with a payload.
 #[derive(Debug)]

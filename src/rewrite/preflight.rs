@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use super::matcher::{Phrase, Tokens};
+use crate::diagnosis::matcher::{Phrase, Tokens};
 use super::names::{NameBook, NameEntry, NameKind};
 use super::phrase_index::PhraseIndex;
 use super::rules::Rules;

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::matcher::Phrase;
+use crate::diagnosis::matcher::Phrase;
 
 #[derive(Deserialize)]
 struct RulesFile {
@@ -135,7 +135,7 @@ impl Rules {
                 .minors
                 .descriptor_lead
                 .iter()
-                .map(|w| super::matcher::fold(w))
+                .map(|w| crate::diagnosis::matcher::fold(w))
                 .collect(),
         })
     }

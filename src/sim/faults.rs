@@ -41,10 +41,7 @@ impl Fault {
 
     /// The fault a prompt's trigger word forces, if any.
     pub fn triggered_by(prompt: &str) -> Option<Fault> {
-        Self::TRIGGERS
-            .iter()
-            .find(|(word, _)| prompt.contains(word))
-            .map(|(_, fault)| *fault)
+        super::terms::triggered(prompt, &Self::TRIGGERS)
     }
 
     /// Google's answer for the fault, after Google's delay for the slow ones.

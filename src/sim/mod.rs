@@ -12,7 +12,8 @@
 //! - [`hostile`]: `200`s that lie (truncated and bomb images, mime lies, stalled bodies).
 //! - [`validate`]: Google's request checks and their 400 bodies.
 //! - [`quota`]: per-key, per-model RPM/TPM/RPD accounting (bounded memory).
-//! - [`safety`], [`terms`]: the two safety layers, decided by `assets/sim_safety_rules.toml`.
+//! - [`safety`], [`terms`]: the two safety layers, decided by `assets/sim_safety_rules.toml` and
+//!   matched with the phrase matcher the rewrite assistant uses; `sim:` trigger words, whole.
 //! - [`picture`]: deterministic, photographic-weight pictures from the prompt (and their cache).
 //! - [`bodies`]: Google-shaped answers (errors, quota 429s, the HTML 502 page).
 //! - [`clock`]: simulated time with an optional time scale.

@@ -1,7 +1,8 @@
 //! The rewrite assistant against the simulator: on a `strict-safety` day, a prompt the image filter
 //! blocks goes through once a suggestion is applied, and the pair is remembered for next time.
 //! Also: every name the simulator's image filter blocks has a generic description to use instead,
-//! and the preflight marks it while the designer types.
+//! and the preflight marks it while the designer types; and the preflight, the rewrite assistant and
+//! the simulator's safety judge (one phrase matcher) agree on those names and on ordinary prompts.
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 #![expect(
@@ -16,8 +17,9 @@ use peel::diagnosis::Layer;
 use peel::rewrite::matcher::Tokens;
 use peel::rewrite::names::NameBook;
 use peel::rewrite::preflight::{Context, Verdict, preflight};
-use peel::rewrite::{Advice, Rule, advise};
+use peel::rewrite::{Advice, Rule, advise, rewrites};
 use peel::sim::Scenario;
+use peel::sim::safety::{self, SafetyRules};
 use peel::store::Store;
 use peel::worker::{Engine, EngineConfig, JobSpec, JobState};
 
@@ -134,5 +136,41 @@ fn every_name_the_simulators_image_filter_blocks_is_marked_by_the_preflight() {
             "{term:?} ({rule}) not marked: {:?}",
             result.marks
         );
+    }
+}
+
+/// What each of the three says about `prompt`: the preflight's verdict, whether the rewrite
+/// assistant replaces a name, and the simulator's verdict on its strictest day.
+fn three_opinions(prompt: &str) -> (Verdict, bool, safety::Verdict) {
+    let preflight = preflight(prompt, &Context::default()).verdict;
+    let renamed = rewrites(prompt)
+        .iter()
+        .flat_map(|s| &s.edits)
+        .any(|e| e.rule == Rule::GenericDescription);
+    let judged = SafetyRules::builtin().judge(prompt, &[], true);
+    (preflight, renamed, judged)
+}
+
+#[test]
+fn the_preflight_the_rewrite_assistant_and_the_simulator_agree() {
+    for (term, rule) in names_the_simulator_blocks() {
+        // A photo: the simulator blocks real people only in photographs.
+        let prompt = format!("a photo of {term} in the rain");
+        let (preflight, renamed, judged) = three_opinions(&prompt);
+        assert_eq!(preflight, Verdict::LikelyBlocked, "{prompt:?} ({rule})");
+        assert!(renamed, "{prompt:?} ({rule}): no name replaced");
+        assert!(
+            matches!(judged, safety::Verdict::ImageBlocked { .. }),
+            "{prompt:?} ({rule}): the simulator says {judged:?}"
+        );
+    }
+    let ordinary = include_str!("../fixtures/ordinary_prompts.txt")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty());
+    for prompt in ordinary {
+        let (preflight, renamed, judged) = three_opinions(prompt);
+        assert_eq!(preflight, Verdict::LikelyToPass, "{prompt:?}");
+        assert!(!renamed, "{prompt:?}: a name replaced");
+        assert_eq!(judged, safety::Verdict::Pass, "{prompt:?}");
     }
 }

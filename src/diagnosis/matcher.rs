@@ -3,6 +3,10 @@
 //! 's and a plural s/es tolerated ("Elsa's", "Minions"), whole words only ("Elsa" is not found in
 //! "Elsaesser"). Every hit keeps its byte span in the original text, so edits can replace exactly
 //! what was written.
+//!
+//! Peel's one phrase matcher: the rewrite assistant, the preflight and the simulator's safety judge
+//! all find names and terms with it, so they agree on what a prompt contains. It lives here, below
+//! both `rewrite` and `sim`, because both may use `diagnosis` (it is also `rewrite::matcher`).
 
 use std::ops::Range;
 
