@@ -59,10 +59,7 @@ impl Hostile {
 
     /// The kind a prompt asks for, if any.
     pub fn triggered_by(prompt: &str) -> Option<Hostile> {
-        Self::TRIGGERS
-            .iter()
-            .find(|(word, _)| prompt.contains(word))
-            .map(|(_, kind)| *kind)
+        super::terms::triggered(prompt, &Self::TRIGGERS)
     }
 
     /// The kind for a roll in 0..1 when a scenario breaks `share` of its answers: truncated,
@@ -125,29 +122,14 @@ fn final_blob(answer: &mut GenerateContentResponse) -> Option<&mut Blob> {
         .find_map(|part| part.inline_data.as_mut())
 }
 
-/// CRC-32 (ISO-HDLC), as PNG chunks use it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffff_u32;
-    for byte in bytes {
-        crc ^= u32::from(*byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 fn push_chunk(png: &mut Vec<u8>, kind: [u8; 4], data: &[u8]) {
     let length = u32::try_from(data.len()).unwrap_or(u32::MAX);
     png.extend_from_slice(&length.to_be_bytes());
     let start = png.len();
     png.extend_from_slice(&kind);
     png.extend_from_slice(data);
-    let crc = crc32(&png[start..]);
+    // CRC-32 (ISO-HDLC) over the chunk's type and data, as PNG wants it.
+    let crc = crc32fast::hash(&png[start..]);
     png.extend_from_slice(&crc.to_be_bytes());
 }
 
@@ -264,7 +246,7 @@ mod tests {
             let body = &png[at + 4..at + 8 + length];
             let crc =
                 u32::from_be_bytes(png[at + 8 + length..at + 12 + length].try_into().unwrap());
-            assert_eq!(crc32(body), crc);
+            assert_eq!(crc32fast::hash(body), crc);
             kinds.push(String::from_utf8_lossy(&body[..4]).into_owned());
             at += 12 + length;
         }
@@ -275,11 +257,6 @@ mod tests {
             .with_guessed_format()
             .unwrap();
         assert_eq!(reader.into_dimensions().unwrap(), (100_000, 100_000));
-    }
-
-    #[test]
-    fn crc_matches_the_reference_value() {
-        assert_eq!(crc32(b"123456789"), 0xcbf4_3926);
     }
 
     #[test]
