@@ -1,5 +1,7 @@
 //! JPEG: one APP1 XMP segment holding Peel's JSON, inserted after the JFIF header (APP0) and any
-//! Exif segment, found and cut out again by walking the segments before the first scan.
+//! Exif segment, found and cut out again by byte range. The segments before the first scan are
+//! read by img-parts alone; their byte ranges follow from its segment lengths, so the bytes
+//! around Peel's segment stay exactly as they came.
 
 use std::ops::Range;
 
@@ -25,7 +27,7 @@ pub(super) fn insert(bytes: &[u8], json: &str) -> Result<Vec<u8>, ProvenanceErro
     if contents.len() > MAX_CONTENTS {
         return Err(ProvenanceError::TooLarge(contents.len()));
     }
-    let segments = segment_ranges(bytes);
+    let segments = segment_ranges(bytes)?;
     // After the JFIF header and any Exif segment, which readers expect first.
     let at = segments
         .iter()
@@ -68,6 +70,7 @@ fn packet(json: &str) -> String {
 /// The bytes of Peel's XMP segment, when the file has one.
 pub(super) fn inserted_range(bytes: &[u8]) -> Option<Range<usize>> {
     segment_ranges(bytes)
+        .ok()?
         .into_iter()
         .find(|(marker, range)| {
             *marker == markers::APP1 && is_peels(bytes.get(range.start + 4..range.end))
@@ -84,39 +87,24 @@ fn is_peels(contents: Option<&[u8]>) -> bool {
     })
 }
 
-/// Each marker segment before the first scan: its marker and byte range (`FF`, marker, length,
-/// contents), up to the first damaged one.
-fn segment_ranges(bytes: &[u8]) -> Vec<(u8, Range<usize>)> {
+/// Each marker segment before the first scan, as img-parts reads it: its marker and byte range
+/// (`FF`, marker, length, contents). Where img-parts skipped bytes (fill bytes, markers without a
+/// length), the lengths no longer give places in the file, and the list ends before it.
+fn segment_ranges(bytes: &[u8]) -> Result<Vec<(u8, Range<usize>)>, ProvenanceError> {
+    let jpeg = Jpeg::from_bytes(Bytes::copy_from_slice(bytes))
+        .map_err(|error| ProvenanceError::Damaged(error.to_string()))?;
     let mut segments = Vec::new();
     let mut at = 2;
-    while bytes.get(at) == Some(&markers::P) {
-        let Some(&marker) = bytes.get(at + 1) else {
-            break;
-        };
-        if marker == markers::P {
-            // A fill byte.
-            at += 1;
-            continue;
-        }
-        if marker == markers::SOS || marker == markers::EOI {
+    for segment in jpeg.segments() {
+        let marker = segment.marker();
+        let scan = marker == markers::SOS || segment.has_entropy();
+        if scan || bytes.get(at..at + 2) != Some(&[markers::P, marker]) {
             break;
         }
-        // TEM and RST0..RST7 carry no length.
-        if matches!(marker, 0x01 | markers::RST0..=markers::RST7) {
-            at += 2;
-            continue;
-        }
-        let Some(length) = bytes.get(at + 2..at + 4) else {
-            break;
-        };
-        let end = at + 2 + usize::from(u16::from_be_bytes([length[0], length[1]]));
-        if end > bytes.len() {
-            break;
-        }
-        segments.push((marker, at..end));
-        at = end;
+        segments.push((marker, at..at + segment.len()));
+        at += segment.len();
     }
-    segments
+    Ok(segments)
 }
 
 /// Peel's JSON from the file's XMP, when it has Peel's.

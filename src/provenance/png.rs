@@ -1,5 +1,7 @@
 //! PNG: the `parameters` and `peel` iTXt chunks, inserted together right after `IHDR`, found
-//! and cut out again by walking the chunk list (length, type, data, CRC).
+//! and cut out again by byte range. The chunks are read by img-parts alone; their byte ranges
+//! follow from its chunk lengths (a PNG has nothing between chunks), so the bytes around Peel's
+//! chunks stay exactly as they came.
 
 use std::ops::Range;
 
@@ -22,13 +24,13 @@ pub(super) fn insert(
     parameters: &str,
     json: &str,
 ) -> Result<Vec<u8>, ProvenanceError> {
-    let chunks = chunk_ranges(bytes);
-    let Some(ihdr) = chunks.first().filter(|(kind, _)| kind == b"IHDR") else {
+    let chunks = chunk_ranges(bytes)?;
+    let Some((_, ihdr)) = chunks.first().filter(|(chunk, _)| chunk.kind() == *b"IHDR") else {
         return Err(ProvenanceError::Damaged(
             "the PNG does not start with its header chunk".to_owned(),
         ));
     };
-    let at = ihdr.1.end;
+    let at = ihdr.end;
     let mut written = Vec::with_capacity(bytes.len() + parameters.len() + json.len() + 64);
     written.extend_from_slice(&bytes[..at]);
     written.extend_from_slice(&itxt(PARAMETERS, parameters));
@@ -53,45 +55,37 @@ fn itxt(keyword: &str, text: &str) -> Vec<u8> {
 /// The bytes of Peel's chunks: the `peel` iTXt chunk and, right before it, the `parameters` one
 /// written with it (a `parameters` chunk anywhere else is another tool's and stays).
 pub(super) fn inserted_range(bytes: &[u8]) -> Option<Range<usize>> {
-    let chunks = chunk_ranges(bytes);
-    let at = chunks.iter().position(|(kind, range)| {
-        kind == b"iTXt" && keyword(&bytes[range.clone()]) == Some(PEEL)
-    })?;
+    let chunks = chunk_ranges(bytes).ok()?;
+    let is_itxt = |chunk: &PngChunk, wanted: &str| {
+        chunk.kind() == *b"iTXt" && keyword(chunk.contents()) == Some(wanted)
+    };
+    let at = chunks.iter().position(|(chunk, _)| is_itxt(chunk, PEEL))?;
     let peel = chunks[at].1.clone();
     let start = match at.checked_sub(1).map(|before| &chunks[before]) {
-        Some((kind, range))
-            if kind == b"iTXt" && keyword(&bytes[range.clone()]) == Some(PARAMETERS) =>
-        {
-            range.start
-        }
+        Some((chunk, range)) if is_itxt(chunk, PARAMETERS) => range.start,
         _ => peel.start,
     };
     Some(start..peel.end)
 }
 
-/// Each whole chunk's type and byte range, in order, up to the first damaged one.
-fn chunk_ranges(bytes: &[u8]) -> Vec<([u8; 4], Range<usize>)> {
-    let mut chunks = Vec::new();
+/// The file's chunks as img-parts reads them (up to `IEND`), each with its byte range.
+fn chunk_ranges(bytes: &[u8]) -> Result<Vec<(PngChunk, Range<usize>)>, ProvenanceError> {
+    let png = Png::from_bytes(Bytes::copy_from_slice(bytes))
+        .map_err(|error| ProvenanceError::Damaged(error.to_string()))?;
     let mut at = SIGNATURE.len();
-    while let Some(header) = bytes.get(at..at + 8) {
-        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
-        let kind = [header[4], header[5], header[6], header[7]];
-        let end = at.saturating_add(12).saturating_add(length);
-        if end > bytes.len() {
-            break;
-        }
-        chunks.push((kind, at..end));
-        if &kind == b"IEND" {
-            break;
-        }
-        at = end;
-    }
-    chunks
+    Ok(png
+        .chunks()
+        .iter()
+        .map(|chunk| {
+            let range = at..at + chunk.len();
+            at = range.end;
+            (chunk.clone(), range)
+        })
+        .collect())
 }
 
-/// The keyword of a whole text chunk (`length, type, keyword NUL …`).
-fn keyword(chunk: &[u8]) -> Option<&str> {
-    let data = chunk.get(8..)?;
+/// The keyword of a text chunk's data (`keyword NUL …`).
+fn keyword(data: &[u8]) -> Option<&str> {
     let end = data.iter().position(|&byte| byte == 0)?;
     std::str::from_utf8(&data[..end]).ok()
 }
