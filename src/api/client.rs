@@ -12,11 +12,17 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER};
-use secrecy::{ExposeSecret, SecretString};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use secrecy::ExposeSecret as _;
 
+pub use super::answer_parse::parse_answer;
+pub use super::api_error::{ApiError, human_bytes};
+use super::api_error::{
+    interrupted, lossy_head, malformed, redirected, too_large, too_slow, transport_error,
+};
+pub use super::api_key::ApiKey;
 use super::endpoint::{check_base_url, is_loopback_url};
-use super::pace::{Pace, PaceLimits, TooSlow};
+use super::pace::{Pace, PaceLimits};
 use super::transport::TransportFailure;
 use super::wire::{GenerateContentRequest, GenerateContentResponse, ListModelsResponse, ModelInfo};
 use crate::redact::redact;
@@ -47,61 +53,10 @@ pub const DEFAULT_BODY_MIN_BYTES_PER_WINDOW: usize = 16 * 1024;
 pub const DEFAULT_ATTEMPT_CEILING_S: u64 = 15 * 60;
 /// Most of an error or unreadable body kept (the diagnosis reads at most 4 MiB of it).
 const KEPT_ERROR_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// Most of an unreadable 2xx body kept for the diagnosis (its head says what it was).
-const KEPT_MALFORMED_BODY_BYTES: usize = 64 * 1024;
 /// Most `models.list` pages followed.
 const MAX_MODEL_PAGES: usize = 20;
 /// Header that carries the key.
 pub const API_KEY_HEADER: &str = "x-goog-api-key";
-
-/// An API key, held in a [`SecretString`] (wiped from memory when the last copy is dropped). Its
-/// `Debug` never shows it and it has no `Display`, so no `{:?}` of a struct that holds one (the
-/// client settings, the engine's settings, a keychain request) can print it. The key itself
-/// comes out only through [`ExposeSecret::expose_secret`], where the `x-goog-api-key` header is
-/// built and where the keychain stores it.
-#[derive(Clone)]
-pub struct ApiKey(SecretString);
-
-impl ApiKey {
-    /// Wraps a key, trimming whitespace a paste may add. `None` when empty.
-    pub fn new(key: impl Into<String>) -> Option<Self> {
-        let raw = SecretString::from(key.into());
-        let trimmed = raw.expose_secret().trim();
-        (!trimmed.is_empty()).then(|| Self(SecretString::from(trimmed)))
-    }
-
-    /// "AIza…1234"-style hint for display.
-    pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.0.expose_secret().chars().collect();
-        if chars.len() <= 8 {
-            return "••••".to_owned();
-        }
-        let head: String = chars[..4].iter().collect();
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("{head}…{tail}")
-    }
-}
-
-impl ExposeSecret<str> for ApiKey {
-    /// The key itself: for the `x-goog-api-key` header and the keychain only.
-    fn expose_secret(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl PartialEq for ApiKey {
-    fn eq(&self, other: &Self) -> bool {
-        self.expose_secret() == other.expose_secret()
-    }
-}
-
-impl Eq for ApiKey {}
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey([REDACTED])")
-    }
-}
 
 /// Where and how to reach the API.
 #[derive(Clone, Debug, PartialEq)]
@@ -145,53 +100,6 @@ impl Default for ClientConfig {
             attempt_ceiling: Duration::from_secs(DEFAULT_ATTEMPT_CEILING_S),
         }
     }
-}
-
-/// Everything that can go wrong calling the API.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// The settings cannot make a request (bad endpoint URL, bad model id, bad key characters).
-    #[error("{0}")]
-    Config(String),
-    /// No HTTP answer: DNS, connection, TLS, reset, timeout, or a body over the cap.
-    #[error("Network problem: {} ({detail})", failure.describe())]
-    Transport {
-        /// What failed.
-        failure: TransportFailure,
-        /// The client's description, redacted.
-        detail: String,
-    },
-    /// A non-2xx answer.
-    #[error("The server answered HTTP {status}")]
-    Http {
-        /// The status.
-        status: u16,
-        /// The body, redacted.
-        body: String,
-        /// The `Retry-After` header, if any.
-        retry_after: Option<String>,
-    },
-    /// A 3xx answer: the endpoint pointed elsewhere, and Peel did not follow.
-    #[error(
-        "The endpoint answered with a redirect (HTTP {status}) to {target}. Peel never follows redirects, so \
-         your key is not sent to another host. Check the endpoint in Settings."
-    )]
-    Redirected {
-        /// The status.
-        status: u16,
-        /// Where it pointed: scheme, host and path only (no query, no credentials), redacted.
-        target: String,
-    },
-    /// A 2xx answer that is not the expected JSON.
-    #[error("The server's answer could not be read: {reason}")]
-    Malformed {
-        /// The status.
-        status: u16,
-        /// The body, redacted.
-        body: String,
-        /// What did not parse.
-        reason: String,
-    },
 }
 
 /// A successful `generateContent` call: the parsed answer. The body text is not kept: it was
@@ -430,170 +338,6 @@ impl GeminiClient {
     }
 }
 
-/// A 3xx answer, refused: where it pointed (scheme, host, port and path; no query, fragment or
-/// credentials), redacted.
-fn redirected(status: u16, response: &reqwest::Response) -> ApiError {
-    let target = response
-        .headers()
-        .get(LOCATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|location| response.url().join(location.trim()).ok())
-        .map_or_else(
-            || "an address it did not give".to_owned(),
-            |mut url| {
-                url.set_query(None);
-                url.set_fragment(None);
-                let _ = url.set_username("");
-                let _ = url.set_password(None);
-                redact(url.as_str()).into_owned()
-            },
-        );
-    ApiError::Redirected { status, target }
-}
-
-/// A body given up for its pace, as a transport failure.
-fn too_slow(slow: TooSlow) -> ApiError {
-    match slow {
-        TooSlow::Stalled {
-            pause,
-            received_bytes,
-        } => ApiError::Transport {
-            failure: TransportFailure::Stalled,
-            detail: format!(
-                "no data for {} s after {} of the answer had arrived",
-                pause.as_secs(),
-                human_bytes(received_bytes)
-            ),
-        },
-        TooSlow::Trickle {
-            window_bytes,
-            window,
-            received_bytes,
-        } => ApiError::Transport {
-            failure: TransportFailure::TooSlow,
-            detail: format!(
-                "only {} arrived in {} s ({} in all), far below a working connection",
-                human_bytes(window_bytes),
-                window.as_secs(),
-                human_bytes(received_bytes)
-            ),
-        },
-        TooSlow::TooLong {
-            ceiling,
-            received_bytes,
-        } => ApiError::Transport {
-            failure: TransportFailure::TooSlow,
-            detail: format!(
-                "the answer took over {} minutes to arrive ({} had come), longer than any real \
-                 answer takes; the server or a proxy is holding it back",
-                ceiling.as_secs().div_ceil(60),
-                human_bytes(received_bytes)
-            ),
-        },
-    }
-}
-
-/// Stands in the body for the image moved out of it while the rest is parsed. No base64 string
-/// contains `!`, and the moved string was the body's largest.
-const MOVED_DATA_MARKER: &str = "!peel-moved-image-data!";
-/// Smallest base64 string worth moving out of the body rather than copying.
-const MOVE_OUT_MIN_BYTES: usize = 1024 * 1024;
-
-/// Parses a `generateContent` answer, consuming its body. Parsed plainly, a body and the strings
-/// parsed from it are both alive at the end, twice the answer's size; here the largest image's
-/// base64 (a 4K answer's final image: most of the body) becomes its `data` string in the body's own
-/// memory, so parsing needs little more than the body itself. The result is exactly
-/// `serde_json::from_slice`'s; on failure the body comes back whole, with `from_slice`'s error.
-pub fn parse_answer(
-    mut body: Vec<u8>,
-) -> Result<GenerateContentResponse, (serde_json::Error, Vec<u8>)> {
-    let plain = |body: Vec<u8>| match serde_json::from_slice::<GenerateContentResponse>(&body) {
-        Ok(response) => Ok(response),
-        Err(error) => Err((error, body)),
-    };
-    let Some(range) = largest_data_string(&body) else {
-        return plain(body);
-    };
-    let mut rest = Vec::with_capacity(body.len() - range.len() + MOVED_DATA_MARKER.len());
-    rest.extend_from_slice(&body[..range.start]);
-    rest.extend_from_slice(MOVED_DATA_MARKER.as_bytes());
-    rest.extend_from_slice(&body[range.end..]);
-    let (start, len) = (range.start, range.len());
-    body.copy_within(range, 0);
-    body.truncate(len);
-    body.shrink_to_fit();
-    // Puts the image back where it was: the original body.
-    let restore = |rest: &[u8], image: Vec<u8>| {
-        let mut body = Vec::with_capacity(rest.len() - MOVED_DATA_MARKER.len() + image.len());
-        body.extend_from_slice(&rest[..start]);
-        body.extend_from_slice(&image);
-        body.extend_from_slice(&rest[start + MOVED_DATA_MARKER.len()..]);
-        body
-    };
-    let image = match String::from_utf8(body) {
-        Ok(image) => image,
-        Err(error) => return plain(restore(&rest, error.into_bytes())),
-    };
-    let Ok(mut response) = serde_json::from_slice::<GenerateContentResponse>(&rest) else {
-        return plain(restore(&rest, image.into_bytes()));
-    };
-    let mut marked = response
-        .candidates
-        .iter_mut()
-        .filter_map(|candidate| candidate.content.as_mut())
-        .flat_map(|content| content.parts.iter_mut())
-        .filter_map(|part| part.inline_data.as_mut())
-        .filter(|blob| blob.data == MOVED_DATA_MARKER);
-    match (marked.next(), marked.next()) {
-        (Some(blob), None) => {
-            blob.data = image;
-            Ok(response)
-        }
-        _ => plain(restore(&rest, image.into_bytes())),
-    }
-}
-
-/// Where the contents of the body's largest string are, when it is worth moving out: at least
-/// [`MOVE_OUT_MIN_BYTES`], free of escapes and control characters (so its text is its bytes, and
-/// `from_slice` would accept it), and the value of a `"data"` key. `None` for anything else,
-/// including a body that is not JSON.
-fn largest_data_string(body: &[u8]) -> Option<std::ops::Range<usize>> {
-    let mut largest: Option<std::ops::Range<usize>> = None;
-    let mut i = 0;
-    while i < body.len() {
-        if body[i] != b'"' {
-            i += 1;
-            continue;
-        }
-        let start = i + 1;
-        let mut end = start;
-        let mut escaped = false;
-        while end < body.len() && body[end] != b'"' {
-            if body[end] == b'\\' || body[end] < 0x20 {
-                escaped = true;
-                end += usize::from(body[end] == b'\\');
-            }
-            end += 1;
-        }
-        if end >= body.len() {
-            return None;
-        }
-        let len = end - start;
-        if !escaped
-            && len >= MOVE_OUT_MIN_BYTES
-            && largest.as_ref().is_none_or(|r| len > r.len())
-            && body[..start - 1]
-                .trim_ascii_end()
-                .strip_suffix(b":")
-                .is_some_and(|key| key.trim_ascii_end().ends_with(b"\"data\""))
-        {
-            largest = Some(start..end);
-        }
-        i = end + 1;
-    }
-    largest
-}
-
 /// Runs `work` (encoding a request, parsing an answer) on tokio's blocking pool, so the CPU it
 /// takes (tens of milliseconds for a 20 MB request, more for an answer of up to
 /// [`DEFAULT_MAX_BODY_BYTES`]) never holds up the async threads, where every countdown, pace
@@ -610,50 +354,6 @@ async fn on_blocking_pool<T: Send + 'static>(
     .await
 }
 
-/// A 2xx body whose parse never finished (it panicked, or the runtime is shutting down).
-fn interrupted(status: u16, body_bytes: usize, error: &tokio::task::JoinError) -> ApiError {
-    ApiError::Malformed {
-        status,
-        body: String::new(),
-        reason: format!(
-            "its parse stopped: {error} (the answer had {})",
-            human_bytes(body_bytes)
-        ),
-    }
-}
-
-/// A 2xx body that is not the expected JSON: its head, redacted, and what did not parse.
-fn malformed(status: u16, bytes: &[u8], error: &serde_json::Error) -> ApiError {
-    ApiError::Malformed {
-        status,
-        body: redact(&lossy_head(bytes, KEPT_MALFORMED_BODY_BYTES)).into_owned(),
-        reason: format!("{error} (the answer had {})", human_bytes(bytes.len())),
-    }
-}
-
-/// The first `max` bytes as text (invalid UTF-8 replaced).
-fn lossy_head(bytes: &[u8], max: usize) -> String {
-    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
-}
-
-/// "13.2 MB", "512 bytes".
-pub fn human_bytes(bytes: usize) -> String {
-    if bytes < 1024 {
-        format!("{bytes} bytes")
-    } else if bytes < 1024 * 1024 {
-        format!("{:.1} KB", bytes as f64 / 1024.0)
-    } else {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    }
-}
-
-fn too_large(limit: usize) -> ApiError {
-    ApiError::Transport {
-        failure: TransportFailure::BodyTooLarge,
-        detail: format!("the answer is larger than {} MB", limit / (1024 * 1024)),
-    }
-}
-
 /// A path segment that cannot change the URL's meaning.
 fn is_safe_segment(segment: &str) -> bool {
     !segment.is_empty()
@@ -661,60 +361,6 @@ fn is_safe_segment(segment: &str) -> bool {
         && segment
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-}
-
-/// Sorts a reqwest error into a [`TransportFailure`] by walking its source chain.
-fn transport_error(error: &reqwest::Error) -> ApiError {
-    let mut chain = String::new();
-    let mut reset = false;
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = source {
-        if let Some(io) = current.downcast_ref::<std::io::Error>()
-            && matches!(
-                io.kind(),
-                std::io::ErrorKind::ConnectionReset
-                    | std::io::ErrorKind::ConnectionAborted
-                    | std::io::ErrorKind::BrokenPipe
-                    | std::io::ErrorKind::UnexpectedEof
-            )
-        {
-            reset = true;
-        }
-        if !chain.is_empty() {
-            chain.push_str(": ");
-        }
-        chain.push_str(&current.to_string());
-        source = current.source();
-    }
-    let lower = chain.to_lowercase();
-    let failure = if error.is_timeout() {
-        TransportFailure::Timeout
-    } else if lower.contains("dns error")
-        || lower.contains("failed to lookup")
-        || lower.contains("name or service not known")
-    {
-        TransportFailure::Dns
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
-        TransportFailure::Tls
-    } else if reset
-        || lower.contains("connection reset")
-        || lower.contains("connection closed")
-        || lower.contains("incomplete message")
-        || lower.contains("end of file")
-    {
-        TransportFailure::ConnectionReset
-    } else if error.is_connect() {
-        TransportFailure::Connect
-    } else if error.is_body() || error.is_decode() {
-        TransportFailure::ConnectionReset
-    } else {
-        TransportFailure::Other
-    };
-    ApiError::Transport {
-        failure,
-        detail: redact(&chain).into_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -769,76 +415,6 @@ mod tests {
         assert!(error.contains("clear text"), "{error}");
         assert!(GeminiClient::new(with("http://127.0.0.1:8080")).is_ok());
         assert!(GeminiClient::new(with("http://[::1]:8080/")).is_ok());
-    }
-
-    /// `parse_answer` gives exactly what `from_slice` gives, whichever way the body is shaped.
-    #[test]
-    fn answers_parse_as_from_slice_parses_them() {
-        let big = |c: char| c.to_string().repeat(MOVE_OUT_MIN_BYTES + 7);
-        let answer = |parts: &str| {
-            format!(
-                r#"{{"candidates": [{{"content": {{"role": "model", "parts": [{parts}]}}, "finishReason": "STOP"}}], "modelVersion": "m"}}"#
-            )
-        };
-        let blob = |data: &str| {
-            format!(r#"{{"inlineData": {{"mimeType": "image/jpeg", "data" : "{data}"}}}}"#)
-        };
-        let bodies = [
-            answer(&format!(
-                r#"{{"text": "hi"}}, {}, {}"#,
-                blob("QUJD"),
-                blob(&big('A'))
-            )),
-            answer(&format!(
-                "{}, {}",
-                blob(&big('B')),
-                blob(&format!("{}C", big('C')))
-            )),
-            answer(&format!(
-                r#"{}, {{"text": "{}"}}"#,
-                blob(&big('D')),
-                big('t')
-            )),
-            answer(&format!("{}, {}", blob(MOVED_DATA_MARKER), blob(&big('E')))),
-            answer(&format!(
-                r#"{{"text": "{MOVED_DATA_MARKER}"}}, {}"#,
-                blob(&big('F'))
-            )),
-            answer(&format!(
-                r#"{}, {{"text": "a \"quote\""}}"#,
-                blob(&big('G'))
-            )),
-            answer(&blob(&format!(r"{}\n", big('H')))),
-            answer(&blob(&format!(r"{}\u0001", big('I')))),
-            answer(&blob(&format!("{}\u{1}", big('J')))),
-            format!(
-                r#"{{"candidates": [{{"other": {{"data": "{}"}}}}]}}"#,
-                big('K')
-            ),
-            format!(r#"{{"candidates": [{}"#, blob(&big('L'))),
-            format!(r#"{{"candidates": 3, "x": {{"data": "{}"}}}}"#, big('M')),
-            answer(&blob(&big('N'))).replace("STOP", r"STOP\u"),
-            "not json".to_owned(),
-        ];
-        // The first moves its image out of the body; one with an escape in it does not.
-        let first = largest_data_string(bodies[0].as_bytes()).unwrap();
-        assert_eq!(first.len(), MOVE_OUT_MIN_BYTES + 7);
-        assert!(bodies[0][first].bytes().all(|b| b == b'A'));
-        assert_eq!(largest_data_string(bodies[6].as_bytes()), None);
-        for body in bodies {
-            let expected = serde_json::from_slice::<GenerateContentResponse>(body.as_bytes());
-            match (parse_answer(body.clone().into_bytes()), expected) {
-                (Ok(got), Ok(expected)) => assert_eq!(
-                    serde_json::to_string(&got).unwrap(),
-                    serde_json::to_string(&expected).unwrap()
-                ),
-                (Err((got, back)), Err(expected)) => {
-                    assert_eq!(got.to_string(), expected.to_string());
-                    assert!(back == body.as_bytes(), "the body comes back whole");
-                }
-                (got, expected) => panic!("{:?} against {expected:?}", got.map_err(|e| e.0)),
-            }
-        }
     }
 
     /// The `cpu_work` spans made while a test ran: what was done, on which thread.

@@ -3,7 +3,10 @@
 //! - [`enums`]: open enums (finish/block reasons, safety categories, thresholds, modalities).
 //! - [`wire`]: `generateContent` request/response and `models.list` types.
 //! - [`error_body`]: the `{"error": …}` envelope and its typed `details`.
-//! - [`client`]: [`GeminiClient`] (reqwest + rustls), [`ApiError`], [`ApiKey`].
+//! - [`client`]: [`GeminiClient`] (reqwest + rustls) and its [`ClientConfig`].
+//! - `api_key`: [`ApiKey`], the key in a secret string (re-exported by [`client`]).
+//! - `api_error`: [`ApiError`] and how transport, redirect, pace and body failures become one.
+//! - `answer_parse`: [`client::parse_answer`], an answer parsed in little more than its body.
 //! - [`endpoint`]: the one check of an endpoint address (Settings and the client share it).
 //! - [`pace`]: the minimum pace an answer's body must keep (stalls and trickles end an attempt).
 //! - [`transport`]: [`TransportFailure`], what the client observed below HTTP.
@@ -11,6 +14,9 @@
 //! - [`live_models`]: the ids Google's `models.list` names now (retired ids drop out).
 //! - [`lenient`]: forgiving field deserializers.
 
+mod answer_parse;
+mod api_error;
+mod api_key;
 pub mod catalog;
 pub mod client;
 pub mod endpoint;
