@@ -1,0 +1,49 @@
+//! What the window keeps between runs in eframe's storage: the editor, the settings and the tab.
+//! The API key is never among them (it lives in the keychain).
+
+use super::PeelApp;
+use crate::api::endpoint::{EndpointError, check_field};
+use crate::ui::Settings;
+
+/// eframe storage keys.
+const EDITOR_KEY: &str = "peel.editor";
+const SETTINGS_KEY: &str = "peel.settings";
+const TAB_KEY: &str = "peel.tab";
+
+impl PeelApp {
+    /// Restores what an earlier run saved (an editor from an older Peel is upgraded and fitted to
+    /// its model).
+    pub(super) fn restore_saved(&mut self, storage: &dyn eframe::Storage) {
+        self.editor = eframe::get_value(storage, EDITOR_KEY).unwrap_or_default();
+        self.editor.upgrade_fallback();
+        self.editor.fit_to_model();
+        self.use_saved_settings(eframe::get_value(storage, SETTINGS_KEY).unwrap_or_default());
+        self.ui_state.tab = eframe::get_value(storage, TAB_KEY).unwrap_or_default();
+    }
+
+    /// Takes settings saved by an earlier run. A saved endpoint the check refuses (saved before
+    /// Peel checked it, perhaps a pasted key) is cleared, so it is neither used nor saved again, and
+    /// the window says why.
+    pub fn use_saved_settings(&mut self, settings: Settings) {
+        self.settings = settings;
+        if let Err(error) = check_field(&self.settings.endpoint) {
+            self.settings.endpoint.clear();
+            let why = match error {
+                EndpointError::LooksLikeKey => {
+                    "it looked like an API key. Paste keys into the API key field.".to_owned()
+                }
+                other => other.to_string(),
+            };
+            self.state.notice = Some(format!(
+                "The saved endpoint was cleared, so Peel uses Google's API: {why}"
+            ));
+        }
+    }
+
+    /// Saves what the next run restores.
+    pub(super) fn save_to(&self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, EDITOR_KEY, &self.editor);
+        eframe::set_value(storage, SETTINGS_KEY, &self.settings);
+        eframe::set_value(storage, TAB_KEY, &self.ui_state.tab);
+    }
+}
