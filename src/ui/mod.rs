@@ -2,6 +2,7 @@
 //! turns intents into worker and media commands. Labels are stable: tests find controls by them.
 //!
 //! - [`editor`]: the prompt editor (Ctrl+Enter generates), models, sizes, references, safety, cost.
+//! - [`editor_state`]: the editor's state: fitting it to the model, the spec it sends, the cost.
 //! - [`preflight`]: marks in the prompt while typing, the verdict line, replacements with undo.
 //! - [`gallery`]: jobs and images as a grid, newest first, only visible rows drawn; keyboard.
 //! - [`gallery_filter`]: the gallery's search, filters and thumbnail size.
@@ -17,6 +18,7 @@
 
 pub mod activity;
 pub mod editor;
+pub mod editor_state;
 pub mod gallery;
 pub mod gallery_filter;
 pub mod gallery_select;
