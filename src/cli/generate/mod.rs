@@ -20,13 +20,17 @@
 //! Exit codes: 0 every image delivered · 2 bad input · 3 content blocked · 4 quota or budget (the
 //! job waits in the queue) · 5 server or network gave up · 6 other stop (auth, request) · 130
 //! stopped by Ctrl+C.
+//!
+//! - `references`: reading and checking the `--ref` files, and keeping them in the data folder.
+//! - `printer`: each engine event as a line on stderr, and a finished job's summary.
 
-use std::fmt::Write as _;
+mod printer;
+mod references;
+
 use std::io::{self, IsTerminal as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use base64::Engine as _;
 use clap::Args;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
@@ -34,21 +38,13 @@ use tokio::sync::mpsc;
 use super::EXIT_BAD_INPUT;
 use super::quitting::{EXIT_INTERRUPTED, Interrupted, unless_interrupted};
 use crate::api::Catalog;
-use crate::api::wire::Part;
-use crate::app::media::shrink_reference::shrink_file;
 use crate::diagnosis::Layer;
-use crate::diagnosis::words::human_duration;
-use crate::job::reference_check::{
-    InputProblem, SHRINK_LONG_SIDE_PX, check_count, megabytes, preview_note,
-};
 use crate::session::{self, Session, SessionOptions};
 use crate::sim::{RunningSim, Scenario, SimConfig};
-use crate::store::references::{CandidateError, keep_reference, read_candidate};
 use crate::worker::catalog_refresh::refresh_live_models;
-use crate::worker::fitting::{fit, request_for, unknown_entry};
-use crate::worker::protocol::{Reference, describe_fallback};
-use crate::worker::request_size::check_request_size;
-use crate::worker::{Event, EventSink, JobControl, JobOutcome, JobSpec, JobState};
+use crate::worker::{EventSink, JobControl, JobOutcome, JobSpec, JobState};
+use printer::spawn_printer;
+use references::{keep_references, read_references};
 
 /// Exit code: a content filter blocked a job.
 pub const EXIT_CONTENT_BLOCKED: u8 = 3;
@@ -120,99 +116,6 @@ pub struct RunArgs {
 fn fail(message: &str) -> ExitCode {
     let _ = writeln!(io::stderr(), "peel generate: {message}");
     ExitCode::from(EXIT_BAD_INPUT)
-}
-
-/// A reference read and checked, not yet kept: its MIME type and bytes.
-struct ReadReference {
-    mime_type: &'static str,
-    bytes: Vec<u8>,
-}
-
-/// Reads one `--ref` file, checked before it is read in full ([`read_candidate`]); with
-/// `shrink`, a PNG, JPEG or WebP over the limit becomes a 2048 px JPEG within it.
-fn read_reference(path: &Path, shrink: bool) -> Result<ReadReference, String> {
-    let name = path.display().to_string();
-    match read_candidate(path, &name) {
-        Ok((kind, bytes)) => {
-            if let Some(note) = preview_note(&name, kind) {
-                let _ = writeln!(io::stderr(), "{note}");
-            }
-            Ok(ReadReference {
-                mime_type: kind.mime_type(),
-                bytes,
-            })
-        }
-        Err(CandidateError::Problem(InputProblem::TooLarge {
-            can_shrink: true,
-            size_bytes,
-            ..
-        })) if shrink => {
-            let bytes = shrink_file(path, &name)?;
-            let _ = writeln!(
-                io::stderr(),
-                "{name} was {}: sent as a {SHRINK_LONG_SIDE_PX} px JPEG of {} instead.",
-                megabytes(size_bytes),
-                megabytes(bytes.len() as u64)
-            );
-            Ok(ReadReference {
-                mime_type: "image/jpeg",
-                bytes,
-            })
-        }
-        Err(error) => Err(error.to_string()),
-    }
-}
-
-/// Reads every `--ref`, checks their number against `model` and the request they make against
-/// Google's 20 MB limit: all before anything is queued.
-fn read_references(
-    args: &GenerateArgs,
-    catalog: &Catalog,
-    spec: &JobSpec,
-) -> Result<Vec<ReadReference>, String> {
-    let entry = catalog
-        .get(&spec.model)
-        .cloned()
-        .or_else(|| unknown_entry(&spec.model));
-    let max = entry.as_ref().and_then(|entry| entry.max_reference_images);
-    check_count(&spec.model, max, args.references.len()).map_err(|e| e.to_string())?;
-    let mut read = Vec::new();
-    for path in &args.references {
-        read.push(read_reference(path, args.shrink_refs)?);
-    }
-    if let Some(entry) = entry {
-        let parts: Vec<Part> = read
-            .iter()
-            .map(|r| {
-                let base64 = base64::engine::general_purpose::STANDARD.encode(&r.bytes);
-                Part::inline_image(r.mime_type, base64)
-            })
-            .collect();
-        let mut sized = spec.clone();
-        sized.references = read
-            .iter()
-            .map(|r| Reference {
-                mime_type: r.mime_type.to_owned(),
-                sha256: String::new(),
-                size_bytes: r.bytes.len() as u64,
-            })
-            .collect();
-        let fitted = fit(&sized, &entry);
-        let request = request_for(&sized, &[], &parts, &fitted);
-        check_request_size(&request, &sized, fitted.references)?;
-    }
-    Ok(read)
-}
-
-/// Keeps each reference once by its hash in `data_dir` and names it.
-fn keep_references(data_dir: &Path, read: &[ReadReference]) -> Result<Vec<Reference>, String> {
-    read.iter()
-        .map(|r| {
-            keep_reference(data_dir, r.mime_type, &r.bytes).map_err(|error| {
-                format!("could not keep a reference in the data folder ({error}); free some disk space and try again")
-            })
-        })
-        .collect()
 }
 
 /// Runs `peel generate`.
@@ -429,124 +332,6 @@ fn print_summary(args: &GenerateArgs, outcomes: &[JobOutcome]) {
             }
         }
     }
-}
-
-/// Prints events to stderr; on a terminal, each wait counts down once a second.
-fn spawn_printer(mut rx: mpsc::Receiver<Event>) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        // On a terminal, each wait counts down once a second on its own line.
-        let live = io::stderr().is_terminal();
-        let mut waiting_until: Option<Timestamp> = None;
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-        loop {
-            tokio::select! {
-                event = rx.recv() => {
-                    let Some(event) = event else { break };
-                    if waiting_until.take().is_some() && live {
-                        let _ = write!(io::stderr(), "\r\x1b[2K");
-                    }
-                    let _ = writeln!(io::stderr(), "{}", describe(&event));
-                    if let Event::Waiting { until, .. } = &event {
-                        waiting_until = Some(*until);
-                    }
-                }
-                _ = tick.tick(), if live && waiting_until.is_some() => {
-                    if let Some(until) = waiting_until {
-                        let left_s = until.duration_since(Timestamp::now()).as_secs_f64().max(0.0);
-                        let _ = write!(io::stderr(), "\r\x1b[2K  next attempt in {}", human_duration(left_s));
-                    }
-                }
-            }
-        }
-    })
-}
-
-fn describe(event: &Event) -> String {
-    match event {
-        Event::Queued { job, .. } => format!("job {job}: queued"),
-        Event::AttemptStarted {
-            job,
-            attempt,
-            model,
-        } => format!("job {job}: attempt {attempt} on {model}"),
-        Event::Waiting {
-            job,
-            wait_s,
-            reason,
-            ..
-        } => format!("job {job}: waiting {wait_s:.1} s because {reason}"),
-        Event::FellBack {
-            job,
-            from,
-            to,
-            reason,
-            changes,
-        } => format!(
-            "job {job}: {}",
-            describe_fallback(from, to, reason, changes)
-        ),
-        Event::BreakerChanged { model, state } => format!("{model}: circuit breaker now {state:?}"),
-        Event::AttemptEnded { job, report } => {
-            let status = report
-                .record
-                .http_status
-                .map_or_else(|| "no HTTP answer".to_owned(), |s| format!("HTTP {s}"));
-            format!(
-                "job {job}: attempt on {} ended: {} ({status})",
-                report.record.model, report.diagnosis.title
-            )
-        }
-        Event::Restored { jobs, .. } => format!("{} earlier jobs in history", jobs.len()),
-        Event::HistoryPage { jobs, .. } => format!("{} jobs read from the history", jobs.len()),
-        Event::NameMemory(memory) => format!(
-            "preflight memory: {} names and {} blocked prompts remembered",
-            memory.names.len(),
-            memory.prompts.len()
-        ),
-        Event::RewriteRemembered(rewrite) => {
-            format!(
-                "remembered: \"{}\" passed where \"{}\" was blocked",
-                rewrite.passed, rewrite.blocked
-            )
-        }
-        Event::Deleted { job } => format!("job {job}: deleted"),
-        Event::Problem { message } => message.clone(),
-        Event::Unsaved { images, prompts } => format!(
-            "held in memory until the disk takes them: {images} image(s), {prompts} prompt(s)"
-        ),
-        Event::ModelsChecked { unlisted } if unlisted.is_empty() => {
-            "models not listed by Google any more: none".to_owned()
-        }
-        Event::ModelsChecked { unlisted } => format!(
-            "models not listed by Google any more (jobs skip them): {}",
-            unlisted.join(", ")
-        ),
-        Event::ImageArrived { job, path, .. } => {
-            format!("job {job}: image saved to {}", path.display())
-        }
-        Event::Finished(outcome) => describe_finished(outcome),
-    }
-}
-
-/// "job N: done: …", with what to do when it did not deliver.
-fn describe_finished(outcome: &JobOutcome) -> String {
-    let status = match outcome.status {
-        JobState::Delivered => "done",
-        JobState::Stopped => "stopped",
-        JobState::Parked => "kept in the queue",
-        JobState::Cancelled => "cancelled",
-        JobState::Deleted => "deleted",
-        JobState::Queued | JobState::Running => "not finished",
-    };
-    let mut line = format!("job {}: {status}: {}", outcome.job, outcome.reason);
-    if let Some(diagnosis) = outcome
-        .diagnosis
-        .as_ref()
-        .filter(|_| outcome.status != JobState::Delivered)
-    {
-        let _ = write!(line, "\n  What to do: {}", diagnosis.fix);
-    }
-    line
 }
 
 /// How often `peel generate` tries again to write an image the disk refused, before it exits.
