@@ -582,11 +582,6 @@ pub fn encode_cached(
     Ok(picture)
 }
 
-/// How many bytes of base64 the cache holds now.
-pub fn cached_bytes() -> usize {
-    cache().lock().unwrap_or_else(PoisonError::into_inner).bytes
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
