@@ -189,27 +189,11 @@ impl Policy {
     /// Decides after an attempt ended with `diagnosis`. `unit_random` in `[0, 1)` drives the jitter.
     pub fn decide(&self, diagnosis: &Diagnosis, facts: &JobFacts, unit_random: f64) -> Action {
         let kind = diagnosis.kind;
-        let fallback_now = |reason: &str| Action::Retry {
-            role: Role::Fallback,
-            wait_s: 0.0,
-            reason: reason.to_owned(),
-        };
-        let same = |wait_s: f64, reason: String| Action::Retry {
-            role: facts.role,
-            wait_s,
-            reason,
-        };
         let on_primary_with_fallback = facts.role == Role::Primary && facts.fallback_usable;
         match kind {
             Kind::Success => Action::Done,
             Kind::RateLimitMinute | Kind::TokensPerMinute | Kind::RateLimitUnspecified => {
-                if let Some(wait_s) = diagnosis.retry_after_s {
-                    return same(wait_s, format!("Google asked to wait {wait_s:.1} s"));
-                }
-                let wait_s = self
-                    .rate_limit_backoff
-                    .full_jitter_s(facts.retries_on_model, unit_random);
-                same(wait_s, format!("rate limited; backing off {wait_s:.1} s"))
+                self.after_rate_limit(diagnosis, facts, unit_random)
             }
             Kind::Overloaded if on_primary_with_fallback && self.fallback_on_overload => {
                 fallback_now("the primary model is overloaded")
@@ -219,24 +203,14 @@ impl Policy {
                     self.overload_backoff
                         .full_jitter_s(facts.retries_on_model, unit_random)
                 });
-                same(wait_s, format!("overloaded; backing off {wait_s:.1} s"))
+                same_model(
+                    facts,
+                    wait_s,
+                    format!("overloaded; backing off {wait_s:.1} s"),
+                )
             }
             Kind::Internal | Kind::BadGateway | Kind::Timeout | Kind::NetworkError => {
-                if let Some(broken_off) = self.after_broken_off(facts, on_primary_with_fallback) {
-                    return broken_off;
-                }
-                if on_primary_with_fallback
-                    && facts.primary_server_failures >= self.server_failures_before_fallback
-                {
-                    return fallback_now(&format!(
-                        "{} server failures on the primary model",
-                        facts.primary_server_failures
-                    ));
-                }
-                let wait_s = self
-                    .server_backoff
-                    .full_jitter_s(facts.retries_on_model, unit_random);
-                same(wait_s, format!("{kind}; backing off {wait_s:.1} s"))
+                self.after_server_failure(kind, facts, on_primary_with_fallback, unit_random)
             }
             Kind::ResponseMalformed => self
                 .after_broken_off(facts, on_primary_with_fallback)
@@ -252,12 +226,17 @@ impl Policy {
                 reason: "the daily quota is used up until midnight Pacific".to_owned(),
             },
             Kind::ImageBroken if facts.empty_answer_retries < self.empty_answer_retries => {
-                same(0.0, "the image arrived broken; trying once more".to_owned())
+                same_model(
+                    facts,
+                    0.0,
+                    "the image arrived broken; trying once more".to_owned(),
+                )
             }
             Kind::TextOnly | Kind::NoImage
                 if facts.empty_answer_retries < self.empty_answer_retries =>
             {
-                same(
+                same_model(
+                    facts,
                     0.0,
                     "the model answered without an image; trying once more".to_owned(),
                 )
@@ -266,6 +245,70 @@ impl Policy {
                 reason: stop_reason(diagnosis),
             },
         }
+    }
+
+    /// After a per-minute rate limit: wait as long as Google asked, else back off with jitter.
+    fn after_rate_limit(
+        &self,
+        diagnosis: &Diagnosis,
+        facts: &JobFacts,
+        unit_random: f64,
+    ) -> Action {
+        if let Some(wait_s) = diagnosis.retry_after_s {
+            return same_model(facts, wait_s, format!("Google asked to wait {wait_s:.1} s"));
+        }
+        let wait_s = self
+            .rate_limit_backoff
+            .full_jitter_s(facts.retries_on_model, unit_random);
+        same_model(
+            facts,
+            wait_s,
+            format!("rate limited; backing off {wait_s:.1} s"),
+        )
+    }
+
+    /// After a server failure (500, 502, timeout, network): the broken-off rules first, then the
+    /// fallback once the primary failed [`Self::server_failures_before_fallback`] times, else a
+    /// back-off on the same model.
+    fn after_server_failure(
+        &self,
+        kind: Kind,
+        facts: &JobFacts,
+        fallback_usable: bool,
+        unit_random: f64,
+    ) -> Action {
+        if let Some(broken_off) = self.after_broken_off(facts, fallback_usable) {
+            return broken_off;
+        }
+        if fallback_usable && facts.primary_server_failures >= self.server_failures_before_fallback
+        {
+            return fallback_now(&format!(
+                "{} server failures on the primary model",
+                facts.primary_server_failures
+            ));
+        }
+        let wait_s = self
+            .server_backoff
+            .full_jitter_s(facts.retries_on_model, unit_random);
+        same_model(facts, wait_s, format!("{kind}; backing off {wait_s:.1} s"))
+    }
+}
+
+/// Move to the fallback model at once.
+fn fallback_now(reason: &str) -> Action {
+    Action::Retry {
+        role: Role::Fallback,
+        wait_s: 0.0,
+        reason: reason.to_owned(),
+    }
+}
+
+/// Try the same model again after `wait_s`.
+fn same_model(facts: &JobFacts, wait_s: f64, reason: String) -> Action {
+    Action::Retry {
+        role: facts.role,
+        wait_s,
+        reason,
     }
 }
 

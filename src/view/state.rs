@@ -306,43 +306,23 @@ impl AppState {
                 jobs,
                 spend_today_usd,
                 rewrites,
-            } => {
-                self.remembered.extend(rewrites);
-                self.history = HistoryCursor {
-                    oldest: jobs.iter().map(|job| job.id).min(),
-                    more: jobs.len() >= crate::worker::RESTORED_JOBS,
-                };
-                self.restore(jobs, spend_today_usd);
-            }
+            } => self.restored(jobs, spend_today_usd, rewrites),
             Event::HistoryPage { search, jobs } => self.history_page(&search, jobs),
             Event::RewriteRemembered(rewrite) => self.remembered.insert(0, rewrite),
             Event::NameMemory(memory) => {
                 self.name_memory = *memory;
                 self.name_memory_version += 1;
             }
-            Event::Queued { job, spec } => {
-                if self.job_mut(job).is_none() {
-                    self.jobs.push(JobView::new(job, spec, Timestamp::now()));
-                }
-                self.selected = Some(job);
-            }
+            Event::Queued { job, spec } => self.queued(job, spec),
             Event::AttemptStarted {
                 job,
                 attempt,
                 model,
-            } => {
-                if let Some(view) = self.job_mut(job) {
-                    view.status = JobStatus::Sending { attempt, model };
-                }
-            }
+            } => self.set_status(job, JobStatus::Sending { attempt, model }),
             Event::AttemptEnded { job, report } => self.attempt_ended(job, *report),
             Event::Waiting {
                 job, until, reason, ..
-            } => {
-                if let Some(view) = self.job_mut(job) {
-                    view.status = JobStatus::Waiting { until, reason };
-                }
-            }
+            } => self.set_status(job, JobStatus::Waiting { until, reason }),
             Event::FellBack {
                 job,
                 from,
@@ -380,6 +360,36 @@ impl AppState {
                 }
             }
             Event::ModelsChecked { unlisted } => self.unlisted_models = unlisted,
+        }
+    }
+
+    /// The jobs, today's spend and the remembered rewrites a start-up read back.
+    fn restored(
+        &mut self,
+        jobs: Vec<Job>,
+        spend_today_usd: f64,
+        rewrites: Vec<crate::store::RememberedRewrite>,
+    ) {
+        self.remembered.extend(rewrites);
+        self.history = HistoryCursor {
+            oldest: jobs.iter().map(|job| job.id).min(),
+            more: jobs.len() >= crate::worker::RESTORED_JOBS,
+        };
+        self.restore(jobs, spend_today_usd);
+    }
+
+    /// A job entered the queue (shown once, and selected).
+    fn queued(&mut self, job: JobId, spec: JobSpec) {
+        if self.job_mut(job).is_none() {
+            self.jobs.push(JobView::new(job, spec, Timestamp::now()));
+        }
+        self.selected = Some(job);
+    }
+
+    /// A job's status, when the job is shown.
+    fn set_status(&mut self, job: JobId, status: JobStatus) {
+        if let Some(view) = self.job_mut(job) {
+            view.status = status;
         }
     }
 
