@@ -4,9 +4,11 @@
 //! the model takes, and a whole request over Google's 20 MB request limit. Each problem is one
 //! sentence a designer can act on. Pure: sizes and the first bytes come in, no I/O.
 //!
-//! Limits (`/work/shared/gemini-api-facts.md` §6): 7 MB per inline image (Google's Vertex page;
-//! Griptape keeps references under it too); "Prompts using the Gemini API cannot exceed 20MB",
-//! the server's own message naming 20971520 bytes; PNG, JPEG, WebP, HEIC and HEIF accepted.
+//! Limits: 7 MB per inline image and PNG, JPEG, WebP, HEIC and HEIF accepted (Google's Vertex
+//! page, <https://docs.cloud.google.com/vertex-ai/docs/generative-ai/image/image-captioning>;
+//! Griptape keeps references under it too); "Prompts using the Gemini API cannot exceed 20MB"
+//! (<https://ai.google.dev/gemini-api/docs/api-overview>), the server's own message naming
+//! 20971520 bytes.
 
 use std::fmt::Write as _;
 
