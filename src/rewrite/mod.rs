@@ -29,8 +29,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
-use crate::diagnosis::{Diagnosis, Kind, Layer};
 use crate::diagnosis::matcher::Tokens;
+use crate::diagnosis::{Diagnosis, Kind, Layer};
 use names::{NameBook, NameKind};
 use rules::Rules;
 

@@ -16,13 +16,13 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnosis::matcher::{Phrase, Tokens};
 use super::names::{NameBook, NameEntry, NameKind};
 use super::phrase_index::PhraseIndex;
 use super::rules::Rules;
 use super::{Edit, Rule, minor_edits, with_article};
 use crate::api::catalog::ModelEntry;
 use crate::api::enums::HarmCategory;
+use crate::diagnosis::matcher::{Phrase, Tokens};
 
 /// Thinking tokens a blocked answer typically bills on a model that always thinks
 /// (`thoughtsTokenCount: 240` on a blocked image call, `gemini-api-facts.md` section 3).
