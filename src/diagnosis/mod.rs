@@ -254,6 +254,19 @@ fn when_to_retry(
     (None, None, None)
 }
 
+/// What the model wrote instead of (or beside) an image: its text parts, or the whole answer
+/// when it was plain prose (a `text_only` answer pasted without its JSON).
+fn model_text_of(reading: &reading::Reading, kind: Kind) -> Option<String> {
+    reading
+        .response
+        .as_ref()
+        .and_then(GenerateContentResponse::model_text)
+        .or_else(|| {
+            (kind == Kind::TextOnly && reading.is_unstructured())
+                .then(|| reading.answer_text().trim().to_owned())
+        })
+}
+
 fn diagnose_response(
     status: Option<u16>,
     body: &str,
@@ -276,14 +289,7 @@ fn diagnose_response(
         .map(|m| redact::redact(&m).into_owned());
     let candidate = reading.response.as_ref().and_then(|r| r.first_candidate());
     let finish_message = candidate.and_then(|c| c.finish_message.clone());
-    let model_text = reading
-        .response
-        .as_ref()
-        .and_then(GenerateContentResponse::model_text)
-        .or_else(|| {
-            (kind == Kind::TextOnly && reading.is_unstructured())
-                .then(|| reading.answer_text().trim().to_owned())
-        });
+    let model_text = model_text_of(&reading, kind);
 
     let model_id = model_of(&reading, &verdict, context);
     let model = model_id
@@ -298,8 +304,6 @@ fn diagnose_response(
     let (resets_at, retry_after_s, retry_after_source) =
         when_to_retry(kind, &reading, retry_after_header, context.now);
 
-    let field_violation = error.and_then(first_field_violation);
-
     let text = words::words(&words::Particulars {
         kind,
         model: model.clone(),
@@ -309,7 +313,7 @@ fn diagnose_response(
         now: context.now,
         api_message: api_message.as_deref(),
         finish_message: finish_message.as_deref(),
-        field_violation,
+        field_violation: error.and_then(first_field_violation),
         replacement,
         closest,
         flagged_categories: &verdict.flagged_categories,
