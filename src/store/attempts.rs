@@ -49,6 +49,18 @@ impl Store {
         })
     }
 
+    /// Removes an attempt written by [`Store::begin_attempt`] whose request never left (Peel's
+    /// own rate limit held it back at the last moment).
+    pub fn forget_unsent_attempt(&self, id: AttemptId) -> Result<(), StoreError> {
+        self.with(|c| {
+            c.execute(
+                "DELETE FROM attempts WHERE id = ?1 AND kind = ?2",
+                params![id, ATTEMPT_IN_FLIGHT],
+            )?;
+            Ok(())
+        })
+    }
+
     /// Replaces an attempt written by [`Store::begin_attempt`] with what its answer showed.
     pub fn settle_attempt(&self, id: AttemptId, attempt: &AttemptRecord) -> Result<(), StoreError> {
         self.with(|c| {

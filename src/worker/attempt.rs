@@ -97,6 +97,25 @@ fn count(run: &mut Run<'_>, diagnosis: &Diagnosis, transport: Option<TransportFa
     run.last_kind = Some(diagnosis.kind);
 }
 
+/// Why an attempt's request did not go (or did not come back).
+pub(super) enum NotSent {
+    /// The job ends here (cancelled, Peel quitting, the attempt could not be recorded, …).
+    End(End),
+    /// Peel's own rate limit: wait `wait_s`, then ask the gate again.
+    Throttled {
+        /// Seconds until a slot frees.
+        wait_s: f64,
+        /// Why, for the countdown.
+        reason: String,
+    },
+}
+
+impl From<End> for NotSent {
+    fn from(end: End) -> Self {
+        NotSent::End(end)
+    }
+}
+
 impl Engine {
     /// Sends one request and learns from its answer; `Err` with how the job ends when it was
     /// not sent (cancelled, Peel quitting, the attempt could not be recorded) or was cancelled
@@ -107,7 +126,7 @@ impl Engine {
         permit: Permit<'_>,
         events: &EventSink,
         control: &JobControl,
-    ) -> Result<Attempted, End> {
+    ) -> Result<Attempted, NotSent> {
         let model = run.model().clone();
         let fitted = fit(run.spec, &model);
         let size = fitted.size_or_default();
@@ -157,29 +176,15 @@ impl Engine {
         Ok(Attempted { action, answered })
     }
 
-    /// Writes the attempt, tells the listeners it starts, and sends it. `Err` with how the job
-    /// ends when it may not be sent (cancelled by any process, Peel quitting, the attempt could
-    /// not be written: nothing leaves unrecorded) or was cancelled before the answer came.
-    async fn send(
+    /// Writes the attempt (its likely cost included) before its request leaves; `Err` when the
+    /// job may not send now (cancelled by any process) or the attempt could not be written
+    /// (then nothing is sent: nothing leaves unrecorded).
+    async fn record_before_sending(
         &self,
-        run: &mut Run<'_>,
+        run: &Run<'_>,
         model: &ModelEntry,
         fitted: &Fitted,
-        events: &EventSink,
-        control: &JobControl,
-    ) -> Result<Sent, End> {
-        if self.is_stopping() {
-            return Err(End::Interrupted);
-        }
-        // Read back only now, for this request (see `start`).
-        let data_dir = self.store().data_dir();
-        let reading = self.reading_inputs.acquire().await;
-        let inputs =
-            match resolve_inputs(run.spec, &data_dir, &run.primary, run.fallback.as_ref()).await {
-                Ok(inputs) => inputs,
-                Err(reason) => return Err(End::Finish(JobState::Stopped, reason)),
-            };
-        drop(reading);
+    ) -> Result<(AttemptId, AttemptRecord), NotSent> {
         let started_at = Timestamp::now();
         let pending = AttemptRecord {
             model: model.id.clone(),
@@ -200,16 +205,60 @@ impl Engine {
             .await
         {
             Ok(Some(id)) => id,
-            Ok(None) => return Err(End::Cancelled),
+            Ok(None) => return Err(End::Cancelled.into()),
             Err(error) => {
                 return Err(End::Finish(
                     JobState::Parked,
                     format!(
                         "Not sent: Peel records every request before it leaves, and this one could not be recorded ({error}). The job stays in the queue; retry it once the data folder can be written."
                     ),
-                ));
+                )
+                .into());
             }
         };
+        Ok((attempt_id, pending))
+    }
+
+    /// Writes the attempt, tells the listeners it starts, and sends it. `Err` with how the job
+    /// ends when it may not be sent (cancelled by any process, Peel quitting, the attempt could
+    /// not be written: nothing leaves unrecorded) or was cancelled before the answer came.
+    async fn send(
+        &self,
+        run: &mut Run<'_>,
+        model: &ModelEntry,
+        fitted: &Fitted,
+        events: &EventSink,
+        control: &JobControl,
+    ) -> Result<Sent, NotSent> {
+        if self.is_stopping() {
+            return Err(End::Interrupted.into());
+        }
+        // Read back only now, for this request (see `start`).
+        let data_dir = self.store().data_dir();
+        let reading = self.reading_inputs.acquire().await;
+        let inputs =
+            match resolve_inputs(run.spec, &data_dir, &run.primary, run.fallback.as_ref()).await {
+                Ok(inputs) => inputs,
+                Err(reason) => return Err(End::Finish(JobState::Stopped, reason).into()),
+            };
+        drop(reading);
+        let (attempt_id, pending) = self.record_before_sending(run, model, fitted).await?;
+        let started_at = pending.started_at;
+        // Peel's own rate limit last, right before the request leaves: the slot's time is the
+        // send's time (a sped-up simulator's minute is 3 s, so even a short delay between the two
+        // would let a burst through). Throttled, the attempt was never sent: its row goes.
+        if let Err(throttled) = self.health.acquire(&model.id) {
+            let _ = self
+                .db(move |store| store.forget_unsent_attempt(attempt_id))
+                .await;
+            return Err(NotSent::Throttled {
+                wait_s: throttled.wait_s,
+                reason: format!(
+                    "Peel's own limit ({}) for {}",
+                    throttled.limit, model.display_name
+                ),
+            });
+        }
         run.in_flight = Some(self.count_in_flight());
         run.spent.attempts += 1;
         events
@@ -232,7 +281,7 @@ impl Engine {
             let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.cancelled_in_flight(run, attempt_id, pending, duration_ms)
                 .await;
-            return Err(End::Cancelled);
+            return Err(End::Cancelled.into());
         };
         Ok(Sent {
             attempt_id,

@@ -2,8 +2,9 @@
 //!
 //! 1. **gate** (here): may a request go now? A quit in progress sends the job back to the queue;
 //!    a held image (the disk refused the last one) or a daily lockout parks it; an open breaker
-//!    waits; the budget can stop it; then the breaker's permit, and Peel's own rate limit last,
-//!    so a slot is taken only by a request that really goes,
+//!    waits; the budget can stop it; then the breaker's permit (Peel's own rate limit is taken
+//!    in the attempt, right before the request leaves, so a slot is taken only by a request that
+//!    really goes, at the moment it goes),
 //! 2. **attempt** ([`super::attempt`]): write the attempt, send, check the answer's images,
 //!    diagnose, learn, record, and ask the policy,
 //! 3. **act** (here): deliver ([`super::delivery`]), stop, park, or retry (after a wait, perhaps on
@@ -13,7 +14,7 @@
 
 use jiff::Timestamp;
 
-use super::attempt::Attempted;
+use super::attempt::{Attempted, NotSent};
 use super::control::{JobControl, Waited, wait_armed};
 use super::edits::resolve_inputs;
 use super::engine::Engine;
@@ -117,7 +118,16 @@ impl Engine {
             };
             let attempted = match self.attempt(&mut run, permit, events, control).await {
                 Ok(attempted) => attempted,
-                Err(end) => return self.end(run, end, events).await,
+                Err(NotSent::Throttled { wait_s, reason }) => {
+                    match self
+                        .wait_then_again(&mut run, wait_s, reason, events, control)
+                        .await
+                    {
+                        Gate::End(end) => return self.end(run, end, events).await,
+                        Gate::Again | Gate::Send(_) => continue,
+                    }
+                }
+                Err(NotSent::End(end)) => return self.end(run, end, events).await,
             };
             if let Some(end) = self.act(&mut run, attempted, events, control).await {
                 return self.end(run, end, events).await;
@@ -476,18 +486,8 @@ impl Engine {
         let Some(permit) = self.health.permit(&model.id) else {
             return Gate::Again;
         };
-        // Peel's own limits last, so Peel never causes a 429 and counts only what it sends.
-        if let Err(throttled) = self.health.acquire(&model.id) {
-            // Unreported, the permit gives a half-open breaker's probe back.
-            drop(permit);
-            let reason = format!(
-                "Peel's own limit ({}) for {}",
-                throttled.limit, model.display_name
-            );
-            return self
-                .wait_then_again(run, throttled.wait_s, reason, events, control)
-                .await;
-        }
+        // Peel's own rate limit is taken last of all, in the attempt, right before the request
+        // leaves (so Peel never causes a 429 and counts only what it sends).
         Gate::Send(permit)
     }
 
