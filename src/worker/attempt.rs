@@ -259,6 +259,14 @@ impl Engine {
                 ),
             });
         }
+        let mut cancelled = control.cancelled.clone();
+        if *cancelled.borrow() {
+            // Cancelled while the attempt was being written: it never left, so its row goes.
+            let _ = self
+                .db(move |store| store.forget_unsent_attempt(attempt_id))
+                .await;
+            return Err(End::Cancelled.into());
+        }
         run.in_flight = Some(self.count_in_flight());
         run.spent.attempts += 1;
         events
@@ -272,10 +280,11 @@ impl Engine {
         drop(inputs);
         let client = self.client();
         let clock = tokio::time::Instant::now();
-        let mut cancelled = control.cancelled.clone();
+        // The cancel first: a job cancelled by now is never polled into sending.
         let answered = tokio::select! {
-            result = client.generate_content(&model.id, &request) => Some(result),
+            biased;
             _ = cancelled.wait_for(|c| *c) => None,
+            result = client.generate_content(&model.id, &request) => Some(result),
         };
         let Some(result) = answered else {
             let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
