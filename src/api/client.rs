@@ -112,6 +112,8 @@ pub struct GenerateOutcome {
     pub status: u16,
     /// How many bytes the body had.
     pub body_bytes: usize,
+    /// Whether the answer came as a stream of events (`streamGenerateContent?alt=sse`).
+    pub streamed: bool,
 }
 
 /// The Gemini REST client.
@@ -214,6 +216,7 @@ impl GeminiClient {
             response,
             status,
             body_bytes,
+            streamed: false,
         })
     }
 

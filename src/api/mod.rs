@@ -8,6 +8,7 @@
 //! - `api_error`: [`ApiError`] and how transport, redirect, pace and body failures become one.
 //! - `answer_parse`: [`client::parse_answer`], an answer parsed in little more than its body.
 //! - [`endpoint`]: the one check of an endpoint address (Settings and the client share it).
+//! - [`stream`]: the streamed call, thought parts handed on as they arrive.
 //! - [`pace`]: the minimum pace an answer's body must keep (stalls and trickles end an attempt).
 //! - [`transport`]: [`TransportFailure`], what the client observed below HTTP.
 //! - [`catalog`]: the model catalog from `assets/models.toml`.
@@ -25,6 +26,7 @@ pub mod error_body;
 pub mod lenient;
 pub mod live_models;
 pub mod pace;
+pub mod stream;
 pub mod transport;
 pub mod wire;
 

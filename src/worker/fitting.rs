@@ -3,7 +3,9 @@
 
 use crate::api::catalog::ModelEntry;
 use crate::api::enums::Modality;
-use crate::api::wire::{Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part};
+use crate::api::wire::{
+    Content, GenerateContentRequest, GenerationConfig, ImageConfig, Part, ThinkingConfig,
+};
 
 use super::protocol::JobSpec;
 
@@ -18,6 +20,9 @@ pub struct Fitted {
     pub references: usize,
     /// What was changed to fit ("4K to 1K").
     pub changes: Vec<String>,
+    /// Whether the model thinks, so the request asks for its thought summaries (and the answer
+    /// is streamed, thoughts and interim images shown as they arrive).
+    pub thinks: bool,
 }
 
 impl Fitted {
@@ -76,6 +81,7 @@ pub fn fit(spec: &JobSpec, model: &ModelEntry) -> Fitted {
         image_size,
         references,
         changes,
+        thinks: model.thinking == Some(true),
     }
 }
 
@@ -103,6 +109,10 @@ pub fn request_for(
             image_config: Some(ImageConfig {
                 aspect_ratio: fitted.aspect_ratio.clone(),
                 image_size: fitted.image_size.clone(),
+            }),
+            thinking_config: fitted.thinks.then(|| ThinkingConfig {
+                include_thoughts: Some(true),
+                thinking_level: None,
             }),
             ..GenerationConfig::default()
         }),

@@ -20,7 +20,9 @@ mod response;
 
 pub use content::{Blob, Content, FileData, ImageStandIn, Part};
 pub use models::{ListModelsResponse, ModelInfo};
-pub use request::{GenerateContentRequest, GenerationConfig, ImageConfig, SafetySetting};
+pub use request::{
+    GenerateContentRequest, GenerationConfig, ImageConfig, SafetySetting, ThinkingConfig,
+};
 pub use response::{
     Candidate, GenerateContentResponse, ModalityTokenCount, PromptFeedback, SafetyRating,
     UsageMetadata,

@@ -70,6 +70,34 @@ pub struct GenerationConfig {
     /// Sampling seed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<i64>,
+    /// Thinking options: `includeThoughts` asks a thinking model to send its thought summaries.
+    #[serde(
+        default,
+        alias = "thinking_config",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub thinking_config: Option<ThinkingConfig>,
+}
+
+/// Thinking options. Peel sends `includeThoughts` only: Nano Banana Pro refuses `thinkingLevel`
+/// with 400 "thinking_level is not supported by this model" (BerriAI/litellm#17074).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ThinkingConfig {
+    /// Send thought summaries (text parts marked `thought`) with the interim images.
+    #[serde(
+        default,
+        alias = "include_thoughts",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub include_thoughts: Option<bool>,
+    /// `MINIMAL` or `HIGH` (Nano Banana 2); Peel never sends it, the simulator reads it.
+    #[serde(
+        default,
+        alias = "thinking_level",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub thinking_level: Option<String>,
 }
 
 /// Image options: `aspectRatio` such as `"16:9"`, `imageSize` `"1K"`, `"2K"` or `"4K"` (uppercase K).
