@@ -95,6 +95,11 @@ pub struct ModelEntry {
     /// Where the facts came from.
     #[serde(default)]
     pub sources: Vec<String>,
+    /// How long an answer typically takes, in seconds, by size, as users report it (Google
+    /// publishes no latency figures); the window shows it until the designer's own history
+    /// has enough answers.
+    #[serde(default)]
+    pub typical_answer_s: BTreeMap<String, f64>,
     /// Output pixel sizes, key `"RATIO@SIZE"` → `[width, height]`.
     #[serde(default)]
     pub pixel_sizes: BTreeMap<String, [u32; 2]>,

@@ -8,6 +8,7 @@
 //! - [`references`]: reference images kept once by their hash (`references/<sha256>.<ext>`);
 //!   jobs name them, the request being sent reads them back.
 //! - [`files`]: crash-safe file writes (temp file, fsync, rename).
+//! - [`interim`]: a thinking model's interim images while its answer arrives (`thinking/`).
 //! - [`export`]: a job's export folder (image, provenance, diagnosis), for `peel export` and the
 //!   window's "Export selected…".
 //! - [`search`]: the history searched, newest first: prompt words (FTS5), outcome, model, date, and
@@ -30,6 +31,7 @@ pub mod claims;
 pub mod db;
 pub mod export;
 pub mod files;
+pub mod interim;
 pub mod library;
 pub mod model_cache;
 pub mod name_memory;

@@ -4,7 +4,8 @@
 
 use jiff::Timestamp;
 
-use super::gallery::{job_controls_ui, status_line};
+use super::gallery::job_controls_ui;
+use super::progress::status_line;
 use super::{Intent, Settings, theme};
 use crate::diagnosis::{Kind, Layer};
 use crate::resilience::BreakerState;
@@ -90,7 +91,7 @@ pub fn activity_ui(
         for job in open {
             ui.horizontal_wrapped(|ui| {
                 ui.label(format!("Job {}: {}", job.id, job.prompt()));
-                let (colour, line) = status_line(ui, job);
+                let (colour, line) = status_line(ui, job, &state.typical);
                 ui.colored_label(colour, line);
             });
             job_controls_ui(ui, job, intents);

@@ -13,53 +13,13 @@ use super::gallery_filter::{
     Outcome, THUMBNAIL_RANGE, filter_bar_ui, made_with, next_page, outcome_of,
 };
 use super::gallery_select::{apply_click, is_picked, note_click, selection_bar_ui, selection_keys};
+use super::progress::status_line;
+use super::thinking::{open_interim, paint_not_final};
 use super::{Intent, Textures, UiState, ViewerState, theme};
-use crate::diagnosis::words::human_duration;
 use crate::view::media::MediaRequest;
 use crate::view::state::{AppState, JobStatus, JobView};
+use crate::view::thinking::NOT_FINAL;
 use crate::worker::{Command, JobId, JobState};
-
-/// A job's status in one line, with its colour; asks for a repaint each second while counting.
-pub fn status_line(ui: &egui::Ui, job: &JobView) -> (egui::Color32, String) {
-    match &job.status {
-        JobStatus::Queued => (theme::WAITING, "Queued".to_owned()),
-        JobStatus::Sending { attempt, model } => {
-            (theme::WAITING, format!("Attempt {attempt} on {model}…"))
-        }
-        JobStatus::Waiting { until, reason } => {
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_secs(1));
-            (
-                theme::WAITING,
-                format!("Next attempt in {}: {reason}", seconds_until(*until)),
-            )
-        }
-        JobStatus::Finished(status) => {
-            let (colour, word) = match status {
-                JobState::Delivered => (theme::DELIVERED, "Done"),
-                JobState::Stopped => (theme::STOPPED, "Stopped"),
-                JobState::Parked => (theme::WAITING, "Kept in the queue"),
-                JobState::Cancelled => (theme::STOPPED, "Cancelled"),
-                JobState::Deleted => (theme::STOPPED, "Deleted"),
-                JobState::Queued | JobState::Running => (theme::WAITING, "Not finished"),
-            };
-            (
-                colour,
-                format!("{word}: {}", job.reason.as_deref().unwrap_or_default()),
-            )
-        }
-    }
-}
-
-/// "12 s", "4 min 10 s" until `until` (never negative).
-pub fn seconds_until(until: Timestamp) -> String {
-    human_duration(
-        until
-            .duration_since(Timestamp::now())
-            .as_secs_f64()
-            .max(0.0),
-    )
-}
 
 /// Cancel and Retry now for an open job (labels carry the job number: tests click them). Retry
 /// now is not offered while a request is on its way: there is no wait to skip.
@@ -300,7 +260,7 @@ fn cell_ui(
                 {
                     note_click(ui, job.id, ui_state);
                 }
-                let (colour, line) = status_line(ui, job);
+                let (colour, line) = status_line(ui, job, &state.typical);
                 ui.add(egui::Label::new(egui::RichText::new(line).color(colour)).truncate());
                 if let Some(fell_back) = &job.fell_back {
                     ui.add(egui::Label::new(fell_back.as_str()).truncate());
@@ -365,7 +325,13 @@ fn image_ui(
     ui_state: &mut UiState,
     intents: &mut Vec<Intent>,
 ) {
-    let Some(path) = &job.image_path else {
+    // A thinking model's newest interim image stands in until the final one arrives.
+    let interim = job
+        .thinking
+        .latest_image()
+        .filter(|_| job.image_path.is_none())
+        .map(|(_, image)| &image.path);
+    let Some(path) = job.image_path.as_ref().or(interim) else {
         let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
         ui.painter()
             .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
@@ -379,7 +345,10 @@ fn image_ui(
         let image = egui::Image::new(texture)
             .fit_to_exact_size(size)
             .maintain_aspect_ratio(true)
-            .alt_text(format!("Image of job {}: {}", job.id, job.prompt()))
+            .alt_text(match interim {
+                Some(_) => format!("Interim image of job {} ({NOT_FINAL})", job.id),
+                None => format!("Image of job {}: {}", job.id, job.prompt()),
+            })
             .sense(egui::Sense::click());
         // Centred in its square, so every title of a row lines up whatever the image's shape.
         let layout = egui::Layout::centered_and_justified(egui::Direction::TopDown);
@@ -392,7 +361,12 @@ fn image_ui(
         if response.clicked() {
             note_click(ui, job.id, ui_state);
         }
-        if response.double_clicked() {
+        if interim.is_some() {
+            paint_not_final(ui, response.rect);
+            if response.double_clicked() {
+                open_interim(ui.ctx(), job, path, ui_state, intents);
+            }
+        } else if response.double_clicked() {
             open_viewer(ui.ctx(), path, ui_state, intents);
         }
     } else if let Some(reason) = textures.unreadable.get(path) {
@@ -434,6 +408,7 @@ pub fn open_viewer(
         path: path.to_path_buf(),
         scene_rect: egui::Rect::ZERO,
         full_size_asked: false,
+        interim_of: None,
     });
     let screen = ctx.content_rect().size() * ctx.pixels_per_point();
     #[expect(

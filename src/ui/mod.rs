@@ -7,6 +7,9 @@
 //! - [`gallery`]: jobs and images as a grid, newest first, only visible rows drawn; keyboard.
 //! - [`gallery_filter`]: the gallery's search, filters and thumbnail size.
 //! - [`gallery_select`]: picking several jobs (Ctrl/Shift+click, Ctrl+A) to save or export them.
+//! - [`progress`]: a job's status line: elapsed beside typical time, countdowns, endings.
+//! - [`thinking`]: a request on its way: thoughts as they arrive, the interim image marked as
+//!   not final in the tile and the large view.
 //! - [`why`]: the why-panel for the selected job, its actions, and "Paste an error".
 //! - [`rewrite`]: suggested rewrites for a content block, as a word diff, with Apply.
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
@@ -24,10 +27,12 @@ pub mod gallery_filter;
 pub mod gallery_select;
 pub mod log;
 pub mod preflight;
+pub mod progress;
 pub mod quit_warning;
 pub mod rewrite;
 pub mod settings;
 pub mod theme;
+pub mod thinking;
 pub mod viewer;
 pub mod why;
 
@@ -109,6 +114,9 @@ pub struct ViewerState {
     pub scene_rect: egui::Rect,
     /// Whether the full-size decode was asked for (after zooming in past the screen's size).
     pub full_size_asked: bool,
+    /// The job whose interim image this is (marked as not final; the view follows the job to
+    /// its newer interim images and its final one).
+    pub interim_of: Option<crate::worker::JobId>,
 }
 
 /// UI-only state that is not the worker's (tabs, boxes being typed in, dialogs).
@@ -236,6 +244,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
         Tab::Settings => settings::settings_ui(ui, settings, key, ui_state, intents),
         Tab::Log => log::log_ui(ui, &state.log, intents),
     });
+    thinking::follow_interim(ui.ctx(), state, ui_state, intents);
     viewer::viewer_ui(ui.ctx(), ui_state, textures, intents);
     gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);
     quit_warning::quit_warning_ui(ui.ctx(), state, intents);

@@ -5,7 +5,8 @@
 
 use jiff::Timestamp;
 
-use super::gallery::{ask_delete, job_controls_ui, open_viewer, save_as, seconds_until};
+use super::gallery::{ask_delete, job_controls_ui, open_viewer, save_as};
+use super::progress::seconds_until;
 use super::{Intent, UiState, theme};
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, Layer, diagnose};
 use crate::view::media::MediaRequest;
@@ -121,12 +122,14 @@ fn job_why_ui(
             super::rewrite::rewrite_ui(ui, state, job, ui_state, intents);
         }
         None => {
-            ui.label(match job.status {
-                JobStatus::Finished(_) => "No answer was received for this job.",
-                _ => "Waiting for the first answer…",
-            });
+            if let JobStatus::Finished(_) = job.status {
+                ui.label("No answer was received for this job.");
+            } else if !matches!(job.status, JobStatus::Sending { .. }) {
+                ui.label("Waiting for the first answer…");
+            }
         }
     }
+    super::thinking::thinking_ui(ui, state, job, ui_state, intents);
     countdown_ui(ui, job);
     if let Some(fell_back) = &job.fell_back {
         ui.label(fell_back);

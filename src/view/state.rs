@@ -3,14 +3,15 @@
 //! so are the activity figures (`requests_in_last_minute`, `outcome_warnings`).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use jiff::Timestamp;
 
-use crate::diagnosis::{Diagnosis, Kind};
+use crate::diagnosis::Kind;
 use crate::resilience::BreakerState;
 use crate::worker::protocol::describe_fallback;
-use crate::worker::{AttemptReport, Event, Job, JobId, JobOutcome, JobSpec, JobState};
+use crate::worker::{AttemptReport, Event, Job, JobId, JobOutcome, JobSpec};
+
+pub use super::job_view::{AttemptRow, JobStatus, JobView};
 
 /// Most outcome points kept for the activity plot.
 pub const OUTCOMES_KEPT: usize = 10_000;
@@ -23,151 +24,6 @@ pub const OVERLOAD_WARN_SHARE: f64 = 0.25;
 
 /// The window over which warnings are computed, in seconds.
 pub const WARNING_WINDOW_S: i64 = 30 * 60;
-
-/// Where a job stands, as the window says it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum JobStatus {
-    /// In the queue.
-    Queued,
-    /// A request is on its way.
-    Sending {
-        /// 1-based attempt number.
-        attempt: u32,
-        /// The model.
-        model: String,
-    },
-    /// Waiting before the next attempt.
-    Waiting {
-        /// When the wait ends.
-        until: Timestamp,
-        /// Why.
-        reason: String,
-    },
-    /// Ended.
-    Finished(JobState),
-}
-
-/// One attempt of a job, as the timeline shows it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AttemptRow {
-    /// The stored row (model, result kind, wait, cost).
-    pub record: crate::worker::protocol::AttemptRecord,
-    /// Its diagnosis (absent for attempts of an earlier session).
-    pub diagnosis: Option<Diagnosis>,
-    /// The response, redacted (absent for attempts of an earlier session).
-    pub response: Option<String>,
-}
-
-/// One job: its settings, progress, image and diagnosis.
-#[derive(Clone, Debug, PartialEq)]
-pub struct JobView {
-    /// Its id.
-    pub id: JobId,
-    /// What was asked.
-    pub spec: JobSpec,
-    /// When it was queued.
-    pub created_at: Timestamp,
-    /// Where it stands.
-    pub status: JobStatus,
-    /// The last fallback, as a sentence.
-    pub fell_back: Option<String>,
-    /// The saved image.
-    pub image_path: Option<PathBuf>,
-    /// The model that made the image.
-    pub model_used: Option<String>,
-    /// The outcome's one-line reason.
-    pub reason: Option<String>,
-    /// The last diagnosis.
-    pub diagnosis: Option<Diagnosis>,
-    /// Every attempt so far.
-    pub attempts: Vec<AttemptRow>,
-    /// When a parked job may run again.
-    pub parked_until: Option<Timestamp>,
-}
-
-impl JobView {
-    fn new(id: JobId, spec: JobSpec, created_at: Timestamp) -> Self {
-        Self {
-            id,
-            spec,
-            created_at,
-            status: JobStatus::Queued,
-            fell_back: None,
-            image_path: None,
-            model_used: None,
-            reason: None,
-            diagnosis: None,
-            attempts: Vec::new(),
-            parked_until: None,
-        }
-    }
-
-    /// The prompt.
-    pub fn prompt(&self) -> &str {
-        &self.spec.prompt
-    }
-
-    /// Whether the job may still produce an image without being asked again (queued, sending,
-    /// waiting, or parked in the queue).
-    pub fn is_open(&self) -> bool {
-        !matches!(
-            self.status,
-            JobStatus::Finished(JobState::Delivered | JobState::Stopped | JobState::Cancelled)
-        )
-    }
-
-    /// Whether the job ended with an image.
-    pub fn is_delivered(&self) -> bool {
-        self.status == JobStatus::Finished(JobState::Delivered)
-    }
-
-    /// The moment the job's countdown points at: the next retry, or a parked job's resume.
-    pub fn next_try_at(&self) -> Option<Timestamp> {
-        match &self.status {
-            JobStatus::Waiting { until, .. } => Some(*until),
-            JobStatus::Finished(JobState::Parked) => self.parked_until,
-            _ => None,
-        }
-    }
-
-    /// Dollars spent on the job.
-    pub fn cost_usd(&self) -> f64 {
-        self.attempts.iter().map(|a| a.record.cost_usd).sum()
-    }
-
-    fn from_past(past: Job) -> Option<Self> {
-        let status = match past.state {
-            JobState::Delivered => JobStatus::Finished(JobState::Delivered),
-            JobState::Stopped => JobStatus::Finished(JobState::Stopped),
-            JobState::Cancelled => JobStatus::Finished(JobState::Cancelled),
-            JobState::Parked => JobStatus::Finished(JobState::Parked),
-            JobState::Queued | JobState::Running => JobStatus::Queued,
-            JobState::Deleted => return None,
-        };
-        let mut view = JobView::new(past.id, past.spec, past.created_at);
-        view.reason = match (&status, past.reason, &past.model_used) {
-            (JobStatus::Finished(JobState::Delivered), None, Some(model)) => {
-                Some(format!("made with {model}"))
-            }
-            (_, reason, _) => reason,
-        };
-        view.status = status;
-        view.diagnosis = past.diagnosis;
-        view.parked_until = past.parked_until;
-        view.image_path = past.image_path;
-        view.model_used = past.model_used;
-        view.attempts = past
-            .attempts
-            .into_iter()
-            .map(|record| AttemptRow {
-                record,
-                diagnosis: None,
-                response: None,
-            })
-            .collect();
-        Some(view)
-    }
-}
 
 /// One answer in the outcome history (the activity plot).
 #[derive(Clone, Debug, PartialEq)]
@@ -222,6 +78,8 @@ pub struct AppState {
     /// The designer chose "Wait for them": the worker sends nothing new, and the window quits
     /// once the requests in flight have come back.
     pub waiting_to_quit: bool,
+    /// How long answers usually take, per model and size (the designer's own, else reported).
+    pub typical: super::typical::TypicalTimes,
 }
 
 /// What the worker holds in memory because the disk refused it; quitting loses it.
@@ -318,7 +176,24 @@ impl AppState {
                 job,
                 attempt,
                 model,
-            } => self.set_status(job, JobStatus::Sending { attempt, model }),
+                image_size,
+                sent_at,
+            } => {
+                if let Some(view) = self.job_mut(job) {
+                    view.thinking.attempt_started(attempt);
+                    view.status = JobStatus::Sending {
+                        attempt,
+                        model,
+                        image_size,
+                        since: sent_at,
+                    };
+                }
+            }
+            Event::Thought { job, thought } => {
+                if let Some(view) = self.job_mut(job) {
+                    view.thinking.add(thought);
+                }
+            }
             Event::AttemptEnded { job, report } => self.attempt_ended(job, *report),
             Event::Waiting {
                 job, until, reason, ..
@@ -401,7 +276,13 @@ impl AppState {
             http_status: report.record.http_status,
             model: report.record.model.clone(),
         });
-        if let Some(view) = self.job_mut(job) {
+        if let Some(view) = self.jobs.iter_mut().find(|view| view.id == job) {
+            if let JobStatus::Sending { image_size, .. } = &view.status
+                && report.diagnosis.kind == Kind::Success
+            {
+                self.typical
+                    .record(&report.record.model, image_size, report.record.duration_ms);
+            }
             view.diagnosis = Some(report.diagnosis.clone());
             view.attempts.push(AttemptRow {
                 record: report.record,
@@ -447,6 +328,7 @@ impl AppState {
                 response: None,
             }));
         view.status = JobStatus::Finished(outcome.status);
+        view.thinking.job_ended();
         view.reason = Some(outcome.reason);
         view.parked_until = outcome.parked_until;
         if outcome.diagnosis.is_some() {
@@ -491,7 +373,13 @@ impl AppState {
             .filter_map(JobView::from_past)
             .collect();
         for view in &restored {
+            let image_size = view.spec.image_size.as_deref().unwrap_or("1K");
             for attempt in &view.attempts {
+                if attempt.record.kind == Kind::Success.id() {
+                    let record = &attempt.record;
+                    self.typical
+                        .record(&record.model, image_size, record.duration_ms);
+                }
                 if let Some(kind) = Kind::from_id(&attempt.record.kind) {
                     self.outcomes.push(OutcomePoint {
                         at: attempt.record.started_at,
@@ -599,6 +487,7 @@ impl AppState {
 mod tests {
     use super::*;
     use crate::diagnosis::{DiagnosisContext, Evidence, diagnose};
+    use crate::worker::JobState;
     use crate::worker::protocol::{AttemptRecord, AttemptReport};
     use crate::worker::{JobOutcome, JobSpec};
 
@@ -652,6 +541,8 @@ mod tests {
             job: 1,
             attempt: 1,
             model: "gemini-3-pro-image".to_owned(),
+            image_size: "1K".to_owned(),
+            sent_at: at("2026-11-27T11:59:50Z"),
         });
         state.apply(Event::AttemptEnded {
             job: 1,
@@ -697,6 +588,7 @@ mod tests {
             image_path: None,
             parked_until: None,
             cost_usd: 0.0,
+            thoughts: Vec::new(),
         })));
         let job = &state.jobs[0];
         assert!(job.is_delivered());
@@ -710,12 +602,70 @@ mod tests {
     }
 
     #[test]
+    fn a_thinking_jobs_thoughts_show_while_it_runs_and_its_answer_times_count() {
+        use crate::view::typical::TypicalSource;
+        use crate::worker::protocol::{InterimImage, ThoughtSeen};
+        let mut state = AppState::default();
+        state.apply(Event::Queued {
+            job: 1,
+            spec: spec(),
+        });
+        for attempt in 1..=3 {
+            state.apply(Event::AttemptStarted {
+                job: 1,
+                attempt,
+                model: "gemini-3-pro-image".to_owned(),
+                image_size: "4K".to_owned(),
+                sent_at: Timestamp::now(),
+            });
+            state.apply(Event::Thought {
+                job: 1,
+                thought: ThoughtSeen {
+                    attempt,
+                    index: 1,
+                    at_s: 9.5,
+                    text: None,
+                    image: Some(InterimImage {
+                        path: "/data/thinking/job-1-1-1.jpg".into(),
+                        mime_type: "image/jpeg".to_owned(),
+                        width: 1024,
+                        height: 1024,
+                    }),
+                },
+            });
+            assert_eq!(
+                state.jobs[0].thinking.images(),
+                1,
+                "attempt {attempt}'s own image"
+            );
+            let mut report = report(at("2026-11-27T12:00:00Z"), 503, OVERLOADED, 0.24);
+            report.diagnosis.kind = Kind::Success;
+            report.record.kind = Kind::Success.id().to_owned();
+            report.record.duration_ms = 30_000 + u64::from(attempt) * 1000;
+            state.apply(Event::AttemptEnded {
+                job: 1,
+                report: Box::new(report),
+            });
+        }
+        let typical = state.typical.typical("gemini-3-pro-image", "4K").unwrap();
+        assert_eq!(typical.source, TypicalSource::OwnAnswers(3));
+        assert!((typical.seconds - 32.0).abs() < 1e-9);
+        state.apply(Event::Finished(Box::new(JobOutcome::new(1))));
+        assert!(
+            state.jobs[0].thinking.latest_image().is_none(),
+            "an ended job's interim images are gone from disk"
+        );
+    }
+
+    #[test]
     fn events_for_unknown_jobs_are_ignored() {
         let mut state = AppState::default();
         state.apply(Event::AttemptStarted {
             job: 9,
             attempt: 1,
             model: "m".to_owned(),
+            image_size: "1K".to_owned(),
+            sent_at: Timestamp::now(),
         });
         assert!(state.jobs.is_empty());
     }

@@ -274,17 +274,33 @@ impl Engine {
                 job: run.job(),
                 attempt: run.spent.attempts,
                 model: model.id.clone(),
+                image_size: fitted.size_or_default(),
+                sent_at: Timestamp::now(),
             })
             .await;
         let request = request_for(run.spec, &inputs.history, &inputs.references, fitted);
         drop(inputs);
         let client = self.client();
         let clock = tokio::time::Instant::now();
-        // The cancel first: a job cancelled by now is never polled into sending.
-        let answered = tokio::select! {
-            biased;
-            _ = cancelled.wait_for(|c| *c) => None,
-            result = client.generate_content(&model.id, &request) => Some(result),
+        // The cancel first: a job cancelled by now is never polled into sending. A thinking
+        // model's answer streams, so its thoughts show as they arrive.
+        let answered = if fitted.thinks {
+            // Boxed: the stream's reading and merging would make every job's future large.
+            Box::pin(self.stream_with_thoughts(
+                run,
+                &client,
+                &model.id,
+                &request,
+                events,
+                &mut cancelled,
+            ))
+            .await
+        } else {
+            tokio::select! {
+                biased;
+                _ = cancelled.wait_for(|c| *c) => None,
+                result = client.generate_content(&model.id, &request) => Some(result),
+            }
         };
         let Some(result) = answered else {
             let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -103,6 +103,8 @@ impl Engine {
         if let Err(error) = store.settle_lost_attempts() {
             tracing::warn!("requests whose answer was lost could not be recorded as such: {error}");
         }
+        // Interim images a crash left behind (a day old: younger ones may be another process's).
+        crate::store::interim::forget_leftovers(&store.data_dir(), std::time::SystemTime::now());
         let health = ModelHealth::new(config.tier, config.breaker, config.seed);
         health.seed_sent(sent_today(&store));
         Self {

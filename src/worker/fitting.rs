@@ -110,7 +110,7 @@ pub fn request_for(
                 aspect_ratio: fitted.aspect_ratio.clone(),
                 image_size: fitted.image_size.clone(),
             }),
-            thinking_config: fitted.thinks.then(|| ThinkingConfig {
+            thinking_config: fitted.thinks.then_some(ThinkingConfig {
                 include_thoughts: Some(true),
                 thinking_level: None,
             }),
@@ -144,6 +144,7 @@ pub fn unknown_entry(id: &str) -> Option<ModelEntry> {
         free_tier: None,
         notes: None,
         sources: Vec::new(),
+        typical_answer_s: std::collections::BTreeMap::new(),
         pixel_sizes: std::collections::BTreeMap::new(),
     })
 }

@@ -14,6 +14,8 @@
 //! - [`request_size`]: a request weighed against Google's 20 MB limit before it is sent.
 //! - [`unwritten`]: images and prompts the disk refused (full, read-only), kept in memory and
 //!   written again every [`RESUME_CHECK_S`] seconds or on Retry now.
+//! - [`thinking`]: a thinking model's answer streamed, its thoughts and interim images handed on
+//!   as they arrive.
 //! - [`stopping`]: Cancel from any process, requests in flight counted, and a quit that waits
 //!   for them or records them as lost.
 //! - [`edits`], [`history`], [`name_memory`]: edit jobs; the restored history and deletion; what
@@ -38,6 +40,7 @@ pub mod received;
 pub mod request_size;
 pub mod sink;
 pub mod stopping;
+pub mod thinking;
 pub mod unwritten;
 
 use std::collections::HashMap;

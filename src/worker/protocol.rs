@@ -82,6 +82,62 @@ pub struct JobOutcome {
     pub parked_until: Option<Timestamp>,
     /// Dollars spent.
     pub cost_usd: f64,
+    /// The thoughts of a thinking model (summaries, interim images) as they arrived.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thoughts: Vec<ThoughtSeen>,
+}
+
+/// One thought part of an answer as it arrived: a thought summary or an interim image (neither
+/// is the final image).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThoughtSeen {
+    /// The attempt it came with (1-based).
+    pub attempt: u32,
+    /// Its place among the attempt's thoughts (1-based).
+    pub index: u32,
+    /// Seconds from sending the request to its arrival.
+    pub at_s: f64,
+    /// The summary's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The interim image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<InterimImage>,
+}
+
+/// An interim image, kept in the data folder while its job runs (never in the output folder).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InterimImage {
+    /// The file (removed when the job ends; not part of the printed outcome).
+    #[serde(skip)]
+    pub path: PathBuf,
+    /// Its MIME type.
+    pub mime_type: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl ThoughtSeen {
+    /// "thought 2 (image 1024x1024) at 14.2 s", or "thought 1 (\"Composing…\") at 3.0 s".
+    pub fn describe(&self) -> String {
+        let what = match (&self.image, &self.text) {
+            (Some(image), _) => format!("image {}x{}", image.width, image.height),
+            (None, Some(text)) => {
+                let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+                let line = line.trim().trim_matches('*').trim();
+                let cut = line.floor_char_boundary(80);
+                if cut < line.len() {
+                    format!("\"{}…\"", &line[..cut])
+                } else {
+                    format!("\"{line}\"")
+                }
+            }
+            (None, None) => "empty".to_owned(),
+        };
+        format!("thought {} ({what}) at {:.1} s", self.index, self.at_s)
+    }
 }
 
 impl JobOutcome {
@@ -98,6 +154,7 @@ impl JobOutcome {
             image_path: None,
             parked_until: None,
             cost_usd: 0.0,
+            thoughts: Vec::new(),
         }
     }
 }
@@ -177,6 +234,18 @@ pub enum Event {
         attempt: u32,
         /// The model.
         model: String,
+        /// The image size asked of it (`1K` when the model has one size).
+        image_size: String,
+        /// When it left.
+        sent_at: Timestamp,
+    },
+    /// A thinking model's thought arrived while its answer streams in (a summary, or an interim
+    /// image that is not the final one).
+    Thought {
+        /// The job.
+        job: JobId,
+        /// The thought.
+        thought: ThoughtSeen,
     },
     /// The job waits before its next attempt.
     Waiting {

@@ -33,9 +33,16 @@ fn generate_then_progress_then_image_in_the_gallery() {
         job: 1,
         attempt: 1,
         model: "gemini-3-pro-image".to_owned(),
+        image_size: "1K".to_owned(),
+        sent_at: jiff::Timestamp::now() - jiff::SignedDuration::from_secs(14),
     });
-    rig.harness.run();
-    rig.harness.get_by_label("Attempt 1 on gemini-3-pro-image…");
+    // Steps, not `run`: the elapsed time asks for a frame each second.
+    rig.harness.run_steps(3);
+    // Elapsed time beside what users report for Pro at 1K (Google publishes none).
+    rig.harness
+        .get_by_label_contains("Attempt 1 on gemini-3-pro-image (1K): 14 s, typically ~20 s");
+    rig.harness
+        .get_by_label_contains("14 s, typically ~20 s · attempt 1 on gemini-3-pro-image");
 
     rig.send(Event::ImageArrived {
         job: 1,

@@ -232,6 +232,7 @@ pub fn finished(
         image_path: image.map(std::path::Path::to_path_buf),
         parked_until: None,
         cost_usd: 0.134,
+        thoughts: Vec::new(),
     }))
 }
 

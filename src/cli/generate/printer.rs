@@ -48,7 +48,10 @@ fn describe(event: &Event) -> String {
             job,
             attempt,
             model,
-        } => format!("job {job}: attempt {attempt} on {model}"),
+            image_size,
+            ..
+        } => format!("job {job}: attempt {attempt} on {model} ({image_size})"),
+        Event::Thought { job, thought } => format!("job {job}: {}", thought.describe()),
         Event::Waiting {
             job,
             wait_s,
