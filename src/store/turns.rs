@@ -2,9 +2,10 @@
 //! and thought parts included, as Google's own chat client does), without a second copy of any
 //! image: each image part holds a stand-in naming the file with its bytes. The final image is the
 //! file in the designer's output folder; thought images are kept once, content-addressed, under
-//! `images/` in the data folder (the final image file carries Peel's provenance, stripped off
-//! again before it is resent). Turns live in the data folder (`turns/job-N.json`), never in
-//! the designer's output folder.
+//! `thoughts/` in the data folder, apart from `images/` (the window's default output folder;
+//! earlier versions kept them there, and their turns are still read). The final image file
+//! carries Peel's provenance, stripped off again before it is resent. Turns live in the data
+//! folder (`turns/job-N.json`), never in the designer's output folder.
 //!
 //! Blocking file I/O: call from `spawn_blocking`.
 
@@ -50,13 +51,24 @@ pub fn turn_file(data_dir: &Path, job: i64) -> PathBuf {
     data_dir.join("turns").join(format!("job-{job}.json"))
 }
 
-/// Where Peel keeps an image of an answer that is not the designer's file (a thought image):
-/// `images/<sha256>.<ext>`.
+/// Where Peel keeps an image the output folder could not take: `images/<sha256>.<ext>` (also
+/// where earlier versions kept thought images; their turns still point there).
 pub fn image_file(data_dir: &Path, sha256: &str, mime_type: &str) -> PathBuf {
     data_dir
         .join("images")
         .join(format!("{sha256}.{}", extension(mime_type)))
 }
+
+/// Where Peel keeps a thought image of an answer (never the designer's file):
+/// `thoughts/<sha256>.<ext>`, apart from `images/`, which is the window's default output folder.
+pub fn thought_file(data_dir: &Path, sha256: &str, mime_type: &str) -> PathBuf {
+    data_dir
+        .join(THOUGHTS)
+        .join(format!("{sha256}.{}", extension(mime_type)))
+}
+
+/// The folder of kept thought images in the data folder.
+const THOUGHTS: &str = "thoughts";
 
 /// The usual file extension for an image type.
 pub fn extension(mime_type: &str) -> &'static str {
@@ -76,7 +88,20 @@ pub fn keep_image(
     mime_type: &str,
     bytes: &[u8],
 ) -> Result<PathBuf, WriteError> {
-    let path = image_file(data_dir, sha256, mime_type);
+    keep_once(image_file(data_dir, sha256, mime_type), bytes)
+}
+
+/// Keeps a thought image's `bytes` under `thoughts/` by their hash (once).
+pub fn keep_thought_image(
+    data_dir: &Path,
+    sha256: &str,
+    mime_type: &str,
+    bytes: &[u8],
+) -> Result<PathBuf, WriteError> {
+    keep_once(thought_file(data_dir, sha256, mime_type), bytes)
+}
+
+fn keep_once(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, WriteError> {
     if !path.exists() {
         write_atomically(&path, bytes)?;
     }
@@ -128,12 +153,12 @@ pub fn load_turn(data_dir: &Path, job: i64, legacy: Option<&Path>) -> Result<Con
 
 /// The files a stored turn refers to that Peel keeps itself (under `data_dir`).
 pub fn kept_files(data_dir: &Path, turn: &Content) -> Vec<PathBuf> {
-    let images = data_dir.join("images");
+    let (images, thoughts) = (data_dir.join("images"), data_dir.join(THOUGHTS));
     turn.parts
         .iter()
         .filter_map(|part| part.inline_data.as_ref()?.stand_in.as_ref()?.file.as_ref())
         .map(PathBuf::from)
-        .filter(|path| path.starts_with(&images))
+        .filter(|path| path.starts_with(&images) || path.starts_with(&thoughts))
         .collect()
 }
 
@@ -180,8 +205,8 @@ pub fn resolve(contents: &[Content]) -> Result<Vec<Content>, TurnError> {
     resolve_in(contents, None)
 }
 
-/// [`resolve`], also looking for a kept file by its name in `data_dir`'s `references/` and
-/// `images/` when the path recorded is gone (the data folder was moved, or named relative to
+/// [`resolve`], also looking for a kept file by its name in `data_dir`'s `references/`,
+/// `thoughts/` and `images/` when the path recorded is gone (the data folder was moved, or named relative to
 /// another working folder); the hash check still decides.
 pub fn resolve_in(
     contents: &[Content],
@@ -205,7 +230,7 @@ pub fn resolve_in(
 }
 
 /// The kept file's bytes: at its recorded path, else (when that is gone) under the same name in
-/// `data_dir`'s `references/` or `images/`.
+/// `data_dir`'s `references/`, `thoughts/` or `images/`.
 fn read_kept(file: &str, data_dir: Option<&Path>) -> std::io::Result<Vec<u8>> {
     let recorded = std::fs::read(file);
     let (Err(error), Some(data_dir), Some(name)) =
@@ -216,7 +241,7 @@ fn read_kept(file: &str, data_dir: Option<&Path>) -> std::io::Result<Vec<u8>> {
     if error.kind() != std::io::ErrorKind::NotFound {
         return recorded;
     }
-    ["references", "images"]
+    ["references", THOUGHTS, "images"]
         .iter()
         .find_map(|folder| std::fs::read(data_dir.join(folder).join(name)).ok())
         .map_or(recorded, Ok)
@@ -285,8 +310,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         let thought = b"thought image bytes".to_vec();
-        let thought_path = keep_image(&data, "abc", "image/jpeg", &thought).unwrap();
-        assert_eq!(thought_path, data.join("images/abc.jpg"));
+        let thought_path = keep_thought_image(&data, "abc", "image/jpeg", &thought).unwrap();
+        assert_eq!(
+            thought_path,
+            data.join("thoughts/abc.jpg"),
+            "apart from images/, the window's default output folder"
+        );
         let final_path = dir.path().join("out/peel-1.jpg");
         let final_bytes = b"final image bytes".to_vec();
         write_atomically(&final_path, &final_bytes).unwrap();

@@ -22,7 +22,7 @@ use crate::api::catalog::ModelEntry;
 use crate::api::wire::{Content, GenerateContentResponse};
 use crate::provenance::{self, Provenance};
 use crate::store::files::{WriteError, write_new};
-use crate::store::turns::{extension, keep_image, save_turn, sha256_hex};
+use crate::store::turns::{extension, keep_image, keep_thought_image, save_turn, sha256_hex};
 
 /// An answer whose final image neither the output folder nor the data folder took: handed back
 /// whole, so the engine can keep it in memory and write it later ([`super::unwritten`]).
@@ -216,7 +216,7 @@ fn keep_turn(
             .sha256
             .clone()
             .unwrap_or_else(|| sha256_hex(&image.bytes));
-        match keep_image(data_dir, &sha256, &image.mime_type, &image.bytes) {
+        match keep_thought_image(data_dir, &sha256, &image.mime_type, &image.bytes) {
             Ok(kept) => stand_in.file = Some(kept.display().to_string()),
             Err(error) => warnings.push(format!(
                 "A draft image of the answer could not be kept ({error}), so editing this image may fail."

@@ -290,8 +290,9 @@ async fn a_real_sized_4k_answer_arrives_once_and_is_stored_once() {
             file.display()
         );
     }
-    // The thought images are kept once each, for edits, in the data folder.
-    let kept: Vec<Vec<u8>> = files_under(&rig.data().join("images"))
+    // The thought images are kept once each, for edits, in the data folder (not in `images/`,
+    // the window's default output folder).
+    let kept: Vec<Vec<u8>> = files_under(&rig.data().join("thoughts"))
         .iter()
         .map(|file| std::fs::read(file).unwrap())
         .collect();
