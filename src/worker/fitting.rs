@@ -110,7 +110,7 @@ pub fn request_for(
                 aspect_ratio: fitted.aspect_ratio.clone(),
                 image_size: fitted.image_size.clone(),
             }),
-            thinking_config: fitted.thinks.then(|| ThinkingConfig {
+            thinking_config: fitted.thinks.then_some(ThinkingConfig {
                 include_thoughts: Some(true),
                 thinking_level: None,
             }),
