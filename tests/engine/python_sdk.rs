@@ -221,7 +221,7 @@ async fn official_python_sdk_works_against_the_simulator() {
 /// stream broken by Google's error, in either shape, raises the SDK's `ServerError` after the
 /// first chunks.
 fn assert_streamed(result: &serde_json::Value) {
-    let chunks = result["stream"].as_array().unwrap();
+    let chunks = result["stream"].as_array().expect("the stream's chunks");
     let final_at = chunks
         .iter()
         .position(|chunk| chunk["final_images"].as_u64() > Some(0))
@@ -243,7 +243,9 @@ fn assert_streamed(result: &serde_json::Value) {
     let last = &chunks[final_at];
     assert_eq!(last["signed"], true, "{chunks:?}");
     assert!(
-        last["finish"].as_str().unwrap().contains("STOP"),
+        last["finish"]
+            .as_str()
+            .is_some_and(|finish| finish.contains("STOP")),
         "{chunks:?}"
     );
     assert_eq!(final_at + 1, chunks.len(), "{chunks:?}");
