@@ -1,7 +1,9 @@
 //! The simulator's `200` bodies: a [`GenerateContentResponse`] for a safety [`Verdict`], shaped
 //! like Google's (prompt feedback for refused prompts, an empty candidate with its finish reason for
 //! withheld images, a text or image candidate otherwise), with usage metadata, thought signatures
-//! and, for thinking models, the interim "thought" images before the final one.
+//! and, for thinking models, the interim "thought" images before the final one (and thought
+//! summaries, when the request sent `includeThoughts: true`). A streamed answer whose image is
+//! withheld after thinking keeps its thoughts, so the stream shows them before the block.
 
 use std::sync::Arc;
 
@@ -28,6 +30,8 @@ const THOUGHT_IMAGES: usize = 2;
 
 /// The answer to `request` under the safety layers' `verdict`: refusals and withheld images at
 /// once, text replies as text, and otherwise the drawn image (and drafts, for thinking models).
+/// A `streamed` answer whose image is withheld after a thinking model thought keeps the thought
+/// parts before its finish reason (the plain answer's withheld candidate stays empty).
 ///
 /// # Errors
 ///
@@ -37,6 +41,7 @@ pub async fn build_answer(
     model: &'static ModelEntry,
     request: &Checked,
     verdict: &Verdict,
+    streamed: bool,
 ) -> Result<GenerateContentResponse, String> {
     let id = state.next_id();
     let thinking = model.thinking == Some(true);
@@ -47,7 +52,7 @@ pub async fn build_answer(
         ..GenerateContentResponse::default()
     };
     let input = request.input_tokens;
-    let (candidate, image_tokens, text_tokens) = match verdict {
+    let (mut candidate, image_tokens, text_tokens) = match verdict {
         Verdict::Prohibited { .. } => {
             return Ok(prompt_refused(
                 answer,
@@ -84,6 +89,18 @@ pub async fn build_answer(
         }
         Verdict::Pass => image_candidate(state, model, request, id, thinking).await?,
     };
+    let withheld = matches!(
+        verdict,
+        Verdict::OutputBlocked { .. } | Verdict::NoImage | Verdict::ImageBlocked { .. }
+    );
+    if streamed
+        && thinking
+        && withheld
+        && let Some(content) = candidate.content.as_mut()
+    {
+        let drafts = draw_drafts(state, model, request).await?;
+        content.parts = thought_parts(drafts, request.include_thoughts);
+    }
     answer.candidates = vec![candidate];
     answer.usage_metadata = Some(usage(input, image_tokens, text_tokens, thoughts));
     Ok(answer)
@@ -224,6 +241,35 @@ async fn picture_task(
     .map_err(|error| error.to_string())
 }
 
+/// The mime type a model answers in.
+fn mime_type_of(model: &ModelEntry) -> String {
+    model
+        .output_mime_type
+        .clone()
+        .unwrap_or_else(|| "image/png".to_owned())
+}
+
+/// Draws a thinking model's drafts ([`THOUGHT_IMAGES`] of them, [`thought_size`]), side by side.
+async fn draw_drafts(
+    state: &SimState,
+    model: &ModelEntry,
+    request: &Checked,
+) -> Result<Vec<Arc<picture::Picture>>, String> {
+    let [width, height] = request.pixel_size;
+    let tasks = (1..=THOUGHT_IMAGES).map(|n| {
+        picture_task(
+            format!("draft {n} {}", request.prompt),
+            thought_size(width, height),
+            state.config.seed,
+            mime_type_of(model),
+        )
+    });
+    futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .collect()
+}
+
 /// Draws the final picture and, for thinking models, the drafts, side by side.
 async fn draw_pictures(
     state: &SimState,
@@ -231,30 +277,20 @@ async fn draw_pictures(
     request: &Checked,
     thinking: bool,
 ) -> Result<(Arc<picture::Picture>, Vec<Arc<picture::Picture>>), String> {
-    let [width, height] = request.pixel_size;
-    let mime_type = model
-        .output_mime_type
-        .clone()
-        .unwrap_or_else(|| "image/png".to_owned());
-    let seed = state.config.seed;
     let final_task = picture_task(
         request.prompt.clone(),
-        (width, height),
-        seed,
-        mime_type.clone(),
+        (request.pixel_size[0], request.pixel_size[1]),
+        state.config.seed,
+        mime_type_of(model),
     );
-    let draft_count = if thinking { THOUGHT_IMAGES } else { 0 };
-    let draft_tasks = (1..=draft_count).map(|n| {
-        picture_task(
-            format!("draft {n} {}", request.prompt),
-            thought_size(width, height),
-            seed,
-            mime_type.clone(),
-        )
-    });
-    let (final_picture, drafts) =
-        tokio::join!(final_task, futures_util::future::join_all(draft_tasks));
-    let drafts = drafts.into_iter().collect::<Result<Vec<_>, String>>();
+    let drafts = async {
+        if thinking {
+            draw_drafts(state, model, request).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (final_picture, drafts) = tokio::join!(final_task, drafts);
     Ok((final_picture?, drafts?))
 }
 
@@ -269,20 +305,23 @@ fn image_part(picture: &picture::Picture) -> Part {
     }
 }
 
-/// The parts of a thinking model's answer before its final image: a thought, a draft image,
-/// another thought, a second draft (all `thought: true`, none signed).
-fn thought_parts(drafts: Vec<Arc<picture::Picture>>) -> Vec<Part> {
+/// The parts of a thinking model's answer before its final image: a thought summary, a draft
+/// image, another summary, a second draft (all `thought: true`, none signed). The summaries come
+/// only when the request sent `includeThoughts: true`; the drafts come whatever was asked.
+fn thought_parts(drafts: Vec<Arc<picture::Picture>>, include_thoughts: bool) -> Vec<Part> {
     const THOUGHTS: [&str; THOUGHT_IMAGES] = [
         "**Composing the scene**\nPlanning layout, palette and lighting.",
         "**Refining the details**\nSharpening textures and checking the text in the image.",
     ];
     let mut parts = Vec::new();
     for (thought, draft) in THOUGHTS.iter().zip(drafts) {
-        parts.push(Part {
-            text: Some((*thought).to_owned()),
-            thought: Some(true),
-            ..Part::default()
-        });
+        if include_thoughts {
+            parts.push(Part {
+                text: Some((*thought).to_owned()),
+                thought: Some(true),
+                ..Part::default()
+            });
+        }
         let mut image = image_part(&draft);
         image.thought = Some(true);
         parts.push(image);
@@ -300,7 +339,7 @@ async fn image_candidate(
     thinking: bool,
 ) -> Result<(Candidate, u64, u64), String> {
     let (final_picture, drafts) = draw_pictures(state, model, request, thinking).await?;
-    let mut parts = thought_parts(drafts);
+    let mut parts = thought_parts(drafts, request.include_thoughts);
     let caption = if request.text_requested {
         Some(format!("Here is your image: {}", request.prompt.trim()))
     } else {

@@ -4,7 +4,8 @@
 //! model: tens of seconds, longer at 4K) and for the flash-class models (a few seconds).
 //!
 //! Times are simulated seconds: the server turns them into real time with its clock's time scale,
-//! and waits before it sends the headers (the model "thinks", then answers).
+//! and waits before it sends the headers of a plain answer (the model "thinks", then answers); a
+//! streamed answer sends its events spread over the same time, the last at its end.
 
 use crate::api::catalog::ModelEntry;
 

@@ -3,13 +3,15 @@
 //!
 //! - [`scenario`]: named behaviours (`calm`, `free-tier`, `peak-hour`, `flaky`, `no-quota`,
 //!   `retired-model`, `strict-safety`, `broken-answers`), their tiers and fault rates.
-//! - [`server`]: the axum router, the shared state and the request pipeline.
+//! - [`server`]: the axum router, the shared state, the request pipeline and the streamed
+//!   delivery (`streamGenerateContent`: thoughts first, over the model's time).
 //! - [`faults`]: the server faults a scenario injects (503, 500, 502, 504, capacity 429) and the
 //!   `sim:` prompt words that force them.
 //! - [`answer`]: the `200` bodies for each safety verdict (candidates, usage, thought signatures,
-//!   thinking models' draft images).
+//!   thinking models' draft images, and their thought summaries when `includeThoughts` is sent).
 //! - [`latency`]: how long each model takes per size, like the real service.
-//! - [`hostile`]: `200`s that lie (truncated and bomb images, mime lies, stalled bodies).
+//! - [`hostile`]: `200`s that lie (truncated and bomb images, mime lies, stalled bodies, streams
+//!   that break mid-way or end early, a 30 MB event), and the prompt words that force each.
 //! - [`validate`]: Google's request checks and their 400 bodies.
 //! - [`quota`]: per-key, per-model RPM/TPM/RPD accounting (bounded memory).
 //! - [`safety`], [`terms`]: the two safety layers, decided by `assets/sim_safety_rules.toml` and

@@ -114,7 +114,8 @@ pub enum Scenario {
     /// Stricter image filter: more prompts end in IMAGE_SAFETY.
     StrictSafety,
     /// Broken answers: a share of `200`s carry a truncated image, a decompression bomb, text
-    /// labelled as an image, or a body that stalls or drops.
+    /// labelled as an image, or a body that stalls or drops; streams also break mid-way (an
+    /// error after the first events, an end before the last) or send a 30 MB event.
     BrokenAnswers,
 }
 
@@ -170,7 +171,7 @@ impl Scenario {
                 "A stricter image filter: named characters, real people and photoreal bodies end in IMAGE_SAFETY"
             }
             Scenario::BrokenAnswers => {
-                "Broken answers: 30% of images arrive cut in half, as a decompression bomb, as text labelled image/png, or stall or drop mid-body"
+                "Broken answers: 30% of images arrive cut in half, as a decompression bomb, as text labelled image/png, or stall or drop mid-body; streams also break mid-way or send a 30 MB event"
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The checks Google makes on a `generateContent` body, in its order, answered with Google's own
 //! 400 bodies: size, JSON, unknown fields, safety categories, image settings, inline images, the
-//! number of references, and thought signatures on earlier model turns.
+//! number of references, thinking options, and thought signatures on earlier model turns.
 
 // A refusal *is* the HTTP answer; boxing it would only add an allocation on the error path.
 #![expect(
@@ -33,6 +33,9 @@ pub struct Checked {
     pub wants_image: bool,
     /// Whether TEXT is among them (image models default to both).
     pub text_requested: bool,
+    /// Whether `thinkingConfig.includeThoughts` was sent as `true`: only then does a thinking
+    /// model send its thought summaries (its interim images come whatever was asked).
+    pub include_thoughts: bool,
     /// Estimated input tokens.
     pub input_tokens: u64,
     /// Output size in pixels.
@@ -120,6 +123,24 @@ fn check_safety(request: &GenerateContentRequest) -> Result<(), Response> {
             );
             return Err(bodies::invalid_field(&field, &message));
         }
+    }
+    Ok(())
+}
+
+/// Google's text for a `thinkingLevel` sent to Nano Banana Pro (BerriAI/litellm#17074).
+pub const THINKING_LEVEL_MESSAGE: &str =
+    "Unable to submit request because thinking_level is not supported by this model.";
+
+/// Nano Banana Pro (a thinking model whose thinking cannot be tuned) refuses `thinkingLevel`;
+/// the flash models that document MINIMAL/HIGH take it.
+fn check_thinking(request: &GenerateContentRequest, model: &ModelEntry) -> Result<(), Response> {
+    let level = request
+        .generation_config
+        .as_ref()
+        .and_then(|c| c.thinking_config.as_ref())
+        .and_then(|c| c.thinking_level.as_ref());
+    if level.is_some() && model.thinking == Some(true) {
+        return Err(bodies::error(400, None, THINKING_LEVEL_MESSAGE, Vec::new()));
     }
     Ok(())
 }
@@ -324,6 +345,7 @@ pub fn check(body: &[u8], model: &ModelEntry) -> Result<Checked, Response> {
     let request: GenerateContentRequest =
         serde_json::from_value(value).map_err(|error| invalid_json(&error))?;
     check_safety(&request)?;
+    check_thinking(&request, model)?;
     if request.contents.is_empty() {
         return Err(bodies::error(
             400,
@@ -342,6 +364,12 @@ pub fn check(body: &[u8], model: &ModelEntry) -> Result<Checked, Response> {
         .map(|c| c.response_modalities.clone())
         .unwrap_or_default();
     let wants_image = modalities.is_empty() || modalities.contains(&Modality::Image);
+    let include_thoughts = request
+        .generation_config
+        .as_ref()
+        .and_then(|c| c.thinking_config.as_ref())
+        .and_then(|c| c.include_thoughts)
+        == Some(true);
     let text_requested = modalities.is_empty() || modalities.contains(&Modality::Text);
     let prompt = request
         .contents
@@ -370,6 +398,7 @@ pub fn check(body: &[u8], model: &ModelEntry) -> Result<Checked, Response> {
         prompt,
         wants_image,
         text_requested,
+        include_thoughts,
         input_tokens,
         pixel_size,
         image_size,

@@ -34,5 +34,6 @@ mod rewrite_sim;
 mod safe_writes;
 mod secrets_sweep;
 mod sim_scenarios;
+mod sim_streaming;
 mod sim_validation;
 mod worker_commands;

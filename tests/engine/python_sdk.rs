@@ -4,8 +4,9 @@
 )]
 
 //! Google's official Python SDK (`google-genai`), pointed at the simulator, gets images (a Pro 4K
-//! one of real weight, with its two thought images) and raises the same error types it raises
-//! against Google. The Python that runs it is `PEEL_PYTHON` when set (`.ci/run` points it at the
+//! one of real weight, with its two thought images), streams one (`generate_content_stream` with
+//! `include_thoughts`: thought chunks first, then the signed final image), and raises the same
+//! error types it raises against Google, mid-stream ones included. The Python that runs it is `PEEL_PYTHON` when set (`.ci/run` points it at the
 //! venv it installs the SDK into), else `python3`. A missing SDK fails the test, unless
 //! `PEEL_SKIP_PYTHON_SDK=1` says to skip it; then it prints that it skipped.
 
@@ -82,6 +83,41 @@ none = client(os.environ["NO_QUOTA_URL"], os.environ["SIM_KEY"])
 expect_error("429", lambda: none.models.generate_content(model="gemini-3-pro-image", contents="a fox"))
 blocked = calm.models.generate_content(model="gemini-3-pro-image", contents="sim:image-safety")
 out["image_safety"] = str(blocked.candidates[0].finish_reason)
+
+def stream(prompt):
+    return calm.models.generate_content_stream(
+        model="gemini-3-pro-image",
+        contents=prompt,
+        config=types.GenerateContentConfig(
+            response_modalities=["TEXT", "IMAGE"],
+            image_config=types.ImageConfig(aspect_ratio="1:1", image_size="1K"),
+            thinking_config=types.ThinkingConfig(include_thoughts=True),
+        ),
+    )
+
+def chunk_summary(chunk):
+    candidate = chunk.candidates[0] if chunk.candidates else None
+    chunk_parts = (candidate.content.parts or []) if candidate and candidate.content else []
+    finals = [p for p in chunk_parts if p.inline_data is not None and not p.thought]
+    return {"thought_parts": len([p for p in chunk_parts if p.thought]),
+            "thought_texts": len([p for p in chunk_parts if p.thought and p.text]),
+            "final_images": len(finals),
+            "signed": all(p.thought_signature is not None for p in finals) if finals else None,
+            "finish": str(candidate.finish_reason) if candidate and candidate.finish_reason else None}
+
+out["stream"] = [chunk_summary(chunk) for chunk in stream("a red fox in the snow, streamed")]
+
+def stream_until_error(name, prompt):
+    seen = []
+    try:
+        for chunk in stream(prompt):
+            seen.append(chunk_summary(chunk))
+        out[name] = {"chunks": len(seen), "error": "no error"}
+    except errors.APIError as e:
+        out[name] = {"chunks": len(seen), "type": type(e).__name__, "code": e.code, "status": e.status}
+
+stream_until_error("stream_error", "a fox sim:stream-error")
+stream_until_error("stream_error_event", "a fox sim:stream-error-event")
 print(json.dumps(out))
 "#;
 
@@ -175,6 +211,48 @@ async fn official_python_sdk_works_against_the_simulator() {
             .contains("IMAGE_SAFETY"),
         "{result}"
     );
+    assert_streamed(&result);
     calm.shutdown().await.unwrap();
     no_quota.shutdown().await.unwrap();
+}
+
+/// What the SDK's `generate_content_stream` saw: thought chunks (at least three, summaries among
+/// them) before the chunk with the final image, which is signed and ends the answer; and a
+/// stream broken by Google's error, in either shape, raises the SDK's `ServerError` after the
+/// first chunks.
+fn assert_streamed(result: &serde_json::Value) {
+    let chunks = result["stream"].as_array().expect("the stream's chunks");
+    let final_at = chunks
+        .iter()
+        .position(|chunk| chunk["final_images"].as_u64() > Some(0))
+        .unwrap_or_else(|| panic!("no final image: {result}"));
+    let thoughts_before = chunks[..final_at]
+        .iter()
+        .filter(|chunk| chunk["thought_parts"].as_u64() > Some(0))
+        .count();
+    assert!(
+        thoughts_before >= 3,
+        "{thoughts_before} thought chunks first: {chunks:?}"
+    );
+    assert!(
+        chunks[..final_at]
+            .iter()
+            .any(|chunk| chunk["thought_texts"].as_u64() > Some(0)),
+        "thought summaries, as include_thoughts asked: {chunks:?}"
+    );
+    let last = &chunks[final_at];
+    assert_eq!(last["signed"], true, "{chunks:?}");
+    assert!(
+        last["finish"]
+            .as_str()
+            .is_some_and(|finish| finish.contains("STOP")),
+        "{chunks:?}"
+    );
+    assert_eq!(final_at + 1, chunks.len(), "{chunks:?}");
+    for name in ["stream_error", "stream_error_event"] {
+        let broken = &result[name];
+        assert_eq!(broken["type"], "ServerError", "{name}: {broken}");
+        assert_eq!(broken["code"], 500, "{name}: {broken}");
+        assert_eq!(broken["chunks"], 2, "{name}: {broken}");
+    }
 }

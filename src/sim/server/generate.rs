@@ -1,5 +1,6 @@
 //! The `generateContent` pipeline: Google's checks in Google's order, then the scenario's faults,
-//! the quotas, the safety layers and the answer, delivered after the time the real service takes.
+//! the quotas, the safety layers and the answer, delivered after the time the real service takes
+//! (streamed calls hand over to `stream` once the checks, faults and quotas have passed).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -22,7 +23,7 @@ use crate::sim::quota::QuotaRefusal;
 use crate::sim::safety::Verdict;
 use crate::sim::validate::{self, Checked};
 
-use super::{SimState, check_key, version_ok};
+use super::{SimState, check_key, stream, version_ok};
 
 pub(super) async fn generate(
     State(state): State<Arc<SimState>>,
@@ -41,10 +42,14 @@ pub(super) async fn generate(
 
 /// A generate call that passed Google's request checks.
 pub(super) struct Call {
-    key: String,
-    model: &'static ModelEntry,
-    request: Checked,
-    streaming: bool,
+    /// The key it came with.
+    pub(super) key: String,
+    /// The model called.
+    pub(super) model: &'static ModelEntry,
+    /// The checked request.
+    pub(super) request: Checked,
+    /// Whether it came to `:streamGenerateContent`.
+    pub(super) streaming: bool,
 }
 
 pub(super) async fn generate_inner(
@@ -63,17 +68,14 @@ pub(super) async fn generate_inner(
         Ok(hostile) => hostile,
         Err(response) => return response,
     };
-    let mut answer = match answer_in_time(state, &call).await {
+    if call.streaming {
+        return stream::respond(state, &call, hostile, query).await;
+    }
+    let answer = match answer_in_time(state, &call, hostile).await {
         Ok(answer) => answer,
         Err(error) => return bodies::error(500, None, &error, Vec::new()),
     };
-    if answer.final_image().is_some() {
-        state.stats.images.fetch_add(1, Ordering::Relaxed);
-    }
-    if hostile.is_some_and(|kind| kind.corrupt(&mut answer)) {
-        state.stats.hostile.fetch_add(1, Ordering::Relaxed);
-    }
-    deliver(state, &answer, hostile, call.streaming, query)
+    deliver(state, &answer, hostile)
 }
 
 /// Google's request checks, in Google's order: version and method, key, model, then the body
@@ -148,7 +150,7 @@ pub(super) async fn inject_faults(
         .or_else(|| {
             // Only scenarios with hostile answers roll for them, so the others replay as before.
             (faults.hostile > 0.0)
-                .then(|| Hostile::from_roll(state.roll(), faults.hostile))
+                .then(|| Hostile::from_roll(state.roll(), faults.hostile, call.streaming))
                 .flatten()
         });
     if let Some(refused) = check_quota(state, &call.key, call.model, call.request.input_tokens) {
@@ -160,59 +162,89 @@ pub(super) async fn inject_faults(
     Ok(hostile)
 }
 
-/// Judges the prompt with the safety layers and builds the answer, which leaves no sooner than
-/// the real model would have finished "thinking" (drawing and encoding count towards it).
-pub(super) async fn answer_in_time(
-    state: &Arc<SimState>,
-    call: &Call,
-) -> Result<GenerateContentResponse, String> {
+/// Judges the prompt with the safety layers, and picks when the answer may leave.
+pub(super) fn judge(state: &SimState, call: &Call) -> (Verdict, Option<Instant>) {
     let request = &call.request;
     let verdict = state.rules.judge(
         &request.prompt,
         &request.request.safety_settings,
         state.scenario().strict_safety(),
     );
-    let thinking_until = answer_time(state, call.model, request, &verdict);
-    let answer = build_answer(state, call.model, request, &verdict).await?;
-    if let Some(until) = thinking_until {
-        // A shutdown does not wait for a model that is still "thinking": it answers at once.
+    let until = answer_time(state, call.model, request, &verdict);
+    (verdict, until)
+}
+
+/// Waits until `until`, if answers take time; a shutdown ends the wait at once (a closing window
+/// should not wait for a model that is still "thinking").
+pub(super) async fn wait_until(state: &SimState, until: Option<Instant>) {
+    if let Some(until) = until {
         let mut stopping = state.stopping();
         tokio::select! {
             () = tokio::time::sleep_until(until.into()) => {}
             _ = stopping.wait_for(|stop| *stop) => {}
         }
     }
+}
+
+/// Counts the answer's image, and makes it lie the way `hostile` says (counted when it does).
+pub(super) async fn count_and_corrupt(
+    state: &SimState,
+    call: &Call,
+    hostile: Option<Hostile>,
+    answer: &mut GenerateContentResponse,
+) -> Result<(), String> {
+    if answer.final_image().is_some() {
+        state.stats.images.fetch_add(1, Ordering::Relaxed);
+    }
+    let lies = match hostile {
+        None => false,
+        Some(Hostile::HugeEvent) => {
+            hostile::make_huge(answer, call.request.pixel_size, state.config.seed).await?
+        }
+        Some(kind) => kind.corrupt(answer),
+    };
+    if lies {
+        state.stats.hostile.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(())
+}
+
+/// Judges the prompt with the safety layers and builds the answer (lying if `hostile` says so),
+/// which leaves no sooner than the real model would have finished "thinking" (drawing and
+/// encoding count towards it).
+pub(super) async fn answer_in_time(
+    state: &Arc<SimState>,
+    call: &Call,
+    hostile: Option<Hostile>,
+) -> Result<GenerateContentResponse, String> {
+    let (verdict, until) = judge(state, call);
+    let mut answer = build_answer(state, call.model, &call.request, &verdict, false).await?;
+    count_and_corrupt(state, call, hostile, &mut answer).await?;
+    wait_until(state, until).await;
     Ok(answer)
 }
 
-/// Sends the answer: JSON, or when streaming a one-element JSON array (an SSE event with
-/// `alt=sse`); a dropped or stalled body when `hostile` says so.
+/// Sends a plain answer as JSON; a dropped or stalled body, or the 500 a broken stream stands
+/// for, when `hostile` says so.
 pub(super) fn deliver(
     state: &Arc<SimState>,
     answer: &GenerateContentResponse,
     hostile: Option<Hostile>,
-    streaming: bool,
-    query: &HashMap<String, String>,
 ) -> Response {
+    let content_type = "application/json; charset=UTF-8";
     let text = match serde_json::to_string(answer) {
         Ok(text) => text,
         Err(error) => return bodies::error(500, None, &error.to_string(), Vec::new()),
     };
-    let (text, content_type) = if streaming {
-        if query.get("alt").map(String::as_str) == Some("sse") {
-            (format!("data: {text}\r\n\r\n"), "text/event-stream")
-        } else {
-            (format!("[{text}]"), "application/json; charset=UTF-8")
-        }
-    } else {
-        (text, "application/json; charset=UTF-8")
-    };
     match hostile {
-        Some(Hostile::Drop) => {
+        Some(Hostile::Drop | Hostile::StreamCut) => {
             state.stats.errors.fetch_add(1, Ordering::Relaxed);
             return hostile::dropped_mid_body(text, content_type);
         }
         Some(Hostile::StallBody) => return hostile::stalled_body(state, text, content_type),
+        Some(Hostile::StreamError | Hostile::StreamErrorEvent) => {
+            return bodies::error(500, None, bodies::INTERNAL_MESSAGE, Vec::new());
+        }
         _ => {}
     }
     let mut response = text.into_response();

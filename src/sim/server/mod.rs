@@ -9,9 +9,13 @@
 //! - this file: the routes, the key checks and the `models` handlers.
 //! - `sim_state`: [`SimConfig`] and [`SimState`], shared by every handler.
 //! - `generate`: the `generateContent` pipeline.
+//! - `stream`: `streamGenerateContent`'s delivery: the answer as Google's chunks (thought
+//!   summaries and interim images first, the final image with finish reason and usage last),
+//!   spread over the model's time, as SSE events or one JSON array, and the broken streams.
 
 mod generate;
 mod sim_state;
+mod stream;
 
 use std::collections::HashMap;
 use std::sync::Arc;
