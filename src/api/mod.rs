@@ -7,6 +7,7 @@
 //! - `api_key`: [`ApiKey`], the key in a secret string (re-exported by [`client`]).
 //! - `api_error`: [`ApiError`] and how transport, redirect, pace and body failures become one.
 //! - `answer_parse`: [`client::parse_answer`], an answer parsed in little more than its body.
+//! - `body`: reading a body chunk by chunk at the pace and up to the cap (whole or event by event).
 //! - [`endpoint`]: the one check of an endpoint address (Settings and the client share it).
 //! - [`stream`]: the streamed call, thought parts handed on as they arrive.
 //! - [`pace`]: the minimum pace an answer's body must keep (stalls and trickles end an attempt).
@@ -18,6 +19,7 @@
 mod answer_parse;
 mod api_error;
 mod api_key;
+mod body;
 pub mod catalog;
 pub mod client;
 pub mod endpoint;
