@@ -10,6 +10,7 @@
 //! - `body`: reading a body chunk by chunk at the pace and up to the cap (whole or event by event).
 //! - [`endpoint`]: the one check of an endpoint address (Settings and the client share it).
 //! - [`stream`]: the streamed call, thought parts handed on as they arrive.
+//! - [`sse`]: a streamed body split into its events (and plain JSON) as it arrives.
 //! - [`pace`]: the minimum pace an answer's body must keep (stalls and trickles end an attempt).
 //! - [`transport`]: [`TransportFailure`], what the client observed below HTTP.
 //! - [`catalog`]: the model catalog from `assets/models.toml`.
@@ -28,6 +29,7 @@ pub mod error_body;
 pub mod lenient;
 pub mod live_models;
 pub mod pace;
+pub mod sse;
 pub mod stream;
 pub mod transport;
 pub mod wire;
