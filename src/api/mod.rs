@@ -11,6 +11,7 @@
 //! - [`endpoint`]: the one check of an endpoint address (Settings and the client share it).
 //! - [`stream`]: the streamed call, thought parts handed on as they arrive.
 //! - [`sse`]: a streamed body split into its events (and plain JSON) as it arrives.
+//! - [`stream_merge`]: a stream's events folded into the one answer the plain call gives.
 //! - [`pace`]: the minimum pace an answer's body must keep (stalls and trickles end an attempt).
 //! - [`transport`]: [`TransportFailure`], what the client observed below HTTP.
 //! - [`catalog`]: the model catalog from `assets/models.toml`.
@@ -31,6 +32,7 @@ pub mod live_models;
 pub mod pace;
 pub mod sse;
 pub mod stream;
+pub mod stream_merge;
 pub mod transport;
 pub mod wire;
 
