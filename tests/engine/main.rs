@@ -35,4 +35,5 @@ mod safe_writes;
 mod secrets_sweep;
 mod sim_scenarios;
 mod sim_validation;
+mod streaming_client;
 mod worker_commands;
