@@ -3,7 +3,7 @@
 //! The API key travels only in the `x-goog-api-key` header (marked sensitive, so it never shows in
 //! debug output); it is never put in a URL. The base URL and API version are configurable, so the
 //! same code talks to Google, a proxy, or Peel's simulator; the endpoint passes
-//! [`check_base_url`](super::endpoint::check_base_url) (https, or http on this computer only).
+//! [`check_base_url`] (https, or http on this computer only).
 //! Redirects are never followed (reqwest keeps `x-goog-api-key` on a redirect to another host):
 //! a 3xx answer is an [`ApiError::Redirected`] naming where it pointed. Bodies are read up to a
 //! cap and at a minimum pace ([`super::pace`]), and every failure comes back as an [`ApiError`]
@@ -400,9 +400,36 @@ mod tests {
     /// The blocking pool's threads in [`a_large_request_and_answer_are_worked_off_the_async_thread`].
     const BLOCKING_THREAD: &str = "peel-test-blocking";
 
+    /// Serves `answer` on 127.0.0.1: as JSON to `:generateContent`, as one server-sent event to
+    /// `:streamGenerateContent`. Each request must arrive whole (over 12 MB).
+    async fn serve_answer(answer: String) -> std::net::SocketAddr {
+        use axum::routing::post;
+        let router = axum::Router::new()
+            .route(
+                "/{*path}",
+                post(
+                    move |uri: axum::http::Uri, body: axum::body::Bytes| async move {
+                        assert!(body.len() > 12 << 20, "the whole request arrived");
+                        if uri.path().ends_with(":streamGenerateContent") {
+                            let event = format!("data: {answer}\r\n\r\n");
+                            ([(CONTENT_TYPE, "text/event-stream")], event)
+                        } else {
+                            ([(CONTENT_TYPE, "application/json")], answer)
+                        }
+                    },
+                ),
+            )
+            .layer(axum::extract::DefaultBodyLimit::disable());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        addr
+    }
+
     /// On a runtime with one async thread (the test's own), a 12 MB request is encoded and a
     /// 24 MB answer parsed on the blocking pool's threads, never on the async thread that runs
-    /// every timer and pace check; and the answer comes back whole.
+    /// every timer and pace check, whether it comes whole or as an event of a stream; and the
+    /// answer comes back whole.
     #[test]
     #[expect(
         clippy::disallowed_methods,
@@ -410,7 +437,6 @@ mod tests {
     )]
     fn a_large_request_and_answer_are_worked_off_the_async_thread() {
         use crate::api::wire::{Content, Part};
-        use axum::routing::post;
         use tracing_subscriber::layer::SubscriberExt as _;
 
         let seen = CpuWorkSeen::default();
@@ -440,39 +466,33 @@ mod tests {
             }],
             ..GenerateContentRequest::default()
         };
-        let outcome = tracing::dispatcher::with_default(&dispatch, || {
+        let outcomes = tracing::dispatcher::with_default(&dispatch, || {
             runtime.block_on(async move {
-                let router = axum::Router::new()
-                    .route(
-                        "/{*path}",
-                        post(move |body: axum::body::Bytes| async move {
-                            assert!(body.len() > 12 << 20, "the whole request arrived");
-                            ([(CONTENT_TYPE, "application/json")], answer)
-                        }),
-                    )
-                    .layer(axum::extract::DefaultBodyLimit::disable());
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let addr = listener.local_addr().unwrap();
-                tokio::spawn(async move { axum::serve(listener, router).await });
                 let client = GeminiClient::new(ClientConfig {
-                    base_url: format!("http://{addr}"),
+                    base_url: format!("http://{}", serve_answer(answer).await),
                     ..ClientConfig::default()
                 })
                 .unwrap();
-                client
-                    .generate_content("gemini-3-pro-image", &request)
-                    .await
-                    .unwrap()
+                let model = "gemini-3-pro-image";
+                let (thoughts, _) = tokio::sync::mpsc::channel(1);
+                [
+                    client.generate_content(model, &request).await.unwrap(),
+                    client
+                        .stream_generate_content(model, &request, thoughts)
+                        .await
+                        .unwrap(),
+                ]
             })
         });
-        let image = outcome.response.candidates[0]
-            .content
-            .as_ref()
-            .and_then(|content| content.parts[0].inline_data.as_ref())
-            .unwrap();
-        assert_eq!(image.data.len(), image_len);
+        for outcome in &outcomes {
+            assert_eq!(
+                outcome.response.final_image().unwrap().data.len(),
+                image_len
+            );
+        }
+        assert!(outcomes[1].streamed);
         let seen = seen.0.lock().unwrap().clone();
-        for work in ["encode request", "parse answer"] {
+        for work in ["encode request", "parse answer", "parse event"] {
             let threads: Vec<&str> = seen
                 .iter()
                 .filter(|(done, _)| done == work)

@@ -5,8 +5,7 @@
 //! The request is the plain call's (same body, key header, redirect refusal and endpoint rules).
 //! The answer is read piece by piece ([`super::sse`]) at the pace one body is held to, up to the
 //! same cap; each event is parsed off the async threads in little more than its own memory
-//! ([`parse_event`](super::answer_parse::parse_event)) and folded in
-//! ([`merge_event`](super::stream_merge::merge_event)). An error written mid-stream, with or
+//! ([`parse_event`]) and folded in ([`merge_event`]). An error written mid-stream, with or
 //! without `data:`, ends the call as the same [`ApiError::Http`] the error would have been
 //! before the stream.
 //!
