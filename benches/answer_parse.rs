@@ -7,6 +7,14 @@
 //! must stay under 3x the final image's bytes up to the pixel check. Python's `json` + `base64`
 //! does the same on the same file in the same run, when `python3` is installed.
 //!
+//! Then the streamed case: a 4K answer of about 30 MB as one `data:` event of
+//! `streamGenerateContent?alt=sse`, arriving in 16 KiB pieces through the event splitter
+//! (`peel::api::sse::EventSplitter`, the buffer a stream is read into) and parsed by
+//! `peel::api::parse_event` (as `GeminiClient::stream_generate_content` does), its images then
+//! moved out (`take_out`). Its peak extra memory is printed beside the same answer read whole
+//! (`parse_answer`) and beside Python (`json` + `base64`, on the JSON and, the way google-genai
+//! reads a stream, on the event's line), and held to the same budget.
+//!
 //! Run: `cargo bench --bench answer_parse`.
 
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -19,7 +27,9 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use peel::api::client::parse_answer;
+use peel::api::sse::{EventSplitter, Piece};
 use peel::api::wire::GenerateContentResponse;
+use peel::api::{Chunk, parse_event};
 use peel::worker::received::{self, Expected};
 use rand::{RngCore as _, SeedableRng as _};
 
@@ -28,6 +38,10 @@ const BUDGET: f64 = 3.0;
 const RUNS: usize = 5;
 /// Noise in the final image: enough for a 4096x4096 JPEG of about 12 MB, as Pro 4K answers carry.
 const FINAL_NOISE: u32 = 32;
+/// Noise in the streamed case's final image: a JPEG of about 19 MB, so the event is about 30 MB.
+const STREAMED_FINAL_NOISE: u32 = 64;
+/// The pieces a stream arrives in.
+const STREAM_PIECE_BYTES: usize = 16 * 1024;
 
 /// The system allocator, counting the bytes it holds and the most it held.
 struct Counting;
@@ -120,11 +134,11 @@ fn noisy_jpeg(side: u32, amplitude: u32, seed: u64) -> Vec<u8> {
     out
 }
 
-/// Writes a Pro 4K answer (as `tests/engine/real_sized_answers.rs` builds it); returns the
-/// final image's length.
-fn write_answer(path: &Path) -> usize {
+/// Writes a Pro 4K answer (as `tests/engine/real_sized_answers.rs` builds it) whose final
+/// image has `final_noise`; returns the final image's length.
+fn write_answer(path: &Path, final_noise: u32) -> usize {
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
-    let final_image = noisy_jpeg(4096, FINAL_NOISE, 3);
+    let final_image = noisy_jpeg(4096, final_noise, 3);
     let mut parts = vec![serde_json::json!({"text": "**Composing**", "thought": true})];
     for seed in [1, 2] {
         parts.push(serde_json::json!({
@@ -206,6 +220,51 @@ fn plain_peak(path: &Path) -> usize {
     peak
 }
 
+/// One streamed pass: times and the peak of extra heap bytes from the first piece's arrival to
+/// the end of `take_out`.
+struct StreamedRun {
+    split: Duration,
+    parse: Duration,
+    take_out: Duration,
+    peak: usize,
+}
+
+/// Feeds `stream` (already in memory: it stands for the network) to the splitter in 16 KiB
+/// pieces, parses the event it makes with `parse_event` and moves the images out.
+fn streamed_run(stream: &[u8]) -> StreamedRun {
+    let base = baseline();
+    let started = Instant::now();
+    let mut splitter = EventSplitter::new();
+    let mut pieces = Vec::new();
+    for piece in stream.chunks(STREAM_PIECE_BYTES) {
+        splitter.feed(piece);
+        pieces.extend(std::iter::from_fn(|| splitter.next_piece()));
+    }
+    splitter.finish();
+    pieces.extend(std::iter::from_fn(|| splitter.next_piece()));
+    let split = started.elapsed();
+    let [Piece::Event(event)] = <[Piece; 1]>::try_from(pieces).unwrap() else {
+        panic!("the stream is one event")
+    };
+    let started = Instant::now();
+    let Ok(Chunk::Answers(mut answers)) = parse_event(event) else {
+        panic!("the event is an answer")
+    };
+    let parse = started.elapsed();
+    let started = Instant::now();
+    let received = received::take_out(answers.pop().unwrap());
+    let take_out = started.elapsed();
+    let peak = peak_since(base);
+    assert_eq!(received.images.len(), 3);
+    drop(received);
+    StreamedRun {
+        split,
+        parse,
+        take_out,
+        peak,
+    }
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -244,10 +303,47 @@ tracemalloc.stop()
 print(times[len(times) // 2], peak, len(images[-1]))
 ";
 
-/// Python's median seconds and peak bytes, or why there are none.
-fn python(path: &Path) -> Result<(Duration, usize), String> {
+/// What google-genai does with a stream's event (`_iter_response_stream`): the body split into
+/// lines, each decoded, the `data: ` prefix cut off, the data lines joined and `json.loads`ed;
+/// then `base64.b64decode` of each image, as above. Prints as [`PYTHON`] does.
+const PYTHON_STREAMED: &str = r"
+import base64, json, sys, time, tracemalloc
+def run(path):
+    with open(path, 'rb') as f:
+        body = f.read()
+    data = []
+    for line in body.splitlines():
+        line = line.decode('utf-8')
+        if line.startswith('data: '):
+            data.append(line[len('data: '):])
+    del body
+    answer = json.loads('\n'.join(data))
+    del data
+    images = []
+    for candidate in answer['candidates']:
+        for part in candidate['content']['parts']:
+            blob = part.get('inlineData')
+            if blob:
+                images.append(base64.b64decode(blob.pop('data')))
+    return images
+times = []
+for _ in range(5):
+    started = time.perf_counter()
+    images = run(sys.argv[1])
+    times.append(time.perf_counter() - started)
+    del images
+times.sort()
+tracemalloc.start()
+images = run(sys.argv[1])
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+print(times[len(times) // 2], peak, len(images[-1]))
+";
+
+/// Python's median seconds and peak bytes running `script` on `path`, or why there are none.
+fn python(script: &str, path: &Path) -> Result<(Duration, usize), String> {
     let output = std::process::Command::new("python3")
-        .args(["-c", PYTHON])
+        .args(["-c", script])
         .arg(path)
         .output()
         .map_err(|error| format!("python3 is not installed ({error})"))?;
@@ -267,7 +363,7 @@ fn python(path: &Path) -> Result<(Duration, usize), String> {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("answer-4k.json");
-    let final_bytes = write_answer(&path);
+    let final_bytes = write_answer(&path, FINAL_NOISE);
     let json_bytes = std::fs::metadata(&path).unwrap().len() as usize;
     println!(
         "answer: {:.1} MB of JSON, three JPEGs (two 1024x1024 thoughts, a 4096x4096 final of {:.1} MB)",
@@ -305,7 +401,7 @@ fn main() {
         mb(peak_checked),
         peak_checked as f64 / final_bytes as f64
     );
-    match python(&path) {
+    match python(PYTHON, &path) {
         Ok((python_time, python_peak)) => {
             let python_ratio = python_peak as f64 / final_bytes as f64;
             println!(
@@ -320,4 +416,67 @@ fn main() {
         }
         Err(why) => println!("Python json + base64: not measured: {why}"),
     }
+    let streamed_ok = streamed(dir.path());
+    assert!(ratio < BUDGET, "the unstreamed parse is over its budget");
+    assert!(streamed_ok, "the streamed parse is over its budget");
+}
+
+/// The streamed case (see the module): prints its figures; returns whether it kept the budget.
+fn streamed(dir: &Path) -> bool {
+    let json_path = dir.join("answer-30mb.json");
+    let final_bytes = write_answer(&json_path, STREAMED_FINAL_NOISE);
+    let json = std::fs::read(&json_path).unwrap();
+    let stream = [b"data: ".as_slice(), &json, b"\n\n"].concat();
+    let event_path = dir.join("answer-30mb.sse");
+    std::fs::write(&event_path, &stream).unwrap();
+    drop(json);
+    println!();
+    println!(
+        "streamed: one data: event of {:.1} MB (a 4096x4096 final of {:.1} MB), in {} KiB pieces",
+        mb(stream.len()),
+        mb(final_bytes),
+        STREAM_PIECE_BYTES / 1024
+    );
+    let runs: Vec<StreamedRun> = (0..RUNS).map(|_| streamed_run(&stream)).collect();
+    drop(stream);
+    let time = |step: fn(&StreamedRun) -> Duration| median(runs.iter().map(step).collect());
+    let (split, parse, take_out) = (time(|r| r.split), time(|r| r.parse), time(|r| r.take_out));
+    let peak = runs.iter().map(|r| r.peak).max().unwrap();
+    let ratio = peak as f64 / final_bytes as f64;
+    println!(
+        "Peel streamed: split {split:.0?} + parse_event {parse:.0?} + base64 and hash {take_out:.0?} = {:.0?} (median of {RUNS})",
+        split + parse + take_out
+    );
+    println!(
+        "Peel streamed: peak extra memory {:.1} MB = {ratio:.2}x the final image (budget {BUDGET}x): {}",
+        mb(peak),
+        if ratio < BUDGET { "within" } else { "OVER" }
+    );
+    let whole = (0..RUNS)
+        .map(|_| run(&json_path).peak_decoded)
+        .max()
+        .unwrap();
+    println!(
+        "Peel unstreamed, the same answer read whole (parse_answer): peak {:.1} MB = {:.2}x",
+        mb(whole),
+        whole as f64 / final_bytes as f64
+    );
+    for (what, script, path) in [
+        ("the JSON", PYTHON, &json_path),
+        (
+            "the event, as google-genai reads a stream",
+            PYTHON_STREAMED,
+            &event_path,
+        ),
+    ] {
+        match python(script, path) {
+            Ok((python_time, python_peak)) => println!(
+                "Python json + base64 on {what}: {python_time:.0?}, peak {:.1} MB = {:.2}x the final image (tracemalloc)",
+                mb(python_peak),
+                python_peak as f64 / final_bytes as f64
+            ),
+            Err(why) => println!("Python json + base64 on {what}: not measured: {why}"),
+        }
+    }
+    ratio < BUDGET
 }

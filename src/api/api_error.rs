@@ -9,6 +9,8 @@ use crate::redact::redact;
 
 /// Most of an unreadable 2xx body kept for the diagnosis (its head says what it was).
 const KEPT_MALFORMED_BODY_BYTES: usize = 64 * 1024;
+/// Most of an error body kept (the diagnosis reads at most 4 MiB of it).
+const KEPT_ERROR_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Everything that can go wrong calling the API.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,17 @@ pub(super) fn redirected(status: u16, response: &reqwest::Response) -> ApiError 
             },
         );
     ApiError::Redirected { status, target }
+}
+
+/// An error answer: its status, its body (the head, redacted) and its `Retry-After` header. A
+/// non-2xx body and an error that arrives inside a stream both become this, so the diagnosis
+/// reads them alike.
+pub(super) fn http_error(status: u16, body: &[u8], retry_after: Option<String>) -> ApiError {
+    ApiError::Http {
+        status,
+        body: redact(&lossy_head(body, KEPT_ERROR_BODY_BYTES)).into_owned(),
+        retry_after,
+    }
 }
 
 /// A body given up for its pace, as a transport failure.

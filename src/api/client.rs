@@ -3,7 +3,7 @@
 //! The API key travels only in the `x-goog-api-key` header (marked sensitive, so it never shows in
 //! debug output); it is never put in a URL. The base URL and API version are configurable, so the
 //! same code talks to Google, a proxy, or Peel's simulator; the endpoint passes
-//! [`check_base_url`](super::endpoint::check_base_url) (https, or http on this computer only).
+//! [`check_base_url`] (https, or http on this computer only).
 //! Redirects are never followed (reqwest keeps `x-goog-api-key` on a redirect to another host):
 //! a 3xx answer is an [`ApiError::Redirected`] naming where it pointed. Bodies are read up to a
 //! cap and at a minimum pace ([`super::pace`]), and every failure comes back as an [`ApiError`]
@@ -12,20 +12,17 @@
 use std::fmt;
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
 use secrecy::ExposeSecret as _;
 
 pub use super::answer_parse::parse_answer;
 pub use super::api_error::{ApiError, human_bytes};
-use super::api_error::{
-    interrupted, lossy_head, malformed, redirected, too_large, too_slow, transport_error,
-};
+use super::api_error::{interrupted, malformed, transport_error};
 pub use super::api_key::ApiKey;
+use super::body::read_body;
 use super::endpoint::{check_base_url, is_loopback_url};
-use super::pace::{Pace, PaceLimits};
 use super::transport::TransportFailure;
 use super::wire::{GenerateContentRequest, GenerateContentResponse, ListModelsResponse, ModelInfo};
-use crate::redact::redact;
 
 /// Google's public endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -51,8 +48,6 @@ pub const DEFAULT_BODY_MIN_BYTES_PER_WINDOW: usize = 16 * 1024;
 /// which takes under 15 minutes even at 40 KB/s; a server that drips just above the pace floor
 /// is cut here instead of holding the attempt for hours.
 pub const DEFAULT_ATTEMPT_CEILING_S: u64 = 15 * 60;
-/// Most of an error or unreadable body kept (the diagnosis reads at most 4 MiB of it).
-const KEPT_ERROR_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// Most `models.list` pages followed.
 const MAX_MODEL_PAGES: usize = 20;
 /// Header that carries the key.
@@ -178,13 +173,42 @@ impl GeminiClient {
         model: &str,
         request: &GenerateContentRequest,
     ) -> Result<GenerateOutcome, ApiError> {
+        let url = self.model_url(model, "generateContent")?;
+        let (sent, sent_at) = self.post_request(url, request).await?;
+        let (status, bytes) = read_body(sent, &self.config, sent_at).await?;
+        let body_bytes = bytes.len();
+        let response = on_blocking_pool("parse answer", move || {
+            parse_answer(bytes).map_err(|(error, bytes)| malformed(status, &bytes, &error))
+        })
+        .await
+        .unwrap_or_else(|e| Err(interrupted(status, body_bytes, &e)))?;
+        Ok(GenerateOutcome {
+            response,
+            status,
+            body_bytes,
+            streamed: false,
+        })
+    }
+
+    /// The address of `method` (`generateContent`, `streamGenerateContent`) on `model`
+    /// (`models/` prefix allowed); a model id that could change the path is refused.
+    pub(super) fn model_url(&self, model: &str, method: &str) -> Result<String, ApiError> {
         let model = model.strip_prefix("models/").unwrap_or(model);
         if !is_safe_segment(model) {
             return Err(ApiError::Config(format!(
                 "\"{model}\" is not a valid model id. Pick a model from the list."
             )));
         }
-        let url = self.url(&format!("models/{model}:generateContent"));
+        Ok(self.url(&format!("models/{model}:{method}")))
+    }
+
+    /// Encodes `request` and posts it to `url` (a [`Self::model_url`], perhaps with a query);
+    /// returns the answer once its headers arrived, and when the request was sent.
+    pub(super) async fn post_request(
+        &self,
+        url: String,
+        request: &GenerateContentRequest,
+    ) -> Result<(reqwest::Response, tokio::time::Instant), ApiError> {
         // Encoded on the blocking pool: up to 20 MB of base64 is tens of milliseconds of CPU.
         // The copy handed over is a plain memory copy, far cheaper than the encoding.
         let request = request.clone();
@@ -205,19 +229,7 @@ impl GeminiClient {
                     .send(),
             )
             .await?;
-        let (status, bytes) = self.read_body(sent, sent_at).await?;
-        let body_bytes = bytes.len();
-        let response = on_blocking_pool("parse answer", move || {
-            parse_answer(bytes).map_err(|(error, bytes)| malformed(status, &bytes, &error))
-        })
-        .await
-        .unwrap_or_else(|e| Err(interrupted(status, body_bytes, &e)))?;
-        Ok(GenerateOutcome {
-            response,
-            status,
-            body_bytes,
-            streamed: false,
-        })
+        Ok((sent, sent_at))
     }
 
     /// `GET /{version}/models`, following pages.
@@ -234,7 +246,7 @@ impl GeminiClient {
             }
             let sent_at = tokio::time::Instant::now();
             let sent = self.headers_within_limit(request.send()).await?;
-            let (status, bytes) = self.read_body(sent, sent_at).await?;
+            let (status, bytes) = read_body(sent, &self.config, sent_at).await?;
             let body_bytes = bytes.len();
             let page = on_blocking_pool("parse model list", move || {
                 serde_json::from_slice::<ListModelsResponse>(&bytes)
@@ -270,75 +282,6 @@ impl GeminiClient {
             }),
         }
     }
-
-    /// Reads the body up to the cap; a 3xx answer becomes [`ApiError::Redirected`] (its body is
-    /// not read), other non-2xx answers [`ApiError::Http`]. A body that stops arriving, or
-    /// arrives slower than the floor ([`ClientConfig::body_min_bytes_per_window`]), or is still
-    /// arriving at the ceiling counted from `sent_at` ([`ClientConfig::attempt_ceiling`]), ends
-    /// the attempt.
-    async fn read_body(
-        &self,
-        mut response: reqwest::Response,
-        sent_at: tokio::time::Instant,
-    ) -> Result<(u16, Vec<u8>), ApiError> {
-        let status = response.status().as_u16();
-        if (300..400).contains(&status) {
-            return Err(redirected(status, &response));
-        }
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let limit = self.config.max_body_bytes;
-        if response
-            .content_length()
-            .is_some_and(|len| len > limit as u64)
-        {
-            return Err(too_large(limit));
-        }
-        let expected = response
-            .content_length()
-            .map_or(0, |len| usize::try_from(len).unwrap_or(0));
-        let mut bytes = Vec::with_capacity(expected);
-        let mut pace = Pace::new(self.pace_limits(), sent_at, tokio::time::Instant::now());
-        loop {
-            let next = tokio::time::timeout_at(pace.deadline(), response.chunk()).await;
-            let arrived = match next {
-                Ok(Ok(Some(chunk))) => {
-                    if bytes.len() + chunk.len() > limit {
-                        return Err(too_large(limit));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                    true
-                }
-                Ok(Ok(None)) => break,
-                Ok(Err(e)) => return Err(transport_error(&e)),
-                // No data by the deadline: the pace decides whether to wait on.
-                Err(_) => false,
-            };
-            pace.check(tokio::time::Instant::now(), bytes.len(), arrived)
-                .map_err(too_slow)?;
-        }
-        if (200..300).contains(&status) {
-            Ok((status, bytes))
-        } else {
-            Err(ApiError::Http {
-                status,
-                body: redact(&lossy_head(&bytes, KEPT_ERROR_BODY_BYTES)).into_owned(),
-                retry_after,
-            })
-        }
-    }
-
-    fn pace_limits(&self) -> PaceLimits {
-        PaceLimits {
-            idle: self.config.body_idle_timeout,
-            window: self.config.body_pace_window,
-            min_bytes_per_window: self.config.body_min_bytes_per_window,
-            ceiling: self.config.attempt_ceiling,
-        }
-    }
 }
 
 /// Runs `work` (encoding a request, parsing an answer) on tokio's blocking pool, so the CPU it
@@ -346,7 +289,7 @@ impl GeminiClient {
 /// [`DEFAULT_MAX_BODY_BYTES`]) never holds up the async threads, where every countdown, pace
 /// check and other job's body shares the cores (two, on a small machine). `what` names it in the
 /// `cpu_work` span (debug level), made on the thread that does the work.
-async fn on_blocking_pool<T: Send + 'static>(
+pub(super) async fn on_blocking_pool<T: Send + 'static>(
     what: &'static str,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, tokio::task::JoinError> {
@@ -457,9 +400,36 @@ mod tests {
     /// The blocking pool's threads in [`a_large_request_and_answer_are_worked_off_the_async_thread`].
     const BLOCKING_THREAD: &str = "peel-test-blocking";
 
+    /// Serves `answer` on 127.0.0.1: as JSON to `:generateContent`, as one server-sent event to
+    /// `:streamGenerateContent`. Each request must arrive whole (over 12 MB).
+    async fn serve_answer(answer: String) -> std::net::SocketAddr {
+        use axum::routing::post;
+        let router = axum::Router::new()
+            .route(
+                "/{*path}",
+                post(
+                    move |uri: axum::http::Uri, body: axum::body::Bytes| async move {
+                        assert!(body.len() > 12 << 20, "the whole request arrived");
+                        if uri.path().ends_with(":streamGenerateContent") {
+                            let event = format!("data: {answer}\r\n\r\n");
+                            ([(CONTENT_TYPE, "text/event-stream")], event)
+                        } else {
+                            ([(CONTENT_TYPE, "application/json")], answer)
+                        }
+                    },
+                ),
+            )
+            .layer(axum::extract::DefaultBodyLimit::disable());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        addr
+    }
+
     /// On a runtime with one async thread (the test's own), a 12 MB request is encoded and a
     /// 24 MB answer parsed on the blocking pool's threads, never on the async thread that runs
-    /// every timer and pace check; and the answer comes back whole.
+    /// every timer and pace check, whether it comes whole or as an event of a stream; and the
+    /// answer comes back whole.
     #[test]
     #[expect(
         clippy::disallowed_methods,
@@ -467,7 +437,6 @@ mod tests {
     )]
     fn a_large_request_and_answer_are_worked_off_the_async_thread() {
         use crate::api::wire::{Content, Part};
-        use axum::routing::post;
         use tracing_subscriber::layer::SubscriberExt as _;
 
         let seen = CpuWorkSeen::default();
@@ -497,39 +466,33 @@ mod tests {
             }],
             ..GenerateContentRequest::default()
         };
-        let outcome = tracing::dispatcher::with_default(&dispatch, || {
+        let outcomes = tracing::dispatcher::with_default(&dispatch, || {
             runtime.block_on(async move {
-                let router = axum::Router::new()
-                    .route(
-                        "/{*path}",
-                        post(move |body: axum::body::Bytes| async move {
-                            assert!(body.len() > 12 << 20, "the whole request arrived");
-                            ([(CONTENT_TYPE, "application/json")], answer)
-                        }),
-                    )
-                    .layer(axum::extract::DefaultBodyLimit::disable());
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                let addr = listener.local_addr().unwrap();
-                tokio::spawn(async move { axum::serve(listener, router).await });
                 let client = GeminiClient::new(ClientConfig {
-                    base_url: format!("http://{addr}"),
+                    base_url: format!("http://{}", serve_answer(answer).await),
                     ..ClientConfig::default()
                 })
                 .unwrap();
-                client
-                    .generate_content("gemini-3-pro-image", &request)
-                    .await
-                    .unwrap()
+                let model = "gemini-3-pro-image";
+                let (thoughts, _) = tokio::sync::mpsc::channel(1);
+                [
+                    client.generate_content(model, &request).await.unwrap(),
+                    client
+                        .stream_generate_content(model, &request, thoughts)
+                        .await
+                        .unwrap(),
+                ]
             })
         });
-        let image = outcome.response.candidates[0]
-            .content
-            .as_ref()
-            .and_then(|content| content.parts[0].inline_data.as_ref())
-            .unwrap();
-        assert_eq!(image.data.len(), image_len);
+        for outcome in &outcomes {
+            assert_eq!(
+                outcome.response.final_image().unwrap().data.len(),
+                image_len
+            );
+        }
+        assert!(outcomes[1].streamed);
         let seen = seen.0.lock().unwrap().clone();
-        for work in ["encode request", "parse answer"] {
+        for work in ["encode request", "parse answer", "parse event"] {
             let threads: Vec<&str> = seen
                 .iter()
                 .filter(|(done, _)| done == work)

@@ -36,4 +36,5 @@ mod secrets_sweep;
 mod sim_scenarios;
 mod sim_streaming;
 mod sim_validation;
+mod streaming_client;
 mod worker_commands;

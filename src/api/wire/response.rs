@@ -107,32 +107,10 @@ impl GenerateContentResponse {
         (!text.is_empty()).then(|| text.join("\n"))
     }
 
-    /// Folds the next chunk of a stream into this response: parts are appended per candidate
-    /// index, and the latest finish reason, usage and ids win.
+    /// Folds the next chunk of a stream into this response, as the streamed call does
+    /// ([`merge_event`](crate::api::stream_merge::merge_event)).
     pub fn merge_chunk(&mut self, chunk: GenerateContentResponse) {
-        if self.prompt_feedback.is_none() {
-            self.prompt_feedback = chunk.prompt_feedback;
-        }
-        for incoming in chunk.candidates {
-            let index = incoming.index.unwrap_or(0);
-            let existing = self
-                .candidates
-                .iter_mut()
-                .find(|c| c.index.unwrap_or(0) == index);
-            match existing {
-                None => self.candidates.push(incoming),
-                Some(existing) => existing.merge_chunk(incoming),
-            }
-        }
-        if chunk.usage_metadata.is_some() {
-            self.usage_metadata = chunk.usage_metadata;
-        }
-        if chunk.model_version.is_some() {
-            self.model_version = chunk.model_version;
-        }
-        if chunk.response_id.is_some() {
-            self.response_id = chunk.response_id;
-        }
+        crate::api::stream_merge::merge_event(self, chunk);
     }
 }
 
@@ -191,33 +169,6 @@ pub struct Candidate {
         skip_serializing_if = "Option::is_none"
     )]
     pub index: Option<u32>,
-}
-
-impl Candidate {
-    fn merge_chunk(&mut self, incoming: Candidate) {
-        match (&mut self.content, incoming.content) {
-            (Some(existing), Some(new)) => {
-                existing.parts.extend(new.parts);
-                if existing.role.is_none() {
-                    existing.role = new.role;
-                }
-            }
-            (slot @ None, new) => *slot = new,
-            (Some(_), None) => {}
-        }
-        if incoming.finish_reason.is_some() {
-            self.finish_reason = incoming.finish_reason;
-        }
-        if incoming.finish_message.is_some() {
-            self.finish_message = incoming.finish_message;
-        }
-        if !incoming.safety_ratings.is_empty() {
-            self.safety_ratings = incoming.safety_ratings;
-        }
-        if incoming.token_count.is_some() {
-            self.token_count = incoming.token_count;
-        }
-    }
 }
 
 /// Feedback on the prompt; its `blockReason` is set when the prompt was blocked.
