@@ -29,6 +29,7 @@ use super::body::{PacedBody, read_all, read_error, retry_after};
 use super::client::{ApiError, GeminiClient, GenerateOutcome, on_blocking_pool};
 use super::sse::{EventSplitter, Piece};
 use super::stream_merge::merge_event;
+use super::transport::TransportFailure;
 use super::wire::{GenerateContentRequest, GenerateContentResponse, Part};
 use crate::redact::redact;
 
@@ -243,6 +244,18 @@ impl Merging {
                 ),
             });
         }
+        if streamed && is_cut_off(&self.answer) {
+            // Every image arrives whole in one event, and Google ends a stream with a finish
+            // (or a block): without either, and without the final image, the answer was cut off.
+            return Err(ApiError::Transport {
+                failure: TransportFailure::ConnectionReset,
+                detail: format!(
+                    "the answer's stream ended before its last event ({} events, {}; no finishReason and no image)",
+                    self.events,
+                    super::api_error::human_bytes(body_bytes)
+                ),
+            });
+        }
         Ok(GenerateOutcome {
             response: self.answer,
             status: self.status,
@@ -250,6 +263,20 @@ impl Merging {
             streamed,
         })
     }
+}
+
+/// Whether a streamed answer stopped before its end: no candidate finished, the prompt was not
+/// blocked, and no final image came.
+fn is_cut_off(answer: &GenerateContentResponse) -> bool {
+    let finished = answer
+        .candidates
+        .iter()
+        .any(|candidate| candidate.finish_reason.is_some());
+    let blocked = answer
+        .prompt_feedback
+        .as_ref()
+        .is_some_and(|feedback| feedback.block_reason.is_some());
+    !finished && !blocked && answer.final_image().is_none()
 }
 
 /// Whether an answer's `Content-Type` is `text/event-stream`.

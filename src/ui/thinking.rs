@@ -66,9 +66,23 @@ pub fn thinking_ui(
                     "Thought {} at {:.1} s",
                     thought.index, thought.at_s
                 ));
-                ui.add(egui::Label::new(thought.text.as_deref().unwrap_or_default()).wrap());
+                summary_ui(ui, thought.text.as_deref().unwrap_or_default());
             }
         });
+}
+
+/// A thought summary: Google writes a bold title (`**Composing the scene**`) over its words; the
+/// title shows bold, without its asterisks.
+fn summary_ui(ui: &mut egui::Ui, text: &str) {
+    for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        match line
+            .strip_prefix("**")
+            .and_then(|rest| rest.strip_suffix("**"))
+        {
+            Some(title) => ui.add(egui::Label::new(egui::RichText::new(title).strong()).wrap()),
+            None => ui.add(egui::Label::new(line).wrap()),
+        };
+    }
 }
 
 /// Opens the large view on an interim image of `job`, marked as not the final image.
@@ -114,10 +128,12 @@ pub fn follow_interim(
 /// Marks an interim image's tile (or large view) across its bottom edge.
 pub fn paint_not_final(ui: &egui::Ui, rect: egui::Rect) {
     let painter = ui.painter_at(rect);
-    let galley = painter.layout_no_wrap(
+    // Wrapped to the tile: a small thumbnail gets the words on two lines, never cut.
+    let galley = painter.layout(
         NOT_FINAL.to_owned(),
         egui::FontId::proportional(11.0),
         theme::BADGE_TEXT,
+        (rect.width() - 8.0).max(40.0),
     );
     let band = egui::Rect::from_min_max(
         egui::pos2(rect.left(), rect.bottom() - galley.size().y - 6.0),

@@ -322,12 +322,12 @@ impl Engine {
     /// Ends the job: records it and tells the listeners.
     async fn end(&self, run: Run<'_>, end: End, events: &EventSink) -> JobOutcome {
         let prompt = run.spec.prompt.clone();
-        let thought_in_images = run.outcome.thoughts.iter().any(|t| t.image.is_some());
+        // Its interim images go before the listeners hear it ended (they are not its result).
+        if run.outcome.thoughts.iter().any(|t| t.image.is_some()) {
+            self.forget_interim_images(run.job()).await;
+        }
         // Boxed: delivering (checks, writes, the turn) is the largest step of a job's future.
         let outcome = Box::pin(self.end_job(run, end, events)).await;
-        if thought_in_images {
-            self.forget_interim_images(outcome.job).await;
-        }
         self.learn_names(&prompt, &outcome).await;
         outcome
     }

@@ -20,3 +20,4 @@ mod ui_quit_in_flight;
 mod ui_quit_warning;
 mod ui_settings_numbers;
 mod ui_snapshots;
+mod ui_thinking;
