@@ -9,6 +9,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+use super::error_body::http_status_of;
 use super::sse::event_data;
 use super::wire::{Blob, GenerateContentResponse};
 
@@ -98,32 +99,13 @@ fn error_status(text: &[u8]) -> Option<u16> {
     let named = error
         .get("status")
         .and_then(serde_json::Value::as_str)
-        .and_then(status_of_code_name);
+        .and_then(http_status_of);
     Some(
         code.and_then(|code| u16::try_from(code).ok())
             .filter(|code| (400..600).contains(code))
             .or(named)
             .unwrap_or(500),
     )
-}
-
-/// The HTTP status of a `google.rpc.Code` name, as Google's front end maps them
-/// (`google/rpc/code.proto`).
-fn status_of_code_name(name: &str) -> Option<u16> {
-    Some(match name {
-        "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE" => 400,
-        "UNAUTHENTICATED" => 401,
-        "PERMISSION_DENIED" => 403,
-        "NOT_FOUND" => 404,
-        "ALREADY_EXISTS" | "ABORTED" => 409,
-        "RESOURCE_EXHAUSTED" => 429,
-        "CANCELLED" => 499,
-        "INTERNAL" | "UNKNOWN" | "DATA_LOSS" => 500,
-        "UNIMPLEMENTED" => 501,
-        "UNAVAILABLE" => 503,
-        "DEADLINE_EXCEEDED" => 504,
-        _ => return None,
-    })
 }
 
 /// What parses into answers whose images can be put back.

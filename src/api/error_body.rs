@@ -267,6 +267,25 @@ pub struct HelpLink {
 }
 
 /// The last segment of a type URL: `type.googleapis.com/google.rpc.RetryInfo` → `RetryInfo`.
+/// The HTTP status of a `google.rpc.Code` name, as Google's front end maps them
+/// (`google/rpc/code.proto`).
+pub fn http_status_of(name: &str) -> Option<u16> {
+    Some(match name {
+        "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE" => 400,
+        "UNAUTHENTICATED" => 401,
+        "PERMISSION_DENIED" => 403,
+        "NOT_FOUND" => 404,
+        "ALREADY_EXISTS" | "ABORTED" => 409,
+        "RESOURCE_EXHAUSTED" => 429,
+        "CANCELLED" => 499,
+        "INTERNAL" | "UNKNOWN" | "DATA_LOSS" => 500,
+        "UNIMPLEMENTED" => 501,
+        "UNAVAILABLE" => 503,
+        "DEADLINE_EXCEEDED" => 504,
+        _ => return None,
+    })
+}
+
 fn short_type_name(type_url: &str) -> &str {
     let tail = type_url.rsplit('/').next().unwrap_or(type_url);
     let tail = tail.rsplit('.').next().unwrap_or(tail);

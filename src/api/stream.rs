@@ -92,7 +92,6 @@ impl GeminiClient {
             let body_bytes = merging.read_events(sent, self).await?;
             return merging.outcome(body_bytes, true);
         }
-        remember_plain_only(&endpoint, "it answered with JSON, not events");
         let bytes = read_all(sent, self.config(), sent_at).await?;
         let body_bytes = bytes.len();
         let chunk = on_blocking_pool("parse answer", move || {
@@ -100,6 +99,9 @@ impl GeminiClient {
         })
         .await
         .unwrap_or_else(|e| Err(interrupted(status, body_bytes, &e)))?;
+        // Gemini's JSON where events were asked for: a proxy that ignores `alt=sse`. (A page
+        // that is not JSON, a captive portal's, says nothing about streaming: not remembered.)
+        remember_plain_only(&endpoint, "it answered with JSON, not events");
         merging.take(chunk).await?;
         merging.outcome(body_bytes, false)
     }
@@ -293,14 +295,17 @@ fn is_event_stream(response: &reqwest::Response) -> bool {
         })
 }
 
-/// Whether an error to the streamed call says the endpoint does not serve it: a 404, or a 400
-/// that is not Google's error envelope (a Google-shaped 400 is Google reading the request, and
-/// the plain call would get the same answer).
+/// Whether an error to the streamed call says the endpoint does not serve it: a 404 or a 400
+/// that is not Google's error envelope (a proxy's page). Google serves `streamGenerateContent`
+/// for every model that generates, so its own 400 or 404 is about the request or the model (a
+/// retired id), and the plain call would get the same answer: sending it would only double the
+/// request.
 fn serves_no_stream(error: &ApiError) -> bool {
     match error {
-        ApiError::Http { status: 404, .. } => true,
         ApiError::Http {
-            status: 400, body, ..
+            status: 400 | 404,
+            body,
+            ..
         } => !is_google_error(body),
         _ => false,
     }
@@ -349,7 +354,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_404_or_a_foreign_400_means_no_streams() {
+    fn only_a_foreign_404_or_400_means_no_streams() {
         let http = |status: u16, body: &str| ApiError::Http {
             status,
             body: body.to_owned(),
@@ -357,8 +362,13 @@ mod tests {
         };
         let google =
             r#"{"error": {"code": 400, "message": "Invalid", "status": "INVALID_ARGUMENT"}}"#;
-        assert!(serves_no_stream(&http(404, google)));
+        let retired = r#"{"error": {"code": 404, "message": "models/gemini-3-pro-image-preview is not found for API version v1beta, or is not supported for streamGenerateContent.", "status": "NOT_FOUND"}}"#;
+        assert!(!serves_no_stream(&http(404, retired)), "a retired model");
         assert!(serves_no_stream(&http(404, "Not Found")));
+        assert!(serves_no_stream(&http(
+            404,
+            "<html>404 page not found</html>"
+        )));
         assert!(serves_no_stream(&http(400, "Bad Request")));
         assert!(serves_no_stream(&http(
             400,

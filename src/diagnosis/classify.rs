@@ -3,7 +3,7 @@
 
 use crate::api::catalog::Catalog;
 use crate::api::enums::{BlockReason, FinishReason};
-use crate::api::error_body::{ErrorDetail, ErrorStatus, QuotaViolation};
+use crate::api::error_body::{ErrorDetail, ErrorStatus, QuotaViolation, http_status_of};
 use crate::api::wire::GenerateContentResponse;
 
 use super::classify_answer::classify_response;
@@ -40,24 +40,6 @@ pub struct Verdict {
     pub block_reason: Option<String>,
     /// Categories the safety filter flagged (most severe first).
     pub flagged_categories: Vec<String>,
-}
-
-/// Maps a canonical status name to the HTTP status Google uses for it.
-fn status_for_name(name: &str) -> Option<u16> {
-    Some(match name {
-        "INVALID_ARGUMENT" | "FAILED_PRECONDITION" | "OUT_OF_RANGE" => 400,
-        "UNAUTHENTICATED" => 401,
-        "PERMISSION_DENIED" => 403,
-        "NOT_FOUND" => 404,
-        "ABORTED" | "ALREADY_EXISTS" => 409,
-        "RESOURCE_EXHAUSTED" => 429,
-        "CANCELLED" => 499,
-        "INTERNAL" | "UNKNOWN" | "DATA_LOSS" => 500,
-        "UNIMPLEMENTED" => 501,
-        "UNAVAILABLE" => 503,
-        "DEADLINE_EXCEEDED" => 504,
-        _ => return None,
-    })
 }
 
 fn valid_status(code: u64) -> Option<u16> {
@@ -181,7 +163,7 @@ fn classify_plain(reading: &Reading, given_status: Option<u16>) -> Verdict {
     let error = reading.error.as_ref();
     let api_status = error
         .and_then(|e| e.status.clone())
-        .filter(|s| status_for_name(s).is_some())
+        .filter(|s| http_status_of(s).is_some())
         .or_else(|| reading.signals.status.clone());
     // Google's innermost code wins over wrappers that relabel it (a proxy's 500 around a 503).
     let http_status = error
@@ -190,7 +172,7 @@ fn classify_plain(reading: &Reading, given_status: Option<u16>) -> Verdict {
         .or(given_status)
         .or(reading.capture_status)
         .or_else(|| reading.html.as_ref().and_then(|page| page.status))
-        .or_else(|| api_status.as_deref().and_then(status_for_name))
+        .or_else(|| api_status.as_deref().and_then(http_status_of))
         .or(reading.signals.code);
 
     let mut verdict = Verdict {

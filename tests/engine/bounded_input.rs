@@ -28,7 +28,9 @@ fn generation_requests(sim: &RunningSim) -> usize {
     sim.state()
         .seen_requests()
         .iter()
-        .filter(|seen| seen.uri.contains("generateContent"))
+        .filter(|seen| {
+            seen.uri.contains(":generateContent") || seen.uri.contains(":streamGenerateContent")
+        })
         .count()
 }
 

@@ -34,7 +34,10 @@ fn generations(sim: &RunningSim) -> usize {
     sim.state()
         .seen_requests()
         .iter()
-        .filter(|request| request.uri.contains("generateContent"))
+        .filter(|request| {
+            request.uri.contains(":generateContent")
+                || request.uri.contains(":streamGenerateContent")
+        })
         .count()
 }
 
@@ -345,7 +348,7 @@ async fn portal(content_type: &'static str, body: &'static str) -> (String, Arc<
     let router = Router::new().fallback(move |uri: Uri| {
         let counted = Arc::clone(&counted);
         async move {
-            if uri.path().contains("generateContent") {
+            if uri.path().contains("enerateContent") {
                 *counted.lock().unwrap() += 1;
             }
             (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()

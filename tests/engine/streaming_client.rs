@@ -639,11 +639,20 @@ async fn an_endpoint_that_does_not_stream_gets_the_plain_call_from_then_on() {
     }
     assert_eq!(hits.all(), ["stream", "stream"]);
 
-    // A 404 from both (a model that is not there): the error, and streams are tried again.
-    let missing = json!({"error": {"code": 404, "message": "models/x is not found for API version v1beta", "status": "NOT_FOUND"}}).to_string();
+    // Google's own 404 (a model that is not there, a retired id): the error, no plain call
+    // (it would get the same 404: one request, not two), and streams are tried again.
+    let missing = json!({"error": {"code": 404, "message": "models/x is not found for API version v1beta, or is not supported for streamGenerateContent.", "status": "NOT_FOUND"}}).to_string();
+    let (base, hits) = server(fixed(404, "application/json", missing), never()).await;
+    for _ in 0..2 {
+        let (result, _) = stream_call(&client(&base, |_| {})).await;
+        assert!(matches!(result, Err(ApiError::Http { status: 404, .. })));
+    }
+    assert_eq!(hits.all(), ["stream", "stream"]);
+
+    // A proxy's 404 for both calls (it serves neither): the error, and streams are tried again.
     let (base, hits) = server(
-        fixed(404, "application/json", missing.clone()),
-        fixed(404, "application/json", missing),
+        fixed(404, "text/plain", "Not Found".to_owned()),
+        fixed(404, "text/plain", "Not Found".to_owned()),
     )
     .await;
     for _ in 0..2 {
