@@ -1,10 +1,12 @@
 //! The large view: the image in a window, zoomed with the wheel or pinch and panned by dragging
 //! (egui's `Scene`), with "Fit" to start over. The scene lays the picture out at its own size in
 //! pixels, whatever the texture's: the texture is decoded at the screen's size first, and the
-//! full size is asked for once the designer zooms in past it.
+//! full size is asked for once the designer zooms in past it. An interim image of a thinking model
+//! says so above it.
 
 use super::{FullImage, Intent, Textures, UiState};
 use crate::view::media::{FULL_IMAGE_MAX_SIDE_PX, MediaRequest};
+use crate::view::thinking::NOT_FINAL;
 
 /// Draws the large view when open.
 pub fn viewer_ui(
@@ -36,6 +38,15 @@ pub fn viewer_ui(
                 }
                 ui.weak("Scroll or pinch to zoom, drag to pan.");
             });
+            if let Some(job) = viewer.interim_of {
+                // An interim image must never pass for the result.
+                ui.colored_label(
+                    super::theme::WAITING,
+                    format!(
+                        "Job {job}: {NOT_FINAL}. The final image replaces it here when it arrives."
+                    ),
+                );
+            }
             let Some(full) = textures
                 .full
                 .as_ref()

@@ -1,7 +1,8 @@
 //! Watching Nano Banana Pro think, the whole app on the simulator (streaming as Google does, at
 //! half Google's time): the tile shows the elapsed time beside the typical time, then an interim
 //! image marked as not final before the final image arrives; the why-panel lists the thought
-//! summaries as they come; Retry now is not offered while the request is on its way; and the
+//! summaries as they come; the large view shows the interim image marked and then follows the
+//! job to its final image; Retry now is not offered while the request is on its way; and the
 //! interim images never reach the output folder.
 
 use std::time::{Duration, Instant};
@@ -48,7 +49,19 @@ fn an_interim_image_shows_in_the_tile_before_the_final_one() {
             .is_some(),
         "the first summary is in the why-panel"
     );
+    // The large view shows it too, marked; it follows the job to its final image.
+    rig.harness
+        .get_by_label_contains("Open interim image")
+        .click();
+    rig.wait_for("Job 1: thinking — not the final image. The final image replaces it");
     rig.wait_for("Image of job 1:");
+    rig.wait_for("Large view: peel-1");
+    assert!(
+        rig.harness
+            .query_by_label_contains("The final image replaces it")
+            .is_none(),
+        "the large view now shows the final image, unmarked"
+    );
     assert!(
         rig.harness
             .query_by_label_contains("Interim image of job 1")
