@@ -16,6 +16,7 @@ use super::protocol::{AttemptRecord, AttemptReport, Event, JobState};
 use super::received::{Answered, Expected, take_in};
 use super::sink::EventSink;
 use crate::api::catalog::ModelEntry;
+use crate::api::wire::GenerateContentRequest;
 use crate::api::{ApiError, GenerateOutcome, TransportFailure};
 use crate::diagnosis::excerpt::shown_response;
 use crate::diagnosis::{Diagnosis, DiagnosisContext, Evidence, Kind, diagnose, with_broken_image};
@@ -244,21 +245,7 @@ impl Engine {
         drop(reading);
         let (attempt_id, pending) = self.record_before_sending(run, model, fitted).await?;
         let started_at = pending.started_at;
-        // Peel's own rate limit last, right before the request leaves: the slot's time is the
-        // send's time (a sped-up simulator's minute is 3 s, so even a short delay between the two
-        // would let a burst through). Throttled, the attempt was never sent: its row goes.
-        if let Err(throttled) = self.health.acquire(&model.id) {
-            let _ = self
-                .db(move |store| store.forget_unsent_attempt(attempt_id))
-                .await;
-            return Err(NotSent::Throttled {
-                wait_s: throttled.wait_s,
-                reason: format!(
-                    "Peel's own limit ({}) for {}",
-                    throttled.limit, model.display_name
-                ),
-            });
-        }
+        self.take_rate_slot(model, attempt_id).await?;
         let mut cancelled = control.cancelled.clone();
         if *cancelled.borrow() {
             // Cancelled while the attempt was being written: it never left, so its row goes.
@@ -280,28 +267,17 @@ impl Engine {
             .await;
         let request = request_for(run.spec, &inputs.history, &inputs.references, fitted);
         drop(inputs);
-        let client = self.client();
         let clock = tokio::time::Instant::now();
-        // The cancel first: a job cancelled by now is never polled into sending. A thinking
-        // model's answer streams, so its thoughts show as they arrive.
-        let answered = if fitted.thinks {
-            // Boxed: the stream's reading and merging would make every job's future large.
-            Box::pin(self.stream_with_thoughts(
+        let answered = self
+            .call(
                 run,
-                &client,
                 &model.id,
+                fitted.thinks,
                 &request,
                 events,
                 &mut cancelled,
-            ))
-            .await
-        } else {
-            tokio::select! {
-                biased;
-                _ = cancelled.wait_for(|c| *c) => None,
-                result = client.generate_content(&model.id, &request) => Some(result),
-            }
-        };
+            )
+            .await;
         let Some(result) = answered else {
             let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
             self.cancelled_in_flight(run, attempt_id, pending, duration_ms)
@@ -314,6 +290,56 @@ impl Engine {
             started_at,
             duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
+    }
+
+    /// Peel's own rate limit, taken last, right before the request leaves: the slot's time is the
+    /// send's time (a sped-up simulator's minute is 3 s, so even a short delay between the two
+    /// would let a burst through). Throttled, the attempt was never sent: its row goes.
+    async fn take_rate_slot(
+        &self,
+        model: &ModelEntry,
+        attempt_id: AttemptId,
+    ) -> Result<(), NotSent> {
+        let Err(throttled) = self.health.acquire(&model.id) else {
+            return Ok(());
+        };
+        let _ = self
+            .db(move |store| store.forget_unsent_attempt(attempt_id))
+            .await;
+        Err(NotSent::Throttled {
+            wait_s: throttled.wait_s,
+            reason: format!(
+                "Peel's own limit ({}) for {}",
+                throttled.limit, model.display_name
+            ),
+        })
+    }
+
+    /// Sends `request` to `model` and waits for its answer; `None` when `cancelled` turned true
+    /// first (checked first: a job cancelled by now is never polled into sending). A thinking
+    /// model's answer streams, so its thoughts show as they arrive.
+    async fn call(
+        &self,
+        run: &mut Run<'_>,
+        model: &str,
+        thinks: bool,
+        request: &GenerateContentRequest,
+        events: &EventSink,
+        cancelled: &mut tokio::sync::watch::Receiver<bool>,
+    ) -> Option<Result<GenerateOutcome, ApiError>> {
+        let client = self.client();
+        if thinks {
+            // Boxed: the stream's reading and merging would make every job's future large.
+            return Box::pin(
+                self.stream_with_thoughts(run, &client, model, request, events, cancelled),
+            )
+            .await;
+        }
+        tokio::select! {
+            biased;
+            _ = cancelled.wait_for(|c| *c) => None,
+            result = client.generate_content(model, request) => Some(result),
+        }
     }
 
     /// Records a request dropped by a cancel after it left: it may be billed, so its estimated

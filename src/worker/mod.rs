@@ -118,20 +118,13 @@ pub fn spawn(
                 Command::StopSending => engine.stop_sending(),
                 Command::QuitAnyway => quit_anyway(&engine),
                 Command::Edit { of, prompt } => {
-                    let engine = Arc::clone(&engine);
-                    let sink = sink.clone();
-                    let controls = Arc::clone(&controls);
-                    tokio::spawn(async move {
-                        let for_spec = Arc::clone(&engine);
-                        let spec =
-                            tokio::task::spawn_blocking(move || for_spec.edit_spec(of, &prompt))
-                                .await
-                                .unwrap_or_else(|error| Err(error.to_string()));
-                        match spec {
-                            Ok(spec) => run_new_job(&engine, spec, &sink, &controls).await,
-                            Err(message) => sink.send(Event::Problem { message }).await,
-                        }
-                    });
+                    tokio::spawn(edit(
+                        Arc::clone(&engine),
+                        of,
+                        prompt,
+                        sink.clone(),
+                        Arc::clone(&controls),
+                    ));
                 }
                 Command::Delete(job) => delete(&engine, job, &sink, &controls),
                 Command::Configure(settings) => configure(&engine, *settings, &refresher, &sink),
@@ -400,6 +393,19 @@ async fn run_registered(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .remove(&job);
+}
+
+/// Runs an edit of job `of`: its spec (the earlier turns read back) built off the async
+/// threads, then run as a new job; a spec that cannot be built is said as a problem.
+async fn edit(engine: Arc<Engine>, of: JobId, prompt: String, sink: EventSink, controls: Controls) {
+    let for_spec = Arc::clone(&engine);
+    let spec = tokio::task::spawn_blocking(move || for_spec.edit_spec(of, &prompt))
+        .await
+        .unwrap_or_else(|error| Err(error.to_string()));
+    match spec {
+        Ok(spec) => run_new_job(&engine, spec, &sink, &controls).await,
+        Err(message) => sink.send(Event::Problem { message }).await,
+    }
 }
 
 async fn run_new_job(engine: &Engine, spec: JobSpec, sink: &EventSink, controls: &Controls) {
