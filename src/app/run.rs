@@ -87,7 +87,19 @@ pub fn run(verbosity: u8) -> Result<(), RunError> {
             Ok(Box::new(app))
         }),
     )
-    .map_err(|e| RunError::Window(e.to_string()))
+    .map_err(|e| RunError::Window(with_library_hint(&e.to_string())))
+}
+
+/// The reason, with the Debian packages to install when a display's libraries are missing
+/// (a headless machine under Xvfb has none of the X client libraries a desktop has).
+fn with_library_hint(reason: &str) -> String {
+    if reason.contains("shared librar") || reason.contains(".so") {
+        format!(
+            "{reason} (a library the window needs is missing; on Debian or Ubuntu: sudo apt-get install libxcursor1 libxi6 libxkbcommon-x11-0)"
+        )
+    } else {
+        reason.to_owned()
+    }
 }
 
 /// The window's size, title and icon.
@@ -103,5 +115,25 @@ fn native_options() -> eframe::NativeOptions {
     eframe::NativeOptions {
         viewport,
         ..eframe::NativeOptions::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_x_library_names_the_packages() {
+        let said = RunError::Window(with_library_hint(
+            "winit EventLoopError: os error: Failed to load one of xlib's shared libraries",
+        ))
+        .to_string();
+        assert!(
+            said.contains("libxcursor1 libxi6 libxkbcommon-x11-0"),
+            "{said}"
+        );
+        assert!(said.ends_with("use `peel generate`."), "{said}");
+        let other = with_library_hint("no GPU adapter found");
+        assert_eq!(other, "no GPU adapter found");
     }
 }
