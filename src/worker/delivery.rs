@@ -1,8 +1,9 @@
 //! Putting a checked answer on disk: the final image, its provenance written into the file (see
-//! `provenance`), into the designer's output folder (or, if that fails, into the data folder, so
-//! a paid image is never thrown away), the thought images
-//! once under the data folder's `images/`, and the model's turn, with file stand-ins instead of
-//! bytes, under `turns/` for edits. Only the final image's write can fail the delivery; anything
+//! `provenance`; an image carrying C2PA content credentials is left as it came, and the record
+//! goes to an XMP sidecar beside it, which the why-panel names), into the designer's output
+//! folder (or, if that fails, into the data folder, so a paid image is never thrown away), the
+//! thought images once under the data folder's `images/`, and the model's turn, with file
+//! stand-ins instead of bytes, under `turns/` for edits. Only the final image's write can fail the delivery; anything
 //! after it becomes a warning on a delivered job.
 //!
 //! [`save`] is blocking file I/O (call it from `spawn_blocking`); [`Engine::deliver`] runs it there,
@@ -21,7 +22,7 @@ use super::sink::EventSink;
 use crate::api::catalog::ModelEntry;
 use crate::api::wire::{Content, GenerateContentResponse};
 use crate::provenance::{self, Provenance};
-use crate::store::files::{WriteError, write_new};
+use crate::store::files::{WriteError, write_atomically, write_new};
 use crate::store::turns::{extension, keep_image, keep_thought_image, save_turn, sha256_hex};
 
 /// An answer whose final image neither the output folder nor the data folder took: handed back
@@ -139,6 +140,7 @@ fn with_answer(
         .and_then(|reason| serde_json::to_value(reason).ok())
         .and_then(|value| value.as_str().map(str::to_owned));
     Provenance {
+        created_at: facts.created_at.or_else(|| Some(Timestamp::now())),
         model_version: response.model_version.clone(),
         finish_reason,
         input_tokens: usage.and_then(|usage| usage.prompt_token_count),
@@ -148,7 +150,8 @@ fn with_answer(
 }
 
 /// Writes the final image (with `provenance` inside, when it can hold it) into the output
-/// folder, or (when that fails) into the data folder, saying so.
+/// folder, or (when that fails) into the data folder, saying so. An image with content
+/// credentials is written as it came, and `provenance` goes to a sidecar beside it.
 fn write_final(
     job: i64,
     image_dir: &Path,
@@ -157,33 +160,74 @@ fn write_final(
     provenance: Option<&Provenance>,
 ) -> Result<(PathBuf, Vec<String>), WriteError> {
     let mut warnings = Vec::new();
-    let bytes = match provenance.map(|facts| provenance::insert(&image.bytes, facts)) {
-        Some(Ok(bytes)) => std::borrow::Cow::Owned(bytes),
-        Some(Err(provenance::ProvenanceError::Unsupported)) | None => {
-            std::borrow::Cow::Borrowed(image.bytes.as_slice())
-        }
-        Some(Err(error)) => {
-            warnings.push(format!(
-                "The image is saved without its settings inside: {error}."
-            ));
-            std::borrow::Cow::Borrowed(image.bytes.as_slice())
-        }
-    };
+    let (bytes, sidecar) = file_contents(image, provenance, &mut warnings);
     let suffix = format!(".{}", extension(&image.mime_type));
-    let error = match write_new(image_dir, &format!("peel-{job}"), &suffix, &bytes) {
-        Ok(written) => return Ok((written, warnings)),
-        Err(error) => error,
-    };
-    let sha256 = sha256_hex(&image.bytes);
-    match keep_image(data_dir, &sha256, &image.mime_type, &bytes) {
-        Ok(kept) => {
+    let written = match write_new(image_dir, &format!("peel-{job}"), &suffix, &bytes) {
+        Ok(written) => written,
+        Err(error) => {
+            let sha256 = sha256_hex(&image.bytes);
+            let Ok(kept) = keep_image(data_dir, &sha256, &image.mime_type, &bytes) else {
+                return Err(error);
+            };
             warnings.push(format!(
                 "{error} The image was kept in {} instead.",
                 kept.display()
             ));
-            Ok((kept, warnings))
+            kept
         }
-        Err(_) => Err(error),
+    };
+    if let Some(sidecar) = sidecar {
+        warnings.push(write_sidecar(&written, &sidecar));
+    }
+    Ok((written, warnings))
+}
+
+/// The bytes to write for `image` (with `provenance` inside when the file can hold it), and the
+/// sidecar's text when it must stay untouched (it carries content credentials).
+fn file_contents<'a>(
+    image: &'a ReceivedImage,
+    provenance: Option<&Provenance>,
+    warnings: &mut Vec<String>,
+) -> (std::borrow::Cow<'a, [u8]>, Option<String>) {
+    let untouched = std::borrow::Cow::Borrowed(image.bytes.as_slice());
+    match provenance.map(|facts| (facts, provenance::insert(&image.bytes, facts))) {
+        Some((_, Ok(bytes))) => (std::borrow::Cow::Owned(bytes), None),
+        Some((_, Err(provenance::ProvenanceError::Unsupported))) | None => (untouched, None),
+        Some((facts, Err(provenance::ProvenanceError::ContentCredentials))) => {
+            match provenance::sidecar(facts) {
+                Ok(sidecar) => (untouched, Some(sidecar)),
+                Err(error) => {
+                    warnings.push(format!(
+                        "The image carries Google's content credentials (C2PA), so Peel left it untouched; its record could not be made: {error}."
+                    ));
+                    (untouched, None)
+                }
+            }
+        }
+        Some((_, Err(error))) => {
+            warnings.push(format!(
+                "The image is saved without its settings inside: {error}."
+            ));
+            (untouched, None)
+        }
+    }
+}
+
+/// Writes `sidecar` beside the image at `image` (crash-safe, as the image) and says what
+/// happened, for the why-panel.
+fn write_sidecar(image: &Path, sidecar: &str) -> String {
+    let path = provenance::sidecar_path(image);
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    match write_atomically(&path, sidecar.as_bytes()) {
+        Ok(()) => format!(
+            "The image carries Google's content credentials (C2PA); Peel left it untouched and wrote its record to {name}."
+        ),
+        Err(error) => format!(
+            "The image carries Google's content credentials (C2PA); Peel left it untouched, but its record could not be written to {name}: {error}"
+        ),
     }
 }
 

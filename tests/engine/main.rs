@@ -37,6 +37,7 @@ mod secrets_sweep;
 mod sim_scenarios;
 mod sim_streaming;
 mod sim_validation;
+mod standard_metadata;
 mod streamed_jobs;
 mod streaming_client;
 mod worker_commands;
