@@ -449,6 +449,62 @@ mod tests {
         assert_eq!(again.path, out.join("peel-7-2.jpg"));
     }
 
+    /// `jpeg` with an APP11 segment holding a JUMBF box labelled `c2pa` after its JFIF header,
+    /// as a JPEG with content credentials carries it.
+    fn with_c2pa(mut jpeg: Vec<u8>) -> Vec<u8> {
+        let mut contents = b"JP\0\x01\0\0\0\x01\0\0\0\x16jumb\0\0\0\x0ejumdc2pa\0\0".to_vec();
+        contents.extend_from_slice(&[0xAB; 64]);
+        let segment =
+            img_parts::jpeg::JpegSegment::new_with_contents(0xEB, img_parts::Bytes::from(contents))
+                .encoder()
+                .bytes();
+        let app0_end = 4 + usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+        jpeg.splice(app0_end..app0_end, segment.iter().copied());
+        jpeg
+    }
+
+    #[test]
+    fn an_image_with_content_credentials_is_saved_untouched_with_a_sidecar() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, data) = (dir.path().join("out"), dir.path().join("data"));
+        let signed = with_c2pa(jpeg(120));
+        assert!(provenance::has_content_credentials(&signed));
+        let facts = Provenance {
+            prompt: "a kite & a <string>".to_owned(),
+            model: "gemini-3-pro-image".to_owned(),
+            ..Provenance::default()
+        };
+        let saved = save(9, &out, &data, &answer(&jpeg(1), &signed), Some(&facts)).unwrap();
+        // Google's bytes, exactly: no segment inserted, nothing re-encoded.
+        assert_eq!(std::fs::read(&saved.path).unwrap(), signed);
+        let sidecar = out.join("peel-9.jpg.xmp");
+        let text = std::fs::read_to_string(&sidecar).unwrap();
+        for field in [
+            "<rdf:li xml:lang=\"x-default\">a kite &amp; a &lt;string&gt;</rdf:li>",
+            "<xmp:CreatorTool>Peel ",
+            "(gemini-3-pro-image)</xmp:CreatorTool>",
+            "<xmp:CreateDate>",
+            provenance::TRAINED_ALGORITHMIC_MEDIA,
+        ] {
+            assert!(text.contains(field), "{field} is missing: {text}");
+        }
+        let record = provenance::read(text.as_bytes()).unwrap().peel.unwrap();
+        assert_eq!(record.prompt, "a kite & a <string>");
+        assert_eq!(record.finish_reason.as_deref(), Some("STOP"));
+        // The why-panel's sentence names the sidecar.
+        assert_eq!(
+            saved.warnings,
+            [
+                "The image carries Google's content credentials (C2PA); Peel left it untouched and wrote its record to peel-9.jpg.xmp."
+            ]
+        );
+        // Deleting the job takes the sidecar with the image.
+        let store = crate::store::Store::open(&data.join("peel.db")).unwrap();
+        crate::worker::history::remove_files(&store, 9, &saved.path).unwrap();
+        assert!(!saved.path.exists());
+        assert!(!sidecar.exists());
+    }
+
     #[test]
     fn when_every_name_is_taken_no_earlier_image_is_replaced() {
         let dir = tempfile::tempdir().unwrap();
