@@ -1,7 +1,8 @@
 //! `peel import FILE [--json]`: what an image file says about where it came from — Peel's own
 //! record (prompt, model, size, ratio, reference hashes, safety settings, finish reason,
 //! attempts, fallback, tokens, cost), or, for a PNG from another tool, its A1111 `parameters`
-//! text (prompt, negative prompt, settings).
+//! text (prompt, negative prompt, settings). An image Peel left untouched because it carries
+//! content credentials has its record in the sidecar `FILE.xmp` beside it, which is read then.
 //!
 //! Text output is one `Key: value` line each on stdout; `--json` prints one JSON object
 //! `{source, prompt, model, image_size, aspect_ratio, settings?, negative_prompt?, peel?}`.
@@ -116,7 +117,7 @@ pub fn run(args: &ImportArgs) -> ExitCode {
             "{shown} is not a PNG or JPEG image, so it holds no settings Peel can read"
         ));
     }
-    let found = provenance::read(&bytes);
+    let found = provenance::read(&bytes).or_else(|| sidecar_of(&args.file));
     let text = match (&found, args.json) {
         (Some(found), true) => serde_json::to_string_pretty(found).unwrap_or_default(),
         (None, true) => serde_json::json!({ "source": null, "message": NOTHING_FOUND }).to_string(),
@@ -125,6 +126,13 @@ pub fn run(args: &ImportArgs) -> ExitCode {
     };
     let _ = writeln!(io::stdout(), "{text}");
     ExitCode::from(EXIT_OK)
+}
+
+/// Peel's record in the XMP sidecar beside `image` (written when the image carries content
+/// credentials), when there is one.
+fn sidecar_of(image: &Path) -> Option<Imported> {
+    let bytes = read_bounded(&provenance::sidecar_path(image), MAX_IMPORT_BYTES).ok()?;
+    provenance::read(&bytes)
 }
 
 /// The human lines: what matters first, then everything else Peel recorded.

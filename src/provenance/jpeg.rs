@@ -1,5 +1,6 @@
-//! JPEG: one APP1 XMP segment holding Peel's JSON, inserted after the JFIF header (APP0) and any
-//! Exif segment, found and cut out again by byte range. The segments before the first scan are
+//! JPEG: one APP1 XMP segment holding the standard fields and Peel's JSON (one packet, see
+//! `xmp`), inserted after the JFIF header (APP0) and any Exif segment, found and cut out again
+//! by byte range; and whether the file carries C2PA content credentials (an APP11 JUMBF segment). The segments before the first scan are
 //! read by img-parts alone; their byte ranges follow from its segment lengths, so the bytes
 //! around Peel's segment stay exactly as they came.
 
@@ -9,21 +10,20 @@ use img_parts::Bytes;
 use img_parts::jpeg::{Jpeg, JpegSegment, markers};
 
 use super::ProvenanceError;
+use super::xmp::{self, NAMESPACE};
 
 /// What an XMP APP1 segment starts with.
 const XMP_PREFIX: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
-/// Peel's XMP namespace.
-const NAMESPACE: &str = "urn:peel:provenance:1.0/";
-/// The element holding the JSON.
-const OPEN: &str = "<peel:provenance>";
-const CLOSE: &str = "</peel:provenance>";
+/// The APP11 marker, which carries JUMBF boxes (C2PA's manifest store among them).
+const APP11: u8 = 0xEB;
 /// The most a segment holds (its length field counts itself).
 const MAX_CONTENTS: usize = 65_533;
 
-/// `bytes` (a JPEG without Peel's segment) with the XMP segment after SOI, any APP0 and Exif.
-pub(super) fn insert(bytes: &[u8], json: &str) -> Result<Vec<u8>, ProvenanceError> {
+/// `bytes` (a JPEG without Peel's segment) with the XMP `packet` in a segment after SOI, any
+/// APP0 and Exif.
+pub(super) fn insert(bytes: &[u8], packet: &str) -> Result<Vec<u8>, ProvenanceError> {
     let mut contents = XMP_PREFIX.to_vec();
-    contents.extend_from_slice(packet(json).as_bytes());
+    contents.extend_from_slice(packet.as_bytes());
     if contents.len() > MAX_CONTENTS {
         return Err(ProvenanceError::TooLarge(contents.len()));
     }
@@ -48,23 +48,6 @@ pub(super) fn insert(bytes: &[u8], json: &str) -> Result<Vec<u8>, ProvenanceErro
     written.extend_from_slice(&segment);
     written.extend_from_slice(&bytes[at..]);
     Ok(written)
-}
-
-/// The XMP packet: one description holding the JSON (XML-escaped).
-fn packet(json: &str) -> String {
-    let escaped = json
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    format!(
-        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\
-         <x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
-         <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\
-         <rdf:Description rdf:about=\"\" xmlns:peel=\"{NAMESPACE}\">\
-         {OPEN}{escaped}{CLOSE}\
-         </rdf:Description></rdf:RDF></x:xmpmeta>\
-         <?xpacket end=\"w\"?>"
-    )
 }
 
 /// The bytes of Peel's XMP segment, when the file has one.
@@ -113,18 +96,17 @@ pub(super) fn json(bytes: &[u8]) -> Option<String> {
     jpeg.segments_by_marker(markers::APP1)
         .map(JpegSegment::contents)
         .filter(|contents| is_peels(Some(contents)))
-        .find_map(|contents| {
-            let text = std::str::from_utf8(&contents[XMP_PREFIX.len()..]).ok()?;
-            let start = text.find(OPEN)? + OPEN.len();
-            let end = start + text[start..].find(CLOSE)?;
-            Some(unescape(&text[start..end]))
-        })
+        .find_map(|contents| xmp::record(std::str::from_utf8(&contents[XMP_PREFIX.len()..]).ok()?))
 }
 
-fn unescape(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&apos;", "'")
-        .replace("&amp;", "&")
+/// Whether the file carries content credentials: an APP11 segment holding JUMBF (`JP`, the box
+/// instance and sequence numbers, then a `jumb` superbox), as C2PA embeds its manifest store.
+pub(super) fn has_content_credentials(bytes: &[u8]) -> bool {
+    let Ok(jpeg) = Jpeg::from_bytes(Bytes::copy_from_slice(bytes)) else {
+        return false;
+    };
+    jpeg.segments_by_marker(APP11).any(|segment| {
+        let contents = segment.contents();
+        contents.starts_with(b"JP") && contents.windows(4).any(|window| window == b"jumb")
+    })
 }

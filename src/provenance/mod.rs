@@ -2,23 +2,36 @@
 //! prompt, model, ratio, size, reference hashes, safety settings, finish reason, attempts,
 //! fallback, tokens and cost of the job that made it. No I/O: everything works on byte slices.
 //!
-//! - PNG: two iTXt chunks right after `IHDR`: `parameters` (one A1111-style text most image
-//!   tools read: the prompt, then a line of `Key: value` pairs) and `peel` (the JSON).
-//! - JPEG: one APP1 XMP segment (`http://ns.adobe.com/xap/1.0/`) holding the JSON, after the
-//!   JFIF header.
+//! - PNG: three iTXt chunks right after `IHDR`: `parameters` (one A1111-style text most image
+//!   tools read: the prompt, then a line of `Key: value` pairs), `peel` (the JSON) and
+//!   `XML:com.adobe.xmp` (the standard XMP photo tools read: caption, creator tool, date, and
+//!   the IPTC label for AI-made media).
+//! - JPEG: one APP1 XMP segment (`http://ns.adobe.com/xap/1.0/`) after the JFIF header, holding
+//!   the same standard fields and the JSON in Peel's private namespace: one packet, as readers
+//!   take only one.
 //!
 //! Nothing is re-encoded: [`insert`] splices the extra chunks or segment into the bytes, and
 //! [`strip`] cuts exactly them out again, so the bytes the API sent stay recoverable byte for
 //! byte (edits resend them). The container pieces are built and parsed with `img-parts`.
 //!
+//! An image that carries C2PA content credentials ([`has_content_credentials`]) is never written
+//! to, since any change breaks their hard binding: [`insert`] refuses it, and the caller writes
+//! [`sidecar`] (the same XMP packet, JSON included) to [`sidecar_path`] beside it instead;
+//! [`read`] reads such a sidecar too.
+//!
 //! - `parameters`: the A1111 text, written and parsed.
+//! - `xmp`: the standard XMP packet, its escaping, and Peel's JSON inside it.
 //! - `png`, `jpeg`: the two containers.
 
 mod jpeg;
 mod parameters;
 mod png;
+mod xmp;
 
 use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +39,7 @@ use crate::api::wire::SafetySetting;
 use crate::job::JobSpec;
 
 pub use parameters::{Parameters, parameters_text, parse_parameters};
+pub use xmp::TRAINED_ALGORITHMIC_MEDIA;
 
 /// Where an image came from: what Peel writes into the file (the `peel` JSON).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -60,6 +74,9 @@ pub struct Provenance {
     pub cost_usd: f64,
     /// The Peel that wrote it (`peel 0.1.0`).
     pub generator: String,
+    /// When the image arrived (the XMP `xmp:CreateDate`); files of an older Peel have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
 }
 
 impl Provenance {
@@ -134,6 +151,11 @@ pub enum ProvenanceError {
         "the settings are too long to fit into a JPEG ({0} bytes, at most 65,000), so the file has none; shorten the prompt to keep them"
     )]
     TooLarge(usize),
+    /// The image carries C2PA content credentials, which any change to the file would break.
+    #[error(
+        "the image carries content credentials (C2PA), which any change to the file would break"
+    )]
+    ContentCredentials,
 }
 
 /// The image container, from its magic bytes.
@@ -153,20 +175,45 @@ fn format(bytes: &[u8]) -> Option<Format> {
     }
 }
 
+/// Whether `bytes` look like an XMP packet or sidecar (as [`sidecar`] writes it).
+fn is_xmp(bytes: &[u8]) -> bool {
+    let start = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    start.starts_with(b"<?xpacket") || start.starts_with(b"<x:xmpmeta")
+}
+
 /// Whether `bytes` look like a PNG or a JPEG (the formats provenance is written into).
 pub fn is_supported(bytes: &[u8]) -> bool {
     format(bytes).is_some()
 }
 
+/// Whether `bytes` carry C2PA content credentials (a JPEG's APP11 JUMBF segment, a PNG's `caBX`
+/// chunk): such a file must stay exactly as it came.
+pub fn has_content_credentials(bytes: &[u8]) -> bool {
+    match format(bytes) {
+        Some(Format::Png) => png::has_content_credentials(bytes),
+        Some(Format::Jpeg) => jpeg::has_content_credentials(bytes),
+        None => false,
+    }
+}
+
 /// `bytes` with `provenance` inserted (any provenance already there is replaced). Only chunks or
 /// one segment are added: [`strip`] of the result gives back `strip(bytes)` exactly (checked).
+/// An image with content credentials is refused ([`ProvenanceError::ContentCredentials`]).
 pub fn insert(bytes: &[u8], provenance: &Provenance) -> Result<Vec<u8>, ProvenanceError> {
     let original = strip(bytes);
+    if has_content_credentials(&original) {
+        return Err(ProvenanceError::ContentCredentials);
+    }
     let json = serde_json::to_string(provenance)
         .map_err(|error| ProvenanceError::Damaged(error.to_string()))?;
     let written = match format(&original) {
-        Some(Format::Png) => png::insert(&original, &parameters_text(provenance), &json)?,
-        Some(Format::Jpeg) => jpeg::insert(&original, &json)?,
+        Some(Format::Png) => png::insert(
+            &original,
+            &parameters_text(provenance),
+            &json,
+            &xmp::packet(provenance, None),
+        )?,
+        Some(Format::Jpeg) => jpeg::insert(&original, &xmp::packet(provenance, Some(&json)))?,
         None => return Err(ProvenanceError::Unsupported),
     };
     // The promise edits rely on: the API's bytes come back exactly.
@@ -197,12 +244,31 @@ pub fn strip(bytes: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
+/// The XMP sidecar for an image that is not written to: the standard fields and Peel's JSON in
+/// one packet, as a JPEG would hold them.
+pub fn sidecar(provenance: &Provenance) -> Result<String, ProvenanceError> {
+    let json = serde_json::to_string(provenance)
+        .map_err(|error| ProvenanceError::Damaged(error.to_string()))?;
+    Ok(xmp::packet(provenance, Some(&json)))
+}
+
+/// Where the sidecar of the image at `image` goes: its whole file name plus `.xmp`
+/// (`peel-7.jpg.xmp`), the name digiKam and darktable look for, and one no other image of the
+/// folder shares (`peel-7.png` and `peel-7.jpg` may both exist).
+pub fn sidecar_path(image: &Path) -> PathBuf {
+    let mut name = image.as_os_str().to_owned();
+    name.push(".xmp");
+    PathBuf::from(name)
+}
+
 /// What the file says about where it came from: Peel's JSON, or else an A1111 `parameters`
-/// text; `None` when it holds neither (or is not a PNG or JPEG).
+/// text; `None` when it holds neither (or is not a PNG, a JPEG or an XMP sidecar).
 pub fn read(bytes: &[u8]) -> Option<Imported> {
-    let (json, text) = match format(bytes)? {
-        Format::Png => png::texts(bytes),
-        Format::Jpeg => (jpeg::json(bytes), None),
+    let (json, text) = match format(bytes) {
+        Some(Format::Png) => png::texts(bytes),
+        Some(Format::Jpeg) => (jpeg::json(bytes), None),
+        None if is_xmp(bytes) => (xmp::record(std::str::from_utf8(bytes).ok()?), None),
+        None => return None,
     };
     if let Some(peel) = json.and_then(|json| serde_json::from_str::<Provenance>(&json).ok()) {
         let settings = text

@@ -1,5 +1,6 @@
-//! PNG: the `parameters` and `peel` iTXt chunks, inserted together right after `IHDR`, found
-//! and cut out again by byte range. The chunks are read by img-parts alone; their byte ranges
+//! PNG: the `parameters`, `peel` and `XML:com.adobe.xmp` iTXt chunks, inserted together right
+//! after `IHDR`, found and cut out again by byte range (files of an older Peel have the first two
+//! only); and whether the file carries C2PA content credentials (a `caBX` chunk). The chunks are read by img-parts alone; their byte ranges
 //! follow from its chunk lengths (a PNG has nothing between chunks), so the bytes around Peel's
 //! chunks stay exactly as they came.
 
@@ -17,12 +18,16 @@ pub(super) const SIGNATURE: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 
 const PEEL: &str = "peel";
 /// The keyword A1111 and most image tools read.
 const PARAMETERS: &str = "parameters";
+/// The keyword of the standard XMP chunk photo tools read.
+const XMP: &str = "XML:com.adobe.xmp";
 
-/// `bytes` (a PNG without Peel's chunks) with both chunks after `IHDR`.
+/// `bytes` (a PNG without Peel's chunks) with the three chunks after `IHDR`: the `parameters`
+/// text, Peel's `json` and the XMP `packet`.
 pub(super) fn insert(
     bytes: &[u8],
     parameters: &str,
     json: &str,
+    packet: &str,
 ) -> Result<Vec<u8>, ProvenanceError> {
     let chunks = chunk_ranges(bytes)?;
     let Some((_, ihdr)) = chunks.first().filter(|(chunk, _)| chunk.kind() == *b"IHDR") else {
@@ -31,10 +36,12 @@ pub(super) fn insert(
         ));
     };
     let at = ihdr.end;
-    let mut written = Vec::with_capacity(bytes.len() + parameters.len() + json.len() + 64);
+    let mut written =
+        Vec::with_capacity(bytes.len() + parameters.len() + json.len() + packet.len() + 96);
     written.extend_from_slice(&bytes[..at]);
     written.extend_from_slice(&itxt(PARAMETERS, parameters));
     written.extend_from_slice(&itxt(PEEL, json));
+    written.extend_from_slice(&itxt(XMP, packet));
     written.extend_from_slice(&bytes[at..]);
     Ok(written)
 }
@@ -52,8 +59,9 @@ fn itxt(keyword: &str, text: &str) -> Vec<u8> {
         .to_vec()
 }
 
-/// The bytes of Peel's chunks: the `peel` iTXt chunk and, right before it, the `parameters` one
-/// written with it (a `parameters` chunk anywhere else is another tool's and stays).
+/// The bytes of Peel's chunks: the `peel` iTXt chunk, the `parameters` one right before it and
+/// the XMP one right after it, written with it (such a chunk anywhere else is another tool's and
+/// stays).
 pub(super) fn inserted_range(bytes: &[u8]) -> Option<Range<usize>> {
     let chunks = chunk_ranges(bytes).ok()?;
     let is_itxt = |chunk: &PngChunk, wanted: &str| {
@@ -65,7 +73,17 @@ pub(super) fn inserted_range(bytes: &[u8]) -> Option<Range<usize>> {
         Some((chunk, range)) if is_itxt(chunk, PARAMETERS) => range.start,
         _ => peel.start,
     };
-    Some(start..peel.end)
+    let end = match chunks.get(at + 1) {
+        Some((chunk, range)) if is_itxt(chunk, XMP) => range.end,
+        _ => peel.end,
+    };
+    Some(start..end)
+}
+
+/// Whether the file carries content credentials: a `caBX` chunk (C2PA's manifest store).
+pub(super) fn has_content_credentials(bytes: &[u8]) -> bool {
+    Png::from_bytes(Bytes::copy_from_slice(bytes))
+        .is_ok_and(|png| png.chunks().iter().any(|chunk| chunk.kind() == *b"caBX"))
 }
 
 /// The file's chunks as img-parts reads them (up to `IEND`), each with its byte range.

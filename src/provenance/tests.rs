@@ -29,7 +29,238 @@ fn provenance() -> Provenance {
         output_tokens: Some(1290),
         cost_usd: 0.134,
         generator: "peel test".to_owned(),
+        created_at: Some("2026-11-27T20:00:05.25Z".parse().unwrap()),
     }
+}
+
+/// The text of the file's standard XMP packet: the PNG's `XML:com.adobe.xmp` chunk, or the
+/// JPEG's APP1 XMP segment (exactly one of either).
+fn xmp_of(bytes: &[u8]) -> String {
+    if bytes.starts_with(png::SIGNATURE) {
+        let png =
+            img_parts::png::Png::from_bytes(img_parts::Bytes::copy_from_slice(bytes)).unwrap();
+        let chunks: Vec<_> = png
+            .chunks()
+            .iter()
+            .filter(|chunk| chunk.contents().starts_with(b"XML:com.adobe.xmp\0"))
+            .collect();
+        assert_eq!(chunks.len(), 1, "one XMP chunk");
+        assert_eq!(chunks[0].kind(), *b"iTXt");
+        let data = chunks[0].contents();
+        // Keyword NUL, flag 0, method 0, empty language NUL, empty translated keyword NUL.
+        let text = &data["XML:com.adobe.xmp".len()..];
+        assert_eq!(&text[..5], &[0, 0, 0, 0, 0]);
+        String::from_utf8(text[5..].to_vec()).unwrap()
+    } else {
+        let jpeg =
+            img_parts::jpeg::Jpeg::from_bytes(img_parts::Bytes::copy_from_slice(bytes)).unwrap();
+        let segments: Vec<_> = jpeg
+            .segments_by_marker(img_parts::jpeg::markers::APP1)
+            .filter(|segment| {
+                segment
+                    .contents()
+                    .starts_with(b"http://ns.adobe.com/xap/1.0/\0")
+            })
+            .collect();
+        assert_eq!(segments.len(), 1, "one XMP segment");
+        let text = &segments[0].contents()[b"http://ns.adobe.com/xap/1.0/\0".len()..];
+        String::from_utf8(text.to_vec()).unwrap()
+    }
+}
+
+/// A JUMBF superbox as C2PA puts it in a JPEG's APP11 segment: `JP`, box instance 1, sequence 1,
+/// then a `jumb` box whose description box is labelled `c2pa`.
+fn app11_c2pa() -> Vec<u8> {
+    // The description box: length 30, `jumd`, C2PA's manifest store UUID, toggles, the label.
+    let mut description = b"\0\0\0\x1ejumd".to_vec();
+    description.extend_from_slice(&[
+        0x63, 0x32, 0x70, 0x61, 0, 0x11, 0, 0x10, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B, 0x71,
+    ]);
+    description.extend_from_slice(b"\x03c2pa\0");
+    assert_eq!(description.len(), 30);
+    let mut superbox = u32::try_from(description.len() + 8)
+        .unwrap()
+        .to_be_bytes()
+        .to_vec();
+    superbox.extend_from_slice(b"jumb");
+    superbox.extend_from_slice(&description);
+    let mut contents = b"JP\0\x01\0\0\0\x01".to_vec();
+    contents.extend_from_slice(&superbox);
+    img_parts::jpeg::JpegSegment::new_with_contents(0xEB, img_parts::Bytes::from(contents))
+        .encoder()
+        .bytes()
+        .to_vec()
+}
+
+/// `jpeg` with an APP11 C2PA segment after its JFIF header, as Google's would carry one.
+fn with_c2pa(mut jpeg: Vec<u8>) -> Vec<u8> {
+    // SOI (2 bytes), then APP0: marker, length, contents.
+    let app0_end = 4 + usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+    jpeg.splice(app0_end..app0_end, app11_c2pa());
+    jpeg
+}
+
+#[test]
+fn the_xmp_packet_holds_the_standard_fields() {
+    for format in [image::ImageFormat::Png, image::ImageFormat::Jpeg] {
+        let written = insert(&encoded(format), &provenance()).unwrap();
+        let text = xmp_of(&written);
+        assert!(
+            text.contains(
+                "<dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">A lighthouse at dusk, &quot;cinematic&quot; &lt;wide&gt;\nsecond line &amp; more</rdf:li></rdf:Alt></dc:description>"
+            ),
+            "{text}"
+        );
+        let tool = format!(
+            "<xmp:CreatorTool>Peel {} (gemini-3-pro-image)</xmp:CreatorTool>",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert!(text.contains(&tool), "{text}");
+        assert!(
+            text.contains("<xmp:CreateDate>2026-11-27T20:00:05Z</xmp:CreateDate>"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "<Iptc4xmpExt:DigitalSourceType>http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia</Iptc4xmpExt:DigitalSourceType>"
+            ),
+            "{text}"
+        );
+        for namespace in [
+            "xmlns:dc=\"http://purl.org/dc/elements/1.1/\"",
+            "xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"",
+            "xmlns:Iptc4xmpExt=\"http://iptc.org/std/Iptc4xmpExt/2008-02-29/\"",
+        ] {
+            assert!(text.contains(namespace), "{text}");
+        }
+        // One packet in a JPEG holds Peel's record too; a PNG keeps it in its `peel` chunk.
+        assert_eq!(
+            text.contains("<peel:provenance>"),
+            format == image::ImageFormat::Jpeg,
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn markup_in_a_prompt_is_escaped_and_reads_back() {
+    let tricky = Provenance {
+        prompt: "a <b>bold</b> & \"quoted\" 'sign'\r\nwith a bell\u{7} </peel:provenance>"
+            .to_owned(),
+        ..provenance()
+    };
+    for format in [image::ImageFormat::Png, image::ImageFormat::Jpeg] {
+        let written = insert(&encoded(format), &tricky).unwrap();
+        let text = xmp_of(&written);
+        assert!(
+            text.contains(
+                "a &lt;b&gt;bold&lt;/b&gt; &amp; &quot;quoted&quot; &apos;sign&apos;&#13;\nwith a bell &lt;/peel:provenance&gt;</rdf:li>"
+            ),
+            "{text}"
+        );
+        assert_eq!(read(&written).unwrap().peel, Some(tricky.clone()));
+        assert_eq!(strip(&written).as_ref(), encoded(format).as_slice());
+    }
+    let sidecar = sidecar(&tricky).unwrap();
+    assert_eq!(read(sidecar.as_bytes()).unwrap().peel, Some(tricky));
+}
+
+#[test]
+fn files_of_an_older_peel_still_read_and_strip() {
+    // PNG: `parameters` and `peel` only, no XMP chunk.
+    let original = encoded(image::ImageFormat::Png);
+    let json = serde_json::to_string(&provenance()).unwrap();
+    let itxt = |keyword: &str, text: &str| {
+        let mut data = keyword.as_bytes().to_vec();
+        data.extend_from_slice(&[0, 0, 0, 0, 0]);
+        data.extend_from_slice(text.as_bytes());
+        img_parts::png::PngChunk::new(*b"iTXt", img_parts::Bytes::from(data))
+            .encoder()
+            .bytes()
+            .to_vec()
+    };
+    let old = [
+        &original[..33],
+        &itxt("parameters", &parameters_text(&provenance())),
+        &itxt("peel", &json),
+        &original[33..],
+    ]
+    .concat();
+    assert_eq!(read(&old).unwrap().peel, Some(provenance()));
+    assert_eq!(strip(&old).as_ref(), original.as_slice());
+    // JPEG: the segment an older Peel wrote, with the JSON alone in Peel's namespace.
+    let original = encoded(image::ImageFormat::Jpeg);
+    let packet = format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?><x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\
+         <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\"><rdf:Description rdf:about=\"\" \
+         xmlns:peel=\"urn:peel:provenance:1.0/\"><peel:provenance>{}</peel:provenance></rdf:Description>\
+         </rdf:RDF></x:xmpmeta><?xpacket end=\"w\"?>",
+        json.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    );
+    let old = jpeg::insert(&original, &packet).unwrap();
+    assert_eq!(read(&old).unwrap().peel, Some(provenance()));
+    assert_eq!(strip(&old).as_ref(), original.as_slice());
+    // Written again by this Peel: replaced, not stacked, and still one XMP segment.
+    let again = insert(&old, &provenance()).unwrap();
+    assert!(xmp_of(&again).contains("DigitalSourceType"));
+    assert_eq!(strip(&again).as_ref(), original.as_slice());
+}
+
+#[test]
+fn content_credentials_are_detected_and_never_written_into() {
+    let jpeg = encoded(image::ImageFormat::Jpeg);
+    assert!(!has_content_credentials(&jpeg));
+    let signed = with_c2pa(jpeg.clone());
+    assert!(has_content_credentials(&signed));
+    assert!(image::load_from_memory(&signed).is_ok());
+    assert_eq!(
+        insert(&signed, &provenance()),
+        Err(ProvenanceError::ContentCredentials)
+    );
+    // An APP11 segment that is not JUMBF is no credential.
+    let other = img_parts::jpeg::JpegSegment::new_with_contents(
+        0xEB,
+        img_parts::Bytes::from_static(b"XX other"),
+    )
+    .encoder()
+    .bytes();
+    let mut plain = jpeg.clone();
+    plain.splice(2..2, other.iter().copied());
+    assert!(!has_content_credentials(&plain));
+    // PNG: a `caBX` chunk.
+    let png = encoded(image::ImageFormat::Png);
+    assert!(!has_content_credentials(&png));
+    let chunk =
+        img_parts::png::PngChunk::new(*b"caBX", img_parts::Bytes::from_static(b"\0\0\0\x08jumb"))
+            .encoder()
+            .bytes();
+    let mut signed = png.clone();
+    signed.splice(33..33, chunk.iter().copied());
+    assert!(has_content_credentials(&signed));
+    assert_eq!(
+        insert(&signed, &provenance()),
+        Err(ProvenanceError::ContentCredentials)
+    );
+    assert!(!has_content_credentials(b"not an image"));
+}
+
+#[test]
+fn the_sidecar_is_one_packet_with_the_fields_and_the_record() {
+    let text = sidecar(&provenance()).unwrap();
+    assert!(text.starts_with("<?xpacket begin="), "{text}");
+    assert!(text.ends_with("<?xpacket end=\"w\"?>"), "{text}");
+    assert_eq!(text.matches("<x:xmpmeta").count(), 1);
+    assert!(text.contains("trainedAlgorithmicMedia"), "{text}");
+    assert!(text.contains("<xmp:CreatorTool>Peel "), "{text}");
+    let found = read(text.as_bytes()).unwrap();
+    assert_eq!(found.source, Source::Peel);
+    assert_eq!(found.peel, Some(provenance()));
+    assert_eq!(
+        sidecar_path(Path::new("/out/peel-7.jpg")),
+        Path::new("/out/peel-7.jpg.xmp")
+    );
 }
 
 #[test]

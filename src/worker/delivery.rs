@@ -1,8 +1,9 @@
 //! Putting a checked answer on disk: the final image, its provenance written into the file (see
-//! `provenance`), into the designer's output folder (or, if that fails, into the data folder, so
-//! a paid image is never thrown away), the thought images
-//! once under the data folder's `images/`, and the model's turn, with file stand-ins instead of
-//! bytes, under `turns/` for edits. Only the final image's write can fail the delivery; anything
+//! `provenance`; an image carrying C2PA content credentials is left as it came, and the record
+//! goes to an XMP sidecar beside it, which the why-panel names), into the designer's output
+//! folder (or, if that fails, into the data folder, so a paid image is never thrown away), the
+//! thought images once under the data folder's `images/`, and the model's turn, with file
+//! stand-ins instead of bytes, under `turns/` for edits. Only the final image's write can fail the delivery; anything
 //! after it becomes a warning on a delivered job.
 //!
 //! [`save`] is blocking file I/O (call it from `spawn_blocking`); [`Engine::deliver`] runs it there,
@@ -21,7 +22,7 @@ use super::sink::EventSink;
 use crate::api::catalog::ModelEntry;
 use crate::api::wire::{Content, GenerateContentResponse};
 use crate::provenance::{self, Provenance};
-use crate::store::files::{WriteError, write_new};
+use crate::store::files::{WriteError, write_atomically, write_new};
 use crate::store::turns::{extension, keep_image, keep_thought_image, save_turn, sha256_hex};
 
 /// An answer whose final image neither the output folder nor the data folder took: handed back
@@ -139,6 +140,7 @@ fn with_answer(
         .and_then(|reason| serde_json::to_value(reason).ok())
         .and_then(|value| value.as_str().map(str::to_owned));
     Provenance {
+        created_at: facts.created_at.or_else(|| Some(Timestamp::now())),
         model_version: response.model_version.clone(),
         finish_reason,
         input_tokens: usage.and_then(|usage| usage.prompt_token_count),
@@ -148,7 +150,8 @@ fn with_answer(
 }
 
 /// Writes the final image (with `provenance` inside, when it can hold it) into the output
-/// folder, or (when that fails) into the data folder, saying so.
+/// folder, or (when that fails) into the data folder, saying so. An image with content
+/// credentials is written as it came, and `provenance` goes to a sidecar beside it.
 fn write_final(
     job: i64,
     image_dir: &Path,
@@ -157,33 +160,74 @@ fn write_final(
     provenance: Option<&Provenance>,
 ) -> Result<(PathBuf, Vec<String>), WriteError> {
     let mut warnings = Vec::new();
-    let bytes = match provenance.map(|facts| provenance::insert(&image.bytes, facts)) {
-        Some(Ok(bytes)) => std::borrow::Cow::Owned(bytes),
-        Some(Err(provenance::ProvenanceError::Unsupported)) | None => {
-            std::borrow::Cow::Borrowed(image.bytes.as_slice())
-        }
-        Some(Err(error)) => {
-            warnings.push(format!(
-                "The image is saved without its settings inside: {error}."
-            ));
-            std::borrow::Cow::Borrowed(image.bytes.as_slice())
-        }
-    };
+    let (bytes, sidecar) = file_contents(image, provenance, &mut warnings);
     let suffix = format!(".{}", extension(&image.mime_type));
-    let error = match write_new(image_dir, &format!("peel-{job}"), &suffix, &bytes) {
-        Ok(written) => return Ok((written, warnings)),
-        Err(error) => error,
-    };
-    let sha256 = sha256_hex(&image.bytes);
-    match keep_image(data_dir, &sha256, &image.mime_type, &bytes) {
-        Ok(kept) => {
+    let written = match write_new(image_dir, &format!("peel-{job}"), &suffix, &bytes) {
+        Ok(written) => written,
+        Err(error) => {
+            let sha256 = sha256_hex(&image.bytes);
+            let Ok(kept) = keep_image(data_dir, &sha256, &image.mime_type, &bytes) else {
+                return Err(error);
+            };
             warnings.push(format!(
                 "{error} The image was kept in {} instead.",
                 kept.display()
             ));
-            Ok((kept, warnings))
+            kept
         }
-        Err(_) => Err(error),
+    };
+    if let Some(sidecar) = sidecar {
+        warnings.push(write_sidecar(&written, &sidecar));
+    }
+    Ok((written, warnings))
+}
+
+/// The bytes to write for `image` (with `provenance` inside when the file can hold it), and the
+/// sidecar's text when it must stay untouched (it carries content credentials).
+fn file_contents<'a>(
+    image: &'a ReceivedImage,
+    provenance: Option<&Provenance>,
+    warnings: &mut Vec<String>,
+) -> (std::borrow::Cow<'a, [u8]>, Option<String>) {
+    let untouched = std::borrow::Cow::Borrowed(image.bytes.as_slice());
+    match provenance.map(|facts| (facts, provenance::insert(&image.bytes, facts))) {
+        Some((_, Ok(bytes))) => (std::borrow::Cow::Owned(bytes), None),
+        Some((_, Err(provenance::ProvenanceError::Unsupported))) | None => (untouched, None),
+        Some((facts, Err(provenance::ProvenanceError::ContentCredentials))) => {
+            match provenance::sidecar(facts) {
+                Ok(sidecar) => (untouched, Some(sidecar)),
+                Err(error) => {
+                    warnings.push(format!(
+                        "The image carries Google's content credentials (C2PA), so Peel left it untouched; its record could not be made: {error}."
+                    ));
+                    (untouched, None)
+                }
+            }
+        }
+        Some((_, Err(error))) => {
+            warnings.push(format!(
+                "The image is saved without its settings inside: {error}."
+            ));
+            (untouched, None)
+        }
+    }
+}
+
+/// Writes `sidecar` beside the image at `image` (crash-safe, as the image) and says what
+/// happened, for the why-panel.
+fn write_sidecar(image: &Path, sidecar: &str) -> String {
+    let path = provenance::sidecar_path(image);
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    match write_atomically(&path, sidecar.as_bytes()) {
+        Ok(()) => format!(
+            "The image carries Google's content credentials (C2PA); Peel left it untouched and wrote its record to {name}."
+        ),
+        Err(error) => format!(
+            "The image carries Google's content credentials (C2PA); Peel left it untouched, but its record could not be written to {name}: {error}"
+        ),
     }
 }
 
@@ -403,6 +447,62 @@ mod tests {
         // A second image for the same job never replaces the first.
         let again = save(7, &out, &data, &answer(&draft, &last), None).unwrap();
         assert_eq!(again.path, out.join("peel-7-2.jpg"));
+    }
+
+    /// `jpeg` with an APP11 segment holding a JUMBF box labelled `c2pa` after its JFIF header,
+    /// as a JPEG with content credentials carries it.
+    fn with_c2pa(mut jpeg: Vec<u8>) -> Vec<u8> {
+        let mut contents = b"JP\0\x01\0\0\0\x01\0\0\0\x16jumb\0\0\0\x0ejumdc2pa\0\0".to_vec();
+        contents.extend_from_slice(&[0xAB; 64]);
+        let segment =
+            img_parts::jpeg::JpegSegment::new_with_contents(0xEB, img_parts::Bytes::from(contents))
+                .encoder()
+                .bytes();
+        let app0_end = 4 + usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+        jpeg.splice(app0_end..app0_end, segment.iter().copied());
+        jpeg
+    }
+
+    #[test]
+    fn an_image_with_content_credentials_is_saved_untouched_with_a_sidecar() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, data) = (dir.path().join("out"), dir.path().join("data"));
+        let signed = with_c2pa(jpeg(120));
+        assert!(provenance::has_content_credentials(&signed));
+        let facts = Provenance {
+            prompt: "a kite & a <string>".to_owned(),
+            model: "gemini-3-pro-image".to_owned(),
+            ..Provenance::default()
+        };
+        let saved = save(9, &out, &data, &answer(&jpeg(1), &signed), Some(&facts)).unwrap();
+        // Google's bytes, exactly: no segment inserted, nothing re-encoded.
+        assert_eq!(std::fs::read(&saved.path).unwrap(), signed);
+        let sidecar = out.join("peel-9.jpg.xmp");
+        let text = std::fs::read_to_string(&sidecar).unwrap();
+        for field in [
+            "<rdf:li xml:lang=\"x-default\">a kite &amp; a &lt;string&gt;</rdf:li>",
+            "<xmp:CreatorTool>Peel ",
+            "(gemini-3-pro-image)</xmp:CreatorTool>",
+            "<xmp:CreateDate>",
+            provenance::TRAINED_ALGORITHMIC_MEDIA,
+        ] {
+            assert!(text.contains(field), "{field} is missing: {text}");
+        }
+        let record = provenance::read(text.as_bytes()).unwrap().peel.unwrap();
+        assert_eq!(record.prompt, "a kite & a <string>");
+        assert_eq!(record.finish_reason.as_deref(), Some("STOP"));
+        // The why-panel's sentence names the sidecar.
+        assert_eq!(
+            saved.warnings,
+            [
+                "The image carries Google's content credentials (C2PA); Peel left it untouched and wrote its record to peel-9.jpg.xmp."
+            ]
+        );
+        // Deleting the job takes the sidecar with the image.
+        let store = crate::store::Store::open(&data.join("peel.db")).unwrap();
+        crate::worker::history::remove_files(&store, 9, &saved.path).unwrap();
+        assert!(!saved.path.exists());
+        assert!(!sidecar.exists());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! A job's life after it ended: the history the window restores at start, and deleting a job
-//! (its image and kept answer leave the disk; deleted wins over any later state change).
+//! (its image, any XMP sidecar and kept answer leave the disk; deleted wins over any later state
+//! change).
 //! Blocking (the database and files): call from `spawn_blocking`.
 
 use std::path::{Path, PathBuf};
@@ -9,6 +10,7 @@ use jiff::Timestamp;
 use super::edits::legacy_turn_path;
 use super::engine::Engine;
 use super::protocol::{Event, JobId};
+use crate::provenance;
 use crate::store::{JobState, Store, thumbs, turns};
 
 /// How many remembered rewrites the window gets at start.
@@ -54,8 +56,8 @@ impl Engine {
     }
 }
 
-/// Removes a job's image, its gallery thumbnails, its kept turn and the kept images only it
-/// uses. An image path an older Peel stored relative (to a working folder no one knows now) is
+/// Removes a job's image, its XMP sidecar (written beside an image with content credentials),
+/// its gallery thumbnails, its kept turn and the kept images only it uses. An image path an older Peel stored relative (to a working folder no one knows now) is
 /// never guessed at: the rest goes, and the sentence says to delete that file by hand.
 pub fn remove_files(store: &Store, job: JobId, image: &Path) -> Result<(), String> {
     let kept = remove_all(kept_files(store, job));
@@ -75,9 +77,13 @@ pub fn remove_files(store: &Store, job: JobId, image: &Path) -> Result<(), Strin
             )
         },
     );
-    remove_all(vec![image.to_path_buf(), legacy_turn_path(image)])
-        .and(kept)
-        .and(thumbnails)
+    remove_all(vec![
+        image.to_path_buf(),
+        legacy_turn_path(image),
+        provenance::sidecar_path(image),
+    ])
+    .and(kept)
+    .and(thumbnails)
 }
 
 fn remove_files_without_image(store: &Store, job: JobId) -> Result<(), String> {

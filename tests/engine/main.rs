@@ -1,8 +1,8 @@
 //! Integration tests of everything that is not a window, as one test binary (each binary links
 //! eframe, wgpu and reqwest, so one per file cost most of the test build's link time and disk):
 //! the HTTP client, the diagnosis against real and random bodies, the simulator, the engine and the
-//! worker, real-sized answers, Google's model list, `peel` as a process, the rewrite assistant and
-//! Google's Python SDK against the simulator.
+//! worker, real-sized answers, Google's model list, `peel` as a process, the rewrite assistant,
+//! Google's Python SDK against the simulator, and saved files as exiftool reads them.
 //!
 //! One module per area; run one with `cargo test --test engine sim_scenarios`.
 
@@ -37,6 +37,7 @@ mod secrets_sweep;
 mod sim_scenarios;
 mod sim_streaming;
 mod sim_validation;
+mod standard_metadata;
 mod streamed_jobs;
 mod streaming_client;
 mod worker_commands;

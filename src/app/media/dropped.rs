@@ -72,7 +72,19 @@ impl Service {
 /// The settings Peel's provenance in `path` names, with the SHA-256 of each reference it was
 /// made with, when it has some.
 fn settings_in(path: &Path) -> Option<(ImageSettings, Vec<String>)> {
-    // A regular file only, read no further than a large 4K PNG can be.
+    // An image with content credentials is left untouched: its record is in the sidecar.
+    let found = provenance::read(&read_file(path)?)
+        .or_else(|| provenance::read(&read_file(&provenance::sidecar_path(path))?))?;
+    let references = found
+        .peel
+        .as_ref()
+        .map(|peel| peel.reference_sha256.clone())
+        .unwrap_or_default();
+    Some((ImageSettings::of(&found)?, references))
+}
+
+/// The bytes of the regular file at `path`, read no further than a large 4K PNG can be.
+fn read_file(path: &Path) -> Option<Vec<u8>> {
     let file = std::fs::File::open(path).ok()?;
     if !file.metadata().ok()?.is_file() {
         return None;
@@ -81,13 +93,7 @@ fn settings_in(path: &Path) -> Option<(ImageSettings, Vec<String>)> {
     file.take(MAX_SHRINK_INPUT_BYTES)
         .read_to_end(&mut bytes)
         .ok()?;
-    let found = provenance::read(&bytes)?;
-    let references = found
-        .peel
-        .as_ref()
-        .map(|peel| peel.reference_sha256.clone())
-        .unwrap_or_default();
-    Some((ImageSettings::of(&found)?, references))
+    Some(bytes)
 }
 
 /// The references with these hashes that a job in `store` holds, ready to show and send (their
