@@ -80,7 +80,8 @@ fn type_generate_see_the_image_edit_it_delete_it_then_a_strict_block() {
     rig.wait_for("Image filter (Layer 2, not configurable): failed here");
     rig.harness
         .get_by_label("Layer: Image filter (Layer 2, not adjustable) (image_filter)");
-    rig.harness.get_by_label_contains("Stopped:");
+    // The job's end comes after its attempt's diagnosis (its interim images are cleared first).
+    rig.wait_for("Stopped:");
 
     // The next run shows the same history, the block still explained.
     let next_run = Engine::new(
