@@ -162,11 +162,12 @@ fn size_text(job: &JobView) -> String {
     }
 }
 
-/// The Date column's text: when the job was queued, in local time to the minute.
+/// The Date column's text: when the job was queued, in local time to the minute ("Dec 7 14:05":
+/// short, so the seven columns fit beside the editor and the why-panel).
 fn date_text(job: &JobView) -> String {
     job.created_at
         .to_zoned(jiff::tz::TimeZone::system())
-        .strftime("%Y-%m-%d %H:%M")
+        .strftime("%b %-d %H:%M")
         .to_string()
 }
 
@@ -192,14 +193,20 @@ pub fn list_ui(
         .sense(egui::Sense::click())
         .auto_shrink([false, false])
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
-        .column(Column::initial(120.0).resizable(true))
+        // Narrow enough to fit between the editor and the why-panel at their default widths;
+        // each can be widened by dragging its edge.
+        .column(fixed(76.0))
         .column(
             Column::remainder()
-                .at_least(120.0)
+                .at_least(60.0)
                 .clip(true)
                 .resizable(true),
         )
-        .columns(Column::initial(90.0).clip(true).resizable(true), 5);
+        .column(fixed(70.0))
+        .column(fixed(56.0))
+        .column(fixed(62.0))
+        .column(fixed(58.0))
+        .column(fixed(50.0));
     if to_top {
         table = table.vertical_scroll_offset(0.0);
     } else if let Some(row) = ui_state.gallery.scroll_to_row.take() {
@@ -211,10 +218,7 @@ pub fn list_ui(
         .header(row_height, |mut header| {
             for column in SortColumn::ALL {
                 header.col(|ui| {
-                    let button =
-                        egui::Button::new(egui::RichText::new(sort.header(column)).strong())
-                            .frame(false);
-                    if ui.add(button).clicked() {
+                    if header_ui(ui, sort, column) {
                         new_sort = Some(sort.clicked(column));
                     }
                 });
@@ -240,6 +244,38 @@ pub fn list_ui(
         ui_state.gallery.sort = sort;
     }
     last_drawn >= shown.len()
+}
+
+/// A column of `width` points, resizable, its text cut to fit.
+fn fixed(width: f32) -> Column {
+    Column::initial(width).clip(true).resizable(true)
+}
+
+/// A column's header: its name as a button, and the direction drawn beside it when the list is
+/// sorted by it (the default font has no ▲ or ▼ glyph, so the button's accessible label carries
+/// them: `ListSort::header`). Returns whether it was clicked.
+fn header_ui(ui: &mut egui::Ui, sort: ListSort, column: SortColumn) -> bool {
+    let name = egui::RichText::new(column.name()).strong();
+    let response = ui.add(egui::Button::new(name).frame(false));
+    let label = sort.header(column);
+    ui.ctx()
+        .accesskit_node_builder(response.id, |node| node.set_label(label));
+    if sort.column == column {
+        let (rect, _) = ui.allocate_exact_size(egui::vec2(8.0, 8.0), egui::Sense::hover());
+        let (c, tip) = (rect.center(), if sort.descending { 3.0 } else { -3.0 });
+        let points = vec![
+            c + egui::vec2(-4.0, -tip * 0.7),
+            c + egui::vec2(4.0, -tip * 0.7),
+            c + egui::vec2(0.0, tip),
+        ];
+        let colour = ui.visuals().strong_text_color();
+        ui.painter().add(egui::Shape::convex_polygon(
+            points,
+            colour,
+            egui::Stroke::NONE,
+        ));
+    }
+    response.clicked()
 }
 
 /// One row's cells; returns the row's response (the union of its cells).
