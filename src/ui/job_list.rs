@@ -4,7 +4,8 @@
 //! beside the name says which way); [`sort_jobs`] is that order, a pure function. Only the rows
 //! on screen are drawn. A click on a row goes through the gallery's selection (a plain click
 //! explains the job in the why-panel, Ctrl+ and Shift+click pick several); a double click on a
-//! delivered job opens the large view.
+//! delivered job opens the large view. The gallery's keys work here too, one row a step (the
+//! gallery calls its keyboard handler with the list's order).
 
 use std::cmp::Ordering;
 

@@ -1,7 +1,8 @@
 //! The gallery as a list (egui_kittest, no GPU; the test plays the worker and the media
 //! service): the same jobs as a table, newest first, sorted by a click on a column's header and
 //! reversed by a second; a click on a row explains the job in the why-panel, a double click on a
-//! delivered job opens the large view.
+//! delivered job opens the large view; the arrow keys walk the rows in the list's order; only the
+//! rows on screen are drawn.
 
 use std::path::PathBuf;
 
@@ -157,7 +158,7 @@ fn the_list_shows_the_jobs_sorts_by_a_header_and_explains_a_clicked_row() {
 }
 
 #[test]
-fn a_list_of_thousands_draws_only_the_rows_on_screen() {
+fn a_list_of_thousands_draws_only_the_rows_on_screen_and_is_searched() {
     let mut rig = Rig::playing_media();
     let queued_at = jiff::Timestamp::now();
     let jobs = (1..=2000)
@@ -188,4 +189,37 @@ fn a_list_of_thousands_draws_only_the_rows_on_screen() {
     assert!(rig.harness.query_by_label("picture 1").is_none());
     let rows = rig.harness.query_all_by_label_contains("picture ").count();
     assert!(rows < 60, "{rows} rows drawn");
+    // The gallery's search narrows the list too.
+    rig.harness.get_by_label("Search prompts").click();
+    rig.harness.run_steps(1);
+    rig.harness
+        .get_by_label("Search prompts")
+        .type_text("picture 1999");
+    rig.harness.run_steps(3);
+    in_list(&rig, "picture 1999");
+    assert!(rig.harness.query_by_label("picture 2000").is_none());
+}
+
+#[test]
+fn arrow_keys_walk_the_list_in_its_order() {
+    let mut rig = Rig::playing_media();
+    job(&rig, 1, "a red fox", 0.134, JobState::Delivered, None);
+    job(&rig, 2, "a blue whale", 0.039, JobState::Stopped, None);
+    job(&rig, 3, "a green owl", 0.24, JobState::Delivered, None);
+    rig.harness.run_steps(3);
+    rig.harness.get_by_label("List").click();
+    rig.harness.run_steps(2);
+    in_list(&rig, "Cost").click();
+    rig.harness.run_steps(2);
+    in_list(&rig, "a blue whale").click();
+    rig.harness.run_steps(2);
+    // Cheapest first: the whale, then the fox, then the owl.
+    for expected in [1, 3, 3] {
+        rig.harness.key_press(egui::Key::ArrowDown);
+        rig.harness.run_steps(2);
+        assert_eq!(rig.harness.state().state().selected, Some(expected));
+    }
+    rig.harness.key_press(egui::Key::ArrowUp);
+    rig.harness.run_steps(2);
+    assert_eq!(rig.harness.state().state().selected, Some(1));
 }
