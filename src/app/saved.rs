@@ -1,4 +1,5 @@
-//! What the window keeps between runs in eframe's storage: the editor, the settings and the tab.
+//! What the window keeps between runs in eframe's storage: the editor, the settings, the tab,
+//! and the gallery's layout (grid or list) and the list's order.
 //! The API key is never among them (it lives in the keychain).
 
 use super::PeelApp;
@@ -9,6 +10,8 @@ use crate::ui::Settings;
 const EDITOR_KEY: &str = "peel.editor";
 const SETTINGS_KEY: &str = "peel.settings";
 const TAB_KEY: &str = "peel.tab";
+const LAYOUT_KEY: &str = "peel.gallery_layout";
+const SORT_KEY: &str = "peel.list_sort";
 
 impl PeelApp {
     /// Restores what an earlier run saved (an editor from an older Peel is upgraded and fitted to
@@ -19,6 +22,8 @@ impl PeelApp {
         self.editor.fit_to_model();
         self.use_saved_settings(eframe::get_value(storage, SETTINGS_KEY).unwrap_or_default());
         self.ui_state.tab = eframe::get_value(storage, TAB_KEY).unwrap_or_default();
+        self.ui_state.gallery.layout = eframe::get_value(storage, LAYOUT_KEY).unwrap_or_default();
+        self.ui_state.gallery.sort = eframe::get_value(storage, SORT_KEY).unwrap_or_default();
     }
 
     /// Takes settings saved by an earlier run. A saved endpoint the check refuses (saved before
@@ -45,5 +50,7 @@ impl PeelApp {
         eframe::set_value(storage, EDITOR_KEY, &self.editor);
         eframe::set_value(storage, SETTINGS_KEY, &self.settings);
         eframe::set_value(storage, TAB_KEY, &self.ui_state.tab);
+        eframe::set_value(storage, LAYOUT_KEY, &self.ui_state.gallery.layout);
+        eframe::set_value(storage, SORT_KEY, &self.ui_state.gallery.sort);
     }
 }

@@ -5,7 +5,7 @@
 //! once scrolled away. Clicking a cell explains it in the why-panel (Ctrl+ and Shift+click pick
 //! several: `gallery_select`); double-clicking an image opens the large view. Keyboard: arrows
 //! move the selection, Enter opens the large view, Delete asks, Ctrl+S saves, Ctrl+A picks all,
-//! Escape clears.
+//! Escape clears. "Grid" and "List" switch to the same jobs as a sortable table (`job_list`).
 
 use jiff::Timestamp;
 
@@ -13,6 +13,7 @@ use super::gallery_filter::{
     Outcome, THUMBNAIL_RANGE, filter_bar_ui, made_with, next_page, outcome_of,
 };
 use super::gallery_select::{apply_click, is_picked, note_click, selection_bar_ui, selection_keys};
+use super::job_list::{Layout, list_ui, sort_jobs};
 use super::progress::status_line;
 use super::thinking::{open_interim, paint_not_final};
 use super::{Intent, Textures, UiState, ViewerState, theme};
@@ -38,7 +39,7 @@ pub fn job_controls_ui(ui: &mut egui::Ui, job: &JobView, intents: &mut Vec<Inten
 }
 
 /// Draws the gallery: the filter bar, then the matching jobs as a grid of thumbnails, newest
-/// first; only the rows on screen are drawn.
+/// first, or as the sortable list (`job_list`); only the rows on screen are drawn.
 pub fn gallery_ui(
     ui: &mut egui::Ui,
     state: &AppState,
@@ -58,7 +59,7 @@ pub fn gallery_ui(
         ask_for_more(state, ui_state, now, intents);
     }
     selection_bar_ui(ui, state, ui_state, intents);
-    let shown: Vec<&JobView> = state
+    let mut shown: Vec<&JobView> = state
         .jobs
         .iter()
         .rev()
@@ -69,13 +70,38 @@ pub fn gallery_ui(
         ask_for_more(state, ui_state, now, intents);
         return;
     }
+    let at_end = match ui_state.gallery.layout {
+        Layout::Grid => grid_ui(ui, state, &shown, textures, ui_state, intents, change.any),
+        Layout::List => {
+            sort_jobs(&mut shown, ui_state.gallery.sort);
+            keyboard_ui(ui, state, &shown, 1, ui_state, intents);
+            list_ui(ui, state, &shown, ui_state, intents, change.any)
+        }
+    };
+    apply_click(state, &shown, ui_state, intents);
+    if at_end {
+        ask_for_more(state, ui_state, now, intents);
+    }
+}
+
+/// The grid of thumbnails, only the rows on screen drawn; `to_top` scrolls back to the first
+/// row. Returns whether the last row was on screen.
+fn grid_ui(
+    ui: &mut egui::Ui,
+    state: &AppState,
+    shown: &[&JobView],
+    textures: &mut Textures,
+    ui_state: &mut UiState,
+    intents: &mut Vec<Intent>,
+    to_top: bool,
+) -> bool {
     let grid = Grid::new(ui, ui_state.gallery.thumbnail_size);
-    keyboard_ui(ui, state, &shown, grid.columns, ui_state, intents);
+    keyboard_ui(ui, state, shown, grid.columns, ui_state, intents);
     let rows = shown.len().div_ceil(grid.columns);
     let mut area = egui::ScrollArea::vertical()
         .id_salt("gallery_grid")
         .auto_shrink([false, false]);
-    if change.any {
+    if to_top {
         area = area.vertical_scroll_offset(0.0);
     } else if let Some(row) = ui_state.gallery.scroll_to_row.take()
         && !ui_state.gallery.visible_rows.contains(&row)
@@ -100,10 +126,7 @@ pub fn gallery_ui(
             });
         }
     });
-    apply_click(state, &shown, ui_state, intents);
-    if ui_state.gallery.visible_rows.end >= rows {
-        ask_for_more(state, ui_state, now, intents);
-    }
+    ui_state.gallery.visible_rows.end >= rows
 }
 
 /// Asks the worker for the next page of the history (the end of the grid is on screen, or a
@@ -268,6 +291,12 @@ fn cell_ui(
             });
         });
     });
+}
+
+/// The word and colour the gallery gives a job's status: its badge's, else "Delivered" (the
+/// list's Outcome column).
+pub fn status_word(job: &JobView) -> (egui::Color32, &'static str) {
+    badge(job).unwrap_or((theme::DELIVERED, "Delivered"))
 }
 
 /// The badge a cell's thumbnail carries: failed or blocked, waiting or parked, running or

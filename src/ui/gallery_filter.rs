@@ -1,10 +1,12 @@
-//! What the gallery shows: the thumbnail size, and the search and filters above the grid (words of
-//! the prompt, outcome, model, date). Matching is pure and tested here; the loaded jobs are
+//! What the gallery shows: grid or list, the thumbnail size, the list's order, and the search and
+//! filters above the jobs (words of the prompt, outcome, model, date). Matching is pure and tested here; the loaded jobs are
 //! filtered each frame, and the same search and filters go to the worker (`Command::LoadHistory`)
 //! so the whole history is searched, not just what is loaded: when a filter changes, and page by
 //! page as the grid's end comes on screen.
 
 use jiff::{SignedDuration, Timestamp};
+
+use super::job_list::Layout;
 
 use crate::view::state::{AppState, JobStatus, JobView};
 use crate::worker::protocol::JobSearch;
@@ -107,6 +109,10 @@ pub struct GalleryState {
     pub since_fixed: Option<(Since, Timestamp)>,
     /// The jobs picked for saving or exporting several at once.
     pub selection: super::gallery_select::Selection,
+    /// A grid of thumbnails or a sortable list.
+    pub layout: super::job_list::Layout,
+    /// The list's order.
+    pub sort: super::job_list::ListSort,
 }
 
 /// The search and filters, compared between frames.
@@ -135,6 +141,8 @@ impl Default for GalleryState {
             last_filters: None,
             since_fixed: None,
             selection: super::gallery_select::Selection::default(),
+            layout: super::job_list::Layout::default(),
+            sort: super::job_list::ListSort::default(),
         }
     }
 }
@@ -246,7 +254,7 @@ pub fn next_page(state: &AppState, gallery: &mut GalleryState, now: Timestamp) -
     Some(Command::LoadHistory(search))
 }
 
-/// The bar above the grid: size slider, search box, outcome, model and date filters (each
+/// The bar above the grid: "Grid" and "List", size slider (grid only), search box, outcome, model and date filters (each
 /// labelled). `models` lists the models to offer, computed only when that list opens.
 pub fn filter_bar_ui(
     ui: &mut egui::Ui,
@@ -254,6 +262,10 @@ pub fn filter_bar_ui(
     models: impl FnOnce() -> Vec<String>,
 ) {
     ui.horizontal_wrapped(|ui| {
+        ui.selectable_value(&mut gallery.layout, Layout::Grid, "Grid")
+            .on_hover_text("The jobs as thumbnails");
+        ui.selectable_value(&mut gallery.layout, Layout::List, "List")
+            .on_hover_text("The jobs as a table, sorted by a click on a column's header");
         let label = ui.label("Search prompts");
         ui.add(
             egui::TextEdit::singleline(&mut gallery.search)
@@ -294,9 +306,13 @@ pub fn filter_bar_ui(
             })
             .response
             .labelled_by(label.id);
-        let label = ui.label("Thumbnail size");
-        ui.add(egui::Slider::new(&mut gallery.thumbnail_size, THUMBNAIL_RANGE).show_value(false))
+        if gallery.layout == Layout::Grid {
+            let label = ui.label("Thumbnail size");
+            ui.add(
+                egui::Slider::new(&mut gallery.thumbnail_size, THUMBNAIL_RANGE).show_value(false),
+            )
             .labelled_by(label.id);
+        }
     });
 }
 

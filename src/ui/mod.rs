@@ -6,6 +6,7 @@
 //! - [`preflight`]: marks in the prompt while typing, the verdict line, replacements with undo.
 //! - [`gallery`]: jobs and images as a grid, newest first, only visible rows drawn; keyboard.
 //! - [`gallery_filter`]: the gallery's search, filters and thumbnail size.
+//! - [`job_list`]: the gallery as a sortable table (`egui_extras`), only visible rows drawn.
 //! - [`gallery_select`]: picking several jobs (Ctrl/Shift+click, Ctrl+A) to save or export them.
 //! - [`progress`]: a job's status line: elapsed beside typical time, countdowns, endings.
 //! - [`thinking`]: a request on its way: thoughts as they arrive, the interim image marked as
@@ -25,6 +26,7 @@ pub mod editor_state;
 pub mod gallery;
 pub mod gallery_filter;
 pub mod gallery_select;
+pub mod job_list;
 pub mod log;
 pub mod preflight;
 pub mod progress;

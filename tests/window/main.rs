@@ -14,6 +14,7 @@ mod shared_runtime;
 mod ui_app;
 mod ui_endpoint;
 mod ui_gallery;
+mod ui_list;
 mod ui_log;
 mod ui_preflight;
 mod ui_quit_in_flight;
