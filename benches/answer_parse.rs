@@ -289,18 +289,6 @@ def run(path):
             if blob:
                 images.append(base64.b64decode(blob.pop('data')))
     return images
-times = []
-for _ in range(5):
-    started = time.perf_counter()
-    images = run(sys.argv[1])
-    times.append(time.perf_counter() - started)
-    del images
-times.sort()
-tracemalloc.start()
-images = run(sys.argv[1])
-peak = tracemalloc.get_traced_memory()[1]
-tracemalloc.stop()
-print(times[len(times) // 2], peak, len(images[-1]))
 ";
 
 /// What google-genai does with a stream's event (`_iter_response_stream`): the body split into
@@ -326,6 +314,11 @@ def run(path):
             if blob:
                 images.append(base64.b64decode(blob.pop('data')))
     return images
+";
+
+/// How [`PYTHON`] and [`PYTHON_STREAMED`] are timed and weighed: `run` 5 times untraced (the
+/// median seconds), then once under tracemalloc (the peak bytes).
+const PYTHON_TIMING: &str = r"
 times = []
 for _ in range(5):
     started = time.perf_counter()
@@ -340,10 +333,11 @@ tracemalloc.stop()
 print(times[len(times) // 2], peak, len(images[-1]))
 ";
 
-/// Python's median seconds and peak bytes running `script` on `path`, or why there are none.
+/// Python's median seconds and peak bytes running `script` (its `run`) on `path` under
+/// [`PYTHON_TIMING`], or why there are none.
 fn python(script: &str, path: &Path) -> Result<(Duration, usize), String> {
     let output = std::process::Command::new("python3")
-        .args(["-c", script])
+        .args(["-c", &format!("{script}{PYTHON_TIMING}")])
         .arg(path)
         .output()
         .map_err(|error| format!("python3 is not installed ({error})"))?;

@@ -303,27 +303,9 @@ fn main() {
     );
 
     // Down for the first half, back up for the second: one wheel notch every other frame.
-    let mut wall_samples = Vec::with_capacity(TIMED_FRAMES);
-    let mut cpu_samples = Vec::with_capacity(TIMED_FRAMES);
     let answered_before = rig.thumbnails_answered;
     let started = Instant::now();
-    for frame in 0..TIMED_FRAMES {
-        let down = frame < TIMED_FRAMES / 2;
-        let events = if frame % 2 == 0 {
-            vec![egui::Event::MouseWheel {
-                unit: egui::MouseWheelUnit::Point,
-                delta: egui::vec2(0.0, if down { -120.0 } else { 120.0 }),
-                phase: egui::TouchPhase::Move,
-                source: egui::MouseWheelSource::Wheel,
-                modifiers: egui::Modifiers::NONE,
-            }]
-        } else {
-            Vec::new()
-        };
-        let (wall, cpu) = rig.frame(events);
-        wall_samples.push(wall);
-        cpu_samples.push(cpu);
-    }
+    let (wall_samples, cpu_samples) = scroll_down_and_up(&mut rig);
     let wall = started.elapsed();
     let answered = rig.thumbnails_answered - answered_before;
     let (_, wall_line) = summary(wall_samples);
@@ -347,15 +329,9 @@ fn main() {
 
 /// Shows the gallery as the list (sorted by the header `sort_by`, else newest first), scrolls it
 /// down and back up with the mouse wheel, and prints the frame times against the budget.
-fn list_scrolling(rig: &mut Rig, sort_by: Option<&str>) {
-    rig.click("List");
-    if let Some(header) = sort_by {
-        rig.click(header);
-    }
-    let over_list = egui::pos2(SCREEN.x / 2.0, SCREEN.y / 2.0);
-    for _ in 0..WARM_UP_FRAMES {
-        rig.frame(vec![egui::Event::PointerMoved(over_list)]);
-    }
+/// [`TIMED_FRAMES`] frames scrolling down for the first half and back up for the second, one
+/// wheel notch every other frame; each frame's wall and CPU time.
+fn scroll_down_and_up(rig: &mut Rig) -> (Vec<Duration>, Vec<Duration>) {
     let mut wall_samples = Vec::with_capacity(TIMED_FRAMES);
     let mut cpu_samples = Vec::with_capacity(TIMED_FRAMES);
     for frame in 0..TIMED_FRAMES {
@@ -375,6 +351,19 @@ fn list_scrolling(rig: &mut Rig, sort_by: Option<&str>) {
         wall_samples.push(wall);
         cpu_samples.push(cpu);
     }
+    (wall_samples, cpu_samples)
+}
+
+fn list_scrolling(rig: &mut Rig, sort_by: Option<&str>) {
+    rig.click("List");
+    if let Some(header) = sort_by {
+        rig.click(header);
+    }
+    let over_list = egui::pos2(SCREEN.x / 2.0, SCREEN.y / 2.0);
+    for _ in 0..WARM_UP_FRAMES {
+        rig.frame(vec![egui::Event::PointerMoved(over_list)]);
+    }
+    let (wall_samples, cpu_samples) = scroll_down_and_up(rig);
     let (_, wall_line) = summary(wall_samples);
     let (p99, cpu_line) = summary(cpu_samples);
     println!(
