@@ -93,7 +93,7 @@ pub fn run(verbosity: u8) -> Result<(), RunError> {
 /// The reason, with the Debian packages to install when a display's libraries are missing
 /// (a headless machine under Xvfb has none of the X client libraries a desktop has).
 fn with_library_hint(reason: &str) -> String {
-    if reason.contains("shared librar") || reason.contains(".so") {
+    if reason.contains("shared librar") || reason.contains("could not be loaded") {
         format!(
             "{reason} (a library the window needs is missing; on Debian or Ubuntu: sudo apt-get install libxcursor1 libxi6 libxkbcommon-x11-0)"
         )

@@ -634,7 +634,12 @@ mod tests {
                 },
             });
             assert_eq!(
-                state.jobs[0].thinking.images(),
+                state.jobs[0]
+                    .thinking
+                    .thoughts
+                    .iter()
+                    .filter(|t| t.image.is_some())
+                    .count(),
                 1,
                 "attempt {attempt}'s own image"
             );

@@ -54,11 +54,6 @@ impl Thinking {
             .iter()
             .filter(|thought| thought.text.is_some())
     }
-
-    /// How many interim images arrived.
-    pub fn images(&self) -> usize {
-        self.thoughts.iter().filter(|t| t.image.is_some()).count()
-    }
 }
 
 /// The label over an interim image, so no one takes it for the result.
@@ -97,7 +92,14 @@ mod tests {
         thinking.add(thought(1, 4, true));
         assert_eq!(thinking.latest_image().unwrap().0.index, 4);
         assert_eq!(thinking.summaries().count(), 2);
-        assert_eq!(thinking.images(), 2);
+        assert_eq!(
+            thinking
+                .thoughts
+                .iter()
+                .filter(|t| t.image.is_some())
+                .count(),
+            2
+        );
         thinking.attempt_started(2);
         assert!(
             thinking.thoughts.is_empty(),
