@@ -898,6 +898,18 @@ mod tests {
             );
             assert_eq!(job.state, JobState::Delivered);
             assert_eq!(store.attempts(1).unwrap().len(), 1);
+            // Version 10: no job is starred yet, and the workspace's tables exist.
+            let (starred, tables): (i64, i64) = store
+                .with(|c| {
+                    c.query_row(
+                        "SELECT (SELECT SUM(starred) FROM jobs), (SELECT COUNT(*) FROM sqlite_master
+                         WHERE name IN ('boards', 'board_jobs', 'prompt_library'))",
+                        [],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                })
+                .unwrap();
+            assert_eq!((starred, tables), (0, 3), "from version {version}");
             // An old relative path stays as it was: its working folder is not known.
             let expected = (version >= 2).then(|| PathBuf::from("images/peel-1.png"));
             assert_eq!(job.image_path, expected, "from version {version}");

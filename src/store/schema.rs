@@ -7,7 +7,7 @@ use std::path::Path;
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Schema version written to `PRAGMA user_version`.
-pub(super) const SCHEMA_VERSION: i64 = 9;
+pub(super) const SCHEMA_VERSION: i64 = 10;
 
 /// Version 2: where each delivered image is and which model made it (the gallery across runs).
 const MIGRATE_TO_2: &str = "
@@ -60,6 +60,50 @@ SELECT id, CASE WHEN json_valid(spec) THEN json_extract(spec, '$.prompt') END FR
 const MIGRATE_TO_6: &str = "
 ALTER TABLE jobs ADD COLUMN owner TEXT;
 ALTER TABLE jobs ADD COLUMN lease_until INTEGER;
+";
+
+/// Version 10 (issue 22, the workspace): a job can be starred (the column added only when
+/// missing, so a database whose version was set back runs the step again safely), then
+/// [`WORKSPACE_SCHEMA`].
+fn migrate_to_10(transaction: &rusqlite::Transaction<'_>, _: &Path) -> rusqlite::Result<bool> {
+    let has_starred: bool = transaction.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('jobs') WHERE name = 'starred'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_starred {
+        transaction
+            .execute_batch("ALTER TABLE jobs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;")?;
+    }
+    transaction.execute_batch(WORKSPACE_SCHEMA)?;
+    Ok(false)
+}
+
+/// The workspace's tables (version 10): boards (named collections; a job may be on several) and
+/// the prompt library (prompts and fragments of one, kept under a name). Also run on every open,
+/// so a database of any version has them.
+pub(super) const WORKSPACE_SCHEMA: &str = "
+CREATE INDEX IF NOT EXISTS jobs_starred ON jobs(id) WHERE starred;
+CREATE TABLE IF NOT EXISTS boards (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS board_jobs (
+    board_id    INTEGER NOT NULL REFERENCES boards(id) ON DELETE CASCADE,
+    job_id      INTEGER NOT NULL REFERENCES jobs(id),
+    added_at    TEXT NOT NULL,
+    PRIMARY KEY (board_id, job_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS board_jobs_job ON board_jobs(job_id);
+CREATE TABLE IF NOT EXISTS prompt_library (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    text        TEXT NOT NULL,
+    kind        TEXT NOT NULL DEFAULT 'prompt',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
 ";
 
 /// Version 9: who sent an attempt that has no answer yet ([`super::attempts`]). A database
@@ -194,6 +238,13 @@ const MIGRATIONS: &[Migration] = &[
         code: Some(migrate_to_9),
         vacuum_if_changed: false,
     },
+    // Version 10 (issue 22): stars, boards and the prompt library.
+    Migration {
+        version: 10,
+        sql: &[],
+        code: Some(migrate_to_10),
+        vacuum_if_changed: false,
+    },
 ];
 
 const SCHEMA: &str = "
@@ -209,7 +260,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     model_used    TEXT,
     diagnosis     TEXT,
     owner         TEXT,
-    lease_until   INTEGER
+    lease_until   INTEGER,
+    starred       INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs(state);
 CREATE TABLE IF NOT EXISTS attempts (
@@ -290,6 +342,7 @@ pub(super) fn migrate(connection: &mut Connection, data_dir: &Path) -> rusqlite:
     transaction.execute_batch(SCHEMA)?;
     transaction.execute_batch(FTS_SCHEMA)?;
     transaction.execute_batch(super::name_memory::NAME_MEMORY_SCHEMA)?;
+    transaction.execute_batch(WORKSPACE_SCHEMA)?;
     if user_version(&transaction)? < SCHEMA_VERSION {
         transaction.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     }
