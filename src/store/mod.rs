@@ -24,6 +24,8 @@
 //!   image's thumbnails when its job is deleted.
 //! - [`turns`]: the model's turns kept for edits, image parts referring to files (each image's
 //!   bytes exist once on disk).
+//! - [`prompt_library`]: prompts and fragments of one kept under a name (save, rename, delete,
+//!   search, import in one transaction); [`prompt_file`]: the library as a TOML file.
 
 pub mod attempts;
 pub mod cancel;
@@ -36,6 +38,8 @@ pub mod library;
 pub mod model_cache;
 pub mod name_memory;
 pub mod paths;
+pub mod prompt_file;
+pub mod prompt_library;
 pub mod references;
 pub mod schema;
 pub mod search;
