@@ -12,6 +12,8 @@
 //! - [`diff`]: the word-level diff the app draws.
 //! - [`phrase_index`]: phrases indexed by their first word, for matching hundreds of names fast.
 //! - [`preflight`]: marks and a verdict while the designer types, before a request is paid for.
+//! - [`styles`]: the style declarations above (art styles, studio styles described), offered
+//!   as built-in fragments in the prompt library.
 //!
 //! Rule 4 is [`advise`]'s routing: a Layer 1 block (`blocked_safety`) gets the setting that lets it
 //! through and no rewrite; `blocked_prohibited` and `image_prohibited` get a plain "neither a
@@ -22,6 +24,7 @@ pub mod names;
 pub mod phrase_index;
 pub mod preflight;
 pub mod rules;
+pub mod styles;
 
 pub use crate::diagnosis::matcher;
 
