@@ -80,6 +80,8 @@ pub struct AppState {
     pub waiting_to_quit: bool,
     /// How long answers usually take, per model and size (the designer's own, else reported).
     pub typical: super::typical::TypicalTimes,
+    /// The prompt library as the worker last read it, by name (`None` until the first read).
+    pub prompt_library: Option<Vec<crate::store::prompt_library::PromptEntry>>,
 }
 
 /// What the worker holds in memory because the disk refused it; quitting loses it.
@@ -235,6 +237,19 @@ impl AppState {
                 }
             }
             Event::ModelsChecked { unlisted } => self.unlisted_models = unlisted,
+            Event::PromptLibrary { entries, news } => self.prompt_library_read(entries, news),
+        }
+    }
+
+    /// The prompt library as the worker read it after a request, and what the request changed.
+    fn prompt_library_read(
+        &mut self,
+        entries: Vec<crate::store::prompt_library::PromptEntry>,
+        news: Option<String>,
+    ) {
+        self.prompt_library = Some(entries);
+        if news.is_some() {
+            self.notice = news;
         }
     }
 
@@ -883,5 +898,37 @@ mod tests {
             unlisted: Vec::new(),
         });
         assert!(state.unlisted_models.is_empty());
+    }
+
+    #[test]
+    fn the_prompt_library_is_replaced_whole_and_its_news_shows() {
+        use crate::store::prompt_library::{PromptEntry, PromptKind};
+        let entry = |name: &str| PromptEntry {
+            name: name.to_owned(),
+            text: "warm low sun".to_owned(),
+            kind: PromptKind::Fragment,
+            created_at: Timestamp::UNIX_EPOCH,
+            updated_at: Timestamp::UNIX_EPOCH,
+        };
+        let mut state = AppState::default();
+        assert_eq!(state.prompt_library, None, "not read yet");
+        state.apply(Event::PromptLibrary {
+            entries: vec![entry("Fog"), entry("Golden hour")],
+            news: None,
+        });
+        assert_eq!(state.prompt_library.as_ref().map(Vec::len), Some(2));
+        assert_eq!(state.notice, None);
+        state.apply(Event::PromptLibrary {
+            entries: vec![entry("Golden hour")],
+            news: Some("Removed \"Fog\" from the prompt library.".to_owned()),
+        });
+        assert_eq!(
+            state.prompt_library.as_deref(),
+            Some(&[entry("Golden hour")][..])
+        );
+        assert_eq!(
+            state.notice.as_deref(),
+            Some("Removed \"Fog\" from the prompt library.")
+        );
     }
 }

@@ -22,6 +22,7 @@
 //!   jobs teach the preflight.
 //! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
 //!   skipped before a job is sent to them.
+//! - [`prompt_library`]: the window's requests to the prompt library, run in order.
 
 pub mod attempt;
 pub mod catalog_refresh;
@@ -35,6 +36,7 @@ pub mod health;
 pub mod history;
 pub mod job;
 pub mod name_memory;
+pub mod prompt_library;
 pub mod protocol;
 pub mod received;
 pub mod request_size;
@@ -92,6 +94,7 @@ pub fn spawn(
     let controls: Controls = Arc::default();
     let refresher = catalog_refresh::Refresher::default();
     runtime.spawn(async move {
+        let librarian = prompt_library::Librarian::start(Arc::clone(&engine), sink.clone());
         // Jobs up to this id belong to earlier sessions; only those are resumed at start, so a
         // job queued in the first instants is never taken twice.
         let store = Arc::clone(engine.store());
@@ -129,6 +132,7 @@ pub fn spawn(
                 Command::Delete(job) => delete(&engine, job, &sink, &controls),
                 Command::Configure(settings) => configure(&engine, *settings, &refresher, &sink),
                 Command::LoadHistory(search) => load_history(&engine, search, &sink),
+                Command::PromptLibrary(request) => librarian.send(request).await,
                 Command::RetryNow(job) => {
                     let running = controls
                         .lock()

@@ -57,6 +57,9 @@ pub enum Command {
     /// Read a page of the history (newest first; words of the prompt, jobs older than one
     /// shown, at most so many), answered by [`Event::HistoryPage`].
     LoadHistory(JobSearch),
+    /// Read or change the prompt library, answered by [`Event::PromptLibrary`] (requests run in
+    /// the order sent).
+    PromptLibrary(super::prompt_library::LibraryRequest),
 }
 
 /// The end of a job.
@@ -294,6 +297,13 @@ pub enum Event {
         /// Catalog models Google no longer lists, in catalog order (empty when every one is
         /// listed, or when no list is known).
         unlisted: Vec<String>,
+    },
+    /// The prompt library, whole, as it stands after a [`Command::PromptLibrary`].
+    PromptLibrary {
+        /// Every entry, by name.
+        entries: Vec<crate::store::prompt_library::PromptEntry>,
+        /// What the request changed, in one sentence for the notice.
+        news: Option<String>,
     },
 }
 

@@ -108,6 +108,9 @@ fn describe(event: &Event) -> String {
             format!("job {job}: image saved to {}", path.display())
         }
         Event::Finished(outcome) => describe_finished(outcome),
+        Event::PromptLibrary { entries, news } => news
+            .clone()
+            .unwrap_or_else(|| format!("prompt library: {} entries", entries.len())),
     }
 }
 
