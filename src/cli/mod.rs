@@ -12,6 +12,8 @@
 //! - [`history`]: `peel history [--json] [--search TEXT] [--failed] [--limit N]` — the jobs kept,
 //!   newest first.
 //! - [`import`]: `peel import FILE [--json]` — the prompt and settings an image file carries.
+//! - [`prompts`]: `peel prompts list|export|import|rename|delete` — the prompt library, and its
+//!   TOML file.
 //! - [`rewrite`]: `peel rewrite "PROMPT" [--kind KIND] [--json]` — suggestions for a blocked prompt.
 //! - [`sim`]: `peel sim [--addr A] [--scenario S] [--seed N] [--time-scale X] [--list]`.
 //!
@@ -25,6 +27,7 @@ pub mod generate;
 pub mod history;
 pub mod import;
 pub mod library;
+pub mod prompts;
 pub mod quitting;
 pub mod rewrite;
 pub mod sim;
@@ -65,6 +68,8 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Read the prompt and settings an image carries (Peel's own record, or an A1111 text)
     Import(import::ImportArgs),
+    /// The prompt library: list it, export or import it as TOML, rename or delete an entry
+    Prompts(prompts::PromptsArgs),
     /// Run parked, stopped or cancelled jobs again
     Retry(control::RetryArgs),
     /// Suggest rewrites of a prompt a content filter blocked, each edit with its reason
@@ -83,6 +88,7 @@ impl Command {
             Command::Generate(_) => "generate",
             Command::History(_) => "history",
             Command::Import(_) => "import",
+            Command::Prompts(_) => "prompts",
             Command::Retry(_) => "retry",
             Command::Rewrite(_) => "rewrite",
             Command::Sim(_) => "sim",
@@ -133,6 +139,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(&args),
         Command::History(args) => history::run(&args),
         Command::Import(args) => import::run(&args),
+        Command::Prompts(args) => prompts::run(&args),
         Command::Retry(args) => control::retry(&args),
         Command::Rewrite(args) => rewrite::run(&args),
         Command::Sim(args) => sim::run(&args),
