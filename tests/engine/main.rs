@@ -15,6 +15,7 @@ mod cli_explain;
 mod cli_generate;
 mod cli_history;
 mod cli_import;
+mod cli_prompts;
 mod cli_rewrite;
 mod cli_sim;
 mod cli_thoughts;
