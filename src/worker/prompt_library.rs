@@ -15,7 +15,7 @@ use crate::store::prompt_library::{OnClash, PromptDraft, PromptName, Renamed, Sa
 use crate::store::{Store, StoreError};
 
 /// How many library requests may wait for the ones before them.
-const LIBRARY_CAPACITY: usize = 16;
+pub const LIBRARY_CAPACITY: usize = 16;
 
 /// What the window asks of the prompt library.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -35,15 +35,19 @@ fn listed(data_dir: &Path) -> Vec<(String, String, String)> {
         .iter()
         .map(|entry| {
             assert!(
-                entry["created_at"].as_str().unwrap().ends_with('Z'),
+                entry["created_at"]
+                    .as_str()
+                    .is_some_and(|at| at.ends_with('Z')),
                 "{entry}"
             );
             assert!(entry["updated_at"].is_string(), "{entry}");
-            (
-                entry["name"].as_str().unwrap().to_owned(),
-                entry["kind"].as_str().unwrap().to_owned(),
-                entry["text"].as_str().unwrap().to_owned(),
-            )
+            let field = |key: &str| {
+                entry[key]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{key} is a string in {entry}"))
+                    .to_owned()
+            };
+            (field("name"), field("kind"), field("text"))
         })
         .collect()
 }
