@@ -151,6 +151,7 @@ fn prompt_ui(ui: &mut egui::Ui, editor: &mut Editor, intents: &mut Vec<Intent>) 
     if submit_by_keyboard && !editor.prompt.trim().is_empty() {
         push_generate(editor, intents);
     }
+    super::prompt_library::prompt_buttons_ui(ui, editor, &prompt, intents);
     super::preflight::preflight_ui(ui, editor);
 }
 

@@ -91,6 +91,9 @@ pub struct Editor {
     /// The preflight of the prompt: cached marks, replacements to undo, the name memory.
     #[serde(skip)]
     pub preflight: super::preflight::PreflightState,
+    /// The prompt library's cursor, list and save dialog.
+    #[serde(skip)]
+    pub library: super::prompt_library::LibraryUi,
 }
 
 impl Default for Editor {
@@ -109,6 +112,7 @@ impl Default for Editor {
             shrink_offers: Vec::new(),
             focused_once: false,
             preflight: super::preflight::PreflightState::default(),
+            library: super::prompt_library::LibraryUi::default(),
         }
     }
 }

@@ -4,6 +4,9 @@
 //! - [`editor`]: the prompt editor (Ctrl+Enter generates), models, sizes, references, safety, cost.
 //! - [`editor_state`]: the editor's state: fitting it to the model, the spec it sends, the cost.
 //! - [`preflight`]: marks in the prompt while typing, the verdict line, replacements with undo.
+//! - [`prompt_library`]: Save to library…, and the Ctrl+L list that inserts a saved prompt,
+//!   fragment or the rewrite assistant's style at the cursor ([`prompt_cursor`]); the save
+//!   dialog is [`prompt_save`].
 //! - [`gallery`]: jobs and images as a grid, newest first, only visible rows drawn; keyboard.
 //! - [`gallery_filter`]: the gallery's search, filters and thumbnail size.
 //! - [`job_list`]: the gallery as a sortable table (`egui_extras`), only visible rows drawn.
@@ -30,6 +33,9 @@ pub mod job_list;
 pub mod log;
 pub mod preflight;
 pub mod progress;
+pub mod prompt_cursor;
+pub mod prompt_library;
+pub mod prompt_save;
 pub mod quit_warning;
 pub mod rewrite;
 pub mod settings;
@@ -250,6 +256,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
     viewer::viewer_ui(ui.ctx(), ui_state, textures, intents);
     gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);
     quit_warning::quit_warning_ui(ui.ctx(), state, intents);
+    prompt_library::library_ui(ui.ctx(), state, editor, intents);
 }
 
 fn top_bar_ui(

@@ -39,3 +39,9 @@ pub const POLICY: Color32 = STOPPED;
 /// Colours of the outcome classes in the activity plot.
 pub const OUTCOME_COLOURS: [Color32; 5] =
     [DELIVERED, WAITING, IMAGE_FILTER, STOPPED, Color32::GRAY];
+/// Width of the prompt library's list and save dialog.
+pub const LIBRARY_WIDTH: f32 = 560.0;
+/// Tallest the prompt library's list grows before it scrolls.
+pub const LIBRARY_LIST_HEIGHT: f32 = 380.0;
+/// Room kept at the end of a saved entry's row for its Delete button.
+pub const LIBRARY_DELETE_WIDTH: f32 = 150.0;

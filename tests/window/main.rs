@@ -17,6 +17,7 @@ mod ui_gallery;
 mod ui_list;
 mod ui_log;
 mod ui_preflight;
+mod ui_prompt_library;
 mod ui_quit_in_flight;
 mod ui_quit_warning;
 mod ui_settings_numbers;
