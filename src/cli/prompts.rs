@@ -47,7 +47,7 @@ pub struct PromptsArgs {
 pub enum PromptsAction {
     /// List the entries by name: name, kind and the start of the text
     List {
-        /// Only entries whose name or text has every one of these words (case ignored)
+        /// Only entries whose name or text has every one of these words (case and accents ignored)
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
         /// Print one JSON array on stdout

@@ -13,6 +13,7 @@ use rusqlite::{OptionalExtension as _, params};
 use serde::{Deserialize, Serialize};
 
 use super::db::{Store, StoreError};
+use crate::diagnosis::matcher::fold;
 
 /// The longest name, in characters (a name is a label in a list, not a prompt).
 pub const MAX_NAME_CHARS: usize = 120;
@@ -224,15 +225,16 @@ impl ImportReport {
 }
 
 /// Whether an entry named `name` with `text` matches what a designer typed in a search box:
-/// every word of `query` appears in the name or the text, case ignored (any script). An empty
-/// query matches everything.
+/// every word of `query` appears in the name or the text, case and accents ignored in any
+/// script ("eclairage" finds "Éclairage"), as the rewrite assistant folds words. An empty query
+/// matches everything.
 pub fn matches_search(name: &str, text: &str, query: &str) -> bool {
-    let name = name.to_lowercase();
-    let text = text.to_lowercase();
+    let name = fold(name);
+    let text = fold(text);
     query
-        .to_lowercase()
         .split_whitespace()
-        .all(|word| name.contains(word) || text.contains(word))
+        .map(fold)
+        .all(|word| name.contains(&word) || text.contains(&word))
 }
 
 /// The columns [`entry_from_row`] reads.
@@ -533,6 +535,7 @@ mod tests {
             "case folds beyond ASCII"
         );
         assert_eq!(found("LUMIÈRE fenêtre"), ["Éclairage doux"]);
+        assert_eq!(found("eclairage lumiere"), ["Éclairage doux"], "accents ignored");
         assert_eq!(
             found("sunset blue"),
             ["Blue hour"],
