@@ -535,7 +535,11 @@ mod tests {
             "case folds beyond ASCII"
         );
         assert_eq!(found("LUMIÈRE fenêtre"), ["Éclairage doux"]);
-        assert_eq!(found("eclairage lumiere"), ["Éclairage doux"], "accents ignored");
+        assert_eq!(
+            found("eclairage lumiere"),
+            ["Éclairage doux"],
+            "accents ignored"
+        );
         assert_eq!(
             found("sunset blue"),
             ["Blue hour"],
