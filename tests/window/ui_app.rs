@@ -341,9 +341,11 @@ fn only_visible_rows_get_thumbnails_and_scrolled_away_ones_are_freed() {
             .query_by_label_contains("Image of job 40:")
             .is_none()
     );
+    // At the bottom the rows on screen are not whole: up to 8 rows of 3 may be partly in view
+    // (it was 20 once in nine runs), against 40 if nothing were freed.
     let shown = rig.harness.state().thumbnail_count();
     assert!(
-        (1..=18).contains(&shown),
+        (1..=24).contains(&shown),
         "{shown} thumbnails after scrolling"
     );
 }
