@@ -380,9 +380,10 @@ fn status_of(job: &JobView, outcome: Outcome, now: Timestamp) -> String {
 
 /// "Nano Banana Pro (gemini-3-pro-image)", or the id for a model the catalog does not know.
 fn model_words(model: &str) -> String {
-    Catalog::builtin()
-        .get(model)
-        .map_or_else(|| model.to_owned(), |entry| entry.describe())
+    Catalog::builtin().get(model).map_or_else(
+        || model.to_owned(),
+        crate::api::catalog::ModelEntry::describe,
+    )
 }
 
 /// "Size: 2K, 16:9 (2752×1536 px)".
@@ -413,8 +414,8 @@ pub fn estimate(spec: &JobSpec) -> Option<f64> {
         .then(|| worst_case_cost_usd(model, size))
 }
 
-/// "Changed from job 3: “Elsa” → “a young woman with …”; added “at night”", or "Same prompt as
-/// job 3".
+/// "Changed from job 3: “Elsa” to “a young woman with …”; added “at night”", or "Same prompt as
+/// job 3" (the window's font has no arrow).
 fn changed_sentence(reference: Option<JobId>, diff: &[Piece]) -> String {
     let from = reference.map_or_else(|| "the first".to_owned(), |id| format!("job {id}"));
     let mut changes = Vec::new();
@@ -424,7 +425,7 @@ fn changed_sentence(reference: Option<JobId>, diff: &[Piece]) -> String {
             Piece::Same(_) => {}
             Piece::Removed(removed) => {
                 if let Some(Piece::Added(added)) = pieces.peek() {
-                    changes.push(format!("{} → {}", quoted(removed), quoted(added)));
+                    changes.push(format!("{} to {}", quoted(removed), quoted(added)));
                     pieces.next();
                 } else {
                     changes.push(format!("removed {}", quoted(removed)));
@@ -543,7 +544,7 @@ mod tests {
         );
         assert_eq!(
             columns[1].changed.as_deref(),
-            Some("Changed from job 1: “red” → “grey”")
+            Some("Changed from job 1: “red” to “grey”")
         );
         assert_eq!(columns[2].changed.as_deref(), Some("Same prompt as job 1"));
         let column = &columns[1];
@@ -676,7 +677,7 @@ mod tests {
         let columns = set.columns(&state, Timestamp::now());
         assert_eq!(
             columns[1].changed.as_deref(),
-            Some("Changed from job 1: “Elsa” → “a young woman with a long platinum braid in an…”")
+            Some("Changed from job 1: “Elsa” to “a young woman with a long platinum braid in an…”")
         );
         assert_eq!(columns[2].outcome, Outcome::Unknown);
         assert_eq!(
