@@ -5,7 +5,8 @@
 //! nothing when declined, and once confirmed queues exactly the rewrites (the simulator sees one
 //! request each), which fill Compare in labelled passed or blocked by the image filter, while the
 //! name memory learns from every one of them. That window is rendered to `docs/compare.png` when
-//! `UPDATE_SNAPSHOTS` is set.
+//! `UPDATE_SNAPSHOTS` is set. And, the test playing the worker and the media service: Compare
+//! takes two to four jobs (five: disabled, saying why), and asks for each image once.
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
@@ -17,6 +18,9 @@ use peel::rewrite::preflight::prompt_key;
 use peel::sim::{Scenario, SimConfig, SimState};
 
 use crate::app_rig::AppRig;
+use crate::window_rig::{Rig, spec};
+use peel::app::media::{MediaEvent, MediaRequest};
+use peel::worker::{Event, Job};
 
 /// Requests for an image the simulator received (model lists and other calls left out).
 fn image_requests(sim: &SimState) -> usize {
@@ -429,4 +433,114 @@ fn the_name_memory_learnt_from_each(rig: &AppRig, suggested: &[String]) {
     let remembered = rig.store.remembered_rewrites(10).unwrap();
     assert_eq!(remembered.len(), 2);
     assert!(remembered.iter().all(|r| r.blocked == BLOCKED));
+}
+
+/// Where the test's delivered job `id` keeps its image (never read: the test plays the media
+/// service).
+fn image_of(id: i64) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/nowhere/peel-{id}.png"))
+}
+
+#[test]
+fn compare_takes_two_to_four_and_asks_the_media_service_for_each_image_once() {
+    let mut rig = Rig::playing_media();
+    rig.send(Event::Restored {
+        jobs: (1..=5)
+            .rev()
+            .map(|id| Job {
+                id,
+                created_at: jiff::Timestamp::now(),
+                spec: spec(&format!("picture {id}")),
+                state: JobState::Delivered,
+                reason: None,
+                parked_until: None,
+                image_path: Some(image_of(id)),
+                model_used: Some("gemini-3-pro-image".to_owned()),
+                diagnosis: None,
+                attempts: Vec::new(),
+            })
+            .collect(),
+        spend_today_usd: 0.0,
+        rewrites: Vec::new(),
+    });
+    five_picked_are_too_many(&mut rig);
+    let requests = rig.media_requests.as_mut().unwrap();
+    while requests.try_recv().is_ok() {}
+    four_are_compared_each_image_asked_once(&mut rig);
+}
+
+/// Ctrl+A picks all five: Compare is disabled, and its hover text says why.
+fn five_picked_are_too_many(rig: &mut Rig) {
+    rig.harness.run_steps(3);
+    rig.harness.get_by_label("Job 5: picture 5").click();
+    rig.harness.run_steps(2);
+    rig.harness
+        .key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("5 selected");
+    let compare = rig.harness.get_by_label("Compare");
+    assert!(compare.accesskit_node().is_disabled(), "five is too many");
+    compare.hover();
+    // Tooltips show once the pointer rests.
+    for _ in 0..60 {
+        rig.harness.run_steps(1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    rig.harness
+        .get_by_label_contains("Compare shows at most four images side by side and 5 are picked");
+}
+
+/// Ctrl+click unpicks one: the four open side by side, each image asked of the media service once.
+fn four_are_compared_each_image_asked_once(rig: &mut Rig) {
+    rig.harness
+        .get_by_label("Job 5: picture 5")
+        .click_modifiers(egui::Modifiers::COMMAND);
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("4 selected");
+    assert!(
+        !rig.harness
+            .get_by_label("Compare")
+            .accesskit_node()
+            .is_disabled()
+    );
+    rig.harness.get_by_label("Compare").click();
+    rig.harness.run_steps(4);
+    rig.harness.get_by_label("Compare 4 images");
+    rig.harness.get_by_label("Job 1 (reference)");
+    let requests = rig.media_requests.as_mut().unwrap();
+    let mut asked: Vec<std::path::PathBuf> = std::iter::from_fn(|| requests.try_recv().ok())
+        .filter_map(|request| match request {
+            MediaRequest::FullImage { path, .. } => Some(path),
+            _ => None,
+        })
+        .collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        (1..=4).map(image_of).collect::<Vec<_>>(),
+        "each once"
+    );
+
+    // An image the service decoded shows in its column; the others still load.
+    let decoded = MediaEvent::FullImage {
+        path: image_of(3),
+        image: egui::ColorImage::new([4, 3], vec![egui::Color32::GRAY; 12]),
+        original_size: [1024, 768],
+    };
+    rig.media_events
+        .as_ref()
+        .unwrap()
+        .try_send(decoded)
+        .unwrap();
+    rig.harness.run_steps(3);
+    rig.harness.get_by_label("Compared image: Job 3");
+    assert!(
+        rig.harness
+            .query_by_label_contains("Compared image: Job 2")
+            .is_none()
+    );
+    rig.harness.get_by_label("Close compare").click();
+    rig.harness.run_steps(2);
+    assert!(rig.harness.query_by_label("Compare 4 images").is_none());
+    assert!(rig.commands.try_recv().is_err(), "nothing for the worker");
 }
