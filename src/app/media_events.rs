@@ -32,11 +32,20 @@ impl PeelApp {
                     image,
                     egui::TextureOptions::LINEAR,
                 );
-                self.textures.full = Some(ui::FullImage {
+                let full = ui::FullImage {
                     path,
                     texture,
                     original_size,
-                });
+                };
+                // Compare's images never replace the large view's (unless it shows the same).
+                let viewer_shows = self
+                    .ui_state
+                    .viewer
+                    .as_ref()
+                    .is_some_and(|viewer| viewer.path == full.path);
+                if !self.textures.compare.arrived(&full) || viewer_shows {
+                    self.textures.full = Some(full);
+                }
             }
             MediaEvent::ReferenceLoaded(loaded) => {
                 let limit = self.editor.reference_limit();

@@ -135,4 +135,9 @@ impl PeelApp {
     pub fn thumbnail_count(&self) -> usize {
         self.textures.thumbnails.len()
     }
+
+    /// The comparison open, if any (for tests: what each column drew).
+    pub fn compare(&self) -> Option<&crate::ui::compare::CompareView> {
+        self.ui_state.compare.open.as_ref()
+    }
 }

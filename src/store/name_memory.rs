@@ -1,7 +1,7 @@
 //! The name memory: what the designer's own jobs taught the preflight. Per designer (it lives in
 //! their data folder's database) and never sent anywhere: for each name the preflight marked, how
 //! many jobs with it delivered and how many a content filter stopped; and each prompt a filter
-//! stopped although nothing in it was marked, or that Layer 1 stopped (with the category, so the
+//! stopped although no name in it was marked, or that Layer 1 stopped (with the category, so the
 //! editor can say which one to relax).
 //!
 //! The worker records an outcome when a job ends; the window reads it back at start and after each

@@ -1,9 +1,10 @@
 //! Picking several jobs in the gallery to save or export them at once. Ctrl+click (Cmd on macOS)
 //! adds or removes a job, Shift+click picks the range from the last click, a plain click picks one
 //! (and explains it in the why-panel). Ctrl+A picks every job the gallery shows, Escape clears.
-//! With two or more picked, a bar offers "Save selected…" (the delivered images into a folder)
-//! and "Export selected…" (one folder per job, as `peel export` writes them); the media service
-//! asks for the folder and does the work off the UI thread.
+//! With two or more picked, a bar offers "Save selected…" (the delivered images into a folder),
+//! "Export selected…" (one folder per job, as `peel export` writes them) and "Compare" (two to
+//! four side by side: `compare`); the media service asks for the folder and does the work off the
+//! UI thread.
 
 use std::collections::BTreeSet;
 
@@ -150,7 +151,7 @@ pub fn is_picked(state: &AppState, ui_state: &UiState, job: JobId) -> bool {
 }
 
 /// The bar over the grid while several jobs are picked: how many, Save selected…, Export
-/// selected… and Clear selection.
+/// selected…, Compare and Clear selection.
 pub fn selection_bar_ui(
     ui: &mut egui::Ui,
     state: &AppState,
@@ -195,6 +196,8 @@ pub fn selection_bar_ui(
                 jobs: picked.iter().map(|job| job.id).collect(),
             }));
         }
+        let ids: Vec<JobId> = picked.iter().map(|job| job.id).collect();
+        super::compare::compare_button_ui(ui, &ids, &mut ui_state.compare);
         if ui.button("Clear selection").clicked() {
             selection.clear();
         }

@@ -19,11 +19,14 @@
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
 //! - [`settings`]: key, endpoint, tier limits, budgets, theme.
 //! - [`viewer`]: the large view with zoom and pan.
+//! - [`compare`]: two to four jobs side by side, zoomed and panned together, prompts diffed.
+//! - [`try_rewrites`]: "Try these rewrites…" for a blocked job: the cost first, then Compare.
 //! - [`log`]: the status line with the newest warning or error, and the Log view.
 //! - [`quit_warning`]: "quit and lose what is not saved?" while the disk refuses an image or prompt.
 //! - [`theme`]: colours and sizes.
 
 pub mod activity;
+pub mod compare;
 pub mod editor;
 pub mod editor_state;
 pub mod gallery;
@@ -41,6 +44,7 @@ pub mod rewrite;
 pub mod settings;
 pub mod theme;
 pub mod thinking;
+pub mod try_rewrites;
 pub mod viewer;
 pub mod why;
 
@@ -152,6 +156,8 @@ pub struct UiState {
     pub rewrite: Option<rewrite::RewriteState>,
     /// The gallery's thumbnail size, search and filters.
     pub gallery: gallery_filter::GalleryState,
+    /// Compare, when open, and the "Try these rewrites" confirmation.
+    pub compare: compare::CompareUi,
 }
 
 /// Textures on the GPU: gallery thumbnails (dropped when scrolled away) and the large view.
@@ -167,6 +173,8 @@ pub struct Textures {
     pub unreadable: HashMap<PathBuf, String>,
     /// The large view's image.
     pub full: Option<FullImage>,
+    /// Compare's images.
+    pub compare: compare::CompareTextures,
 }
 
 /// The large view's image: a texture (maybe shrunk to the screen) and the picture's own size.
@@ -223,6 +231,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
         settings,
         key,
     } = view;
+    compare::escape_closes_compare(ui, ui_state);
     egui::Panel::top("top_bar").show(ui, |ui| {
         top_bar_ui(ui, state, ui_state, intents);
     });
@@ -254,6 +263,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
     });
     thinking::follow_interim(ui.ctx(), state, ui_state, intents);
     viewer::viewer_ui(ui.ctx(), ui_state, textures, intents);
+    compare::compare_ui(ui.ctx(), state, ui_state, textures, intents);
     gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);
     quit_warning::quit_warning_ui(ui.ctx(), state, intents);
     prompt_library::library_ui(ui.ctx(), state, editor, intents);

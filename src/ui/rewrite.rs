@@ -1,7 +1,8 @@
 //! The rewrite assistant under the why-panel: for a content block, up to three suggestions as a
 //! word-level diff against the blocked prompt, each edit with its reason; pick one, edit it, then
-//! "Apply" (into the editor) or "Apply & generate". Nothing is applied without a click, and the
-//! blocked job stays in the history. Rewrites that passed before for the same names come first.
+//! "Apply" (into the editor) or "Apply & generate", or "Try these rewrites…" (`try_rewrites`).
+//! Nothing is applied or sent without a click, and the blocked job stays in the history. Rewrites
+//! that passed before for the same names come first.
 
 use super::{Intent, UiState, theme};
 use crate::rewrite::diff::{Piece, word_diff};
@@ -49,6 +50,7 @@ pub fn rewrite_ui(
     // No early return for advice without suggestions: a rewrite that passed before may still be
     // picked above, and its draft is edited and applied below.
     suggestions_ui(ui, job, rewrite);
+    super::try_rewrites::offer_ui(ui, job, &rewrite.advice, &mut ui_state.compare);
     draft_ui(ui, job, rewrite, intents);
 }
 
@@ -143,10 +145,15 @@ fn draft_ui(
 
 /// The word diff: removed words struck through in red, added words in green.
 fn diff_ui(ui: &mut egui::Ui, original: &str, suggested: &str) {
+    pieces_ui(ui, &word_diff(original, suggested));
+}
+
+/// A word diff already computed, drawn as [`diff_ui`] draws it (Compare uses it too).
+pub(super) fn pieces_ui(ui: &mut egui::Ui, pieces: &[Piece]) {
     let mut job = egui::text::LayoutJob::default();
     let font = egui::TextStyle::Body.resolve(ui.style());
     let plain = ui.visuals().text_color();
-    for piece in word_diff(original, suggested) {
+    for piece in pieces {
         let (text, format) = match &piece {
             Piece::Same(text) => (text, egui::TextFormat::simple(font.clone(), plain)),
             Piece::Removed(text) => (

@@ -9,10 +9,14 @@
 //! - [`typical`]: how long an answer usually takes (the designer's median, else users' reports).
 //! - [`media`]: the media service's requests and events.
 //! - [`log`]: the recent warnings and errors the window shows, and where the log file is.
+//! - [`compare`]: two to four jobs side by side, each prompt diffed against the first.
+//! - [`try_rewrites`]: a blocked job's top rewrites queued as jobs, with their cost said first.
 
+pub mod compare;
 pub mod job_view;
 pub mod log;
 pub mod media;
 pub mod state;
 pub mod thinking;
+pub mod try_rewrites;
 pub mod typical;

@@ -1,7 +1,9 @@
 //! Learning from outcomes for the preflight: when a job ends, the names the preflight marks in its
 //! prompt are counted as passed (an image arrived) or blocked (a content filter stopped it), and a
-//! prompt a filter stopped with nothing marked — or that Layer 1 stopped, with the category — is
-//! remembered by its words. Nothing leaves the machine.
+//! prompt a filter stopped with no name marked — or that Layer 1 stopped, with the category — is
+//! remembered by its words. Nothing leaves the machine. Rewrites (a blocked job's suggestions,
+//! tried one by one or several at once from "Try these rewrites") are jobs like any other: each
+//! outcome, passed or blocked, teaches the same way.
 //!
 //! The engine records each lesson in the database when a job ends (no event: a job's last event
 //! stays `Finished`); the window gets the whole memory once at start ([`Event::NameMemory`], only
@@ -27,7 +29,7 @@ pub struct Lesson {
     pub names: Vec<String>,
     /// Whether an image arrived (else a content filter stopped it).
     pub passed: bool,
-    /// A block to remember by the prompt's words (nothing marked, or Layer 1).
+    /// A block to remember by the prompt's words (no name marked, or Layer 1).
     pub prompt_block: Option<PromptBlock>,
     /// A block to forget: the same words passed since.
     pub forget_prompt: Option<String>,
@@ -53,7 +55,9 @@ pub fn lesson(prompt: &str, outcome: &JobOutcome) -> Option<Lesson> {
         return None;
     }
     let layer_1 = diagnosis.kind == Kind::BlockedSafety;
-    let prompt_block = (layer_1 || marks.is_empty()).then(|| PromptBlock {
+    // With no name to count (nothing marked, or only age and clothing words), the block is
+    // remembered by the prompt's words: every blocked outcome teaches something.
+    let prompt_block = (layer_1 || names.is_empty()).then(|| PromptBlock {
         key,
         kind: diagnosis.kind.id().to_owned(),
         category: layer_1.then(|| blocking_category(&diagnosis.raw)).flatten(),
@@ -194,6 +198,8 @@ mod tests {
 
     const IMAGE_RECITATION: &str =
         r#"{"candidates":[{"content":{"role":"model"},"finishReason":"IMAGE_RECITATION"}]}"#;
+    const IMAGE_SAFETY: &str =
+        r#"{"candidates":[{"content":{"role":"model"},"finishReason":"IMAGE_SAFETY"}]}"#;
     const LAYER_1: &str = r#"{"promptFeedback":{"blockReason":"SAFETY","safetyRatings":[{"category":"HARM_CATEGORY_HARASSMENT","probability":"NEGLIGIBLE"},{"category":"HARM_CATEGORY_DANGEROUS_CONTENT","probability":"HIGH","blocked":true}]}}"#;
 
     #[test]
@@ -229,6 +235,20 @@ mod tests {
         assert_eq!(block.key, "a quiet lake");
         assert_eq!(block.kind, "image_recitation");
         assert_eq!(block.category, None);
+    }
+
+    #[test]
+    fn a_blocked_prompt_marked_only_for_age_is_remembered_by_its_words() {
+        let lesson = lesson(
+            "a girl in a bikini on the beach",
+            &ended(JobState::Stopped, Some(IMAGE_SAFETY)),
+        )
+        .unwrap();
+        assert!(lesson.names.is_empty());
+        assert!(!lesson.passed);
+        let block = lesson.prompt_block.expect("learnt from the block");
+        assert_eq!(block.key, "a girl in a bikini on the beach");
+        assert_eq!(block.kind, "image_safety");
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct AppRig {
     pub store: Arc<Store>,
     /// The data folder.
     pub dir: tempfile::TempDir,
+    /// The simulator's state (its counters and the requests it saw).
+    pub sim: Arc<peel::sim::SimState>,
     _runtime: tokio::runtime::Runtime,
 }
 
@@ -47,6 +49,12 @@ impl AppRig {
     /// The app on a simulator set up as `simulator` (answer times included), the engine's
     /// jitter seeded with `seed`.
     pub fn open_on(simulator: SimConfig, seed: u64) -> AppRig {
+        Self::open_with(simulator, seed, false)
+    }
+
+    /// [`AppRig::open_on`], rendered through wgpu (Mesa's lavapipe) when `wgpu` is set, so
+    /// `harness.render()` can take a screenshot of the real window.
+    pub fn open_with(simulator: SimConfig, seed: u64, wgpu: bool) -> AppRig {
         let dir = tempfile::tempdir().unwrap();
         let Session {
             engine,
@@ -64,21 +72,25 @@ impl AppRig {
         .unwrap();
         let handle = runtime.handle().clone();
         let mut simulator = simulator;
-        let harness = Harness::builder()
-            .with_size([1280.0, 800.0])
-            .build_eframe(move |cc| {
-                let ctx = cc.egui_ctx.clone();
-                let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-                let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
-                let media = media::spawn(&handle, Some(repaint));
-                PeelApp::with_worker(worker, None)
-                    .with_media(media)
-                    .with_simulator(simulator.take().unwrap())
-            });
+        let sim = Arc::clone(simulator.as_ref().unwrap().state());
+        let mut builder = Harness::builder().with_size([1280.0, 800.0]);
+        if wgpu {
+            builder = builder.wgpu().with_theme(egui::Theme::Dark);
+        }
+        let harness = builder.build_eframe(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+            let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
+            let media = media::spawn(&handle, Some(repaint));
+            PeelApp::with_worker(worker, None)
+                .with_media(media)
+                .with_simulator(simulator.take().unwrap())
+        });
         AppRig {
             harness,
             store,
             dir,
+            sim,
             _runtime: runtime,
         }
     }
