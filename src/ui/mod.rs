@@ -15,6 +15,8 @@
 //! - [`rewrite`]: suggested rewrites for a content block, as a word diff, with Apply.
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
 //! - [`settings`]: key, endpoint, tier limits, budgets, theme.
+//! - [`shortcuts`]: keyboard shortcuts and their names on each platform (Cmd on macOS, Ctrl
+//!   elsewhere).
 //! - [`viewer`]: the large view with zoom and pan.
 //! - [`log`]: the status line with the newest warning or error, and the Log view.
 //! - [`quit_warning`]: "quit and lose what is not saved?" while the disk refuses an image or prompt.
@@ -33,6 +35,7 @@ pub mod progress;
 pub mod quit_warning;
 pub mod rewrite;
 pub mod settings;
+pub mod shortcuts;
 pub mod theme;
 pub mod thinking;
 pub mod viewer;

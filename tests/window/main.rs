@@ -20,5 +20,6 @@ mod ui_preflight;
 mod ui_quit_in_flight;
 mod ui_quit_warning;
 mod ui_settings_numbers;
+mod ui_shortcuts;
 mod ui_snapshots;
 mod ui_thinking;
