@@ -15,6 +15,8 @@
 //! - [`rewrite`]: suggested rewrites for a content block, as a word diff, with Apply.
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
 //! - [`settings`]: key, endpoint, tier limits, budgets, theme.
+//! - [`first_run`]: the welcome for a designer without a key (the simulator, getting a key,
+//!   billing and a day's cost, where the key is kept), once, and in Settings.
 //! - [`shortcuts`]: keyboard shortcuts and their names on each platform (Cmd on macOS, Ctrl
 //!   elsewhere).
 //! - [`viewer`]: the large view with zoom and pan.
@@ -25,6 +27,7 @@
 pub mod activity;
 pub mod editor;
 pub mod editor_state;
+pub mod first_run;
 pub mod gallery;
 pub mod gallery_filter;
 pub mod gallery_select;
@@ -149,6 +152,8 @@ pub struct UiState {
     pub rewrite: Option<rewrite::RewriteState>,
     /// The gallery's thumbnail size, search and filters.
     pub gallery: gallery_filter::GalleryState,
+    /// Whether the first-run panel is offered (kept between runs once dismissed).
+    pub first_run: first_run::FirstRun,
 }
 
 /// Textures on the GPU: gallery thumbnails (dropped when scrolled away) and the large view.
@@ -253,6 +258,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
     viewer::viewer_ui(ui.ctx(), ui_state, textures, intents);
     gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);
     quit_warning::quit_warning_ui(ui.ctx(), state, intents);
+    first_run::first_run_ui(ui.ctx(), key, ui_state);
 }
 
 fn top_bar_ui(

@@ -13,6 +13,7 @@ mod secrets_sweep;
 mod shared_runtime;
 mod ui_app;
 mod ui_endpoint;
+mod ui_first_run;
 mod ui_gallery;
 mod ui_list;
 mod ui_log;
