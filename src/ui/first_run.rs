@@ -5,10 +5,8 @@
 //!
 //! A window that can remember its dismissal (one with eframe's storage) offers it once, as a
 //! panel over the window while no key is set; "Try the simulator" or "Add a key in Settings"
-//! dismisses it for good (kept between runs beside the gallery's layout). Settings shows the
-//! same words ([`guide_ui`]) for as long as no key is set.
-
-use serde::{Deserialize, Serialize};
+//! (or Escape, or a click beside the panel) dismisses it for good (kept between runs beside the
+//! gallery's layout). Settings shows the same words ([`guide_ui`]) for as long as no key is set.
 
 use super::settings::{KeySource, KeyView};
 use super::{Tab, UiState};
@@ -21,8 +19,8 @@ pub const DAY_IMAGES: u32 = 50;
 /// The image size of that day's images.
 pub const DAY_SIZE: &str = "1K";
 
-/// Whether the window offers the first-run panel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Whether the window offers the first-run panel (saved as whether it was [`FirstRun::dismissed`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum FirstRun {
     /// Not offered: a window without storage (the test rigs), which could not remember that
     /// it was dismissed.
@@ -149,7 +147,7 @@ pub fn guide_ui(ui: &mut egui::Ui, guide: &Guide) {
 }
 
 /// The first-run panel, over the window, while [`FirstRun::shows`]. "Add a key in Settings"
-/// opens Settings; either button (or Escape) dismisses it for good.
+/// opens Settings; either button (or Escape, or a click beside it) dismisses it for good.
 pub fn first_run_ui(ctx: &egui::Context, key: &KeyView, ui_state: &mut UiState) {
     if !ui_state.first_run.shows(key) {
         return;
