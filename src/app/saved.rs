@@ -1,10 +1,12 @@
 //! What the window keeps between runs in eframe's storage: the editor, the settings, the tab,
-//! and the gallery's layout (grid or list) and the list's order.
+//! the gallery's layout (grid or list) and the list's order, and whether the first-run panel was
+//! dismissed.
 //! The API key is never among them (it lives in the keychain).
 
 use super::PeelApp;
 use crate::api::endpoint::{EndpointError, check_field};
 use crate::ui::Settings;
+use crate::ui::first_run::FirstRun;
 
 /// eframe storage keys.
 const EDITOR_KEY: &str = "peel.editor";
@@ -12,11 +14,13 @@ const SETTINGS_KEY: &str = "peel.settings";
 const TAB_KEY: &str = "peel.tab";
 const LAYOUT_KEY: &str = "peel.gallery_layout";
 const SORT_KEY: &str = "peel.list_sort";
+const FIRST_RUN_KEY: &str = "peel.first_run_dismissed";
 
 impl PeelApp {
     /// Restores what an earlier run saved (an editor from an older Peel is upgraded and fitted to
-    /// its model).
-    pub(super) fn restore_saved(&mut self, storage: &dyn eframe::Storage) {
+    /// its model). A window restored from storage offers the first-run panel unless an earlier
+    /// run saved its dismissal; the window's start-up calls this, and so do tests of what is kept.
+    pub fn restore_saved(&mut self, storage: &dyn eframe::Storage) {
         self.editor = eframe::get_value(storage, EDITOR_KEY).unwrap_or_default();
         self.editor.upgrade_fallback();
         self.editor.fit_to_model();
@@ -24,6 +28,8 @@ impl PeelApp {
         self.ui_state.tab = eframe::get_value(storage, TAB_KEY).unwrap_or_default();
         self.ui_state.gallery.layout = eframe::get_value(storage, LAYOUT_KEY).unwrap_or_default();
         self.ui_state.gallery.sort = eframe::get_value(storage, SORT_KEY).unwrap_or_default();
+        self.ui_state.first_run =
+            FirstRun::from_saved(eframe::get_value(storage, FIRST_RUN_KEY).unwrap_or(false));
     }
 
     /// Takes settings saved by an earlier run. A saved endpoint the check refuses (saved before
@@ -52,5 +58,6 @@ impl PeelApp {
         eframe::set_value(storage, TAB_KEY, &self.ui_state.tab);
         eframe::set_value(storage, LAYOUT_KEY, &self.ui_state.gallery.layout);
         eframe::set_value(storage, SORT_KEY, &self.ui_state.gallery.sort);
+        eframe::set_value(storage, FIRST_RUN_KEY, &self.ui_state.first_run.dismissed());
     }
 }

@@ -2,6 +2,8 @@
 //! the history.
 //!
 //! - [`paths`]: the data directory (`directories`), overridable with `PEEL_DATA_DIR`.
+//! - [`platform`]: where things are on Linux, Windows and macOS: the data folder, the keychain
+//!   that keeps the key, the file dialogs; in words for the window and the README.
 //! - [`db`]: the SQLite database (bundled SQLite, WAL): jobs, attempts, model lockouts.
 //! - [`schema`]: its tables, and the migration steps that bring an older database to them.
 //! - [`library`]: reference images found again by their hash (for imports).
@@ -38,6 +40,7 @@ pub mod library;
 pub mod model_cache;
 pub mod name_memory;
 pub mod paths;
+pub mod platform;
 pub mod prompt_file;
 pub mod prompt_library;
 pub mod references;

@@ -124,6 +124,10 @@ pub fn editor_ui(
         let can_generate = !editor.prompt.trim().is_empty();
         let clicked = ui
             .add_enabled(can_generate, egui::Button::new("Generate"))
+            .on_hover_text(super::shortcuts::label(
+                ui.ctx(),
+                super::shortcuts::GENERATE,
+            ))
             .on_disabled_hover_text("Write a prompt first")
             .clicked();
         if can_generate && clicked {

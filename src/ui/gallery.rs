@@ -48,7 +48,10 @@ pub fn gallery_ui(
     intents: &mut Vec<Intent>,
 ) {
     if state.jobs.is_empty() {
-        ui.label("No images yet. Write a prompt and press Generate (or Ctrl+Enter).");
+        ui.label(format!(
+            "No images yet. Write a prompt and press Generate (or {}).",
+            super::shortcuts::label(ui.ctx(), super::shortcuts::GENERATE)
+        ));
         return;
     }
     filter_bar_ui(ui, &mut ui_state.gallery, || models_of(state));

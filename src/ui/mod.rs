@@ -18,6 +18,10 @@
 //! - [`rewrite`]: suggested rewrites for a content block, as a word diff, with Apply.
 //! - [`activity`]: jobs in flight, breakers, rate-limit use, spend, outcomes plot and warnings.
 //! - [`settings`]: key, endpoint, tier limits, budgets, theme.
+//! - [`first_run`]: the welcome for a designer without a key (the simulator, getting a key,
+//!   billing and a day's cost, where the key is kept), once, and in Settings.
+//! - [`shortcuts`]: keyboard shortcuts and their names on each platform (Cmd on macOS, Ctrl
+//!   elsewhere).
 //! - [`viewer`]: the large view with zoom and pan.
 //! - [`compare`]: two to four jobs side by side, zoomed and panned together, prompts diffed.
 //! - [`try_rewrites`]: "Try these rewrites…" for a blocked job: the cost first, then Compare.
@@ -29,6 +33,7 @@ pub mod activity;
 pub mod compare;
 pub mod editor;
 pub mod editor_state;
+pub mod first_run;
 pub mod gallery;
 pub mod gallery_filter;
 pub mod gallery_select;
@@ -42,6 +47,7 @@ pub mod prompt_save;
 pub mod quit_warning;
 pub mod rewrite;
 pub mod settings;
+pub mod shortcuts;
 pub mod theme;
 pub mod thinking;
 pub mod try_rewrites;
@@ -158,6 +164,8 @@ pub struct UiState {
     pub gallery: gallery_filter::GalleryState,
     /// Compare, when open, and the "Try these rewrites" confirmation.
     pub compare: compare::CompareUi,
+    /// Whether the first-run panel is offered (kept between runs once dismissed).
+    pub first_run: first_run::FirstRun,
 }
 
 /// Textures on the GPU: gallery thumbnails (dropped when scrolled away) and the large view.
@@ -267,6 +275,7 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
     gallery::confirm_delete_ui(ui.ctx(), state, ui_state, intents);
     quit_warning::quit_warning_ui(ui.ctx(), state, intents);
     prompt_library::library_ui(ui.ctx(), state, editor, intents);
+    first_run::first_run_ui(ui.ctx(), key, ui_state);
 }
 
 fn top_bar_ui(

@@ -11,7 +11,7 @@ use std::hash::{Hash as _, Hasher as _};
 use std::sync::Arc;
 
 use super::editor::Editor;
-use super::theme;
+use super::{shortcuts, theme};
 use crate::api::catalog::{Catalog, ModelEntry};
 use crate::rewrite::diff::{Piece, word_diff};
 use crate::rewrite::preflight::{
@@ -217,7 +217,10 @@ pub fn prompt_field(ui: &mut egui::Ui, editor: &mut Editor) -> egui::Response {
     let output = egui::TextEdit::multiline(&mut editor.prompt)
         .id(id)
         .font(egui::TextStyle::Body)
-        .hint_text("Describe the image; Ctrl+Enter generates")
+        .hint_text(format!(
+            "Describe the image; {} generates",
+            shortcuts::label(ui.ctx(), shortcuts::GENERATE)
+        ))
         .desired_rows(6)
         .desired_width(f32::INFINITY)
         .layouter(&mut layouter)
@@ -292,20 +295,27 @@ pub fn preflight_ui(ui: &mut egui::Ui, editor: &mut Editor) {
         if replaceable > 0
             && ui
                 .button("Replace all")
-                .on_hover_text(
-                    "Puts each mark's first suggestion in its place; Undo (Ctrl+Z) puts it back",
-                )
+                .on_hover_text(format!(
+                    "Puts each mark's first suggestion in its place; Undo ({}) puts it back",
+                    shortcuts::label(ui.ctx(), shortcuts::UNDO)
+                ))
                 .clicked()
         {
             chosen = Some(result.apply_all(&editor.prompt));
         }
         if editor.preflight.can_undo(&editor.prompt)
-            && ui.button("Undo").on_hover_text("Ctrl+Z").clicked()
+            && ui
+                .button("Undo")
+                .on_hover_text(shortcuts::label(ui.ctx(), shortcuts::UNDO))
+                .clicked()
         {
             editor.preflight.undo(&mut editor.prompt);
         }
         if editor.preflight.can_redo(&editor.prompt)
-            && ui.button("Redo").on_hover_text("Ctrl+Shift+Z").clicked()
+            && ui
+                .button("Redo")
+                .on_hover_text(shortcuts::label(ui.ctx(), shortcuts::REDO))
+                .clicked()
         {
             editor.preflight.redo(&mut editor.prompt);
         }

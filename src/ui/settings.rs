@@ -5,7 +5,8 @@
 //! on every frame of a drag. The endpoint is typed into an [`EndpointDraft`] and applied only
 //! when committed (Enter or leaving the field) and valid ([`check_field`]), so a running job
 //! never sends the key to a half-typed host and a key pasted into the field by mistake is
-//! refused, never applied nor saved.
+//! refused, never applied nor saved. Without a key, the key's section shows the first-run guide
+//! ([`super::first_run`]): the simulator, getting a key, billing, where the key is kept.
 
 use serde::{Deserialize, Serialize};
 
@@ -293,6 +294,10 @@ fn endpoint_ui(ui: &mut egui::Ui, settings: &mut Settings, draft: &mut EndpointD
 fn key_ui(ui: &mut egui::Ui, key: &KeyView, ui_state: &mut UiState, intents: &mut Vec<Intent>) {
     ui.heading("API key");
     ui.label(key.describe());
+    if key.source == KeySource::None {
+        // The first-run panel's words, for as long as no key is set.
+        super::first_run::guide_ui(ui, &super::first_run::Guide::here());
+    }
     if let Some(message) = &key.message {
         ui.add(egui::Label::new(message.as_str()).wrap());
     }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use eframe::App as _;
+use eframe::Storage as _;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
 use peel::app::media::{MediaEvent, MediaHandle, MediaRequest};
@@ -199,6 +200,18 @@ pub fn saved_settings(harness: &mut Harness<'static, PeelApp>) -> String {
         .iter()
         .map(|(key, value)| [key.as_str(), " = ", value.as_str(), "\n"].concat())
         .collect()
+}
+
+/// Starts the window again from `saved` (what [`saved_settings`] returned; empty for a first
+/// run), as the window's start-up does with eframe's storage, and runs a frame.
+pub fn restore_settings(harness: &mut Harness<'static, PeelApp>, saved: &str) {
+    let mut storage = SavedSettings::default();
+    for line in saved.lines() {
+        let (key, value) = line.split_once(" = ").unwrap();
+        storage.set_string(key, value.to_owned());
+    }
+    harness.state_mut().restore_saved(&storage);
+    harness.run();
 }
 
 /// The worker's "waiting `wait_s` seconds before the next attempt" for `job`, from now.
