@@ -80,6 +80,8 @@ pub struct AppState {
     pub waiting_to_quit: bool,
     /// How long answers usually take, per model and size (the designer's own, else reported).
     pub typical: super::typical::TypicalTimes,
+    /// The boards sidebar: counts, and the unstarred jobs a delete would take.
+    pub boards: super::boards::BoardsView,
 }
 
 /// What the worker holds in memory because the disk refused it; quitting loses it.
@@ -235,6 +237,19 @@ impl AppState {
                 }
             }
             Event::ModelsChecked { unlisted } => self.unlisted_models = unlisted,
+            Event::BoardsChanged(change) => super::boards::apply_change(&mut self.jobs, &change),
+            Event::BoardCounts(counts) => self.boards.counts = counts,
+            Event::UnstarredFound { search, jobs } => self.boards.unstarred = Some((search, jobs)),
+            Event::UnstarredTrashed {
+                trashed,
+                kept,
+                stopped,
+            } => {
+                self.boards.unstarred = None;
+                if let Some(sentence) = super::boards::trashed_sentence(trashed, kept, stopped) {
+                    self.notice = Some(sentence);
+                }
+            }
         }
     }
 
@@ -257,6 +272,7 @@ impl AppState {
     fn queued(&mut self, job: JobId, spec: JobSpec) {
         if self.job_mut(job).is_none() {
             self.jobs.push(JobView::new(job, spec, Timestamp::now()));
+            self.boards.counts.all += 1;
         }
         self.selected = Some(job);
     }
@@ -693,6 +709,8 @@ mod tests {
             model_used: Some("gemini-3-pro-image".to_owned()),
             diagnosis: None,
             attempts: vec![report(at("2026-11-26T10:00:01Z"), 503, OVERLOADED, 0.0).record],
+            starred: false,
+            boards: Vec::new(),
         };
         state.apply(Event::Restored {
             jobs: vec![
@@ -738,6 +756,8 @@ mod tests {
             model_used: None,
             diagnosis: None,
             attempts: Vec::new(),
+            starred: false,
+            boards: Vec::new(),
         };
         let mut state = AppState::default();
         state.apply(Event::Restored {
