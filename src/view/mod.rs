@@ -4,12 +4,15 @@
 //!
 //! - [`state`]: the jobs, attempts, diagnoses, breakers, spend and outcome history, as plain data;
 //!   worker events fold in with `apply` (pure, unit-tested).
+//! - [`boards`]: the boards sidebar's counts, the unstarred jobs a delete would take, and star
+//!   and board changes folded into the loaded jobs.
 //! - [`job_view`]: one job as the window shows it (re-exported by [`state`]).
 //! - [`thinking`]: a thinking model's summaries and interim images for the attempt under way.
 //! - [`typical`]: how long an answer usually takes (the designer's median, else users' reports).
 //! - [`media`]: the media service's requests and events.
 //! - [`log`]: the recent warnings and errors the window shows, and where the log file is.
 
+pub mod boards;
 pub mod job_view;
 pub mod log;
 pub mod media;

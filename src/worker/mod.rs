@@ -20,10 +20,13 @@
 //!   for them or records them as lost.
 //! - [`edits`], [`history`], [`name_memory`]: edit jobs; the restored history and deletion; what
 //!   jobs teach the preflight.
+//! - [`boards`]: stars and boards changed for the window, their counts, and "Delete the
+//!   unstarred in this view" (each image to the system trash).
 //! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
 //!   skipped before a job is sent to them.
 
 pub mod attempt;
+pub mod boards;
 pub mod catalog_refresh;
 pub mod config;
 pub mod control;
@@ -129,6 +132,9 @@ pub fn spawn(
                 Command::Delete(job) => delete(&engine, job, &sink, &controls),
                 Command::Configure(settings) => configure(&engine, *settings, &refresher, &sink),
                 Command::LoadHistory(search) => load_history(&engine, search, &sink),
+                Command::ChangeBoards(change) => boards::change(&engine, change, &sink),
+                Command::FindUnstarred(search) => boards::find_unstarred(&engine, search, &sink),
+                Command::TrashUnstarred(jobs) => boards::trash_unstarred(&engine, jobs, &sink),
                 Command::RetryNow(job) => {
                     let running = controls
                         .lock()
@@ -229,6 +235,7 @@ fn delete(engine: &Arc<Engine>, job: JobId, sink: &EventSink, controls: &Control
                 if let Some(message) = problem {
                     sink.send(Event::Problem { message }).await;
                 }
+                boards::send_counts(&engine, &sink).await;
             }
             Err(message) => sink.send(Event::Problem { message }).await,
         }
@@ -292,6 +299,7 @@ async fn resume_when_due(
     {
         sink.send(restored).await;
     }
+    boards::send_counts(&engine, &sink).await;
     engine.send_name_memory(&sink).await;
     let mut first_pass = true;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(RESUME_CHECK_S));
