@@ -39,3 +39,11 @@ pub const POLICY: Color32 = STOPPED;
 /// Colours of the outcome classes in the activity plot.
 pub const OUTCOME_COLOURS: [Color32; 5] =
     [DELIVERED, WAITING, IMAGE_FILTER, STOPPED, Color32::GRAY];
+/// A star that is on (a starred job), gold.
+pub const STAR_ON: Color32 = Color32::from_rgb(0xf5, 0xc5, 0x18);
+/// A star that is off, on the dark backing over a thumbnail.
+pub const STAR_OFF: Color32 = Color32::from_rgb(0xe8, 0xe8, 0xe8);
+/// The backing under a star over a thumbnail (dark, half see-through).
+pub const STAR_BACKING: Color32 = Color32::from_rgba_premultiplied(0, 0, 0, 140);
+/// Width of the boards sidebar beside the gallery, until dragged.
+pub const BOARDS_WIDTH: f32 = 170.0;
