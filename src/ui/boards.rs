@@ -154,7 +154,7 @@ fn boards_list_ui(
     let starred = ui
         .selectable_label(
             chosen == Collection::Starred,
-            format!("★ Starred ({})", counts.starred),
+            format!("Starred ({})", counts.starred),
         )
         .on_hover_text(
             "The jobs you starred (S, or the star on a tile). Drop jobs here to star them",

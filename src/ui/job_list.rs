@@ -220,8 +220,11 @@ pub fn list_ui(
     table
         .header(row_height, |mut header| {
             header.col(|ui| {
-                ui.label("★")
-                    .on_hover_text("Starred (click a row's star, or press S)");
+                let (rect, response) =
+                    ui.allocate_exact_size(egui::vec2(16.0, 16.0), egui::Sense::hover());
+                let colour = ui.visuals().strong_text_color();
+                super::stars::paint_star(ui.painter(), rect.center(), 5.5, true, colour);
+                response.on_hover_text("Starred (click a row's star, or press S)");
             });
             for column in SortColumn::ALL {
                 header.col(|ui| {

@@ -9,10 +9,6 @@ use crate::view::state::{AppState, JobView};
 use crate::worker::protocol::BoardChange;
 use crate::worker::{Command, JobId};
 
-/// The filled and the empty star (both in egui's default emoji font).
-const STAR_FILLED: &str = "★";
-const STAR_EMPTY: &str = "☆";
-
 /// The control's name for job `job` (what a click does): "Star job 4" or "Unstar job 4".
 pub fn star_label(job: &JobView) -> String {
     if job.starred {
@@ -60,20 +56,88 @@ pub fn star_key(ui: &egui::Ui, state: &AppState, ui_state: &UiState, intents: &m
     }
 }
 
-/// The star as a small button: filled and gold when starred. Its accessible name is what a
-/// click does ([`star_label`]); returns its response.
+/// Paints a five-pointed star of `radius` points around `centre`: filled in `colour`, or its
+/// outline. Painted, not typed: egui's default fonts have no star glyph.
+pub fn paint_star(
+    painter: &egui::Painter,
+    centre: egui::Pos2,
+    radius: f32,
+    filled: bool,
+    colour: egui::Color32,
+) {
+    let points: Vec<egui::Pos2> = (0..10)
+        .map(|i| {
+            let along = if i % 2 == 0 { radius } else { radius * 0.45 };
+            let angle = std::f32::consts::PI * (i as f32 / 5.0 - 0.5);
+            centre + along * egui::vec2(angle.cos(), angle.sin())
+        })
+        .collect();
+    if filled {
+        // A fan from the centre: the star is not convex, but every point sees the centre.
+        let mut mesh = egui::Mesh::default();
+        mesh.colored_vertex(centre, colour);
+        for point in &points {
+            mesh.colored_vertex(*point, colour);
+        }
+        for i in 0..10 {
+            mesh.add_triangle(0, i + 1, (i + 1) % 10 + 1);
+        }
+        painter.add(egui::Shape::mesh(mesh));
+    } else {
+        painter.add(egui::Shape::closed_line(
+            points,
+            egui::Stroke::new(1.3, colour),
+        ));
+    }
+}
+
+/// A star of `side` points as a clickable widget, with `backing` painted behind it when given;
+/// its accessible name is what a click does ([`star_label`]).
+fn star_widget(
+    ui: &mut egui::Ui,
+    rect: egui::Rect,
+    job: &JobView,
+    off: egui::Color32,
+    backing: Option<egui::Color32>,
+) -> egui::Response {
+    let response = ui.interact(
+        rect,
+        ui.scope_id().with(("star", job.id)),
+        egui::Sense::click(),
+    );
+    let label = star_label(job);
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+    let painter = ui.painter_at(rect.expand(1.0));
+    if let Some(fill) = backing {
+        painter.circle_filled(rect.center(), rect.width() / 2.0, fill);
+    }
+    let colour = if job.starred {
+        theme::STAR_ON
+    } else if response.hovered() {
+        ui.visuals().strong_text_color()
+    } else {
+        off
+    };
+    paint_star(
+        &painter,
+        rect.center(),
+        rect.width() * 0.36,
+        job.starred,
+        colour,
+    );
+    response
+}
+
+/// The star as a small button in a row (the list's first column): filled and gold when
+/// starred. Returns its response.
 pub fn star_button_ui(
     ui: &mut egui::Ui,
     job: &JobView,
     intents: &mut Vec<Intent>,
 ) -> egui::Response {
-    let (glyph, colour) = if job.starred {
-        (STAR_FILLED, theme::STAR_ON)
-    } else {
-        (STAR_EMPTY, ui.visuals().weak_text_color())
-    };
-    let response = ui.add(egui::Button::new(egui::RichText::new(glyph).color(colour)).frame(false));
-    named(ui, &response, job);
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(16.0, 16.0), egui::Sense::hover());
+    let off = ui.visuals().weak_text_color();
+    let response = star_widget(ui, rect, job, off, None);
     clicked(response, job, intents)
 }
 
@@ -90,25 +154,8 @@ pub fn star_overlay_ui(
         thumbnail.right_top() + egui::vec2(-side - 3.0, 3.0),
         egui::vec2(side, side),
     );
-    let colour = if job.starred {
-        theme::STAR_ON
-    } else {
-        theme::STAR_OFF
-    };
-    let glyph = if job.starred { STAR_FILLED } else { STAR_EMPTY };
-    let button = egui::Button::new(egui::RichText::new(glyph).color(colour).size(15.0))
-        .fill(theme::STAR_BACKING)
-        .corner_radius(side / 2.0);
-    let response = ui.put(rect, button);
-    named(ui, &response, job);
+    let response = star_widget(ui, rect, job, theme::STAR_OFF, Some(theme::STAR_BACKING));
     clicked(response, job, intents);
-}
-
-/// Gives the star its accessible name (what a click does), for screen readers and tests.
-fn named(ui: &egui::Ui, response: &egui::Response, job: &JobView) {
-    let label = star_label(job);
-    ui.ctx()
-        .accesskit_node_builder(response.id, |node| node.set_label(label));
 }
 
 /// Stars or unstars `job` when its star was clicked; the hover text says so and names S.

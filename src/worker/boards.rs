@@ -80,7 +80,7 @@ pub(super) fn change(engine: &Arc<Engine>, change: BoardChange, sink: &EventSink
 
 /// Sends the boards sidebar's counts (read off the async threads); a database that cannot be
 /// read leaves the last counts shown.
-pub(super) async fn send_counts(engine: &Arc<Engine>, sink: &EventSink) {
+pub(super) async fn send_counts(engine: &Engine, sink: &EventSink) {
     let store = Arc::clone(engine.store());
     match tokio::task::spawn_blocking(move || store.board_counts()).await {
         Ok(Ok(counts)) => sink.send(Event::BoardCounts(counts)).await,

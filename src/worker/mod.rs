@@ -391,6 +391,8 @@ async fn run_registered(
     }
     if let Some(event) = announce {
         sink.send(event).await;
+        // The sidebar's "All" counts the new job.
+        boards::send_counts(engine, sink).await;
     }
     let control = JobControl {
         cancelled,

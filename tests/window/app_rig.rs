@@ -1,6 +1,7 @@
 //! The app rig: the whole app in a real (headless) 1280×800 window with the real worker, the real
 //! media service and the in-process simulator on 127.0.0.1, on a temporary data folder. Shared by
-//! the modules of the `window` test binary that run the app end to end.
+//! the modules of the `window` test binary that run the app end to end. Deleted images go to
+//! `trash/` in the data folder.
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
@@ -12,6 +13,7 @@ use peel::app::{PeelApp, media};
 use peel::session::{Session, SessionOptions};
 use peel::sim::{Scenario, SimConfig};
 use peel::store::Store;
+use peel::store::trash::Trash;
 use peel::worker;
 
 use crate::window_rig::wait_for;
@@ -47,6 +49,12 @@ impl AppRig {
     /// The app on a simulator set up as `simulator` (answer times included), the engine's
     /// jitter seeded with `seed`.
     pub fn open_on(simulator: SimConfig, seed: u64) -> AppRig {
+        Self::open_with(simulator, seed, false)
+    }
+
+    /// [`AppRig::open_on`], drawn with wgpu (Mesa lavapipe) when `rendered`, so
+    /// `harness.render()` can take a picture of the window.
+    pub fn open_with(simulator: SimConfig, seed: u64, rendered: bool) -> AppRig {
         let dir = tempfile::tempdir().unwrap();
         let Session {
             engine,
@@ -59,22 +67,26 @@ impl AppRig {
             simulator,
             worker_threads: Some(2),
             seed: Some(seed),
+            // Deleted images go to a trash folder of the test's own, never the system's.
+            trash: Trash::Folder(dir.path().join("trash")),
             ..SessionOptions::default()
         })
         .unwrap();
         let handle = runtime.handle().clone();
         let mut simulator = simulator;
-        let harness = Harness::builder()
-            .with_size([1280.0, 800.0])
-            .build_eframe(move |cc| {
-                let ctx = cc.egui_ctx.clone();
-                let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-                let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
-                let media = media::spawn(&handle, Some(repaint));
-                PeelApp::with_worker(worker, None)
-                    .with_media(media)
-                    .with_simulator(simulator.take().unwrap())
-            });
+        let mut builder = Harness::builder().with_size([1280.0, 800.0]);
+        if rendered {
+            builder = builder.wgpu().with_theme(egui::Theme::Dark);
+        }
+        let harness = builder.build_eframe(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+            let worker = worker::spawn(&handle, engine, Some(Arc::clone(&repaint)));
+            let media = media::spawn(&handle, Some(repaint));
+            PeelApp::with_worker(worker, None)
+                .with_media(media)
+                .with_simulator(simulator.take().unwrap())
+        });
         AppRig {
             harness,
             store,
