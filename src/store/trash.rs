@@ -76,7 +76,7 @@ fn free_name(folder: &Path, path: &Path) -> PathBuf {
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
-    (2..)
+    (2..u32::MAX)
         .map(|n| folder.join(format!("{stem} ({n}){extension}")))
         .find(|candidate| std::fs::symlink_metadata(candidate).is_err())
         .unwrap_or(first)

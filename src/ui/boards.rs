@@ -211,7 +211,7 @@ fn drag_preview_ui(ctx: &egui::Context) {
     let Some(payload) = egui::DragAndDrop::payload::<DraggedJobs>(ctx) else {
         return;
     };
-    let Some(pointer) = ctx.pointer_latest_pos() else {
+    let Some(hand) = ctx.pointer_latest_pos() else {
         return;
     };
     let text = match payload.0.len() {
@@ -223,7 +223,7 @@ fn drag_preview_ui(ctx: &egui::Context) {
         egui::Id::unique("dragged_jobs"),
     ));
     let galley = painter.layout_no_wrap(text, egui::FontId::proportional(13.0), theme::BADGE_TEXT);
-    let at = pointer + egui::vec2(14.0, 10.0);
+    let at = hand + egui::vec2(14.0, 10.0);
     let backing = egui::Rect::from_min_size(at, galley.size() + egui::vec2(10.0, 6.0));
     painter.rect_filled(backing, 4.0, ctx.global_style().visuals.selection.bg_fill);
     painter.galley(at + egui::vec2(5.0, 3.0), galley, theme::BADGE_TEXT);

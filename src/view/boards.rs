@@ -3,8 +3,11 @@
 //! each change the worker made folded into the loaded jobs (pure, unit-tested).
 
 use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use super::job_view::JobView;
+use super::state::AppState;
+use crate::worker::Event;
 use crate::worker::protocol::{BoardChange, BoardCounts, JobId, JobSearch};
 
 /// The boards sidebar's state, from the worker.
@@ -24,6 +27,26 @@ impl BoardsView {
             .as_ref()
             .filter(|(found_for, _)| *found_for == search.first_page())
             .map(|(_, jobs)| jobs.as_slice())
+    }
+}
+
+/// Folds a stars-and-boards event into `state` (other events are left to `AppState::apply`).
+pub(super) fn apply(state: &mut AppState, event: Event) {
+    match event {
+        Event::BoardsChanged(change) => apply_change(&mut state.jobs, &change),
+        Event::BoardCounts(counts) => state.boards.counts = counts,
+        Event::UnstarredFound { search, jobs } => state.boards.unstarred = Some((search, jobs)),
+        Event::UnstarredTrashed {
+            trashed,
+            kept,
+            stopped,
+        } => {
+            state.boards.unstarred = None;
+            if let Some(sentence) = trashed_sentence(trashed, kept, stopped) {
+                state.notice = Some(sentence);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -90,10 +113,11 @@ pub fn trashed_sentence(trashed: usize, kept: usize, stopped: usize) -> Option<S
         jobs(trashed)
     );
     if kept > 0 {
-        sentence.push_str(&format!(
+        let _ = write!(
+            sentence,
             " {} kept: starred or running again since they were counted.",
             jobs(kept)
-        ));
+        );
     }
     Some(sentence)
 }
@@ -101,8 +125,7 @@ pub fn trashed_sentence(trashed: usize, kept: usize, stopped: usize) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::view::state::AppState;
-    use crate::worker::{Event, JobSpec};
+    use crate::worker::JobSpec;
 
     fn jobs(ids: &[JobId]) -> Vec<JobView> {
         let mut state = AppState::default();

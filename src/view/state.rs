@@ -223,12 +223,7 @@ impl AppState {
             Event::BreakerChanged { model, state } => {
                 self.breakers.insert(model, state);
             }
-            Event::Deleted { job } => {
-                self.jobs.retain(|view| view.id != job);
-                if self.selected == Some(job) {
-                    self.selected = None;
-                }
-            }
+            Event::Deleted { job } => self.deleted(job),
             Event::Problem { message } => self.notice = Some(message),
             Event::Unsaved { images, prompts } => {
                 self.unsaved = Unsaved { images, prompts };
@@ -237,19 +232,10 @@ impl AppState {
                 }
             }
             Event::ModelsChecked { unlisted } => self.unlisted_models = unlisted,
-            Event::BoardsChanged(change) => super::boards::apply_change(&mut self.jobs, &change),
-            Event::BoardCounts(counts) => self.boards.counts = counts,
-            Event::UnstarredFound { search, jobs } => self.boards.unstarred = Some((search, jobs)),
-            Event::UnstarredTrashed {
-                trashed,
-                kept,
-                stopped,
-            } => {
-                self.boards.unstarred = None;
-                if let Some(sentence) = super::boards::trashed_sentence(trashed, kept, stopped) {
-                    self.notice = Some(sentence);
-                }
-            }
+            event @ (Event::BoardsChanged(_)
+            | Event::BoardCounts(_)
+            | Event::UnstarredFound { .. }
+            | Event::UnstarredTrashed { .. }) => super::boards::apply(self, event),
         }
     }
 
@@ -266,6 +252,14 @@ impl AppState {
             more: jobs.len() >= crate::worker::RESTORED_JOBS,
         };
         self.restore(jobs, spend_today_usd);
+    }
+
+    /// A job left the gallery (and the why-panel, if it was explained there).
+    fn deleted(&mut self, job: JobId) {
+        self.jobs.retain(|view| view.id != job);
+        if self.selected == Some(job) {
+            self.selected = None;
+        }
     }
 
     /// A job entered the queue (shown once, and selected).

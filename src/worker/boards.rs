@@ -202,7 +202,7 @@ mod tests {
     /// thumbnail (job 2's with an XMP sidecar too), job 1 starred; and the worker on it, its
     /// deleted images going to `trash`. The client points at a closed loopback port: nothing is
     /// generated here.
-    async fn worker_on(dir: &Path, trash: Trash) -> (WorkerHandle, Arc<Store>) {
+    fn worker_on(dir: &Path, trash: Trash) -> (WorkerHandle, Arc<Store>) {
         let store = Arc::new(Store::open(&dir.join("peel.db")).unwrap());
         let images = dir.join("images");
         std::fs::create_dir_all(&images).unwrap();
@@ -260,7 +260,7 @@ mod tests {
     async fn the_unstarred_go_to_the_trash_with_their_sidecars_and_the_starred_stay() {
         let dir = tempfile::tempdir().unwrap();
         let trash = dir.path().join("trash");
-        let (mut handle, store) = worker_on(dir.path(), Trash::Folder(trash.clone())).await;
+        let (mut handle, store) = worker_on(dir.path(), Trash::Folder(trash.clone()));
         let counted = events_until(&mut handle, |e| matches!(e, Event::BoardCounts(_))).await;
         assert!(
             counted
@@ -329,7 +329,7 @@ mod tests {
         // A file where the trash folder should be: nothing can be moved into it.
         let not_a_folder = dir.path().join("trash");
         std::fs::write(&not_a_folder, b"").unwrap();
-        let (mut handle, store) = worker_on(dir.path(), Trash::Folder(not_a_folder)).await;
+        let (mut handle, store) = worker_on(dir.path(), Trash::Folder(not_a_folder));
         events_until(&mut handle, |e| matches!(e, Event::BoardCounts(_))).await;
 
         handle.commands.send(Command::Delete(2)).await.unwrap();

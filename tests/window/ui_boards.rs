@@ -62,7 +62,9 @@ fn wait_until(rig: &mut AppRig, what: &str, done: impl Fn(&AppRig) -> bool) {
             Instant::now() < deadline,
             "{what} never happened; the notice says {:?}; dialog still open: {}",
             rig.harness.state().state().notice,
-            rig.harness.query_by_label_contains("to the trash").is_some()
+            rig.harness
+                .query_by_label_contains("to the trash")
+                .is_some()
         );
         rig.harness.run_steps(1);
         std::thread::sleep(Duration::from_millis(20));
@@ -71,12 +73,18 @@ fn wait_until(rig: &mut AppRig, what: &str, done: impl Fn(&AppRig) -> bool) {
 
 /// The image file of job `id`.
 fn image_of(rig: &AppRig, id: i64) -> PathBuf {
-    PathBuf::from(rig.store.image_of(id).unwrap().unwrap().0)
+    let (path, _) = rig
+        .store
+        .image_of(id)
+        .expect("the store answers")
+        .expect("the job delivered");
+    PathBuf::from(path)
 }
 
 /// Whether job `id` shows in the gallery (its title).
 fn shown(rig: &AppRig, id: i64) -> bool {
-    let title = format!("Job {id}: {}", PROMPTS[usize::try_from(id - 1).unwrap()]);
+    let prompt = usize::try_from(id - 1).map_or("", |at| PROMPTS[at]);
+    let title = format!("Job {id}: {prompt}");
     rig.harness.query_by_label(&title).is_some()
 }
 
@@ -212,8 +220,12 @@ fn write_picture(rig: &mut AppRig, path: &Path) {
     let path = if std::env::var_os("PEEL_WRITE_DOCS").is_some_and(|v| v == "1") {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
     } else {
-        rig.dir.path().join(path.file_name().unwrap())
+        rig.dir.path().join("boards.png")
     };
     picture.save(&path).expect("the picture is written");
-    assert!(picture.width() >= 1280, "the whole window: {}", picture.width());
+    assert!(
+        picture.width() >= 1280,
+        "the whole window: {}",
+        picture.width()
+    );
 }
