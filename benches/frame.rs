@@ -382,6 +382,7 @@ fn report(what: &str, samples: Vec<(Duration, Duration)>) {
 fn stars_and_boards(rig: &mut Rig) {
     use peel::worker::protocol::BoardChange;
     rig.events.try_send(Event::BoardCounts(counts())).unwrap();
+    rig.click("Boards");
     let over_gallery = egui::pos2(SCREEN.x / 2.0, SCREEN.y / 2.0);
     for _ in 0..WARM_UP_FRAMES {
         rig.frame(vec![egui::Event::PointerMoved(over_gallery)]);

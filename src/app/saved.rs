@@ -1,5 +1,5 @@
 //! What the window keeps between runs in eframe's storage: the editor, the settings, the tab,
-//! and the gallery's layout (grid or list) and the list's order.
+//! the gallery's layout (grid or list), the list's order, and whether the boards sidebar shows.
 //! The API key is never among them (it lives in the keychain).
 
 use super::PeelApp;
@@ -12,6 +12,7 @@ const SETTINGS_KEY: &str = "peel.settings";
 const TAB_KEY: &str = "peel.tab";
 const LAYOUT_KEY: &str = "peel.gallery_layout";
 const SORT_KEY: &str = "peel.list_sort";
+const BOARDS_OPEN_KEY: &str = "peel.boards_open";
 
 impl PeelApp {
     /// Restores what an earlier run saved (an editor from an older Peel is upgraded and fitted to
@@ -24,6 +25,8 @@ impl PeelApp {
         self.ui_state.tab = eframe::get_value(storage, TAB_KEY).unwrap_or_default();
         self.ui_state.gallery.layout = eframe::get_value(storage, LAYOUT_KEY).unwrap_or_default();
         self.ui_state.gallery.sort = eframe::get_value(storage, SORT_KEY).unwrap_or_default();
+        self.ui_state.gallery.boards_open =
+            eframe::get_value(storage, BOARDS_OPEN_KEY).unwrap_or_default();
     }
 
     /// Takes settings saved by an earlier run. A saved endpoint the check refuses (saved before
@@ -52,5 +55,6 @@ impl PeelApp {
         eframe::set_value(storage, TAB_KEY, &self.ui_state.tab);
         eframe::set_value(storage, LAYOUT_KEY, &self.ui_state.gallery.layout);
         eframe::set_value(storage, SORT_KEY, &self.ui_state.gallery.sort);
+        eframe::set_value(storage, BOARDS_OPEN_KEY, &self.ui_state.gallery.boards_open);
     }
 }

@@ -1,5 +1,5 @@
-//! The boards sidebar beside the gallery: "All", "Starred" and each board, each with its count
-//! over the whole history. A click shows only those jobs (the choice joins the gallery's search
+//! The boards sidebar beside the gallery ("Boards" in the gallery's bar shows or hides it; hidden
+//! at first): "All", "Starred" and each board, each with its count over the whole history. A click shows only those jobs (the choice joins the gallery's search
 //! and filters, which the worker runs in SQL over the whole history). "New board…" makes a board;
 //! the chosen board can be renamed or deleted (its jobs stay). Dragging a tile, a list row or the
 //! picked jobs onto a board puts them on it (onto "Starred": stars them).
@@ -94,7 +94,21 @@ pub fn drag_source(response: &egui::Response, job: JobId, ui_state: &UiState) {
     }
 }
 
-/// The sidebar, as a panel on the left of the gallery's area.
+/// "Boards" in the gallery's bar: shows or hides the sidebar. While it is hidden and shows a
+/// collection other than "All", the button names it ("Boards: Client picks"), so a filter never
+/// hides jobs unseen.
+pub fn boards_toggle_ui(ui: &mut egui::Ui, gallery: &mut GalleryState) {
+    let text = match (gallery.boards_open, Collection::of(gallery)) {
+        (false, Collection::Starred) => "Boards: Starred".to_owned(),
+        (false, Collection::Board(board)) => format!("Boards: {board}"),
+        _ => "Boards".to_owned(),
+    };
+    ui.toggle_value(&mut gallery.boards_open, text)
+        .on_hover_text("Show or hide the boards: All, Starred and your own collections of jobs");
+}
+
+/// The sidebar, as a panel on the left of the gallery's area, when it is open (the dialogs it
+/// opened show either way).
 pub fn boards_panel_ui(
     ui: &mut egui::Ui,
     state: &AppState,
@@ -102,6 +116,11 @@ pub fn boards_panel_ui(
     intents: &mut Vec<Intent>,
 ) {
     follow_renamed_board(state, ui_state);
+    confirm_delete_board_ui(ui.ctx(), state, ui_state, intents);
+    delete_unstarred_ui(ui.ctx(), state, ui_state, intents);
+    if !ui_state.gallery.boards_open || state.jobs.is_empty() {
+        return;
+    }
     egui::Panel::left("boards")
         .default_size(theme::BOARDS_WIDTH)
         .resizable(true)
@@ -114,8 +133,6 @@ pub fn boards_panel_ui(
             delete_unstarred_button_ui(ui, state, ui_state, intents);
         });
     drag_preview_ui(ui.ctx());
-    confirm_delete_board_ui(ui.ctx(), state, ui_state, intents);
-    delete_unstarred_ui(ui.ctx(), state, ui_state, intents);
 }
 
 /// After a rename, the gallery follows the board to its new name once the counts name it; a
@@ -144,7 +161,6 @@ fn boards_list_ui(
 ) {
     let counts = &state.boards.counts;
     let chosen = Collection::of(&ui_state.gallery);
-    ui.strong("Boards");
     let all = ui
         .selectable_label(chosen == Collection::All, format!("All ({})", counts.all))
         .on_hover_text("Every job in the history");

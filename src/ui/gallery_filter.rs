@@ -101,6 +101,9 @@ pub struct GalleryState {
     pub starred_only: bool,
     /// Only jobs on this board (chosen in the boards sidebar).
     pub board: Option<String>,
+    /// Whether the boards sidebar shows (kept between runs). Closed at first, so the list's
+    /// columns fit beside the editor and the why-panel at their default widths.
+    pub boards_open: bool,
     /// The grid row to scroll into view (set by the arrow keys).
     pub scroll_to_row: Option<usize>,
     /// The grid rows drawn last frame.
@@ -148,6 +151,7 @@ impl Default for GalleryState {
             since: Since::AnyTime,
             starred_only: false,
             board: None,
+            boards_open: false,
             scroll_to_row: None,
             visible_rows: 0..0,
             asked: None,
@@ -286,6 +290,7 @@ pub fn filter_bar_ui(
     models: impl FnOnce() -> Vec<String>,
 ) {
     ui.horizontal_wrapped(|ui| {
+        super::boards::boards_toggle_ui(ui, gallery);
         ui.selectable_value(&mut gallery.layout, Layout::Grid, "Grid")
             .on_hover_text("The jobs as thumbnails");
         ui.selectable_value(&mut gallery.layout, Layout::List, "List")

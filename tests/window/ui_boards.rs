@@ -108,6 +108,9 @@ fn stars_boards_drag_filters_and_deleting_the_unstarred_to_the_trash() {
         rig.generate(prompt);
         rig.wait_for(&format!("Image of job {}: {prompt}", n + 1));
     }
+    // The sidebar is hidden at first; "Boards" shows it.
+    assert!(rig.harness.query_by_label_contains("All (").is_none());
+    rig.harness.get_by_label("Boards").click();
     rig.wait_for("All (4)");
 
     // Star job 1 with its star, job 2 with S.
@@ -210,6 +213,12 @@ fn stars_boards_drag_filters_and_deleting_the_unstarred_to_the_trash() {
     }
     rig.wait_for("Client picks (1)");
     assert!(shown(&rig, 1) && !shown(&rig, 3) && !shown(&rig, 4));
+
+    // Hidden again, the sidebar's button names the board still filtering the gallery.
+    rig.harness.get_by_label("Boards").click();
+    rig.wait_for("Boards: Client picks");
+    assert!(rig.harness.query_by_label_contains("All (").is_none());
+    assert!(shown(&rig, 1) && !shown(&rig, 2));
 }
 
 /// Renders the window and writes it as a PNG: at `path` (relative to the crate) when
