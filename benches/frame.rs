@@ -357,6 +357,7 @@ fn counts() -> peel::worker::protocol::BoardCounts {
             name: "Client picks".to_owned(),
             jobs: (HISTORY_JOBS / 25) as usize,
         }],
+        newest_job: HISTORY_JOBS + IN_FLIGHT,
     }
 }
 

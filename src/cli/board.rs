@@ -137,6 +137,7 @@ mod tests {
                 name: "Client picks".to_owned(),
                 jobs: 4,
             }],
+            newest_job: 20,
         };
         assert_eq!(
             list_text(&counts, false),

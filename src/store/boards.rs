@@ -37,6 +37,9 @@ pub struct BoardCounts {
     pub starred: usize,
     /// Every board, by name (without case).
     pub boards: Vec<Board>,
+    /// The newest job when counted (0 for none): a window adds the jobs queued after it to
+    /// `all` itself.
+    pub newest_job: JobId,
 }
 
 /// Why a star or board change was refused (nothing changed).
@@ -294,10 +297,13 @@ impl Store {
     /// Every job, the starred ones and each board's, deleted jobs left out.
     pub fn board_counts(&self) -> Result<BoardCounts, StoreError> {
         self.with(|c| {
-            let (all, starred): (i64, i64) = c.query_row(
-                "SELECT COUNT(*), COALESCE(SUM(starred != 0), 0) FROM jobs WHERE state != 'deleted'",
+            let (all, starred, newest_job): (i64, i64, JobId) = c.query_row(
+                "SELECT COUNT(*) FILTER (WHERE state != 'deleted'),
+                        COALESCE(SUM(starred != 0 AND state != 'deleted'), 0),
+                        COALESCE(MAX(id), 0)
+                 FROM jobs",
                 [],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )?;
             let mut statement = c.prepare(
                 "SELECT boards.name, COUNT(jobs.id) FROM boards
@@ -317,6 +323,7 @@ impl Store {
                 all: usize::try_from(all).unwrap_or(0),
                 starred: usize::try_from(starred).unwrap_or(0),
                 boards,
+                newest_job,
             })
         })
     }

@@ -36,6 +36,8 @@ pub struct BoardsUiState {
     pub confirm_delete: Option<String>,
     /// The "Delete the unstarred in this view" dialog, when open: the view's search.
     pub delete_unstarred: Option<JobSearch>,
+    /// The counts were asked for since the sidebar opened (each change brings fresh ones).
+    pub counts_asked: bool,
 }
 
 impl BoardsUiState {
@@ -119,7 +121,12 @@ pub fn boards_panel_ui(
     confirm_delete_board_ui(ui.ctx(), state, ui_state, intents);
     delete_unstarred_ui(ui.ctx(), state, ui_state, intents);
     if !ui_state.gallery.boards_open || state.jobs.is_empty() {
+        ui_state.boards.counts_asked = false;
         return;
+    }
+    if !ui_state.boards.counts_asked {
+        intents.push(Intent::Worker(Command::CountBoards));
+        ui_state.boards.counts_asked = true;
     }
     egui::Panel::left("boards")
         .default_size(theme::BOARDS_WIDTH)
@@ -162,7 +169,10 @@ fn boards_list_ui(
     let counts = &state.boards.counts;
     let chosen = Collection::of(&ui_state.gallery);
     let all = ui
-        .selectable_label(chosen == Collection::All, format!("All ({})", counts.all))
+        .selectable_label(
+            chosen == Collection::All,
+            format!("All ({})", state.jobs_in_history()),
+        )
         .on_hover_text("Every job in the history");
     if all.clicked() {
         Collection::All.show_in(&mut ui_state.gallery);

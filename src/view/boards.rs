@@ -30,6 +30,21 @@ impl BoardsView {
     }
 }
 
+impl AppState {
+    /// Jobs in the history: as last counted, plus the ones queued since (newer than the newest
+    /// counted; they are the last of `jobs`, which is sorted by id).
+    pub fn jobs_in_history(&self) -> usize {
+        let counts = &self.boards.counts;
+        let newer = self
+            .jobs
+            .iter()
+            .rev()
+            .take_while(|job| job.id > counts.newest_job)
+            .count();
+        counts.all + newer
+    }
+}
+
 /// Folds a stars-and-boards event into `state` (other events are left to `AppState::apply`).
 pub(super) fn apply(state: &mut AppState, event: Event) {
     match event {
@@ -201,6 +216,25 @@ mod tests {
         };
         assert_eq!(view.unstarred_for(&page), Some(&[4, 2][..]));
         assert_eq!(view.unstarred_for(&JobSearch::default()), None);
+    }
+
+    #[test]
+    fn all_counts_the_jobs_queued_since_the_last_count() {
+        let mut state = AppState::default();
+        state.apply(Event::BoardCounts(BoardCounts {
+            all: 7,
+            newest_job: 9,
+            ..BoardCounts::default()
+        }));
+        for id in [8, 9, 10, 11] {
+            state.apply(Event::Queued {
+                job: id,
+                spec: JobSpec::default(),
+            });
+        }
+        assert_eq!(state.jobs_in_history(), 9, "jobs 10 and 11 are new");
+        state.apply(Event::Deleted { job: 11 });
+        assert_eq!(state.jobs_in_history(), 8);
     }
 
     #[test]

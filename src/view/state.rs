@@ -266,7 +266,6 @@ impl AppState {
     fn queued(&mut self, job: JobId, spec: JobSpec) {
         if self.job_mut(job).is_none() {
             self.jobs.push(JobView::new(job, spec, Timestamp::now()));
-            self.boards.counts.all += 1;
         }
         self.selected = Some(job);
     }

@@ -78,6 +78,15 @@ pub(super) fn change(engine: &Arc<Engine>, change: BoardChange, sink: &EventSink
     });
 }
 
+/// Counts off the async threads and sends the counts ([`Command::CountBoards`]).
+///
+/// [`Command::CountBoards`]: super::protocol::Command::CountBoards
+pub(super) fn count(engine: &Arc<Engine>, sink: &EventSink) {
+    let engine = Arc::clone(engine);
+    let sink = sink.clone();
+    tokio::spawn(async move { send_counts(&engine, &sink).await });
+}
+
 /// Sends the boards sidebar's counts (read off the async threads); a database that cannot be
 /// read leaves the last counts shown.
 pub(super) async fn send_counts(engine: &Engine, sink: &EventSink) {
@@ -261,6 +270,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let trash = dir.path().join("trash");
         let (mut handle, store) = worker_on(dir.path(), Trash::Folder(trash.clone()));
+        handle.commands.send(Command::CountBoards).await.unwrap();
         let counted = events_until(&mut handle, |e| matches!(e, Event::BoardCounts(_))).await;
         assert!(
             counted
@@ -330,7 +340,7 @@ mod tests {
         let not_a_folder = dir.path().join("trash");
         std::fs::write(&not_a_folder, b"").unwrap();
         let (mut handle, store) = worker_on(dir.path(), Trash::Folder(not_a_folder));
-        events_until(&mut handle, |e| matches!(e, Event::BoardCounts(_))).await;
+        events_until(&mut handle, |e| matches!(e, Event::Restored { .. })).await;
 
         handle.commands.send(Command::Delete(2)).await.unwrap();
         let said = events_until(&mut handle, |e| matches!(e, Event::Problem { .. })).await;

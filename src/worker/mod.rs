@@ -133,6 +133,7 @@ pub fn spawn(
                 Command::Configure(settings) => configure(&engine, *settings, &refresher, &sink),
                 Command::LoadHistory(search) => load_history(&engine, search, &sink),
                 Command::ChangeBoards(change) => boards::change(&engine, change, &sink),
+                Command::CountBoards => boards::count(&engine, &sink),
                 Command::FindUnstarred(search) => boards::find_unstarred(&engine, search, &sink),
                 Command::TrashUnstarred(jobs) => boards::trash_unstarred(&engine, jobs, &sink),
                 Command::RetryNow(job) => {
@@ -299,7 +300,6 @@ async fn resume_when_due(
     {
         sink.send(restored).await;
     }
-    boards::send_counts(&engine, &sink).await;
     engine.send_name_memory(&sink).await;
     let mut first_pass = true;
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(RESUME_CHECK_S));
@@ -391,8 +391,6 @@ async fn run_registered(
     }
     if let Some(event) = announce {
         sink.send(event).await;
-        // The sidebar's "All" counts the new job.
-        boards::send_counts(engine, sink).await;
     }
     let control = JobControl {
         cancelled,

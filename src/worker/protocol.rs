@@ -61,6 +61,9 @@ pub enum Command {
     /// Star or unstar jobs, or change the boards; answered by [`Event::BoardsChanged`] (or a
     /// problem) and fresh [`Event::BoardCounts`].
     ChangeBoards(BoardChange),
+    /// Count every job, the starred ones and each board's (the boards sidebar opened); answered
+    /// by [`Event::BoardCounts`], which also follows every star, board or delete change.
+    CountBoards,
     /// Find, over the whole history, the jobs of a search that "Delete the unstarred in this
     /// view" would move to the trash; answered by [`Event::UnstarredFound`].
     FindUnstarred(JobSearch),
@@ -263,7 +266,8 @@ pub enum Event {
     },
     /// A star or board change the database now holds (names as kept).
     BoardsChanged(BoardChange),
-    /// How many jobs there are, starred and on each board (sent at start and after each change).
+    /// How many jobs there are, starred and on each board (asked by [`Command::CountBoards`],
+    /// and sent after each star, board or delete change).
     BoardCounts(BoardCounts),
     /// The jobs "Delete the unstarred in this view" would move to the trash, the answer to
     /// [`Command::FindUnstarred`].
