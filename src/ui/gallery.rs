@@ -478,7 +478,7 @@ pub fn confirm_delete_ui(
             "\"{prompt}\" leaves the gallery, and its image file goes to the system trash (restore it from there if you change your mind)."
         ));
         ui.horizontal(|ui| {
-            if ui.button("Delete for good").clicked() {
+            if ui.button("Move to the trash").clicked() {
                 intents.push(Intent::Worker(Command::Delete(job)));
                 close = true;
             }
