@@ -68,7 +68,10 @@ fn type_generate_see_the_image_edit_it_delete_it_then_a_strict_block() {
     }
     assert!(!std::path::Path::new(&image_path).exists());
     let name = std::path::Path::new(&image_path).file_name().unwrap();
-    assert!(rig.dir.path().join("trash").join(name).exists(), "in the trash");
+    assert!(
+        rig.dir.path().join("trash").join(name).exists(),
+        "in the trash"
+    );
 
     // The scenario picker switches the running simulator; a studio house style is blocked by the
     // image filter on strict days, and no threshold can change that.
