@@ -11,6 +11,11 @@
 //! first, then sorted by prompt (every frame filters and sorts all jobs, then draws the rows on
 //! screen).
 //!
+//! Then stars and boards (issue 22 item 1): a star, then a job added to a board, landing one a
+//! frame as the worker reports them (the frame each lands in is timed), and the boards sidebar
+//! switching the gallery between "Starred", a board and "All" (500 starred and 200 on the board
+//! of the 5,000; the frame of the click and the one after are timed).
+//!
 //! Prints p50, p99 and max against the budget (p99 under 4 ms). Run:
 //! `cargo bench --bench frame`.
 
@@ -102,6 +107,12 @@ fn history() -> Vec<Job> {
                 model_used: image.then(|| "gemini-3-pro-image".to_owned()),
                 diagnosis,
                 attempts: Vec::new(),
+                starred: id % 10 == 0,
+                boards: if id % 25 == 0 {
+                    vec!["Client picks".to_owned()]
+                } else {
+                    Vec::new()
+                },
             }
         })
         .collect()
@@ -193,6 +204,12 @@ impl Rig {
     /// Clicks the widget labelled `label`, found in a frame drawn with AccessKit on (untimed); of
     /// several, the rightmost (the list's "Prompt" header, not the editor's prompt).
     fn click(&mut self, label: &str) {
+        self.click_timed(label, 0);
+    }
+
+    /// [`Rig::click`], then `after` more frames; returns the times of the release frame (where
+    /// the click acts) and of the frames after it.
+    fn click_timed(&mut self, label: &str, after: usize) -> Vec<(Duration, Duration)> {
         self.ctx.enable_accesskit();
         let input = self.next_input(Vec::new());
         let output = self.ctx.run_ui(input, |ui| {
@@ -219,7 +236,9 @@ impl Rig {
             modifiers: egui::Modifiers::NONE,
         };
         self.frame(vec![egui::Event::PointerMoved(at), button(true)]);
-        self.frame(vec![button(false)]);
+        let mut times = vec![self.frame(vec![button(false)])];
+        times.extend((0..after).map(|_| self.frame(Vec::new())));
+        times
     }
 
     /// Answers every thumbnail asked with a small placeholder; forgets the worker's commands.
@@ -323,8 +342,94 @@ fn main() {
         if p99 < BUDGET { "met" } else { "NOT MET" }
     );
     typing(&mut rig);
+    stars_and_boards(&mut rig);
     list_scrolling(&mut rig, None);
     list_scrolling(&mut rig, Some("Prompt"));
+}
+
+/// The sidebar's counts for [`history`] and the jobs in flight: every tenth job starred, every
+/// twenty-fifth on "Client picks".
+fn counts() -> peel::worker::protocol::BoardCounts {
+    peel::worker::protocol::BoardCounts {
+        all: (HISTORY_JOBS + IN_FLIGHT) as usize,
+        starred: (HISTORY_JOBS / 10) as usize,
+        boards: vec![peel::worker::protocol::Board {
+            name: "Client picks".to_owned(),
+            jobs: (HISTORY_JOBS / 25) as usize,
+        }],
+        newest_job: HISTORY_JOBS + IN_FLIGHT,
+    }
+}
+
+/// Prints one measurement's frame times against the budget.
+fn report(what: &str, samples: Vec<(Duration, Duration)>) {
+    let frames = samples.len();
+    let (wall, cpu): (Vec<Duration>, Vec<Duration>) = samples.into_iter().unzip();
+    let (_, wall_line) = summary(wall);
+    let (p99, cpu_line) = summary(cpu);
+    println!("{what}, {frames} frames:");
+    println!("  on the CPU: {cpu_line}");
+    println!("  on the clock (other processes included): {wall_line}");
+    println!(
+        "  budget p99 < {:.0} ms: {}",
+        BUDGET.as_secs_f64() * 1e3,
+        if p99 < BUDGET { "met" } else { "NOT MET" }
+    );
+}
+
+/// Stars landing one a frame, then jobs added to a board one a frame (each change as the
+/// worker reports it, with fresh counts), then the sidebar switching between "Starred", the
+/// board and "All" on the gallery's grid of 5,000 jobs.
+fn stars_and_boards(rig: &mut Rig) {
+    use peel::worker::protocol::BoardChange;
+    rig.events.try_send(Event::BoardCounts(counts())).unwrap();
+    rig.click("Boards");
+    let over_gallery = egui::pos2(SCREEN.x / 2.0, SCREEN.y / 2.0);
+    for _ in 0..WARM_UP_FRAMES {
+        rig.frame(vec![egui::Event::PointerMoved(over_gallery)]);
+    }
+    let job = |frame: usize| 1 + (i64::try_from(frame).unwrap() * 7) % HISTORY_JOBS;
+    let mut starring = Vec::with_capacity(TIMED_FRAMES);
+    for frame in 0..TIMED_FRAMES {
+        let change = BoardChange::Star {
+            jobs: vec![job(frame)],
+            starred: frame % 2 == 0,
+        };
+        rig.events.try_send(Event::BoardsChanged(change)).unwrap();
+        rig.events.try_send(Event::BoardCounts(counts())).unwrap();
+        starring.push(rig.frame(Vec::new()));
+    }
+    report(
+        &format!("a star landing each frame, {HISTORY_JOBS} jobs in the gallery"),
+        starring,
+    );
+    let mut adding = Vec::with_capacity(TIMED_FRAMES);
+    for frame in 0..TIMED_FRAMES {
+        let change = BoardChange::Add {
+            board: "Client picks".to_owned(),
+            jobs: vec![job(frame)],
+        };
+        rig.events.try_send(Event::BoardsChanged(change)).unwrap();
+        rig.events.try_send(Event::BoardCounts(counts())).unwrap();
+        adding.push(rig.frame(Vec::new()));
+    }
+    report("a job added to a board each frame", adding);
+    let all = format!("All ({})", counts().all);
+    let labels = [
+        format!("Starred ({})", counts().starred),
+        "Client picks (200)".to_owned(),
+        all.clone(),
+    ];
+    let mut switching = Vec::new();
+    for _ in 0..TIMED_FRAMES / 6 {
+        for label in &labels {
+            switching.extend(rig.click_timed(label, 1));
+        }
+    }
+    report(
+        "the sidebar switching Starred / board / All (the click's frame and the next)",
+        switching,
+    );
 }
 
 /// Shows the gallery as the list (sorted by the header `sort_by`, else newest first), scrolls it

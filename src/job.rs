@@ -245,4 +245,8 @@ pub struct Job {
     pub diagnosis: Option<Diagnosis>,
     /// Its attempts (filled where the history is listed).
     pub attempts: Vec<AttemptRecord>,
+    /// Whether the designer starred it.
+    pub starred: bool,
+    /// The boards it is on, by name (sorted without case; filled where the history is listed).
+    pub boards: Vec<String>,
 }

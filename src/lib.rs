@@ -23,8 +23,8 @@
 //! - [`logging`]: the log: a daily file in the data folder (every line redacted), recent
 //!   warnings and errors in memory for the window, and stderr for `peel … -v`.
 //! - [`store`]: the data folder, crash-safe file writes, the SQLite database (durable job queue
-//!   and history, attempts, model lockouts, the history searched), the model turns kept for edits,
-//!   and a job's export folder.
+//!   and history, attempts, model lockouts, the history searched, stars and boards), the model
+//!   turns kept for edits, a job's export folder, and the system trash deleted images go to.
 //! - [`provenance`]: pure — where an image came from (prompt, model, settings, attempts, cost),
 //!   written into the PNG or JPEG itself as extra chunks or one XMP segment, read back, and
 //!   stripped to the exact bytes the API sent.

@@ -72,6 +72,8 @@ pub struct SessionOptions {
     pub worker_threads: Option<usize>,
     /// Seed of the engine's randomness (retry jitter); `None`: the process id.
     pub seed: Option<u64>,
+    /// Where deleted images go; the default is the system trash.
+    pub trash: crate::store::trash::Trash,
 }
 
 /// What the engine talks to.
@@ -163,11 +165,14 @@ impl Session {
         let seed = options
             .seed
             .unwrap_or_else(|| u64::from(std::process::id()));
-        let engine = Arc::new(Engine::new(
-            GeminiClient::new(client.clone())?,
-            Arc::clone(&store),
-            EngineConfig::defaults(image_dir, seed),
-        ));
+        let engine = Arc::new(
+            Engine::new(
+                GeminiClient::new(client.clone())?,
+                Arc::clone(&store),
+                EngineConfig::defaults(image_dir, seed),
+            )
+            .with_trash(options.trash),
+        );
         Ok(Session {
             engine,
             simulator,

@@ -1,6 +1,6 @@
 //! What the window keeps between runs in eframe's storage: the editor, the settings, the tab,
-//! the gallery's layout (grid or list) and the list's order, and whether the first-run panel was
-//! dismissed.
+//! the gallery's layout (grid or list), the list's order, whether the boards sidebar shows, and
+//! whether the first-run panel was dismissed.
 //! The API key is never among them (it lives in the keychain).
 
 use super::PeelApp;
@@ -15,6 +15,7 @@ const TAB_KEY: &str = "peel.tab";
 const LAYOUT_KEY: &str = "peel.gallery_layout";
 const SORT_KEY: &str = "peel.list_sort";
 const FIRST_RUN_KEY: &str = "peel.first_run_dismissed";
+const BOARDS_OPEN_KEY: &str = "peel.boards_open";
 
 impl PeelApp {
     /// Restores what an earlier run saved (an editor from an older Peel is upgraded and fitted to
@@ -30,6 +31,8 @@ impl PeelApp {
         self.ui_state.gallery.sort = eframe::get_value(storage, SORT_KEY).unwrap_or_default();
         self.ui_state.first_run =
             FirstRun::from_saved(eframe::get_value(storage, FIRST_RUN_KEY).unwrap_or(false));
+        self.ui_state.gallery.boards_open =
+            eframe::get_value(storage, BOARDS_OPEN_KEY).unwrap_or_default();
     }
 
     /// Takes settings saved by an earlier run. A saved endpoint the check refuses (saved before
@@ -59,5 +62,6 @@ impl PeelApp {
         eframe::set_value(storage, LAYOUT_KEY, &self.ui_state.gallery.layout);
         eframe::set_value(storage, SORT_KEY, &self.ui_state.gallery.sort);
         eframe::set_value(storage, FIRST_RUN_KEY, &self.ui_state.first_run.dismissed());
+        eframe::set_value(storage, BOARDS_OPEN_KEY, &self.ui_state.gallery.boards_open);
     }
 }

@@ -1,15 +1,20 @@
-//! `peel history [--json] [--search TEXT] [--failed] [--limit N]`: the jobs Peel keeps in its data
-//! folder (`PEEL_DATA_DIR`, else the platform's data folder), newest first.
+//! `peel history [--json] [--search TEXT] [--failed] [--starred] [--board NAME] [--limit N]`: the
+//! jobs Peel keeps in its data folder (`PEEL_DATA_DIR`, else the platform's data folder), newest
+//! first.
 //!
 //! Each job shows its id, when it was queued, how it stands, the model (the one that made the
 //! image, else the one last tried), where its image is, its last diagnosis kind and its prompt.
 //! `--search` matches words of the prompt (plain words: quotes and dashes are just text; "light"
 //! finds "lighthouse"); `--failed` lists only jobs that did not deliver (stopped, parked,
-//! cancelled); `--limit` (default 50) counts from the newest, and `--limit 0` lists every job.
+//! cancelled); `--starred` only starred jobs; `--board NAME` only the jobs on that board (a board
+//! that does not exist is bad input); `--limit` (default 50) counts from the newest, and
+//! `--limit 0` lists every job. A starred job's line shows ★ after its id, and its boards at the
+//! end.
 //! Deleted jobs are not listed. No image data is ever printed: images are named by their path.
 //!
 //! Text output is one line per job on stdout; `--json` prints one JSON array of objects
-//! `{id, created_at, state, prompt, model, image_path, diagnosis_kind, reason, cost_usd, attempts}`
+//! `{id, created_at, state, prompt, model, image_path, diagnosis_kind, reason, cost_usd, starred,
+//! boards, attempts}`
 //! (null when unknown), each attempt `{model, started_at, duration_ms, outcome, note, http_status,
 //! sent, cost_usd}`: every request, a lost one (Peel stopped while Google worked) or one
 //! cancelled after sending included, with its estimated cost. Exit codes: 0 listed (even when nothing matched) · 1 the database could not be read ·
@@ -41,6 +46,12 @@ pub struct HistoryArgs {
     /// Only jobs that did not deliver an image (stopped, parked or cancelled)
     #[arg(long)]
     pub failed: bool,
+    /// Only starred jobs
+    #[arg(long)]
+    pub starred: bool,
+    /// Only the jobs on this board
+    #[arg(long, value_name = "NAME")]
+    pub board: Option<String>,
     /// How many jobs to list, newest first (0 lists them all)
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub limit: usize,
@@ -59,9 +70,16 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
     let search = JobSearch {
         text: args.search.clone(),
         failed_only: args.failed,
+        starred_only: args.starred,
+        board: args.board.clone(),
         limit: (args.limit > 0).then_some(args.limit),
         ..JobSearch::default()
     };
+    if let Some(board) = &args.board
+        && let Err(message) = board_exists(board)
+    {
+        return fail(&message, EXIT_BAD_INPUT);
+    }
     let jobs = match jobs_matching(&search) {
         Ok(jobs) => jobs,
         Err(error) if error.bad_input => return fail(&error.message, EXIT_BAD_INPUT),
@@ -73,7 +91,7 @@ pub fn run(args: &HistoryArgs) -> ExitCode {
         let text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".to_owned());
         let _ = writeln!(out, "{text}");
     } else if jobs.is_empty() {
-        let what = if args.search.is_some() || args.failed {
+        let what = if args.search.is_some() || args.failed || args.starred || args.board.is_some() {
             "No job matches."
         } else {
             "No jobs yet."
@@ -117,6 +135,8 @@ fn entry_json(job: &Job) -> serde_json::Value {
         "diagnosis_kind": diagnosis_kind(job),
         "reason": job.reason,
         "cost_usd": job.attempts.iter().map(|attempt| attempt.cost_usd).sum::<f64>(),
+        "starred": job.starred,
+        "boards": job.boards,
         "attempts": job.attempts.iter().map(attempt_json).collect::<Vec<_>>(),
     })
 }
@@ -159,8 +179,9 @@ fn entry_line(job: &Job, zone: &TimeZone) -> String {
         prompt.push('…');
     }
     let mut line = format!(
-        "{:>5}  {time}  {:<9}  {:<18}  {}  {image}  \"{prompt}\"",
+        "{:>5}{}  {time}  {:<9}  {:<18}  {}  {image}  \"{prompt}\"",
         job.id,
+        if job.starred { " ★" } else { "  " },
         job.state.word(),
         diagnosis_kind(job).unwrap_or("-"),
         model_of(job).unwrap_or("-"),
@@ -171,5 +192,31 @@ fn entry_line(job: &Job, zone: &TimeZone) -> String {
         line.push_str(" · ");
         line.push_str(reason);
     }
+    if !job.boards.is_empty() {
+        line.push_str(" · boards: ");
+        line.push_str(&job.boards.join(", "));
+    }
     line
+}
+
+/// `Ok` when the board `name` exists (a library with no database has none), else the sentence.
+fn board_exists(name: &str) -> Result<(), String> {
+    let missing = || {
+        format!(
+            "there is no board named \"{}\"; peel board list shows the boards there are",
+            name.trim()
+        )
+    };
+    let Some(data_dir) = crate::store::paths::data_dir() else {
+        return Err(missing());
+    };
+    let database = crate::store::paths::database_path(&data_dir);
+    if !database.exists() {
+        return Err(missing());
+    }
+    match crate::store::Store::open(&database).and_then(|store| store.board(name)) {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(missing()),
+        Err(error) => Err(error.to_string()),
+    }
 }

@@ -1,6 +1,9 @@
 //! The `peel` command line. Each subcommand is one file and calls the same library functions the
 //! app uses; output goes to stdout, progress and errors to stderr.
 //!
+//! - [`star`]: `peel star ID…` and `peel unstar ID…`.
+//! - [`board`]: `peel board add NAME ID…`, `remove NAME ID…`, `list`, `rename OLD NEW`,
+//!   `delete NAME`.
 //! - [`control`]: `peel cancel ID…` and `peel retry ID…`, on the data folder a running window
 //!   uses.
 //! - [`explain`]: `peel explain [FILE|-] [--status N] [--json]`.
@@ -9,8 +12,8 @@
 //! - [`export`]: `peel export --out DIR [--search TEXT] [--failed]` — one folder per job with
 //!   the image, `provenance.json` and `diagnosis.json`.
 //! - [`generate`]: `peel generate "PROMPT" …` — the engine without a window.
-//! - [`history`]: `peel history [--json] [--search TEXT] [--failed] [--limit N]` — the jobs kept,
-//!   newest first.
+//! - [`history`]: `peel history [--json] [--search TEXT] [--failed] [--starred] [--board NAME]
+//!   [--limit N]` — the jobs kept, newest first.
 //! - [`import`]: `peel import FILE [--json]` — the prompt and settings an image file carries.
 //! - [`prompts`]: `peel prompts list|export|import|rename|delete` — the prompt library, and its
 //!   TOML file.
@@ -20,6 +23,7 @@
 //! Every command logs to the daily file in `<data>/logs/` ([`crate::logging`]); `-v` also prints
 //! warnings and errors on stderr, `-vv` information too.
 
+pub mod board;
 pub mod control;
 pub mod explain;
 pub mod export;
@@ -31,6 +35,7 @@ pub mod prompts;
 pub mod quitting;
 pub mod rewrite;
 pub mod sim;
+pub mod star;
 
 use std::process::ExitCode;
 
@@ -56,6 +61,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Gather jobs on boards (named collections): add, remove, list, rename, delete
+    Board(board::BoardArgs),
     /// Cancel jobs (queued, waiting, parked or running): they are never sent again
     Cancel(control::CancelArgs),
     /// Explain a pasted Gemini response or error: which layer failed, why, and what to do
@@ -76,12 +83,17 @@ pub enum Command {
     Rewrite(rewrite::RewriteArgs),
     /// Run the Gemini simulator on loopback: the same REST API, failing the way Google fails
     Sim(sim::SimArgs),
+    /// Star jobs (the window's star): keep them when the unstarred are deleted
+    Star(star::StarArgs),
+    /// Take the star off jobs
+    Unstar(star::StarArgs),
 }
 
 impl Command {
     /// The subcommand's name, as typed.
     pub fn name(&self) -> &'static str {
         match self {
+            Command::Board(_) => "board",
             Command::Cancel(_) => "cancel",
             Command::Explain(_) => "explain",
             Command::Export(_) => "export",
@@ -92,6 +104,8 @@ impl Command {
             Command::Retry(_) => "retry",
             Command::Rewrite(_) => "rewrite",
             Command::Sim(_) => "sim",
+            Command::Star(_) => "star",
+            Command::Unstar(_) => "unstar",
         }
     }
 }
@@ -133,6 +147,7 @@ pub fn main() -> ExitCode {
         command.name()
     );
     match command {
+        Command::Board(args) => board::run(&args),
         Command::Cancel(args) => control::cancel(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Export(args) => export::run(&args),
@@ -143,5 +158,7 @@ pub fn main() -> ExitCode {
         Command::Retry(args) => control::retry(&args),
         Command::Rewrite(args) => rewrite::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::Star(args) => star::run(&args, true),
+        Command::Unstar(args) => star::run(&args, false),
     }
 }

@@ -63,10 +63,10 @@ fn ts(value: Option<String>) -> Option<Timestamp> {
 
 /// The columns [`job_from_row`] reads.
 pub(super) const JOB_COLUMNS: &str =
-    "id, created_at, spec, state, parked_until, reason, image_path, model_used, diagnosis";
+    "id, created_at, spec, state, parked_until, reason, image_path, model_used, diagnosis, starred";
 
-/// A row of [`JOB_COLUMNS`] → a job (its attempts not loaded); `None` when its spec does not
-/// read (a row no version of Peel could run).
+/// A row of [`JOB_COLUMNS`] → a job (its attempts and boards not loaded); `None` when its spec
+/// does not read (a row no version of Peel could run).
 fn job_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Job>> {
     let id: i64 = row.get(0)?;
     let Ok(spec) = serde_json::from_str::<JobSpec>(&row.get::<_, String>(2)?) else {
@@ -86,6 +86,8 @@ fn job_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Option<Job>> {
             .get::<_, Option<String>>(8)?
             .and_then(|json| serde_json::from_str(&json).ok()),
         attempts: Vec::new(),
+        starred: row.get(9)?,
+        boards: Vec::new(),
     }))
 }
 
@@ -226,11 +228,13 @@ impl Store {
         })
     }
 
-    /// One job.
+    /// One job (with its boards; its attempts not loaded).
     pub fn job(&self, id: JobId) -> Result<Option<Job>, StoreError> {
         self.with(|c| {
             let sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1");
-            Ok(jobs_of(c, &sql, params![id])?.pop())
+            let mut jobs = jobs_of(c, &sql, params![id])?;
+            super::boards::fill_boards(c, &mut jobs)?;
+            Ok(jobs.pop())
         })
     }
 
@@ -373,7 +377,8 @@ impl Store {
         })
     }
 
-    /// The newest `limit` jobs that were not deleted, newest first (the gallery at start).
+    /// The newest `limit` jobs that were not deleted, newest first (the gallery at start), with
+    /// their attempts and boards.
     pub fn recent_jobs(&self, limit: usize) -> Result<Vec<Job>, StoreError> {
         self.with(|c| {
             let sql = format!(
@@ -383,6 +388,7 @@ impl Store {
             for job in &mut jobs {
                 job.attempts = attempts_of(c, job.id)?;
             }
+            super::boards::fill_boards(c, &mut jobs)?;
             Ok(jobs)
         })
     }

@@ -13,8 +13,8 @@
 //! - [`interim`]: a thinking model's interim images while its answer arrives (`thinking/`).
 //! - [`export`]: a job's export folder (image, provenance, diagnosis), for `peel export` and the
 //!   window's "Export selected…".
-//! - [`search`]: the history searched, newest first: prompt words (FTS5), outcome, model, date, and
-//!   jobs that did not deliver.
+//! - [`search`]: the history searched, newest first: prompt words (FTS5), outcome, model, date,
+//!   stars, boards, and jobs that did not deliver.
 //! - [`name_memory`]: what the designer's jobs taught the preflight: names that passed or were
 //!   blocked, prompts a filter stopped (per designer, never sent anywhere).
 //! - [`model_cache`]: the last `models.list` answer (ids and when fetched), reused for a day.
@@ -22,6 +22,9 @@
 //! - [`attempts`]: every request written before it leaves, settled by its answer, or kept as
 //!   lost or cancelled after sending (probably billed).
 //! - [`cancel`]: Cancel and Retry by hand, from any process on the data folder.
+//! - [`boards`]: stars and boards (named collections of jobs; a job may be on several), and
+//!   their counts.
+//! - [`trash`]: where a deleted job's files go: the system trash, never straight to unlink.
 //! - [`thumbs`]: the gallery's thumbnail cache (`thumbs/<hash>-<side>.png`), and removing an
 //!   image's thumbnails when its job is deleted.
 //! - [`turns`]: the model's turns kept for edits, image parts referring to files (each image's
@@ -30,6 +33,7 @@
 //!   search, import in one transaction); [`prompt_file`]: the library as a TOML file.
 
 pub mod attempts;
+pub mod boards;
 pub mod cancel;
 pub mod claims;
 pub mod db;
@@ -47,8 +51,10 @@ pub mod references;
 pub mod schema;
 pub mod search;
 pub mod thumbs;
+pub mod trash;
 pub mod turns;
 
 pub use crate::job::JobState;
+pub use boards::{Board, BoardCounts, BoardError};
 pub use db::{RememberedRewrite, Store, StoreError};
 pub use search::JobSearch;

@@ -7,12 +7,17 @@
 //! The search is plain words, never FTS5 syntax: each word is quoted, so a quote, a `-`, `OR` or
 //! `*` in what the designer typed is just text. Every word must appear, each as the start of a
 //! word of the prompt ("light" finds "lighthouse"); case and accents do not matter.
+//!
+//! Stars and boards ([`super::boards`]) narrow it too: only starred jobs, only the jobs on one
+//! board; and [`Store::unstarred_to_delete`] lists the ids a search finds that "Delete the
+//! unstarred in this view" would move to the trash.
 
 use jiff::Timestamp;
 use rusqlite::params;
 
+use super::boards::fill_boards;
 use super::db::{JOB_COLUMNS, Store, StoreError, attempts_of, jobs_of};
-use crate::job::{Job, Outcome};
+use crate::job::{Job, JobId, Outcome};
 
 /// Which jobs [`Store::search_jobs`] lists. The default lists every job that was not deleted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,6 +33,10 @@ pub struct JobSearch {
     pub model: Option<String>,
     /// Only jobs queued at or after this moment.
     pub since: Option<Timestamp>,
+    /// Only starred jobs.
+    pub starred_only: bool,
+    /// Only jobs on the board of this name (compared without case).
+    pub board: Option<String>,
     /// Only jobs older than this one (the next page after a job already shown).
     pub before_id: Option<i64>,
     /// At most this many jobs; `None` lists them all.
@@ -63,6 +72,8 @@ impl JobSearch {
             || self.outcome.is_some()
             || self.model.is_some()
             || self.since.is_some()
+            || self.starred_only
+            || self.board.is_some()
     }
 
     /// The same search from its first page (what a page answers, without where it starts).
@@ -91,52 +102,102 @@ impl Store {
     /// The jobs `search` asks for, newest first, each with its attempts. A search whose text has
     /// no letter or digit finds nothing.
     pub fn search_jobs(&self, search: &JobSearch) -> Result<Vec<Job>, StoreError> {
-        let query = match search.text.as_deref() {
-            Some(text) => match fts_query(text) {
-                Some(query) => Some(query),
-                None => return Ok(Vec::new()),
-            },
-            None => None,
+        let Some((sql, query)) = search_sql(search, JOB_COLUMNS) else {
+            return Ok(Vec::new());
         };
-        let mut sql = format!("SELECT {JOB_COLUMNS} FROM jobs WHERE state != 'deleted'");
-        if search.failed_only {
-            sql.push_str(" AND state IN ('stopped', 'parked', 'cancelled')");
-        }
-        if let Some(outcome) = search.outcome {
-            sql.push_str(" AND (");
-            sql.push_str(&outcome_condition(outcome));
-            sql.push(')');
-        }
-        // The model that made the image, else the one asked for; ?4 NULL: any model.
-        sql.push_str(
-            " AND (?4 IS NULL OR COALESCE(model_used, \
-             CASE WHEN json_valid(spec) THEN json_extract(spec, '$.model') END) = ?4)",
-        );
-        // ?5 NULL: any date. Compared as moments, whatever digits the seconds carry.
-        sql.push_str(" AND (?5 IS NULL OR julianday(created_at) >= julianday(?5))");
-        // Without a page to follow, ?3 is NULL.
-        sql.push_str(" AND (?3 IS NULL OR id < ?3)");
-        if query.is_some() {
-            sql.push_str(" AND id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?2)");
-        } else {
-            // The same two parameters either way; without a search, ?2 is NULL.
-            sql.push_str(" AND ?2 IS NULL");
-        }
-        sql.push_str(" ORDER BY id DESC LIMIT ?1");
-        // SQLite reads a negative limit as "no limit".
-        let limit = search
-            .limit
-            .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+        let limit = limit_of(search);
         self.with(|c| {
             let since = search.since.map(|since| since.to_string());
-            let params = params![limit, query, search.before_id, search.model, since];
+            let params = params![
+                limit,
+                query,
+                search.before_id,
+                search.model,
+                since,
+                search.board
+            ];
             let mut jobs = jobs_of(c, &sql, params)?;
             for job in &mut jobs {
                 job.attempts = attempts_of(c, job.id)?;
             }
+            fill_boards(c, &mut jobs)?;
             Ok(jobs)
         })
     }
+
+    /// The ids of the jobs `search` finds (every page: its limit and page are ignored) that
+    /// "Delete the unstarred in this view" moves to the trash: not starred, and ended (delivered,
+    /// stopped or cancelled; a job still queued, running or parked is left alone). Newest first.
+    pub fn unstarred_to_delete(&self, search: &JobSearch) -> Result<Vec<JobId>, StoreError> {
+        let whole = search.first_page();
+        let Some((sql, query)) = search_sql(&whole, "id") else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT id FROM jobs WHERE id IN ({sql}) AND starred = 0 \
+             AND state IN ('done', 'stopped', 'cancelled') ORDER BY id DESC"
+        );
+        self.with(|c| {
+            let since = whole.since.map(|since| since.to_string());
+            let params = params![-1, query, None::<i64>, whole.model, since, whole.board];
+            let mut statement = c.prepare(&sql)?;
+            let rows = statement.query_map(params, |row| row.get(0))?;
+            rows.collect()
+        })
+    }
+}
+
+/// A negative limit is "no limit" to SQLite.
+fn limit_of(search: &JobSearch) -> i64 {
+    search
+        .limit
+        .map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX))
+}
+
+/// The query for `search` selecting `columns`, with its parameters numbered: ?1 the limit, ?2
+/// the FTS5 query, ?3 the page's oldest id, ?4 the model, ?5 the date, ?6 the board (each NULL
+/// when unused); and the FTS5 query. `None` when the text has no letter or digit (nothing can
+/// match).
+fn search_sql(search: &JobSearch, columns: &str) -> Option<(String, Option<String>)> {
+    let query = match search.text.as_deref() {
+        Some(text) => Some(fts_query(text)?),
+        None => None,
+    };
+    let mut sql = format!("SELECT {columns} FROM jobs WHERE state != 'deleted'");
+    if search.failed_only {
+        sql.push_str(" AND state IN ('stopped', 'parked', 'cancelled')");
+    }
+    if let Some(outcome) = search.outcome {
+        sql.push_str(" AND (");
+        sql.push_str(&outcome_condition(outcome));
+        sql.push(')');
+    }
+    // The model that made the image, else the one asked for; ?4 NULL: any model.
+    sql.push_str(
+        " AND (?4 IS NULL OR COALESCE(model_used, \
+         CASE WHEN json_valid(spec) THEN json_extract(spec, '$.model') END) = ?4)",
+    );
+    // ?5 NULL: any date. Compared as moments, whatever digits the seconds carry.
+    sql.push_str(" AND (?5 IS NULL OR julianday(created_at) >= julianday(?5))");
+    // Without a page to follow, ?3 is NULL.
+    sql.push_str(" AND (?3 IS NULL OR id < ?3)");
+    if query.is_some() {
+        sql.push_str(" AND id IN (SELECT rowid FROM jobs_fts WHERE jobs_fts MATCH ?2)");
+    } else {
+        // The same two parameters either way; without a search, ?2 is NULL.
+        sql.push_str(" AND ?2 IS NULL");
+    }
+    if search.starred_only {
+        // The same term as the partial index `jobs_starred`, so SQLite can use it.
+        sql.push_str(" AND starred");
+    }
+    // ?6 NULL: any board (or none). Names compare without case (the column's collation).
+    sql.push_str(
+        " AND (?6 IS NULL OR id IN (SELECT job_id FROM board_jobs \
+         WHERE board_id = (SELECT id FROM boards WHERE name = ?6)))",
+    );
+    sql.push_str(" ORDER BY id DESC LIMIT ?1");
+    Some((sql, query))
 }
 
 #[cfg(test)]

@@ -24,21 +24,36 @@ pub fn cache_file(image: &Path, max_side_px: u32, thumbs: &Path) -> Option<PathB
 /// before the image itself leaves the disk: the cache's names come from the image's file. An
 /// image that is already gone, or a missing cache folder, leaves nothing to do.
 pub fn remove_cached(image: &Path, thumbs: &Path) -> io::Result<()> {
+    remove(&cached_files(image, thumbs)?)
+}
+
+/// The cached thumbnails of `image` (each size) in the cache folder `thumbs`. Read them before
+/// the image moves (to the trash): their names come from the image's file.
+pub fn cached_files(image: &Path, thumbs: &Path) -> io::Result<Vec<PathBuf>> {
     let Some(key) = key(image) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let prefix = format!("{key}-");
     let entries = match std::fs::read_dir(thumbs) {
         Ok(entries) => entries,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(error) => return Err(error),
     };
+    let mut files = Vec::new();
     for entry in entries {
         let entry = entry?;
-        if !entry.file_name().to_string_lossy().starts_with(&prefix) {
-            continue;
+        if entry.file_name().to_string_lossy().starts_with(&prefix) {
+            files.push(entry.path());
         }
-        match std::fs::remove_file(entry.path()) {
+    }
+    Ok(files)
+}
+
+/// Removes cached thumbnails (a cache Peel makes again, so not worth the trash); one already
+/// gone is fine.
+pub fn remove(files: &[PathBuf]) -> io::Result<()> {
+    for file in files {
+        match std::fs::remove_file(file) {
             Ok(()) => {}
             Err(error) if error.kind() == io::ErrorKind::NotFound => {}
             Err(error) => return Err(error),

@@ -6,9 +6,12 @@
 //! several: `gallery_select`); double-clicking an image opens the large view. Keyboard: arrows
 //! move the selection, Enter opens the large view, Delete asks, Ctrl+S saves, Ctrl+A picks all,
 //! Escape clears. "Grid" and "List" switch to the same jobs as a sortable table (`job_list`).
+//! Each tile carries a star (`stars`; S stars the selected jobs), and its thumbnail can be dragged
+//! onto a board in the sidebar (`boards`).
 
 use jiff::Timestamp;
 
+use super::boards::drag_source;
 use super::gallery_filter::{
     Outcome, THUMBNAIL_RANGE, filter_bar_ui, made_with, next_page, outcome_of,
 };
@@ -192,10 +195,12 @@ fn keyboard_ui(
     if ui.ctx().egui_wants_keyboard_input()
         || ui_state.confirm_delete.is_some()
         || ui_state.viewer.is_some()
+        || ui_state.boards.dialog_open()
     {
         return;
     }
     selection_keys(ui, shown, ui_state);
+    super::stars::star_key(ui, state, ui_state, intents);
     let current = state
         .selected
         .and_then(|id| shown.iter().position(|job| job.id == id));
@@ -347,6 +352,7 @@ fn thumbnail_ui(
     let rect = egui::Rect::from_min_size(ui.cursor().min, size);
     image_ui(ui, size, job, textures, ui_state, intents);
     paint_badge(ui, rect, job);
+    super::stars::star_overlay_ui(ui, rect, job, intents);
 }
 
 fn image_ui(
@@ -364,12 +370,13 @@ fn image_ui(
         .filter(|_| job.image_path.is_none())
         .map(|(_, image)| &image.path);
     let Some(path) = job.image_path.as_ref().or(interim) else {
-        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
+        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
         ui.painter()
             .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
         if response.clicked() {
             note_click(ui, job.id, ui_state);
         }
+        drag_source(&response, job.id, ui_state);
         return;
     };
     textures.used.insert(path.clone());
@@ -381,7 +388,7 @@ fn image_ui(
                 Some(_) => format!("Interim image of job {} ({NOT_FINAL})", job.id),
                 None => format!("Image of job {}: {}", job.id, job.prompt()),
             })
-            .sense(egui::Sense::click());
+            .sense(egui::Sense::click_and_drag());
         // Centred in its square, so every title of a row lines up whatever the image's shape.
         let layout = egui::Layout::centered_and_justified(egui::Direction::TopDown);
         let response = ui
@@ -393,6 +400,7 @@ fn image_ui(
         if response.clicked() {
             note_click(ui, job.id, ui_state);
         }
+        drag_source(&response, job.id, ui_state);
         if interim.is_some() {
             paint_not_final(ui, response.rect);
             if response.double_clicked() {
@@ -402,12 +410,13 @@ fn image_ui(
             open_viewer(ui.ctx(), path, ui_state, intents);
         }
     } else if let Some(reason) = textures.unreadable.get(path) {
-        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click());
+        let (rect, response) = ui.allocate_exact_size(size, egui::Sense::click_and_drag());
         ui.painter()
             .rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
         if response.clicked() {
             note_click(ui, job.id, ui_state);
         }
+        drag_source(&response, job.id, ui_state);
         ui.painter().text(
             rect.center(),
             egui::Align2::CENTER_CENTER,
@@ -469,10 +478,10 @@ pub fn confirm_delete_ui(
     egui::Modal::new(egui::Id::unique("confirm_delete")).show(ctx, |ui| {
         ui.heading(format!("Delete job {job}?"));
         ui.label(format!(
-            "\"{prompt}\" and its image file will be removed from disk. This cannot be undone; save a copy first if you may need it."
+            "\"{prompt}\" leaves the gallery, and its image file goes to the system trash (restore it from there if you change your mind)."
         ));
         ui.horizontal(|ui| {
-            if ui.button("Delete for good").clicked() {
+            if ui.button("Move to the trash").clicked() {
                 intents.push(Intent::Worker(Command::Delete(job)));
                 close = true;
             }

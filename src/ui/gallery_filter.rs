@@ -1,5 +1,6 @@
 //! What the gallery shows: grid or list, the thumbnail size, the list's order, and the search and
-//! filters above the jobs (words of the prompt, outcome, model, date). Matching is pure and tested here; the loaded jobs are
+//! filters above the jobs (words of the prompt, outcome, model, date; starred only and a board,
+//! chosen in the boards sidebar). Matching is pure and tested here; the loaded jobs are
 //! filtered each frame, and the same search and filters go to the worker (`Command::LoadHistory`)
 //! so the whole history is searched, not just what is loaded: when a filter changes, and page by
 //! page as the grid's end comes on screen.
@@ -96,6 +97,13 @@ pub struct GalleryState {
     pub model: Option<String>,
     /// Only jobs queued since then.
     pub since: Since,
+    /// Only starred jobs (the boards sidebar's "Starred").
+    pub starred_only: bool,
+    /// Only jobs on this board (chosen in the boards sidebar).
+    pub board: Option<String>,
+    /// Whether the boards sidebar shows (kept between runs). Closed at first, so the list's
+    /// columns fit beside the editor and the why-panel at their default widths.
+    pub boards_open: bool,
     /// The grid row to scroll into view (set by the arrow keys).
     pub scroll_to_row: Option<usize>,
     /// The grid rows drawn last frame.
@@ -115,8 +123,14 @@ pub struct GalleryState {
     pub sort: super::job_list::ListSort,
 }
 
-/// The search and filters, compared between frames.
-pub type Filters = (String, Option<Outcome>, Option<String>, Since);
+/// The search and filters, compared between frames (the last: starred only, and the board).
+pub type Filters = (
+    String,
+    Option<Outcome>,
+    Option<String>,
+    Since,
+    (bool, Option<String>),
+);
 
 /// What changed in the search and filters between two frames.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -135,6 +149,9 @@ impl Default for GalleryState {
             outcome: None,
             model: None,
             since: Since::AnyTime,
+            starred_only: false,
+            board: None,
+            boards_open: false,
             scroll_to_row: None,
             visible_rows: 0..0,
             asked: None,
@@ -156,6 +173,11 @@ impl GalleryState {
             .is_some_and(|outcome| outcome_of(job) != outcome)
             || self.model.as_ref().is_some_and(|m| m != made_with(job))
             || self.since_start(now).is_some_and(|t| job.created_at < t)
+            || (self.starred_only && !job.starred)
+            || self
+                .board
+                .as_ref()
+                .is_some_and(|board| !job.is_on_board(board))
         {
             return false;
         }
@@ -185,11 +207,13 @@ impl GalleryState {
             self.outcome,
             self.model.clone(),
             self.since,
+            (self.starred_only, self.board.clone()),
         );
         let change = match &self.last_filters {
             Some(last) if *last != current => FilterChange {
                 any: true,
-                beyond_text: (last.1, &last.2, last.3) != (current.1, &current.2, current.3),
+                beyond_text: (last.1, &last.2, last.3, &last.4)
+                    != (current.1, &current.2, current.3, &current.4),
             },
             _ => FilterChange::default(),
         };
@@ -213,6 +237,8 @@ impl GalleryState {
             outcome: self.outcome,
             model: self.model.clone(),
             since: self.since_start(now),
+            starred_only: self.starred_only,
+            board: self.board.clone(),
             ..JobSearch::default()
         }
     }
@@ -223,6 +249,8 @@ impl GalleryState {
             || self.outcome.is_some()
             || self.model.is_some()
             || self.since != Since::AnyTime
+            || self.starred_only
+            || self.board.is_some()
     }
 }
 
@@ -262,6 +290,7 @@ pub fn filter_bar_ui(
     models: impl FnOnce() -> Vec<String>,
 ) {
     ui.horizontal_wrapped(|ui| {
+        super::boards::boards_toggle_ui(ui, gallery);
         ui.selectable_value(&mut gallery.layout, Layout::Grid, "Grid")
             .on_hover_text("The jobs as thumbnails");
         ui.selectable_value(&mut gallery.layout, Layout::List, "List")

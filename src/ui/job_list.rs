@@ -1,6 +1,6 @@
 //! The gallery as a list: one row per job the gallery would show (the same search and filters),
-//! in an `egui_extras` table with the columns Date, Prompt, Model, Size, Outcome, Attempts and
-//! Cost. Clicking a header sorts by its column and clicking it again reverses the order (▲ or ▼
+//! in an `egui_extras` table with a star, then the columns Date, Prompt, Model, Size, Outcome,
+//! Attempts and Cost (a row can be dragged onto a board). Clicking a header sorts by its column and clicking it again reverses the order (▲ or ▼
 //! beside the name says which way); [`sort_jobs`] is that order, a pure function. Only the rows
 //! on screen are drawn. A click on a row goes through the gallery's selection (a plain click
 //! explains the job in the why-panel, Ctrl+ and Shift+click pick several); a double click on a
@@ -192,11 +192,12 @@ pub fn list_ui(
     let mut table = TableBuilder::new(ui)
         .id_salt("job_list")
         .striped(true)
-        .sense(egui::Sense::click())
+        .sense(egui::Sense::click_and_drag())
         .auto_shrink([false, false])
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
         // Narrow enough to fit between the editor and the why-panel at their default widths;
-        // each can be widened by dragging its edge.
+        // each can be widened by dragging its edge. The first: the star.
+        .column(Column::exact(20.0))
         .column(fixed(76.0))
         .column(
             Column::remainder()
@@ -218,6 +219,13 @@ pub fn list_ui(
     let mut last_drawn = 0;
     table
         .header(row_height, |mut header| {
+            header.col(|ui| {
+                let (rect, response) =
+                    ui.allocate_exact_size(egui::vec2(16.0, 16.0), egui::Sense::hover());
+                let colour = ui.visuals().strong_text_color();
+                super::stars::paint_star(ui.painter(), rect.center(), 5.5, true, colour);
+                response.on_hover_text("Starred (click a row's star, or press S)");
+            });
             for column in SortColumn::ALL {
                 header.col(|ui| {
                     if header_ui(ui, sort, column) {
@@ -230,10 +238,12 @@ pub fn list_ui(
             body.rows(row_height, shown.len(), |mut row| {
                 let job = shown[row.index()];
                 last_drawn = last_drawn.max(row.index() + 1);
-                let response = row_ui(&mut row, job, is_picked(state, ui_state, job.id));
+                let picked = is_picked(state, ui_state, job.id);
+                let response = row_ui(&mut row, job, picked, intents);
                 if response.clicked() {
                     ui_state.gallery.selection.clicked = Some((job.id, modifiers));
                 }
+                super::boards::drag_source(&response, job.id, ui_state);
                 if response.double_clicked()
                     && job.is_delivered()
                     && let Some(path) = &job.image_path
@@ -281,8 +291,16 @@ fn header_ui(ui: &mut egui::Ui, sort: ListSort, column: SortColumn) -> bool {
 }
 
 /// One row's cells; returns the row's response (the union of its cells).
-fn row_ui(row: &mut TableRow<'_, '_>, job: &JobView, selected: bool) -> egui::Response {
+fn row_ui(
+    row: &mut TableRow<'_, '_>,
+    job: &JobView,
+    selected: bool,
+    intents: &mut Vec<Intent>,
+) -> egui::Response {
     row.set_selected(selected);
+    row.col(|ui| {
+        super::stars::star_button_ui(ui, job, intents);
+    });
     let text = |ui: &mut egui::Ui, text: &str| {
         ui.add(egui::Label::new(text).selectable(false).truncate());
     };

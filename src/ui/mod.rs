@@ -10,6 +10,9 @@
 //! - [`gallery`]: jobs and images as a grid, newest first, only visible rows drawn; keyboard.
 //! - [`gallery_filter`]: the gallery's search, filters and thumbnail size.
 //! - [`job_list`]: the gallery as a sortable table (`egui_extras`), only visible rows drawn.
+//! - [`boards`]: the boards sidebar ("All", "Starred", each board, with counts), drag onto a
+//!   board, and "Delete the unstarred in this view…".
+//! - [`stars`]: the star on each tile and list row, and S to star the selected job(s).
 //! - [`gallery_select`]: picking several jobs (Ctrl/Shift+click, Ctrl+A) to save or export them.
 //! - [`progress`]: a job's status line: elapsed beside typical time, countdowns, endings.
 //! - [`thinking`]: a request on its way: thoughts as they arrive, the interim image marked as
@@ -30,6 +33,7 @@
 //! - [`theme`]: colours and sizes.
 
 pub mod activity;
+pub mod boards;
 pub mod compare;
 pub mod editor;
 pub mod editor_state;
@@ -48,6 +52,7 @@ pub mod quit_warning;
 pub mod rewrite;
 pub mod settings;
 pub mod shortcuts;
+pub mod stars;
 pub mod theme;
 pub mod thinking;
 pub mod try_rewrites;
@@ -166,6 +171,8 @@ pub struct UiState {
     pub compare: compare::CompareUi,
     /// Whether the first-run panel is offered (kept between runs once dismissed).
     pub first_run: first_run::FirstRun,
+    /// The boards sidebar's fields and dialogs.
+    pub boards: boards::BoardsUiState,
 }
 
 /// Textures on the GPU: gallery thumbnails (dropped when scrolled away) and the large view.
@@ -264,7 +271,10 @@ pub fn root_ui(ui: &mut egui::Ui, state: &AppState, view: View<'_>, intents: &mu
             why::why_panel_ui(ui, state, ui_state, intents);
         });
     egui::CentralPanel::default().show(ui, |ui| match ui_state.tab {
-        Tab::Gallery => gallery::gallery_ui(ui, state, textures, ui_state, intents),
+        Tab::Gallery => {
+            boards::boards_panel_ui(ui, state, ui_state, intents);
+            gallery::gallery_ui(ui, state, textures, ui_state, intents);
+        }
         Tab::Activity => activity::activity_ui(ui, state, settings, intents),
         Tab::Settings => settings::settings_ui(ui, settings, key, ui_state, intents),
         Tab::Log => log::log_ui(ui, &state.log, intents),

@@ -45,3 +45,11 @@ pub const LIBRARY_WIDTH: f32 = 560.0;
 pub const LIBRARY_LIST_HEIGHT: f32 = 380.0;
 /// Room kept at the end of a saved entry's row for its Delete button.
 pub const LIBRARY_DELETE_WIDTH: f32 = 150.0;
+/// A star that is on (a starred job), gold.
+pub const STAR_ON: Color32 = Color32::from_rgb(0xf5, 0xc5, 0x18);
+/// A star that is off, on the dark backing over a thumbnail.
+pub const STAR_OFF: Color32 = Color32::from_rgb(0xe8, 0xe8, 0xe8);
+/// The backing under a star over a thumbnail (dark, half see-through).
+pub const STAR_BACKING: Color32 = Color32::from_rgba_premultiplied(0, 0, 0, 140);
+/// Width of the boards sidebar beside the gallery, until dragged.
+pub const BOARDS_WIDTH: f32 = 170.0;

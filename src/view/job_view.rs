@@ -1,5 +1,5 @@
 //! One job as the window shows it: its settings, where it stands (with the request on its way
-//! and the thoughts it showed so far), its attempts, image and diagnosis.
+//! and the thoughts it showed so far), its attempts, image and diagnosis, its star and boards.
 
 use std::path::PathBuf;
 
@@ -75,6 +75,10 @@ pub struct JobView {
     pub parked_until: Option<Timestamp>,
     /// What a thinking model showed of the answer under way (summaries, interim images).
     pub thinking: Thinking,
+    /// Whether the designer starred it.
+    pub starred: bool,
+    /// The boards it is on, by name.
+    pub boards: Vec<String>,
 }
 
 impl JobView {
@@ -92,7 +96,16 @@ impl JobView {
             attempts: Vec::new(),
             parked_until: None,
             thinking: Thinking::default(),
+            starred: false,
+            boards: Vec::new(),
         }
+    }
+
+    /// Whether the job is on the board `name` (compared without case, as the history does).
+    pub fn is_on_board(&self, name: &str) -> bool {
+        self.boards
+            .iter()
+            .any(|board| crate::view::boards::same_board(board, name))
     }
 
     /// The prompt.
@@ -149,6 +162,8 @@ impl JobView {
         view.parked_until = past.parked_until;
         view.image_path = past.image_path;
         view.model_used = past.model_used;
+        view.starred = past.starred;
+        view.boards = past.boards;
         view.attempts = past
             .attempts
             .into_iter()

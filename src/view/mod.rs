@@ -4,6 +4,8 @@
 //!
 //! - [`state`]: the jobs, attempts, diagnoses, breakers, spend and outcome history, as plain data;
 //!   worker events fold in with `apply` (pure, unit-tested).
+//! - [`boards`]: the boards sidebar's counts, the unstarred jobs a delete would take, and star
+//!   and board changes folded into the loaded jobs.
 //! - [`job_view`]: one job as the window shows it (re-exported by [`state`]).
 //! - [`thinking`]: a thinking model's summaries and interim images for the attempt under way.
 //! - [`typical`]: how long an answer usually takes (the designer's median, else users' reports).
@@ -12,6 +14,7 @@
 //! - [`compare`]: two to four jobs side by side, each prompt diffed against the first.
 //! - [`try_rewrites`]: a blocked job's top rewrites queued as jobs, with their cost said first.
 
+pub mod boards;
 pub mod compare;
 pub mod job_view;
 pub mod log;

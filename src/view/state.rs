@@ -82,6 +82,8 @@ pub struct AppState {
     pub typical: super::typical::TypicalTimes,
     /// The prompt library as the worker last read it, by name (`None` until the first read).
     pub prompt_library: Option<Vec<crate::store::prompt_library::PromptEntry>>,
+    /// The boards sidebar: counts, and the unstarred jobs a delete would take.
+    pub boards: super::boards::BoardsView,
 }
 
 /// What the worker holds in memory because the disk refused it; quitting loses it.
@@ -223,12 +225,7 @@ impl AppState {
             Event::BreakerChanged { model, state } => {
                 self.breakers.insert(model, state);
             }
-            Event::Deleted { job } => {
-                self.jobs.retain(|view| view.id != job);
-                if self.selected == Some(job) {
-                    self.selected = None;
-                }
-            }
+            Event::Deleted { job } => self.deleted(job),
             Event::Problem { message } => self.notice = Some(message),
             Event::Unsaved { images, prompts } => {
                 self.unsaved = Unsaved { images, prompts };
@@ -237,6 +234,10 @@ impl AppState {
                 }
             }
             Event::ModelsChecked { unlisted } => self.unlisted_models = unlisted,
+            event @ (Event::BoardsChanged(_)
+            | Event::BoardCounts(_)
+            | Event::UnstarredFound { .. }
+            | Event::UnstarredTrashed { .. }) => super::boards::apply(self, event),
             Event::PromptLibrary { entries, news } => self.prompt_library_read(entries, news),
         }
     }
@@ -266,6 +267,14 @@ impl AppState {
             more: jobs.len() >= crate::worker::RESTORED_JOBS,
         };
         self.restore(jobs, spend_today_usd);
+    }
+
+    /// A job left the gallery (and the why-panel, if it was explained there).
+    fn deleted(&mut self, job: JobId) {
+        self.jobs.retain(|view| view.id != job);
+        if self.selected == Some(job) {
+            self.selected = None;
+        }
     }
 
     /// A job entered the queue (shown once, and selected).
@@ -708,6 +717,8 @@ mod tests {
             model_used: Some("gemini-3-pro-image".to_owned()),
             diagnosis: None,
             attempts: vec![report(at("2026-11-26T10:00:01Z"), 503, OVERLOADED, 0.0).record],
+            starred: false,
+            boards: Vec::new(),
         };
         state.apply(Event::Restored {
             jobs: vec![
@@ -753,6 +764,8 @@ mod tests {
             model_used: None,
             diagnosis: None,
             attempts: Vec::new(),
+            starred: false,
+            boards: Vec::new(),
         };
         let mut state = AppState::default();
         state.apply(Event::Restored {

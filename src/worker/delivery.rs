@@ -333,8 +333,9 @@ impl Engine {
         match recorded {
             Ok(true) => {
                 let image = saved.path.clone();
+                let trash = self.trash.clone();
                 let _ = self
-                    .db(move |store| Ok(remove_files(store, job, &image)))
+                    .db(move |store| Ok(remove_files(store, &trash, job, &image)))
                     .await;
                 return self
                     .finish(
@@ -498,11 +499,16 @@ mod tests {
                 "The image carries Google's content credentials (C2PA); Peel left it untouched and wrote its record to peel-9.jpg.xmp."
             ]
         );
-        // Deleting the job takes the sidecar with the image.
+        // Deleting the job takes the sidecar with the image to the trash.
         let store = crate::store::Store::open(&data.join("peel.db")).unwrap();
-        crate::worker::history::remove_files(&store, 9, &saved.path).unwrap();
+        let trash = crate::store::trash::Trash::Folder(dir.path().join("trash"));
+        crate::worker::history::remove_files(&store, &trash, 9, &saved.path).unwrap();
         assert!(!saved.path.exists());
         assert!(!sidecar.exists());
+        assert!(
+            dir.path().join("trash/peel-9.jpg.xmp").exists(),
+            "in the trash with the image"
+        );
     }
 
     #[test]

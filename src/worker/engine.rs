@@ -30,6 +30,7 @@ use crate::api::catalog::Catalog;
 use crate::api::live_models::LiveModels;
 use crate::resilience::Budget;
 use crate::store::claims::{OwnerLock, register_owner};
+use crate::store::trash::Trash;
 use crate::store::{RememberedRewrite, Store, StoreError};
 
 /// Stops renewing a job's claim when dropped (the job ended; `finish` released the claim).
@@ -65,6 +66,8 @@ pub struct Engine {
     /// the bytes (and a request built from them) for a moment, and 200 jobs starting together
     /// must not hold 200 requests.
     pub(super) reading_inputs: tokio::sync::Semaphore,
+    /// Where a deleted job's image goes (the system trash unless [`Engine::with_trash`] says).
+    pub(super) trash: Trash,
     /// Keeps `owner` marked alive in the data folder while this engine lives.
     _alive: Option<OwnerLock>,
 }
@@ -117,9 +120,16 @@ impl Engine {
             unwritten: Unwritten::default(),
             stopping: Stopping::default(),
             reading_inputs: tokio::sync::Semaphore::new(INPUT_READS_AT_ONCE),
+            trash: Trash::System,
             _alive: alive,
             config,
         }
+    }
+
+    /// The same engine, its deleted images going to `trash` instead of the system trash.
+    pub fn with_trash(mut self, trash: Trash) -> Self {
+        self.trash = trash;
+        self
     }
 
     /// The store.

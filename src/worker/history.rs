@@ -1,6 +1,6 @@
 //! A job's life after it ended: the history the window restores at start, and deleting a job
-//! (its image, any XMP sidecar and kept answer leave the disk; deleted wins over any later state
-//! change).
+//! (its image and any XMP sidecar go to the system trash, never straight to unlink; its kept
+//! answer and thumbnails leave the disk; deleted wins over any later state change).
 //! Blocking (the database and files): call from `spawn_blocking`.
 
 use std::path::{Path, PathBuf};
@@ -11,6 +11,7 @@ use super::edits::legacy_turn_path;
 use super::engine::Engine;
 use super::protocol::{Event, JobId};
 use crate::provenance;
+use crate::store::trash::{Trash, TrashError};
 use crate::store::{JobState, Store, thumbs, turns};
 
 /// How many remembered rewrites the window gets at start.
@@ -36,58 +37,122 @@ impl Engine {
         }
     }
 
-    /// Removes a job from the gallery: it is marked deleted first (so a delivery or a cancel that
-    /// ends later cannot bring it back), then its image and kept answer leave the disk. Its
-    /// attempts stay, so today's spend stays true. `Ok(Some(problem))`: the job is gone from the
-    /// history, but a file could not be removed (the sentence names it).
+    /// Removes a job from the gallery. A delivered job's image (with its XMP sidecar) goes to
+    /// the trash first ([`Trash`]): when the trash cannot take it, nothing is deleted and the
+    /// error says why. Then the job is marked deleted (so a delivery or a cancel that ends later
+    /// cannot bring it back), and what Peel kept for it (thumbnails, the kept answer) leaves the
+    /// disk. A job without an image is marked deleted first. Its attempts stay, so today's spend
+    /// stays true. `Ok(Some(problem))`: the job is gone from the history, but a file stayed (the
+    /// sentence names it).
     pub fn delete(&self, job: JobId) -> Result<Option<String>, String> {
         let store = self.store();
+        let not_deleted = |error: &dyn std::fmt::Display| {
+            format!("Image {job} could not be deleted: {error}. It is still in the gallery.")
+        };
+        let image = store
+            .image_of(job)
+            .map_err(|error| not_deleted(&error))?
+            .map(|(path, _)| PathBuf::from(path));
+        let mut problems = Vec::new();
+        let mut thumbnails = Vec::new();
+        if let Some(image) = image.as_deref() {
+            if image.is_relative() {
+                problems.push(relative_image(image));
+            } else {
+                // Named from the image file: read before it moves.
+                thumbnails = cached_thumbnails(store, image, &mut problems);
+                problems
+                    .extend(trash_image(&self.trash, image).map_err(|error| not_deleted(&error))?);
+            }
+        }
         self.drop_held_image(job);
         store
             .set_state(job, JobState::Deleted, None, None, Timestamp::now())
-            .map_err(|error| {
-                format!("Image {job} could not be deleted: {error}. It is still in the gallery.")
+            .map_err(|error| match &image {
+                Some(path) if path.is_absolute() => format!(
+                    "Image {job} is in the trash, but Peel's history could not record its deletion ({error}), so it may still show in the gallery."
+                ),
+                _ => not_deleted(&error),
             })?;
-        let removed = match store.image_of(job) {
-            Ok(Some((image_path, _))) => remove_files(store, job, Path::new(&image_path)),
-            _ => remove_files_without_image(store, job),
-        };
-        Ok(removed.err())
+        problems.extend(remove_kept(store, job, &thumbnails).err());
+        Ok((!problems.is_empty()).then(|| problems.join(" ")))
     }
 }
 
-/// Removes a job's image, its XMP sidecar (written beside an image with content credentials),
-/// its gallery thumbnails, its kept turn and the kept images only it uses. An image path an older Peel stored relative (to a working folder no one knows now) is
-/// never guessed at: the rest goes, and the sentence says to delete that file by hand.
-pub fn remove_files(store: &Store, job: JobId, image: &Path) -> Result<(), String> {
-    let kept = remove_all(kept_files(store, job));
-    if image.is_relative() {
-        kept?;
-        return Err(format!(
-            "The image left the gallery, but its file was recorded as \"{}\" by an older Peel, without its folder; delete it by hand.",
-            image.display()
+/// The sentence for an image an older Peel recorded without its folder: never guessed at.
+fn relative_image(image: &Path) -> String {
+    format!(
+        "The image left the gallery, but its file was recorded as \"{}\" by an older Peel, without its folder; delete it by hand.",
+        image.display()
+    )
+}
+
+/// The cached thumbnails of `image` (none, with a problem said, when the cache cannot be read).
+fn cached_thumbnails(store: &Store, image: &Path, problems: &mut Vec<String>) -> Vec<PathBuf> {
+    let folder = thumbs::folder(&store.data_dir());
+    thumbs::cached_files(image, &folder).unwrap_or_else(|error| {
+        problems.push(format!(
+            "The image left the gallery, but its thumbnails in {} could not be listed: {error}. Check the folder's permissions.",
+            folder.display()
         ));
-    }
-    // The thumbnails first: their names come from the image file, which must still be there.
-    let thumbnails = thumbs::remove_cached(image, &thumbs::folder(&store.data_dir())).map_err(
-        |error| {
-            format!(
-                "The image left the gallery, but its thumbnails in {} could not be deleted: {error}. Check the folder's permissions.",
-                thumbs::folder(&store.data_dir()).display()
-            )
-        },
-    );
-    remove_all(vec![
-        image.to_path_buf(),
-        legacy_turn_path(image),
-        provenance::sidecar_path(image),
-    ])
-    .and(kept)
-    .and(thumbnails)
+        Vec::new()
+    })
 }
 
-fn remove_files_without_image(store: &Store, job: JobId) -> Result<(), String> {
-    remove_all(kept_files(store, job))
+/// Moves `image` to the trash, then its companions: its XMP sidecar (written beside an image
+/// with content credentials) and the answer an older Peel kept beside it. `Err`: the image
+/// stayed, and so did everything else. `Ok(Some(problem))`: the image is in the trash, but a
+/// companion stayed (named in the sentence).
+pub fn trash_image(trash: &Trash, image: &Path) -> Result<Option<String>, TrashError> {
+    trash.put(image)?;
+    let mut stayed = Vec::new();
+    for companion in [provenance::sidecar_path(image), legacy_turn_path(image)] {
+        if let Err(error) = trash.put(&companion) {
+            stayed.push(format!(
+                "The image went to the trash, but {} could not ({}); delete it by hand.",
+                error.path.display(),
+                error.reason
+            ));
+        }
+    }
+    Ok((!stayed.is_empty()).then(|| stayed.join(" ")))
+}
+
+/// Removes a deleted job's image and everything kept for it: the image (with its companions) to
+/// the trash, then its gallery thumbnails, its kept turn and the kept images only it uses. An
+/// image path an older Peel stored relative (to a working folder no one knows now) is never
+/// guessed at: the rest goes, and the sentence says to delete that file by hand.
+pub fn remove_files(store: &Store, trash: &Trash, job: JobId, image: &Path) -> Result<(), String> {
+    if image.is_relative() {
+        remove_kept(store, job, &[])?;
+        return Err(relative_image(image));
+    }
+    let mut problems = Vec::new();
+    let thumbnails = cached_thumbnails(store, image, &mut problems);
+    match trash_image(trash, image) {
+        Ok(problem) => problems.extend(problem),
+        Err(error) => problems.push(error.to_string()),
+    }
+    problems.extend(remove_kept(store, job, &thumbnails).err());
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join(" "))
+    }
+}
+
+/// Removes what Peel kept for job `job` in its data folder (Peel's own records, not the
+/// designer's files): the image's cached `thumbnails`, the kept turn, and the kept images only
+/// it uses.
+fn remove_kept(store: &Store, job: JobId, thumbnails: &[PathBuf]) -> Result<(), String> {
+    let kept = remove_all(kept_files(store, job));
+    let cache = thumbs::remove(thumbnails).map_err(|error| {
+        format!(
+            "The image left the gallery, but its thumbnails in {} could not be deleted: {error}. Check the folder's permissions.",
+            thumbs::folder(&store.data_dir()).display()
+        )
+    });
+    kept.and(cache)
 }
 
 fn kept_files(store: &Store, job: JobId) -> Vec<PathBuf> {
@@ -205,8 +270,13 @@ mod tests {
         for path in cached.iter().chain([&kept]) {
             std::fs::write(path, b"a thumbnail").unwrap();
         }
-        remove_files(&store, job, &image).unwrap();
+        let trash = Trash::Folder(dir.path().join("trash"));
+        remove_files(&store, &trash, job, &image).unwrap();
         assert!(!image.exists());
+        assert!(
+            dir.path().join("trash/peel-1.png").exists(),
+            "the image is in the trash"
+        );
         for path in &cached {
             assert!(!path.exists(), "{} is left", path.display());
         }

@@ -20,11 +20,14 @@
 //!   for them or records them as lost.
 //! - [`edits`], [`history`], [`name_memory`]: edit jobs; the restored history and deletion; what
 //!   jobs teach the preflight.
+//! - [`boards`]: stars and boards changed for the window, their counts, and "Delete the
+//!   unstarred in this view" (each image to the system trash).
 //! - [`catalog_refresh`]: Google's current model list (cached for a day), so retired ids are
 //!   skipped before a job is sent to them.
 //! - [`prompt_library`]: the window's requests to the prompt library, run in order.
 
 pub mod attempt;
+pub mod boards;
 pub mod catalog_refresh;
 pub mod config;
 pub mod control;
@@ -133,6 +136,10 @@ pub fn spawn(
                 Command::Configure(settings) => configure(&engine, *settings, &refresher, &sink),
                 Command::LoadHistory(search) => load_history(&engine, search, &sink),
                 Command::PromptLibrary(request) => librarian.send(request).await,
+                Command::ChangeBoards(change) => boards::change(&engine, change, &sink),
+                Command::CountBoards => boards::count(&engine, &sink),
+                Command::FindUnstarred(search) => boards::find_unstarred(&engine, search, &sink),
+                Command::TrashUnstarred(jobs) => boards::trash_unstarred(&engine, jobs, &sink),
                 Command::RetryNow(job) => {
                     let running = controls
                         .lock()
@@ -233,6 +240,7 @@ fn delete(engine: &Arc<Engine>, job: JobId, sink: &EventSink, controls: &Control
                 if let Some(message) = problem {
                     sink.send(Event::Problem { message }).await;
                 }
+                boards::send_counts(&engine, &sink).await;
             }
             Err(message) => sink.send(Event::Problem { message }).await,
         }

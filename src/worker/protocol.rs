@@ -11,6 +11,7 @@ use crate::resilience::{BreakerState, Budget, TierLimits};
 use crate::store::RememberedRewrite;
 
 pub use crate::store::JobSearch;
+pub use crate::store::{Board, BoardCounts};
 
 pub use crate::job::{AttemptRecord, Job, JobId, JobSpec, JobState, Reference};
 
@@ -60,6 +61,63 @@ pub enum Command {
     /// Read or change the prompt library, answered by [`Event::PromptLibrary`] (requests run in
     /// the order sent).
     PromptLibrary(super::prompt_library::LibraryRequest),
+    /// Star or unstar jobs, or change the boards; answered by [`Event::BoardsChanged`] (or a
+    /// problem) and fresh [`Event::BoardCounts`].
+    ChangeBoards(BoardChange),
+    /// Count every job, the starred ones and each board's (the boards sidebar opened); answered
+    /// by [`Event::BoardCounts`], which also follows every star, board or delete change.
+    CountBoards,
+    /// Find, over the whole history, the jobs of a search that "Delete the unstarred in this
+    /// view" would move to the trash; answered by [`Event::UnstarredFound`].
+    FindUnstarred(JobSearch),
+    /// Move these jobs' images to the system trash and delete the jobs, leaving any that was
+    /// starred (or started running again) meanwhile: each reported by [`Event::Deleted`], then
+    /// [`Event::UnstarredTrashed`]. The first file the trash refuses stops it, with a problem.
+    TrashUnstarred(Vec<JobId>),
+}
+
+/// A change to stars or boards: asked by the window ([`Command::ChangeBoards`]) and, once the
+/// database holds it, reported back with the names as kept ([`Event::BoardsChanged`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BoardChange {
+    /// Star (or unstar) these jobs.
+    Star {
+        /// The jobs.
+        jobs: Vec<JobId>,
+        /// Starred or not.
+        starred: bool,
+    },
+    /// Make an empty board.
+    Create {
+        /// Its name.
+        name: String,
+    },
+    /// Rename a board.
+    Rename {
+        /// Its name now.
+        from: String,
+        /// Its new name.
+        to: String,
+    },
+    /// Delete a board (its jobs stay in the history).
+    Delete {
+        /// Its name.
+        name: String,
+    },
+    /// Put jobs on a board (made first when there is none of that name).
+    Add {
+        /// The board's name.
+        board: String,
+        /// The jobs.
+        jobs: Vec<JobId>,
+    },
+    /// Take jobs off a board (they stay in the history).
+    Remove {
+        /// The board's name.
+        board: String,
+        /// The jobs.
+        jobs: Vec<JobId>,
+    },
 }
 
 /// The end of a job.
@@ -208,6 +266,28 @@ pub enum Event {
     Deleted {
         /// The job.
         job: JobId,
+    },
+    /// A star or board change the database now holds (names as kept).
+    BoardsChanged(BoardChange),
+    /// How many jobs there are, starred and on each board (asked by [`Command::CountBoards`],
+    /// and sent after each star, board or delete change).
+    BoardCounts(BoardCounts),
+    /// The jobs "Delete the unstarred in this view" would move to the trash, the answer to
+    /// [`Command::FindUnstarred`].
+    UnstarredFound {
+        /// The search asked (from its first page).
+        search: JobSearch,
+        /// The jobs, newest first.
+        jobs: Vec<JobId>,
+    },
+    /// "Delete the unstarred" ended.
+    UnstarredTrashed {
+        /// Jobs deleted, their images in the trash.
+        trashed: usize,
+        /// Jobs left alone: starred, or running again, since they were counted.
+        kept: usize,
+        /// Jobs not reached because the trash refused a file (said in a problem).
+        stopped: usize,
     },
     /// What the disk refused and Peel holds in memory until it can be written (lost if Peel
     /// quits); sent whenever it changes.

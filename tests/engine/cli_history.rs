@@ -111,6 +111,7 @@ async fn history_lists_searches_and_filters_every_job() {
             keys,
             [
                 "attempts",
+                "boards",
                 "cost_usd",
                 "created_at",
                 "diagnosis_kind",
@@ -119,6 +120,7 @@ async fn history_lists_searches_and_filters_every_job() {
                 "model",
                 "prompt",
                 "reason",
+                "starred",
                 "state"
             ]
         );

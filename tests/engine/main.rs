@@ -11,6 +11,7 @@ mod loopback_rig;
 mod sim_rig;
 
 mod bounded_input;
+mod cli_boards;
 mod cli_explain;
 mod cli_generate;
 mod cli_history;

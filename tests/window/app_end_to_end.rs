@@ -48,14 +48,14 @@ fn type_generate_see_the_image_edit_it_delete_it_then_a_strict_block() {
         "the history keeps the signatures"
     );
 
-    // Delete the first image: gone from the gallery and from disk.
+    // Delete the first image: gone from the gallery, its file in the trash (the rig's folder).
     rig.harness
         .get_by_label_contains("Job 1: a red fox")
         .click();
     rig.harness.run_steps(2);
     rig.harness.get_by_label("Delete…").click();
     rig.harness.run_steps(2);
-    rig.harness.get_by_label("Delete for good").click();
+    rig.harness.get_by_label("Move to the trash").click();
     let deadline = Instant::now() + Duration::from_secs(20);
     while rig
         .harness
@@ -67,6 +67,11 @@ fn type_generate_see_the_image_edit_it_delete_it_then_a_strict_block() {
         std::thread::sleep(Duration::from_millis(25));
     }
     assert!(!std::path::Path::new(&image_path).exists());
+    let name = std::path::Path::new(&image_path).file_name().unwrap();
+    assert!(
+        rig.dir.path().join("trash").join(name).exists(),
+        "in the trash"
+    );
 
     // The scenario picker switches the running simulator; a studio house style is blocked by the
     // image filter on strict days, and no threshold can change that.

@@ -1,6 +1,7 @@
 //! The app rig: the whole app in a real (headless) 1280×800 window with the real worker, the real
 //! media service and the in-process simulator on 127.0.0.1, on a temporary data folder. Shared by
-//! the modules of the `window` test binary that run the app end to end.
+//! the modules of the `window` test binary that run the app end to end. Deleted images go to
+//! `trash/` in the data folder.
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
@@ -12,6 +13,7 @@ use peel::app::{PeelApp, media};
 use peel::session::{Session, SessionOptions};
 use peel::sim::{Scenario, SimConfig};
 use peel::store::Store;
+use peel::store::trash::Trash;
 use peel::worker;
 
 use crate::window_rig::wait_for;
@@ -67,6 +69,8 @@ impl AppRig {
             simulator,
             worker_threads: Some(2),
             seed: Some(seed),
+            // Deleted images go to a trash folder of the test's own, never the system's.
+            trash: Trash::Folder(dir.path().join("trash")),
             ..SessionOptions::default()
         })
         .unwrap();

@@ -12,6 +12,7 @@ mod app_end_to_end;
 mod secrets_sweep;
 mod shared_runtime;
 mod ui_app;
+mod ui_boards;
 mod ui_compare;
 mod ui_endpoint;
 mod ui_first_run;

@@ -32,6 +32,8 @@ fn past_job(id: i64, prompt: &str) -> Job {
         model_used: None,
         diagnosis: None,
         attempts: Vec::new(),
+        starred: false,
+        boards: Vec::new(),
     }
 }
 

@@ -174,6 +174,8 @@ fn a_list_of_thousands_draws_only_the_rows_on_screen_and_is_searched() {
             model_used: None,
             diagnosis: None,
             attempts: Vec::new(),
+            starred: false,
+            boards: Vec::new(),
         })
         .collect();
     rig.send(Event::Restored {

@@ -93,6 +93,19 @@ fn describe(event: &Event) -> String {
             )
         }
         Event::Deleted { job } => format!("job {job}: deleted"),
+        Event::BoardsChanged(change) => format!("stars and boards changed: {change:?}"),
+        Event::BoardCounts(counts) => format!(
+            "{} jobs, {} starred, {} boards",
+            counts.all,
+            counts.starred,
+            counts.boards.len()
+        ),
+        Event::UnstarredFound { jobs, .. } => format!("{} unstarred jobs found", jobs.len()),
+        Event::UnstarredTrashed {
+            trashed,
+            kept,
+            stopped,
+        } => format!("{trashed} jobs to the trash, {kept} kept, {stopped} not reached"),
         Event::Problem { message } => message.clone(),
         Event::Unsaved { images, prompts } => format!(
             "held in memory until the disk takes them: {images} image(s), {prompts} prompt(s)"
