@@ -458,6 +458,8 @@ fn compare_takes_two_to_four_and_asks_the_media_service_for_each_image_once() {
                 model_used: Some("gemini-3-pro-image".to_owned()),
                 diagnosis: None,
                 attempts: Vec::new(),
+                starred: false,
+                boards: Vec::new(),
             })
             .collect(),
         spend_today_usd: 0.0,

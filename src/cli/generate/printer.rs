@@ -93,19 +93,11 @@ fn describe(event: &Event) -> String {
             )
         }
         Event::Deleted { job } => format!("job {job}: deleted"),
-        Event::BoardsChanged(change) => format!("stars and boards changed: {change:?}"),
-        Event::BoardCounts(counts) => format!(
-            "{} jobs, {} starred, {} boards",
-            counts.all,
-            counts.starred,
-            counts.boards.len()
-        ),
-        Event::UnstarredFound { jobs, .. } => format!("{} unstarred jobs found", jobs.len()),
-        Event::UnstarredTrashed {
-            trashed,
-            kept,
-            stopped,
-        } => format!("{trashed} jobs to the trash, {kept} kept, {stopped} not reached"),
+        event @ (Event::BoardsChanged(_)
+        | Event::BoardCounts(_)
+        | Event::UnstarredFound { .. }
+        | Event::UnstarredTrashed { .. }
+        | Event::PromptLibrary { .. }) => describe_workspace(event),
         Event::Problem { message } => message.clone(),
         Event::Unsaved { images, prompts } => format!(
             "held in memory until the disk takes them: {images} image(s), {prompts} prompt(s)"
@@ -121,9 +113,30 @@ fn describe(event: &Event) -> String {
             format!("job {job}: image saved to {}", path.display())
         }
         Event::Finished(outcome) => describe_finished(outcome),
+    }
+}
+
+/// The workspace's events (stars, boards, the prompt library), which `peel generate` never asks
+/// for but prints like any other.
+fn describe_workspace(event: &Event) -> String {
+    match event {
+        Event::BoardsChanged(change) => format!("stars and boards changed: {change:?}"),
+        Event::BoardCounts(counts) => format!(
+            "{} jobs, {} starred, {} boards",
+            counts.all,
+            counts.starred,
+            counts.boards.len()
+        ),
+        Event::UnstarredFound { jobs, .. } => format!("{} unstarred jobs found", jobs.len()),
+        Event::UnstarredTrashed {
+            trashed,
+            kept,
+            stopped,
+        } => format!("{trashed} jobs to the trash, {kept} kept, {stopped} not reached"),
         Event::PromptLibrary { entries, news } => news
             .clone()
             .unwrap_or_else(|| format!("prompt library: {} entries", entries.len())),
+        other => format!("{other:?}"),
     }
 }
 
