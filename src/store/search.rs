@@ -33,6 +33,8 @@ pub struct JobSearch {
     pub model: Option<String>,
     /// Only jobs queued at or after this moment.
     pub since: Option<Timestamp>,
+    /// Only jobs queued before this moment (the day after a date range's last day).
+    pub until: Option<Timestamp>,
     /// Only starred jobs.
     pub starred_only: bool,
     /// Only jobs on the board of this name (compared without case).
@@ -72,6 +74,7 @@ impl JobSearch {
             || self.outcome.is_some()
             || self.model.is_some()
             || self.since.is_some()
+            || self.until.is_some()
             || self.starred_only
             || self.board.is_some()
     }
@@ -108,13 +111,15 @@ impl Store {
         let limit = limit_of(search);
         self.with(|c| {
             let since = search.since.map(|since| since.to_string());
+            let until = search.until.map(|until| until.to_string());
             let params = params![
                 limit,
                 query,
                 search.before_id,
                 search.model,
                 since,
-                search.board
+                search.board,
+                until
             ];
             let mut jobs = jobs_of(c, &sql, params)?;
             for job in &mut jobs {
@@ -139,7 +144,16 @@ impl Store {
         );
         self.with(|c| {
             let since = whole.since.map(|since| since.to_string());
-            let params = params![-1, query, None::<i64>, whole.model, since, whole.board];
+            let until = whole.until.map(|until| until.to_string());
+            let params = params![
+                -1,
+                query,
+                None::<i64>,
+                whole.model,
+                since,
+                whole.board,
+                until
+            ];
             let mut statement = c.prepare(&sql)?;
             let rows = statement.query_map(params, |row| row.get(0))?;
             rows.collect()
@@ -155,8 +169,8 @@ fn limit_of(search: &JobSearch) -> i64 {
 }
 
 /// The query for `search` selecting `columns`, with its parameters numbered: ?1 the limit, ?2
-/// the FTS5 query, ?3 the page's oldest id, ?4 the model, ?5 the date, ?6 the board (each NULL
-/// when unused); and the FTS5 query. `None` when the text has no letter or digit (nothing can
+/// the FTS5 query, ?3 the page's oldest id, ?4 the model, ?5 the date, ?6 the board, ?7 the end
+/// of a date range (each NULL when unused); and the FTS5 query. `None` when the text has no letter or digit (nothing can
 /// match).
 fn search_sql(search: &JobSearch, columns: &str) -> Option<(String, Option<String>)> {
     let query = match search.text.as_deref() {
@@ -179,6 +193,8 @@ fn search_sql(search: &JobSearch, columns: &str) -> Option<(String, Option<Strin
     );
     // ?5 NULL: any date. Compared as moments, whatever digits the seconds carry.
     sql.push_str(" AND (?5 IS NULL OR julianday(created_at) >= julianday(?5))");
+    // ?7 NULL: no end (a date range ends before the day after its last day).
+    sql.push_str(" AND (?7 IS NULL OR julianday(created_at) < julianday(?7))");
     // Without a page to follow, ?3 is NULL.
     sql.push_str(" AND (?3 IS NULL OR id < ?3)");
     if query.is_some() {
@@ -447,6 +463,36 @@ mod tests {
             ..JobSearch::default()
         };
         assert!(store.search_jobs(&older).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_date_range_keeps_jobs_queued_from_its_start_until_before_its_end() {
+        let (_dir, store, id) = store_of_outcomes();
+        let now = Timestamp::now();
+        let days_ago = |days: i64| now - jiff::SignedDuration::from_hours(24 * days);
+        // The first two jobs were queued a week ago, the last four now.
+        let range = |since: Timestamp, until: Timestamp| {
+            let search = JobSearch {
+                since: Some(since),
+                until: Some(until),
+                ..JobSearch::default()
+            };
+            ids(&store.search_jobs(&search).unwrap())
+        };
+        assert_eq!(range(days_ago(8), days_ago(6)), [id[1], id[0]]);
+        assert_eq!(
+            range(days_ago(1), now + jiff::SignedDuration::from_secs(1)),
+            [id[5], id[4], id[3], id[2]]
+        );
+        assert!(range(days_ago(6), days_ago(1)).is_empty());
+        // The end alone narrows too, and the unstarred-to-delete search follows it.
+        let before = JobSearch {
+            until: Some(days_ago(6)),
+            ..JobSearch::default()
+        };
+        assert!(before.is_filtered());
+        assert_eq!(ids(&store.search_jobs(&before).unwrap()), [id[1], id[0]]);
+        assert_eq!(store.unstarred_to_delete(&before).unwrap(), [id[1], id[0]]);
     }
 
     #[test]

@@ -432,7 +432,9 @@ pub fn describe_view(search: &JobSearch) -> String {
     if let Some(model) = &search.model {
         parts.push(format!("made with {model}"));
     }
-    if search.since.is_some() {
+    if search.until.is_some() {
+        parts.push("queued between the chosen dates".to_owned());
+    } else if search.since.is_some() {
         parts.push("recent (the date filter)".to_owned());
     }
     if parts.is_empty() {

@@ -1,10 +1,13 @@
 //! What the gallery shows: grid or list, the thumbnail size, the list's order, and the search and
-//! filters above the jobs (words of the prompt, outcome, model, date; starred only and a board,
+//! filters above the jobs (words of the prompt, outcome, model, date: a preset or a range of days
+//! from two egui_extras date pickers; starred only and a board,
 //! chosen in the boards sidebar). Matching is pure and tested here; the loaded jobs are
 //! filtered each frame, and the same search and filters go to the worker (`Command::LoadHistory`)
 //! so the whole history is searched, not just what is loaded: when a filter changes, and page by
 //! page as the grid's end comes on screen.
 
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 
 use super::job_list::Layout;
@@ -39,7 +42,7 @@ pub fn outcome_of(job: &JobView) -> Outcome {
     }
 }
 
-/// How far back the date filter looks.
+/// How far back the date filter looks, or which days it keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Since {
     /// Every job.
@@ -51,19 +54,37 @@ pub enum Since {
     Week,
     /// The last 30 days.
     Month,
+    /// The days from `from` to `to`, both included, in this computer's time zone (chosen with
+    /// egui_extras' date pickers).
+    Between {
+        /// The first day kept.
+        from: Date,
+        /// The last day kept.
+        to: Date,
+    },
 }
 
 impl Since {
-    /// Every choice, in the filter's order.
-    pub const ALL: [Since; 4] = [Since::AnyTime, Since::Day, Since::Week, Since::Month];
+    /// The presets, in the filter's order (then "Between dates…").
+    pub const PRESETS: [Since; 4] = [Since::AnyTime, Since::Day, Since::Week, Since::Month];
 
     /// The words the filter shows.
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Since::AnyTime => "Any time",
-            Since::Day => "Last 24 hours",
-            Since::Week => "Last 7 days",
-            Since::Month => "Last 30 days",
+            Since::AnyTime => "Any time".to_owned(),
+            Since::Day => "Last 24 hours".to_owned(),
+            Since::Week => "Last 7 days".to_owned(),
+            Since::Month => "Last 30 days".to_owned(),
+            Since::Between { from, to } => format!("{from} to {to}"),
+        }
+    }
+
+    /// The last 7 days as a range ending on `now`'s day (what "Between dates…" starts from).
+    pub fn last_week_as_range(now: Timestamp) -> Since {
+        let today = now.to_zoned(TimeZone::system()).date();
+        Since::Between {
+            from: today.saturating_sub(jiff::Span::new().days(6)),
+            to: today,
         }
     }
 
@@ -74,9 +95,25 @@ impl Since {
             Since::Day => 24,
             Since::Week => 7 * 24,
             Since::Month => 30 * 24,
+            Since::Between { from, to } => return start_of_day(from.min(to)),
         };
         now.checked_sub(SignedDuration::from_hours(hours)).ok()
     }
+
+    /// The first moment no longer kept: the start of the day after a range's last day.
+    fn end(self) -> Option<Timestamp> {
+        match self {
+            Since::Between { from, to } => from.max(to).tomorrow().ok().and_then(start_of_day),
+            _ => None,
+        }
+    }
+}
+
+/// The moment `day` starts in this computer's time zone (`None` at the ends of time).
+fn start_of_day(day: Date) -> Option<Timestamp> {
+    day.to_zoned(TimeZone::system())
+        .ok()
+        .map(|zoned| zoned.timestamp())
 }
 
 /// The model that made the job's image, else the one it asked for.
@@ -173,6 +210,7 @@ impl GalleryState {
             .is_some_and(|outcome| outcome_of(job) != outcome)
             || self.model.as_ref().is_some_and(|m| m != made_with(job))
             || self.since_start(now).is_some_and(|t| job.created_at < t)
+            || self.since.end().is_some_and(|t| job.created_at >= t)
             || (self.starred_only && !job.starred)
             || self
                 .board
@@ -237,6 +275,7 @@ impl GalleryState {
             outcome: self.outcome,
             model: self.model.clone(),
             since: self.since_start(now),
+            until: self.since.end(),
             starred_only: self.starred_only,
             board: self.board.clone(),
             ..JobSearch::default()
@@ -326,15 +365,24 @@ pub fn filter_bar_ui(
             .response
             .labelled_by(label.id);
         let label = ui.label("Date");
+        let between = matches!(gallery.since, Since::Between { .. });
         egui::ComboBox::from_id_salt("gallery_since")
-            .selected_text(gallery.since.name())
+            .selected_text(if between {
+                "Between dates".to_owned()
+            } else {
+                gallery.since.name()
+            })
             .show_ui(ui, |ui| {
-                for since in Since::ALL {
+                for since in Since::PRESETS {
                     ui.selectable_value(&mut gallery.since, since, since.name());
+                }
+                if ui.selectable_label(between, "Between dates…").clicked() && !between {
+                    gallery.since = Since::last_week_as_range(Timestamp::now());
                 }
             })
             .response
             .labelled_by(label.id);
+        date_range_ui(ui, &mut gallery.since);
         if gallery.layout == Layout::Grid {
             let label = ui.label("Thumbnail size");
             ui.add(
@@ -343,6 +391,33 @@ pub fn filter_bar_ui(
             .labelled_by(label.id);
         }
     });
+}
+
+/// The two date pickers of "Between dates…" (egui_extras' calendar), each labelled: the first
+/// and the last day kept. A first day after the last is kept as picked and read as the other way
+/// round.
+fn date_range_ui(ui: &mut egui::Ui, since: &mut Since) {
+    let Since::Between { from, to } = since else {
+        return;
+    };
+    let label = ui.label("From");
+    ui.add(
+        egui_extras::DatePickerButton::new(from)
+            .id_salt("gallery_date_from")
+            .show_icon(false)
+            .calendar_week(false),
+    )
+    .labelled_by(label.id)
+    .on_hover_text("The first day kept (from its midnight, this computer's time)");
+    let label = ui.label("To");
+    ui.add(
+        egui_extras::DatePickerButton::new(to)
+            .id_salt("gallery_date_to")
+            .show_icon(false)
+            .calendar_week(false),
+    )
+    .labelled_by(label.id)
+    .on_hover_text("The last day kept (until its end)");
 }
 
 #[cfg(test)]
@@ -406,6 +481,63 @@ mod tests {
         assert!(day.matches(&fox, now));
         fox.created_at = now - SignedDuration::from_hours(48);
         assert!(!day.matches(&fox, now));
+    }
+
+    #[test]
+    fn a_date_range_keeps_its_days_whole_in_either_order_and_goes_to_the_search() {
+        let mut fox = job(1, "a fox", "gemini-3-pro-image");
+        let zone = TimeZone::system();
+        let at = |date: &str, time: &str| {
+            format!("{date}T{time}")
+                .parse::<jiff::civil::DateTime>()
+                .unwrap()
+                .to_zoned(zone.clone())
+                .unwrap()
+                .timestamp()
+        };
+        let from: Date = "2026-11-02".parse().unwrap();
+        let to: Date = "2026-11-04".parse().unwrap();
+        let now = at("2026-12-06", "12:00");
+        for since in [
+            Since::Between { from, to },
+            Since::Between { from: to, to: from },
+        ] {
+            let gallery = GalleryState {
+                since,
+                ..GalleryState::default()
+            };
+            assert!(gallery.is_filtering());
+            for (date, time, kept) in [
+                ("2026-11-01", "23:59:59", false),
+                ("2026-11-02", "00:00", true),
+                ("2026-11-04", "23:59:59", true),
+                ("2026-11-05", "00:00", false),
+            ] {
+                fox.created_at = at(date, time);
+                assert_eq!(gallery.matches(&fox, now), kept, "{date} {time}");
+            }
+            let search = gallery.job_search(now);
+            assert_eq!(search.since, Some(at("2026-11-02", "00:00")));
+            assert_eq!(search.until, Some(at("2026-11-05", "00:00")));
+        }
+        // "Between dates…" starts as the last 7 days, today included.
+        let Since::Between { from, to } = Since::last_week_as_range(now) else {
+            panic!("a range");
+        };
+        assert_eq!(
+            (from.to_string(), to.to_string()),
+            ("2026-11-30".to_owned(), "2026-12-06".to_owned())
+        );
+        // The presets have no end.
+        assert_eq!(
+            GalleryState {
+                since: Since::Week,
+                ..GalleryState::default()
+            }
+            .job_search(now)
+            .until,
+            None
+        );
     }
 
     #[test]

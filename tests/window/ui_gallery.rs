@@ -293,3 +293,74 @@ fn ctrl_a_picks_every_job_shown_and_escape_or_the_bar_clears() {
     rig.harness.run_steps(2);
     assert!(rig.harness.query_by_label_contains(" selected").is_none());
 }
+
+#[test]
+fn between_dates_keeps_the_days_of_the_range_and_searches_the_history_for_them() {
+    let mut rig = rig();
+    let now = jiff::Timestamp::now();
+    let days_ago = |days: i64| now - jiff::SignedDuration::from_hours(24 * days);
+    let mut jobs: Vec<Job> = [(3, 0), (2, 10), (1, 40)]
+        .into_iter()
+        .map(|(id, age_days)| {
+            let mut job = past_job(id, &format!("picture {id}"));
+            job.state = JobState::Delivered;
+            job.created_at = days_ago(age_days);
+            job
+        })
+        .collect();
+    jobs.sort_by_key(|job| std::cmp::Reverse(job.id));
+    rig.send(Event::Restored {
+        jobs,
+        spend_today_usd: 0.0,
+        rewrites: Vec::new(),
+    });
+    rig.harness.run_steps(3);
+    rig.harness.get_by_label("Job 2: picture 2");
+    while rig.commands.try_recv().is_ok() {}
+
+    rig.harness.get_by_label("Date").click();
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Between dates…").click();
+    rig.harness.run_steps(3);
+    // The range starts as the last 7 days, today included: the job of 10 days ago goes.
+    rig.harness.get_by_label("From");
+    rig.harness.get_by_label("To");
+    rig.harness.get_by_label("Job 3: picture 3");
+    assert!(rig.harness.query_by_label_contains("Job 2:").is_none());
+    assert!(rig.harness.query_by_label_contains("Job 1:").is_none());
+    // The same range goes to the worker, ending where the last day ends.
+    let mut asked = None;
+    while let Ok(command) = rig.commands.try_recv() {
+        if let Command::LoadHistory(search) = command {
+            asked = Some(search);
+        }
+    }
+    let asked = asked.expect("the range searches the whole history");
+    let (since, until) = (asked.since.unwrap(), asked.until.unwrap());
+    assert!(since <= days_ago(6) && since > days_ago(7), "{since}");
+    assert!(
+        until > now && until <= now + jiff::SignedDuration::from_hours(24),
+        "{until}"
+    );
+
+    // egui_extras' calendar: the first day one earlier, saved; the history is asked again.
+    rig.harness.get_by_label("From").click();
+    rig.harness.run_steps(3);
+    rig.harness.get_by_label("<").click();
+    rig.harness.run_steps(2);
+    rig.harness.get_by_label("Save").click();
+    rig.harness.run_steps(3);
+    let mut again = None;
+    while let Ok(command) = rig.commands.try_recv() {
+        if let Command::LoadHistory(search) = command {
+            again = Some(search);
+        }
+    }
+    let again = again.expect("a changed range searches again");
+    assert_eq!(
+        since.duration_since(again.since.unwrap()).as_hours(),
+        24,
+        "a day earlier"
+    );
+    assert_eq!(again.until, Some(until));
+}
