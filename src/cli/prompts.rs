@@ -198,12 +198,7 @@ fn list(search: Option<&str>, json: bool) -> Result<(), Failure> {
 
 /// The start of `text` on one line.
 fn preview(text: &str) -> String {
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut shown: String = one_line.chars().take(PREVIEW_CHARS).collect();
-    if one_line.chars().count() > PREVIEW_CHARS {
-        shown.push('…');
-    }
-    shown
+    crate::store::prompt_library::one_line_start(text, PREVIEW_CHARS)
 }
 
 fn export(file: Option<&Path>) -> Result<(), Failure> {

@@ -391,6 +391,17 @@ impl Store {
     }
 }
 
+/// The start of `text` on one line (runs of spaces and line breaks as one space), at most
+/// `chars` characters, with "…" when cut: how a list shows an entry.
+pub fn one_line_start(text: &str, chars: usize) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut shown: String = one_line.chars().take(chars).collect();
+    if one_line.chars().count() > chars {
+        shown.push('…');
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

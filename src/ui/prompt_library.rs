@@ -105,12 +105,7 @@ pub fn choices(saved: &[PromptEntry], query: &str) -> Vec<Choice> {
 
 /// The start of `text` on one line.
 fn preview(text: &str) -> String {
-    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut shown: String = one_line.chars().take(PREVIEW_CHARS).collect();
-    if one_line.chars().count() > PREVIEW_CHARS {
-        shown.push('…');
-    }
-    shown
+    crate::store::prompt_library::one_line_start(text, PREVIEW_CHARS)
 }
 
 /// Under the prompt: notes its cursor, and draws "Save to library…" and "Insert from
