@@ -102,14 +102,23 @@ fn id_array(ids: &[JobId]) -> String {
 /// inside.
 type Checked<T> = rusqlite::Result<Result<T, BoardError>>;
 
-/// The jobs of `ids` that are not in the history (deleted or never made), sorted.
-fn missing_jobs(c: &Connection, ids: &[JobId]) -> rusqlite::Result<Vec<JobId>> {
+/// The refusal when any job of `ids` is not in the history (deleted or never made): they are
+/// named, sorted; `None` when every job is there.
+fn missing_jobs(c: &Connection, ids: &[JobId]) -> rusqlite::Result<Option<BoardError>> {
     let mut statement = c.prepare(
         "SELECT DISTINCT value FROM json_each(?1)
          WHERE value NOT IN (SELECT id FROM jobs WHERE state != 'deleted') ORDER BY value",
     )?;
     let rows = statement.query_map(params![id_array(ids)], |row| row.get(0))?;
-    rows.collect()
+    let missing: Vec<JobId> = rows.collect::<rusqlite::Result<_>>()?;
+    Ok((!missing.is_empty()).then(|| BoardError::NoSuchJobs(jobs_phrase(&missing))))
+}
+
+/// The name of board `id` as kept (its own case).
+fn kept_name(c: &Connection, id: i64) -> rusqlite::Result<String> {
+    c.query_row("SELECT name FROM boards WHERE id = ?1", [id], |row| {
+        row.get(0)
+    })
 }
 
 /// The id of the board named `name` (without case).
@@ -153,9 +162,8 @@ impl Store {
     pub fn set_starred(&self, ids: &[JobId], starred: bool) -> Result<usize, BoardError> {
         self.with(|c| -> Checked<usize> {
             let transaction = c.unchecked_transaction()?;
-            let missing = missing_jobs(&transaction, ids)?;
-            if !missing.is_empty() {
-                return Ok(Err(BoardError::NoSuchJobs(jobs_phrase(&missing))));
+            if let Some(refused) = missing_jobs(&transaction, ids)? {
+                return Ok(Err(refused));
             }
             let changed = transaction.execute(
                 "UPDATE jobs SET starred = ?2
@@ -226,9 +234,8 @@ impl Store {
         let wanted = board_name(name)?;
         self.with(|c| -> Checked<(String, usize)> {
             let transaction = c.unchecked_transaction()?;
-            let missing = missing_jobs(&transaction, ids)?;
-            if !missing.is_empty() {
-                return Ok(Err(BoardError::NoSuchJobs(jobs_phrase(&missing))));
+            if let Some(refused) = missing_jobs(&transaction, ids)? {
+                return Ok(Err(refused));
             }
             let id = match board_id(&transaction, &wanted)? {
                 Some(id) => id,
@@ -246,10 +253,7 @@ impl Store {
                  SELECT ?1, value, ?3 FROM json_each(?2)",
                 params![id, id_array(ids), now.to_string()],
             )?;
-            let kept: String =
-                transaction.query_row("SELECT name FROM boards WHERE id = ?1", [id], |row| {
-                    row.get(0)
-                })?;
+            let kept = kept_name(&transaction, id)?;
             transaction.commit()?;
             Ok(Ok((kept, added)))
         })?
@@ -267,19 +271,15 @@ impl Store {
             let Some(id) = board_id(&transaction, name)? else {
                 return Ok(Err(BoardError::NoSuchBoard(name.trim().to_owned())));
             };
-            let missing = missing_jobs(&transaction, ids)?;
-            if !missing.is_empty() {
-                return Ok(Err(BoardError::NoSuchJobs(jobs_phrase(&missing))));
+            if let Some(refused) = missing_jobs(&transaction, ids)? {
+                return Ok(Err(refused));
             }
             let removed = transaction.execute(
                 "DELETE FROM board_jobs
                  WHERE board_id = ?1 AND job_id IN (SELECT value FROM json_each(?2))",
                 params![id, id_array(ids)],
             )?;
-            let kept: String =
-                transaction.query_row("SELECT name FROM boards WHERE id = ?1", [id], |row| {
-                    row.get(0)
-                })?;
+            let kept = kept_name(&transaction, id)?;
             transaction.commit()?;
             Ok(Ok((kept, removed)))
         })?
